@@ -1,0 +1,111 @@
+# Grace - a C toolkit of six Unix filters over NDJSON events.
+#
+#   make            build everything into build/
+#   make demo       install missing packages (as root), build, run the demo
+#   make check      install missing packages (as root), build, run all tests
+#   make bench      the benchmarks (ratios against sha256, jq, ... in one run)
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# Knobs: WERROR=1 adds -Werror; SANITIZE=1 builds with ASan + UBSan.
+# Flags are recorded in build/.flags so that changing them rebuilds.
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+DESTDIR ?=
+
+CC      ?= cc
+OPT     ?= -O2 -g
+HARDEN  ?= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+HARDEN_LD ?= -pie -Wl,-z,relro,-z,now
+CFLAGS  ?= $(OPT)
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN    += -Werror
+endif
+ifeq ($(SANITIZE),1)
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(SAN) $(CFLAGS) -Ilib
+LDLIBS  := -lyaml -ljq -lonig -lcrypto -lpthread -lm
+ALL_LDFLAGS := $(HARDEN_LD) $(SAN) $(LDFLAGS)
+
+B := build
+PROGS := $(patsubst cmd/%.c,%,$(wildcard cmd/grace-*.c))
+LIB_SRC := $(wildcard lib/*.c)
+LIB_OBJ := $(patsubst lib/%.c,$(B)/obj/lib/%.o,$(LIB_SRC))
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/test/%,$(UNIT_SRC))
+BINS := $(addprefix $(B)/bin/,$(PROGS))
+MAN1 := $(wildcard man/*.1)
+MAN5 := $(wildcard man/*.5)
+MAN7 := $(wildcard man/*.7)
+
+.PHONY: all deps demo check test unit bench install uninstall clean valgrind
+.DELETE_ON_ERROR:
+
+all: $(BINS) $(UNIT_BIN)
+
+# Rebuild everything when the flags change.
+$(B)/.flags: FORCE
+	@mkdir -p $(B)
+	@echo '$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)' | cmp -s - $@ || echo '$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)' > $@
+FORCE:
+
+$(B)/obj/%.o: %.c $(wildcard lib/*.h) $(B)/.flags
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/libgrace.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/bin/%: $(B)/obj/cmd/%.o $(B)/libgrace.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/test/%: $(B)/obj/tests/unit/%.o $(B)/libgrace.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/obj/tests/unit/%.o: tests/unit/%.c tests/unit/t.h $(wildcard lib/*.h) $(B)/.flags
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+deps:
+	@sh scripts/deps.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh scripts/demo.sh
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@sh scripts/run-tests.sh
+
+# test: like check, without the package step.
+test: all
+	@sh scripts/run-tests.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@sh bench/run.sh
+
+valgrind: all
+	@sh scripts/valgrind.sh
+
+install: $(BINS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	install -m0755 $(BINS) $(DESTDIR)$(BINDIR)
+	$(if $(MAN1),install -m0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1)
+	$(if $(MAN5),install -m0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5)
+	$(if $(MAN7),install -m0644 $(MAN7) $(DESTDIR)$(MANDIR)/man7)
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(PROGS))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7)))
+
+clean:
+	rm -rf $(B)

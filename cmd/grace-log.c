@@ -1,0 +1,1436 @@
+/* grace-log - append to, verify, checkpoint, repair, rotate and read the
+ * SHA-256 hash-chained audit log (man/grace-log.1, the format in
+ * man/grace-log.5). Option parsing and the loops only: the format lives in
+ * lib/logfmt.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base64.h"
+#include "buf.h"
+#include "checkpoint.h"
+#include "err.h"
+#include "fileutil.h"
+#include "json.h"
+#include "lines.h"
+#include "logfmt.h"
+#include "note.h"
+#include "reject.h"
+#include "timeutil.h"
+#include "version.h"
+
+static const char *prog = "grace-log";
+
+#define BATCH_BYTES (4u << 20)
+#define BATCH_ITEMS 16384
+#define MAX_KEYFILE (64 * 1024)
+#define MAX_CHECKPOINT (1024 * 1024)
+
+static void
+usage_main(FILE *f)
+{
+	fprintf(f,
+	    "usage: grace-log COMMAND [OPTIONS]\n"
+	    "\n"
+	    "The append-only, SHA-256 hash-chained audit log.\n"
+	    "\n"
+	    "commands:\n"
+	    "  append -f LOG      append events from stdin (or FILEs), pass them on annotated\n"
+	    "  verify -f LOG      check the chain (and signed checkpoints); write a result event\n"
+	    "  checkpoint -f LOG -k KEY   sign the log's size and Merkle root (C2SP tlog-checkpoint)\n"
+	    "  keygen NAME        make an Ed25519 signing key and its verifier key\n"
+	    "  repair -f LOG      move a torn last record (left by a crash) to LOG.torn\n"
+	    "  rotate -f LOG      start a new segment that continues the chain\n"
+	    "  cat [-e] FILE...   print the records, or with -e the events\n"
+	    "  tail [-n N] [-F] [-e] -f LOG   print the last records, following the file\n"
+	    "\n"
+	    "-f LOG defaults to $GRACE_LOG. 'grace-log COMMAND --help' for a command's options.\n"
+	    "Exit status: 0 ok, 1 negative verdict (tampering found), 2 usage error,\n"
+	    "3 bad input line, 4 system error. See grace-log(1) and grace-log(5).\n");
+}
+
+static int
+usage_error(const char *cmd, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: ", prog);
+	if (cmd)
+		fprintf(stderr, "%s: ", cmd);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'grace-log %s--help' for more information.\n",
+	    cmd ? cmd : "");
+	return GRACE_EXIT_USAGE;
+}
+
+static int
+report(const struct grace_err *e)
+{
+	grace_err_print(stderr, prog, e);
+	return e->code ? e->code : GRACE_EXIT_SYSTEM;
+}
+
+static int
+parse_size(const char *s, unsigned long long *v)
+{
+	char *end;
+
+	errno = 0;
+	if (!*s || *s == '-')
+		return -1;
+	*v = strtoull(s, &end, 10);
+	return errno || *end ? -1 : 0;
+}
+
+/* Write all of b to stdout. Returns 0 or -1 (errno). */
+static int
+out_flush(struct grace_buf *b)
+{
+	if (b->len && grace_write_all(STDOUT_FILENO, b->p, b->len) < 0)
+		return -1;
+	grace_buf_reset(b);
+	return 0;
+}
+
+/* A log file named with -f, or $GRACE_LOG. */
+static const char *
+default_log(const char *f)
+{
+	if (f)
+		return f;
+	f = getenv("GRACE_LOG");
+	return f && *f ? f : NULL;
+}
+
+/* ------------------------------------------------------------------ append */
+
+struct item {
+	int rejected;         /* 1: a rejection record in rej */
+	size_t off, len;      /* the event in evbuf, or the record in rej */
+	struct grace_jspan grace;
+};
+
+struct appender {
+	struct grace_log_writer w;
+	int records;          /* --records: pass the records on */
+	struct grace_buf evbuf, rej, out;
+	struct item *items;
+	size_t nitems, cap;
+	size_t nevents;
+	const char **evs;
+	size_t *lens;
+	unsigned long long accepted, rejected;
+};
+
+static int
+batch_add(struct appender *a, const struct item *it)
+{
+	if (a->nitems == a->cap) {
+		size_t ncap = a->cap ? a->cap * 2 : 1024;
+		struct item *ni = realloc(a->items, ncap * sizeof *ni);
+		const char **ne = realloc(a->evs, ncap * sizeof *ne);
+		size_t *nl;
+
+		if (ni)
+			a->items = ni;
+		if (ne)
+			a->evs = ne;
+		nl = realloc(a->lens, ncap * sizeof *nl);
+		if (nl)
+			a->lens = nl;
+		if (!ni || !ne || !nl)
+			return -1;
+		a->cap = ncap;
+	}
+	a->items[a->nitems++] = *it;
+	if (!it->rejected)
+		a->nevents++;
+	return 0;
+}
+
+/* Write the batch's records, then pass the batch on. */
+static int
+batch_flush(struct appender *a, struct grace_err *e)
+{
+	size_t i, k = 0;
+	char val[128];
+
+	if (a->nitems == 0)
+		return 0;
+	for (i = 0; i < a->nitems; i++) {
+		if (!a->items[i].rejected) {
+			a->evs[k] = a->evbuf.p + a->items[i].off;
+			a->lens[k++] = a->items[i].len;
+		}
+	}
+	if (k && grace_log_append(&a->w, a->evs, a->lens, k, e) < 0)
+		return -1;
+	for (i = 0, k = 0; i < a->nitems; i++) {
+		const struct item *it = &a->items[i];
+		int r;
+
+		if (it->rejected) {
+			r = grace_buf_add(&a->out, a->rej.p + it->off, it->len);
+		} else {
+			size_t end = a->w.ends[k];
+			size_t start = k ? a->w.ends[k - 1] : 0;
+			uint64_t seq = a->w.head.seq - a->nevents + k + 1;
+
+			k++;
+			if (a->records) {
+				r = grace_buf_add(&a->out, a->w.recs.p + start,
+				    end - start);
+			} else {
+				int n = snprintf(val, sizeof val,
+				    "{\"seq\":%llu,\"hash\":\"%.64s\"}",
+				    (unsigned long long)seq,
+				    a->w.recs.p + end - 67);
+
+				r = grace_json_splice_grace(&a->out,
+				    a->evbuf.p + it->off, it->len, &it->grace,
+				    "log", val, (size_t)n);
+				r |= grace_buf_add(&a->out, "\n", 1);
+			}
+		}
+		if (r < 0)
+			return grace_err_sys(e, NULL, "unable to write output");
+	}
+	a->accepted += a->nevents;
+	a->nitems = a->nevents = 0;
+	grace_buf_reset(&a->evbuf);
+	grace_buf_reset(&a->rej);
+	if (out_flush(&a->out) < 0)
+		return grace_err_sys(e, "<stdout>", "unable to write");
+	return 0;
+}
+
+/* Handle one input line: queue it as an event or as a rejection.
+ * Returns 0, 1 for a rejected line, -1 on memory failure. */
+static int
+take_line(struct appender *a, const char *name, unsigned long lineno,
+    const char *line, size_t n, int toolong, size_t max)
+{
+	static const char *const keys[] = { "grace" };
+	struct grace_err e;
+	struct item it = {0};
+
+	if (!toolong && grace_json_blank(line, n))
+		return 0;
+	if (toolong) {
+		grace_err_set(&e, name, lineno, 0,
+		    "line longer than %zu bytes (see --max-line)", max);
+	} else if (grace_json_scan(line, n, keys, 1, &it.grace, name, lineno,
+	    &e) == 0) {
+		if (it.grace.kind == GRACE_J_NONE ||
+		    it.grace.kind == GRACE_J_OBJECT) {
+			it.off = a->evbuf.len;
+			it.len = n;
+			if (grace_buf_add(&a->evbuf, line, n) < 0)
+				return -1;
+			return batch_add(a, &it);
+		}
+		grace_err_set(&e, name, lineno, it.grace.off + 1,
+		    "member 'grace' is %s, not an object",
+		    grace_json_kind_name(it.grace.kind));
+	}
+	grace_err_print(stderr, prog, &e);
+	it.rejected = 1;
+	it.off = a->rej.len;
+	if (grace_reject_json(&a->rej, prog, &e) < 0)
+		return -1;
+	it.len = a->rej.len - it.off;
+	a->rejected++;
+	return batch_add(a, &it) < 0 ? -1 : 1;
+}
+
+static void
+usage_append(FILE *f)
+{
+	fprintf(f,
+	    "usage: grace-log append -f LOG [--sync=always|batch|none] [--records]\n"
+	    "                        [--strict] [--max-line BYTES] [FILE...]\n"
+	    "\n"
+	    "Append one record per event read from FILEs (default: stdin) and pass each\n"
+	    "event on to stdout with grace.log {seq, hash} added (--records: the records).\n"
+	    "\n"
+	    "  -f, --file LOG      the log (default $GRACE_LOG); created if missing\n"
+	    "      --sync=MODE     always: fdatasync every event; batch (default): once per\n"
+	    "                      batch of lines already read; none: leave it to the kernel\n"
+	    "      --records       write the log records to stdout instead of the events\n"
+	    "      --strict        stop at the first bad input line\n"
+	    "      --max-line N    longest input line accepted, in bytes (default 1048576)\n"
+	    "Events are passed on only once their records are written (and synced).\n");
+}
+
+static int
+cmd_append(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "sync", required_argument, NULL, 's' },
+		{ "records", no_argument, NULL, 'r' },
+		{ "strict", no_argument, NULL, 'S' },
+		{ "max-line", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	struct appender a;
+	struct grace_err e;
+	enum grace_log_sync sync = GRACE_SYNC_BATCH;
+	const char *log = NULL;
+	unsigned long long max = GRACE_LINES_DEFAULT_MAX;
+	int strict = 0, c, status = GRACE_EXIT_OK, i, stop = 0;
+
+	memset(&a, 0, sizeof a);
+	while ((c = getopt_long(argc, argv, "f:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'f': log = optarg; break;
+		case 's':
+			if (strcmp(optarg, "always") == 0)
+				sync = GRACE_SYNC_ALWAYS;
+			else if (strcmp(optarg, "batch") == 0)
+				sync = GRACE_SYNC_BATCH;
+			else if (strcmp(optarg, "none") == 0)
+				sync = GRACE_SYNC_NONE;
+			else
+				return usage_error("append", "--sync takes always, "
+				    "batch or none, not '%s'", optarg);
+			break;
+		case 'r': a.records = 1; break;
+		case 'S': strict = 1; break;
+		case 'm':
+			if (parse_size(optarg, &max) < 0 || max == 0 ||
+			    max > (1ull << 30))
+				return usage_error("append", "--max-line takes a "
+				    "byte count from 1 to 1073741824, not '%s'",
+				    optarg);
+			break;
+		case 'h': usage_append(stdout); return 0;
+		default: return usage_error("append", "%s", "bad option");
+		}
+	}
+	if (!(log = default_log(log)))
+		return usage_error("append", "%s", "no log file: use -f LOG or set GRACE_LOG");
+	if (grace_log_writer_open(&a.w, log, sync, &e) < 0) {
+		grace_log_writer_close(&a.w);
+		return report(&e);
+	}
+	for (i = optind; (i < argc || i == optind) && !stop; i++) {
+		const char *name = i < argc ? argv[i] : "-";
+		struct grace_lines rd;
+		const char *line;
+		size_t n;
+		int fd, t;
+
+		if (strcmp(name, "-") == 0) {
+			fd = STDIN_FILENO;
+			name = "<stdin>";
+		} else if ((fd = open(name, O_RDONLY | O_CLOEXEC)) < 0) {
+			grace_err_sys(&e, name, "unable to open");
+			status = report(&e);
+			break;
+		}
+		if (grace_lines_init(&rd, fd, name, (size_t)max) < 0) {
+			grace_err_sys(&e, name, "unable to read");
+			status = report(&e);
+			if (fd != STDIN_FILENO)
+				close(fd);
+			break;
+		}
+		for (;;) {
+			t = grace_lines_buffered(&rd, &line, &n, &e);
+			if (t == GRACE_LINE_AGAIN) {
+				/* Group commit: sync what is read before waiting. */
+				if (a.nitems && !grace_lines_ready(&rd) &&
+				    batch_flush(&a, &e) < 0) {
+					status = report(&e);
+					stop = 1;
+					break;
+				}
+				if (grace_lines_fill(&rd, &e) < 0) {
+					status = report(&e);
+					stop = 1;
+					break;
+				}
+				continue;
+			}
+			if (t == GRACE_LINE_EOF)
+				break;
+			t = take_line(&a, name, rd.lineno, line, n,
+			    t == GRACE_LINE_TOOLONG, (size_t)max);
+			if (t < 0) {
+				grace_err_sys(&e, name, "unable to read");
+				status = report(&e);
+				stop = 1;
+				break;
+			}
+			if (t == 1) {
+				status = GRACE_EXIT_INPUT;
+				if (strict) {
+					stop = 1;
+					break;
+				}
+			}
+			if (sync == GRACE_SYNC_ALWAYS || a.nitems >= BATCH_ITEMS ||
+			    a.evbuf.len >= BATCH_BYTES) {
+				if (batch_flush(&a, &e) < 0) {
+					status = report(&e);
+					stop = 1;
+					break;
+				}
+			}
+		}
+		grace_lines_free(&rd);
+		if (fd != STDIN_FILENO)
+			close(fd);
+	}
+	/* What was accepted is written, whatever stopped the loop. */
+	if (status != GRACE_EXIT_SYSTEM && batch_flush(&a, &e) < 0)
+		status = report(&e);
+	if (strict && status == GRACE_EXIT_INPUT)
+		fprintf(stderr, "%s: stopped at the first bad line (--strict); "
+		    "%llu events appended before it\n", prog, a.accepted);
+	grace_log_writer_close(&a.w);
+	grace_buf_free(&a.evbuf);
+	grace_buf_free(&a.rej);
+	grace_buf_free(&a.out);
+	free(a.items);
+	free(a.evs);
+	free(a.lens);
+	return status;
+}
+
+/* ------------------------------------------------------------------ verify */
+
+static void
+print_warning(void *arg, const struct grace_err *w)
+{
+	(void)arg;
+	grace_err_print(stderr, prog, w);
+}
+
+struct cpfile {
+	const char *path;
+	struct grace_checkpoint cp;
+	int opened;           /* signature verified and parsed */
+	size_t ex;            /* its expectation, when opened */
+	char why[900];        /* why it could not be opened */
+};
+
+/* Load verifier keys: each arg is a file holding a key, or the key. */
+static int
+load_verifiers(char **args, size_t n, struct grace_note_verifier ***vs,
+    struct grace_err *e)
+{
+	size_t i;
+
+	*vs = calloc(n ? n : 1, sizeof **vs);
+	if (!*vs)
+		return grace_err_sys(e, NULL, "unable to load keys");
+	for (i = 0; i < n; i++) {
+		struct stat st;
+		char *text = NULL, *key = args[i];
+		size_t len;
+
+		if (stat(args[i], &st) == 0) {
+			text = grace_read_file(args[i], MAX_KEYFILE, &len, e);
+			if (!text)
+				return -1;
+			while (len && (text[len - 1] == '\n' ||
+			    text[len - 1] == '\r' || text[len - 1] == ' '))
+				text[--len] = '\0';
+			key = text;
+		} else if (!strchr(args[i], '+')) {
+			return grace_err_sys(e, args[i], "unable to open");
+		}
+		(*vs)[i] = grace_note_verifier_parse(key, e);
+		if (!(*vs)[i]) {
+			char msg[sizeof e->msg];
+
+			snprintf(msg, sizeof msg, "%s", e->msg);
+			grace_err_set(e, args[i], 0, 0, "not a verifier key: %s",
+			    msg);
+			e->code = GRACE_EXIT_USAGE;
+			free(text);
+			return -1;
+		}
+		free(text);
+	}
+	return 0;
+}
+
+static void
+free_verifiers(struct grace_note_verifier **vs, size_t n)
+{
+	size_t i;
+
+	if (!vs)
+		return;
+	for (i = 0; i < n; i++)
+		grace_note_verifier_free(vs[i]);
+	free(vs);
+}
+
+static void
+add_jstr(struct grace_buf *b, const char *s)
+{
+	grace_buf_add_jstr(b, s, strlen(s));
+}
+
+/* The verification result event. */
+static void
+result_event(struct grace_buf *b, char **files, size_t nfiles,
+    const struct grace_log_result *res, struct cpfile *cps, size_t ncp,
+    const struct grace_log_expect *ex)
+{
+	struct grace_timefmt tf;
+	char now[GRACE_TIME_LEN];
+	size_t i;
+
+	grace_timefmt_init(&tf);
+	grace_time_now(&tf, now);
+	grace_buf_adds(b, "{\"type\":\"grace.log.verification\","
+	    "\"source\":\"grace-log\",\"time\":\"");
+	grace_buf_adds(b, now);
+	grace_buf_adds(b, "\",\"data\":{\"files\":[");
+	for (i = 0; i < nfiles; i++) {
+		if (i)
+			grace_buf_add(b, ",", 1);
+		add_jstr(b, files[i]);
+	}
+	grace_buf_addf(b, "],\"intact\":%s,\"records\":%llu,\"bytes\":%llu,"
+	    "\"first_seq\":%llu,\"last_seq\":%llu,\"head\":\"%s\"",
+	    res->intact ? "true" : "false",
+	    (unsigned long long)res->records, (unsigned long long)res->bytes,
+	    (unsigned long long)res->first_seq,
+	    (unsigned long long)res->last_seq, res->head);
+	if (res->last_time[0])
+		grace_buf_addf(b, ",\"last_time\":\"%s\"", res->last_time);
+	if (res->continues[0]) {
+		grace_buf_adds(b, ",\"continues\":");
+		add_jstr(b, res->continues);
+	}
+	grace_buf_addf(b, ",\"warnings\":%lu", res->warnings);
+	if (ncp) {
+		grace_buf_adds(b, ",\"checkpoints\":[");
+		for (i = 0; i < ncp; i++) {
+			if (i)
+				grace_buf_add(b, ",", 1);
+			grace_buf_adds(b, "{\"file\":");
+			add_jstr(b, cps[i].path);
+			if (cps[i].opened) {
+				grace_buf_addf(b, ",\"size\":%llu,\"ok\":%s",
+				    (unsigned long long)cps[i].cp.size,
+				    ex[cps[i].ex].checked == 1 ? "true" : "false");
+			} else {
+				grace_buf_adds(b, ",\"ok\":false,\"error\":");
+				add_jstr(b, cps[i].why);
+			}
+			grace_buf_add(b, "}", 1);
+		}
+		grace_buf_add(b, "]", 1);
+	}
+	if (!res->intact) {
+		grace_buf_adds(b, ",\"error\":{\"file\":");
+		add_jstr(b, res->fail.file);
+		if (res->fail.line)
+			grace_buf_addf(b, ",\"line\":%lu", res->fail.line);
+		if (res->fail_seq)
+			grace_buf_addf(b, ",\"seq\":%llu",
+			    (unsigned long long)res->fail_seq);
+		grace_buf_addf(b, ",\"torn\":%s,\"reason\":",
+		    res->torn ? "true" : "false");
+		add_jstr(b, res->fail.msg);
+		grace_buf_add(b, "}", 1);
+	}
+	grace_buf_adds(b, "}}\n");
+}
+
+static void
+usage_verify(FILE *f)
+{
+	fprintf(f,
+	    "usage: grace-log verify [-f LOG]... [FILE...] [--checkpoint FILE --pubkey KEY]...\n"
+	    "                        [-q]\n"
+	    "\n"
+	    "Check every record's hash, seq and prev link, the seams between segments\n"
+	    "given in order (oldest first), and each signed checkpoint: the first N records\n"
+	    "must have the checkpoint's Merkle root and a signature by one of the keys\n"
+	    "must verify. Writes one grace.log.verification event to stdout.\n"
+	    "\n"
+	    "  -f, --file LOG        a log segment (repeatable; default $GRACE_LOG)\n"
+	    "  -c, --checkpoint FILE a signed checkpoint to check (repeatable)\n"
+	    "  -p, --pubkey KEY      a verifier key, or a file holding one (repeatable)\n"
+	    "  -q, --quiet           no result event on stdout\n"
+	    "Exit status: 0 intact, 1 tampering, truncation or a torn tail found,\n"
+	    "2 usage error, 4 system error.\n");
+}
+
+static int
+cmd_verify(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "checkpoint", required_argument, NULL, 'c' },
+		{ "pubkey", required_argument, NULL, 'p' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	char **files = calloc((size_t)argc + 1, sizeof *files);
+	char **cpargs = calloc((size_t)argc + 1, sizeof *cpargs);
+	char **keyargs = calloc((size_t)argc + 1, sizeof *keyargs);
+	size_t nfiles = 0, ncp = 0, nkeys = 0, nex = 0, i;
+	struct grace_note_verifier **vs = NULL;
+	struct cpfile *cps = NULL;
+	struct grace_log_expect *ex = NULL;
+	struct grace_log_result res;
+	struct grace_buf out = {0};
+	struct grace_err e;
+	int c, quiet = 0, status = GRACE_EXIT_OK;
+	const char *def;
+
+	if (!files || !cpargs || !keyargs) {
+		grace_err_sys(&e, NULL, "unable to start");
+		status = report(&e);
+		goto out;
+	}
+	while ((c = getopt_long(argc, argv, "f:c:p:qh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'f': files[nfiles++] = optarg; break;
+		case 'c': cpargs[ncp++] = optarg; break;
+		case 'p': keyargs[nkeys++] = optarg; break;
+		case 'q': quiet = 1; break;
+		case 'h': usage_verify(stdout); goto out;
+		default: status = usage_error("verify", "%s", "bad option"); goto out;
+		}
+	}
+	while (optind < argc)
+		files[nfiles++] = argv[optind++];
+	if (nfiles == 0 && (def = default_log(NULL)))
+		files[nfiles++] = (char *)def;
+	if (nfiles == 0) {
+		status = usage_error("verify", "%s", "no log file: use -f LOG or set GRACE_LOG");
+		goto out;
+	}
+	if (ncp && !nkeys) {
+		status = usage_error("verify", "%s", "--checkpoint needs --pubkey "
+		    "KEY: an unsigned checkpoint proves nothing");
+		goto out;
+	}
+	if (load_verifiers(keyargs, nkeys, &vs, &e) < 0) {
+		status = report(&e);
+		goto out;
+	}
+	cps = calloc(ncp ? ncp : 1, sizeof *cps);
+	ex = calloc(ncp ? ncp : 1, sizeof *ex);
+	if (!cps || !ex) {
+		grace_err_sys(&e, NULL, "unable to start");
+		status = report(&e);
+		goto out;
+	}
+	for (i = 0; i < ncp; i++) {
+		size_t len;
+		char *text;
+
+		cps[i].path = cpargs[i];
+		text = grace_read_file(cpargs[i], MAX_CHECKPOINT, &len, &e);
+		if (!text) {
+			status = report(&e);
+			goto out;
+		}
+		if (grace_checkpoint_open(text, len,
+		    (struct grace_note_verifier *const *)vs, nkeys, &cps[i].cp,
+		    &e) == 0) {
+			/* Only checkpoints whose signature verified set
+			 * expectations; cps[i].ex indexes them. */
+			cps[i].opened = 1;
+			cps[i].ex = nex;
+			ex[nex].size = cps[i].cp.size;
+			memcpy(ex[nex].root, cps[i].cp.root, GRACE_SHA256_LEN);
+			ex[nex++].label = cps[i].path;
+		} else {
+			snprintf(cps[i].why, sizeof cps[i].why, "%s", e.msg);
+		}
+		free(text);
+	}
+	if (grace_log_verify((const char *const *)files, nfiles, ex, nex, 0,
+	    print_warning, NULL, &res, &e) < 0) {
+		status = report(&e);
+		goto out;
+	}
+	/* A checkpoint whose signature failed is its own failure. */
+	for (i = 0; i < ncp; i++) {
+		if (!cps[i].opened && res.intact) {
+			res.intact = 0;
+			grace_err_set(&res.fail, cps[i].path, 0, 0,
+			    "bad checkpoint: %s", cps[i].why);
+		}
+	}
+	if (!res.intact) {
+		grace_err_print(stderr, prog, &res.fail);
+		status = GRACE_EXIT_NEGATIVE;
+	}
+	if (!quiet) {
+		result_event(&out, files, nfiles, &res, cps, ncp, ex);
+		if (out_flush(&out) < 0) {
+			grace_err_sys(&e, "<stdout>", "unable to write");
+			status = report(&e);
+		}
+	}
+out:
+	for (i = 0; cps && i < ncp; i++)
+		grace_checkpoint_clear(&cps[i].cp);
+	free_verifiers(vs, nkeys);
+	free(cps);
+	free(ex);
+	free(files);
+	free(cpargs);
+	free(keyargs);
+	grace_buf_free(&out);
+	return status;
+}
+
+/* -------------------------------------------------------------- checkpoint */
+
+static void
+usage_checkpoint(FILE *f)
+{
+	fprintf(f,
+	    "usage: grace-log checkpoint [-f LOG]... [FILE...] -k KEYFILE [--origin ORIGIN]\n"
+	    "                            [-o FILE]\n"
+	    "\n"
+	    "Verify the log, then sign its record count and RFC 6962 Merkle root as a\n"
+	    "C2SP tlog-checkpoint (a signed note). Written to stdout, or atomically to -o FILE.\n"
+	    "\n"
+	    "  -f, --file LOG      a log segment (repeatable, oldest first; default $GRACE_LOG)\n"
+	    "  -k, --key KEYFILE   the signing key made by 'grace-log keygen'\n"
+	    "      --origin ORIGIN the checkpoint's origin line (default: the key's name)\n"
+	    "  -o, --output FILE   write the checkpoint to FILE (replaced atomically)\n");
+}
+
+static int
+cmd_checkpoint(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "origin", required_argument, NULL, 'O' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	char **files = calloc((size_t)argc + 1, sizeof *files);
+	const char *keyfile = NULL, *origin = NULL, *output = NULL, *def;
+	struct grace_note_signer *signer = NULL;
+	struct grace_checkpoint cp;
+	struct grace_log_result res;
+	struct grace_err e;
+	char *skey = NULL, *note = NULL;
+	size_t nfiles = 0, len;
+	int c, status = GRACE_EXIT_OK;
+
+	grace_checkpoint_init(&cp);
+	if (!files) {
+		grace_err_sys(&e, NULL, "unable to start");
+		return report(&e);
+	}
+	while ((c = getopt_long(argc, argv, "f:k:o:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'f': files[nfiles++] = optarg; break;
+		case 'k': keyfile = optarg; break;
+		case 'O': origin = optarg; break;
+		case 'o': output = optarg; break;
+		case 'h': usage_checkpoint(stdout); goto out;
+		default: status = usage_error("checkpoint", "%s", "bad option"); goto out;
+		}
+	}
+	while (optind < argc)
+		files[nfiles++] = argv[optind++];
+	if (nfiles == 0 && (def = default_log(NULL)))
+		files[nfiles++] = (char *)def;
+	if (nfiles == 0 || !keyfile) {
+		status = usage_error("checkpoint", "%s", nfiles ? "no key: use -k KEYFILE" :
+		    "no log file: use -f LOG or set GRACE_LOG");
+		goto out;
+	}
+	skey = grace_read_file(keyfile, MAX_KEYFILE, &len, &e);
+	if (!skey) {
+		status = report(&e);
+		goto out;
+	}
+	while (len && (skey[len - 1] == '\n' || skey[len - 1] == '\r'))
+		skey[--len] = '\0';
+	signer = grace_note_signer_parse(skey, &e);
+	if (!signer) {
+		char msg[sizeof e.msg];
+
+		snprintf(msg, sizeof msg, "%s", e.msg);
+		grace_err_set(&e, keyfile, 0, 0, "not a signing key: %s", msg);
+		e.code = GRACE_EXIT_USAGE;
+		status = report(&e);
+		goto out;
+	}
+	if (grace_log_verify((const char *const *)files, nfiles, NULL, 0, 1,
+	    print_warning, NULL, &res, &e) < 0) {
+		status = report(&e);
+		goto out;
+	}
+	if (!res.intact) {
+		grace_err_print(stderr, prog, &res.fail);
+		fprintf(stderr, "%s: refusing to sign a log that does not verify\n",
+		    prog);
+		status = GRACE_EXIT_NEGATIVE;
+		goto out;
+	}
+	if (res.continues[0]) {
+		fprintf(stderr, "%s: %s continues segment '%s': give every "
+		    "segment, oldest first, so the checkpoint covers the whole "
+		    "log\n", prog, files[0], res.continues);
+		status = GRACE_EXIT_USAGE;
+		goto out;
+	}
+	cp.size = res.records;
+	memcpy(cp.root, res.root, sizeof cp.root);
+	if (!origin)
+		origin = grace_note_signer_name(signer);
+	if (strlen(origin) > GRACE_CHECKPOINT_ORIGIN_MAX) {
+		status = usage_error("checkpoint", "%s", "--origin is longer "
+		    "than 256 bytes");
+		goto out;
+	}
+	snprintf(cp.origin, sizeof cp.origin, "%s", origin);
+	note = grace_checkpoint_sign(&cp,
+	    (struct grace_note_signer *const *)&signer, 1, &e);
+	if (!note) {
+		status = report(&e);
+		goto out;
+	}
+	if (output) {
+		if (grace_atomic_write(output, note, strlen(note), 0644, &e) < 0)
+			status = report(&e);
+	} else if (grace_write_all(STDOUT_FILENO, note, strlen(note)) < 0) {
+		grace_err_sys(&e, "<stdout>", "unable to write");
+		status = report(&e);
+	}
+out:
+	if (skey)
+		grace_note_free_secret(skey);
+	grace_note_signer_free(signer);
+	grace_checkpoint_clear(&cp);
+	free(note);
+	free(files);
+	return status;
+}
+
+/* ------------------------------------------------------------------ keygen */
+
+static void
+usage_keygen(FILE *f)
+{
+	fprintf(f,
+	    "usage: grace-log keygen [-o PREFIX] [--force] NAME\n"
+	    "\n"
+	    "Make an Ed25519 key for signing checkpoints. Writes PREFIX.key (the signer\n"
+	    "key, mode 0600) and PREFIX.pub (the verifier key), and prints the verifier\n"
+	    "key, NAME+KEYID+BASE64, as Go's sumdb/note verifiers read it.\n"
+	    "\n"
+	    "  -o, --output PREFIX  file name prefix (default: NAME)\n"
+	    "      --force          replace existing key files\n");
+}
+
+static int
+write_new(const char *path, const char *text, int mode, int force,
+    struct grace_err *e)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC |
+	    (force ? O_TRUNC : O_EXCL), mode);
+
+	if (fd < 0)
+		return grace_err_sys(e, path, errno == EEXIST ?
+		    "refusing to overwrite (use --force)" : "unable to create");
+	if (fchmod(fd, (mode_t)mode) < 0 ||
+	    grace_write_all(fd, text, strlen(text)) < 0 ||
+	    grace_write_all(fd, "\n", 1) < 0 || fsync(fd) < 0) {
+		grace_err_sys(e, path, "unable to write");
+		close(fd);
+		return -1;
+	}
+	return close(fd) < 0 ? grace_err_sys(e, path, "unable to write") : 0;
+}
+
+static int
+cmd_keygen(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "force", no_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	const char *prefix = NULL, *name;
+	char *skey = NULL, *vkey = NULL, *path = NULL;
+	struct grace_err e;
+	int c, force = 0, status = GRACE_EXIT_OK;
+	size_t plen;
+
+	while ((c = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'o': prefix = optarg; break;
+		case 'F': force = 1; break;
+		case 'h': usage_keygen(stdout); return 0;
+		default: return usage_error("keygen", "%s", "bad option");
+		}
+	}
+	if (optind != argc - 1)
+		return usage_error("keygen", "%s", "give exactly one key NAME");
+	name = argv[optind];
+	if (!prefix)
+		prefix = name;
+	if (grace_note_keygen(name, &skey, &vkey, &e) < 0) {
+		e.code = GRACE_EXIT_USAGE;
+		return report(&e);
+	}
+	plen = strlen(prefix) + 5;
+	path = malloc(plen);
+	if (!path) {
+		grace_err_sys(&e, NULL, "unable to write keys");
+		status = report(&e);
+		goto out;
+	}
+	snprintf(path, plen, "%s.key", prefix);
+	if (write_new(path, skey, 0600, force, &e) < 0) {
+		status = report(&e);
+		goto out;
+	}
+	snprintf(path, plen, "%s.pub", prefix);
+	if (write_new(path, vkey, 0644, force, &e) < 0) {
+		status = report(&e);
+		goto out;
+	}
+	printf("%s\n", vkey);
+out:
+	grace_note_free_secret(skey);
+	free(vkey);
+	free(path);
+	return status;
+}
+
+/* ------------------------------------------------------------------ repair */
+
+static void
+usage_repair(FILE *f)
+{
+	fprintf(f,
+	    "usage: grace-log repair -f LOG\n"
+	    "\n"
+	    "After a crash, move the bytes of a torn last record (after the last newline)\n"
+	    "to LOG.torn and truncate them from LOG. Never removes a complete record.\n");
+}
+
+static int
+cmd_repair(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	const char *log = NULL;
+	struct grace_log_head h;
+	struct grace_err e;
+	char *side = NULL, *torn = NULL;
+	int c, fd, sfd = -1, status = GRACE_EXIT_OK;
+
+	while ((c = getopt_long(argc, argv, "f:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'f': log = optarg; break;
+		case 'h': usage_repair(stdout); return 0;
+		default: return usage_error("repair", "%s", "bad option");
+		}
+	}
+	if (optind < argc && !log)
+		log = argv[optind++];
+	if (optind < argc)
+		return usage_error("repair", "unexpected argument '%s'", argv[optind]);
+	if (!(log = default_log(log)))
+		return usage_error("repair", "%s", "no log file: use -f LOG or set GRACE_LOG");
+	fd = open(log, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		grace_err_sys(&e, log, "unable to open");
+		return report(&e);
+	}
+	if (grace_lock(fd, 0, log, &e) < 0 ||
+	    grace_log_read_head(fd, log, &h, &e) < 0) {
+		status = report(&e);
+		goto out;
+	}
+	if (h.torn == 0) {
+		fprintf(stderr, "%s: %s: nothing to repair: the last record is "
+		    "complete\n", prog, log);
+		goto out;
+	}
+	side = malloc(strlen(log) + 6);
+	torn = malloc(h.torn);
+	if (!side || !torn) {
+		grace_err_sys(&e, log, "unable to repair");
+		status = report(&e);
+		goto out;
+	}
+	sprintf(side, "%s.torn", log);
+	if (grace_pread_all(fd, torn, h.torn, h.size) < 0) {
+		grace_err_sys(&e, log, "unable to read");
+		status = report(&e);
+		goto out;
+	}
+	sfd = open(side, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (sfd < 0 || grace_write_all(sfd, torn, h.torn) < 0 ||
+	    fsync(sfd) < 0) {
+		grace_err_sys(&e, side, "unable to save the torn bytes");
+		status = report(&e);
+		goto out;
+	}
+	if (ftruncate(fd, (off_t)h.size) < 0 || fsync(fd) < 0) {
+		grace_err_sys(&e, log, "unable to truncate");
+		status = report(&e);
+		goto out;
+	}
+	fprintf(stderr, "%s: %s: moved %llu torn bytes to %s; %llu records "
+	    "kept\n", prog, log, (unsigned long long)h.torn, side,
+	    (unsigned long long)h.seq);
+out:
+	if (sfd >= 0)
+		close(sfd);
+	grace_unlock(fd);
+	close(fd);
+	free(side);
+	free(torn);
+	return status;
+}
+
+/* ------------------------------------------------------------------ rotate */
+
+static void
+usage_rotate(FILE *f)
+{
+	fprintf(f,
+	    "usage: grace-log rotate -f LOG [--to OLDNAME]\n"
+	    "\n"
+	    "Keep the current file as OLDNAME (default LOG.YYYYMMDDTHHMMSSZ) and start LOG\n"
+	    "afresh with a seam record that names OLDNAME and carries its record count,\n"
+	    "size and head hash, so the chain runs on across segments. Verify segments\n"
+	    "together, oldest first: grace-log verify OLDNAME LOG.\n");
+}
+
+static int
+cmd_rotate(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	const char *log = NULL, *to = NULL;
+	char *name = NULL;
+	struct grace_log_head h;
+	struct grace_err e;
+	int c, status = GRACE_EXIT_OK;
+
+	while ((c = getopt_long(argc, argv, "f:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'f': log = optarg; break;
+		case 't': to = optarg; break;
+		case 'h': usage_rotate(stdout); return 0;
+		default: return usage_error("rotate", "%s", "bad option");
+		}
+	}
+	if (optind < argc)
+		return usage_error("rotate", "unexpected argument '%s'", argv[optind]);
+	if (!(log = default_log(log)))
+		return usage_error("rotate", "%s", "no log file: use -f LOG or set GRACE_LOG");
+	if (!to) {
+		time_t now = time(NULL);
+		struct tm tm;
+		size_t n = strlen(log) + 32;
+
+		name = malloc(n);
+		if (!name || !gmtime_r(&now, &tm)) {
+			grace_err_sys(&e, log, "unable to rotate");
+			return report(&e);
+		}
+		snprintf(name, n, "%s.%04d%02d%02dT%02d%02d%02dZ", log,
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec);
+		to = name;
+	}
+	if (grace_log_rotate(log, to, &h, &e) < 0)
+		status = report(&e);
+	else
+		fprintf(stderr, "%s: %s: rotated: old segment kept as %s; the "
+		    "new segment starts at seq %llu\n", prog, log, to,
+		    (unsigned long long)h.seq);
+	free(name);
+	return status;
+}
+
+/* ------------------------------------------------------------- cat / tail */
+
+/* Print one record line, or its event. Returns 0, or 1 for a malformed
+ * record (reported). */
+static int
+emit_record(struct grace_buf *out, const char *file, unsigned long lineno,
+    const char *line, size_t n, int events)
+{
+	struct grace_log_rec r;
+	const char *why;
+
+	if (!events)
+		return grace_buf_add(out, line, n) | grace_buf_add(out, "\n", 1);
+	if (grace_log_parse(line, n, &r, &why) < 0) {
+		struct grace_err e;
+
+		grace_err_set(&e, file, lineno, 0, "%s", why);
+		grace_err_print(stderr, prog, &e);
+		return 1;
+	}
+	return grace_buf_add(out, r.event, r.event_len) |
+	    grace_buf_add(out, "\n", 1);
+}
+
+static int
+cat_fd(int fd, const char *name, int events, struct grace_buf *out,
+    int *status)
+{
+	struct grace_lines rd;
+	struct grace_err e;
+	const char *line;
+	size_t n;
+	int t;
+
+	if (grace_lines_init(&rd, fd, name, 64u << 20) < 0) {
+		grace_err_sys(&e, name, "unable to read");
+		*status = report(&e);
+		return -1;
+	}
+	while ((t = grace_lines_next(&rd, &line, &n, &e)) > 0) {
+		if (t == GRACE_LINE_TOOLONG) {
+			grace_err_set(&e, name, rd.lineno, 0, "record too long");
+			grace_err_print(stderr, prog, &e);
+			*status = GRACE_EXIT_INPUT;
+			continue;
+		}
+		if (emit_record(out, name, rd.lineno, line, n, events))
+			*status = GRACE_EXIT_INPUT;
+		if (out->len >= (1u << 20) && out_flush(out) < 0)
+			break;
+	}
+	if (t < 0)
+		*status = report(&e);
+	grace_lines_free(&rd);
+	if (out_flush(out) < 0) {
+		grace_err_sys(&e, "<stdout>", "unable to write");
+		*status = report(&e);
+		return -1;
+	}
+	return t < 0 ? -1 : 0;
+}
+
+static void
+usage_cat(FILE *f)
+{
+	fprintf(f,
+	    "usage: grace-log cat [-e] [-f LOG]... [FILE...]\n"
+	    "\n"
+	    "Print the records of the log segments in order, or with -e the events they\n"
+	    "hold, so that the log can feed a pipeline. cat does not verify: run verify.\n");
+}
+
+static int
+cmd_cat(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "events", no_argument, NULL, 'e' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	char **files = calloc((size_t)argc + 1, sizeof *files);
+	struct grace_buf out = {0};
+	struct grace_err e;
+	size_t nfiles = 0, i;
+	int c, events = 0, status = GRACE_EXIT_OK;
+	const char *def;
+
+	if (!files) {
+		grace_err_sys(&e, NULL, "unable to start");
+		return report(&e);
+	}
+	while ((c = getopt_long(argc, argv, "f:eh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'f': files[nfiles++] = optarg; break;
+		case 'e': events = 1; break;
+		case 'h': usage_cat(stdout); free(files); return 0;
+		default: free(files); return usage_error("cat", "%s", "bad option");
+		}
+	}
+	while (optind < argc)
+		files[nfiles++] = argv[optind++];
+	if (nfiles == 0 && (def = default_log(NULL)))
+		files[nfiles++] = (char *)def;
+	if (nfiles == 0) {
+		free(files);
+		return usage_error("cat", "%s", "no log file: use -f LOG or set GRACE_LOG");
+	}
+	for (i = 0; i < nfiles; i++) {
+		int fd = open(files[i], O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0) {
+			grace_err_sys(&e, files[i], "unable to open");
+			status = report(&e);
+			break;
+		}
+		c = cat_fd(fd, files[i], events, &out, &status);
+		close(fd);
+		if (c < 0)
+			break;
+	}
+	grace_buf_free(&out);
+	free(files);
+	return status;
+}
+
+static void
+usage_tail(FILE *f)
+{
+	fprintf(f,
+	    "usage: grace-log tail [-n N] [-F] [-e] -f LOG\n"
+	    "\n"
+	    "Print the last N records (default 10; -n +N: from line N on), or with -e\n"
+	    "their events. -F follows the file as it grows, across rotations, until killed.\n");
+}
+
+/* Offset of the start of the last n lines of fd (complete lines only). */
+static long long
+last_lines_offset(int fd, unsigned long long n, long long size)
+{
+	char buf[65536];
+	long long pos = size, nl = 0;
+
+	if (n == 0)
+		return size;
+	while (pos > 0) {
+		long long start = pos > (long long)sizeof buf ?
+		    pos - (long long)sizeof buf : 0;
+		size_t len = (size_t)(pos - start);
+		size_t i;
+
+		if (grace_pread_all(fd, buf, len, (unsigned long long)start) < 0)
+			return -1;
+		for (i = len; i > 0; i--) {
+			if (buf[i - 1] != '\n')
+				continue;
+			/* The newline ending the last line does not count. */
+			if (start + (long long)i == size)
+				continue;
+			if ((unsigned long long)++nl == n)
+				return start + (long long)i;
+		}
+		pos = start;
+	}
+	return 0;
+}
+
+static int
+cmd_tail(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "lines", required_argument, NULL, 'n' },
+		{ "follow", no_argument, NULL, 'F' },
+		{ "events", no_argument, NULL, 'e' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	const char *log = NULL;
+	unsigned long long n = 10, from_line = 0;
+	int c, follow = 0, events = 0, status = GRACE_EXIT_OK, fd;
+	struct grace_buf out = {0}, part = {0};
+	struct grace_err e;
+	struct stat st;
+	long long off;
+	unsigned long lineno = 0;
+	char buf[65536];
+
+	while ((c = getopt_long(argc, argv, "f:n:Feh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'f': log = optarg; break;
+		case 'n':
+			if (optarg[0] == '+') {
+				if (parse_size(optarg + 1, &from_line) < 0 ||
+				    from_line == 0)
+					return usage_error("tail", "-n takes N or "
+					    "+N, not '%s'", optarg);
+			} else if (parse_size(optarg, &n) < 0) {
+				return usage_error("tail", "-n takes N or +N, "
+				    "not '%s'", optarg);
+			}
+			break;
+		case 'F': follow = 1; break;
+		case 'e': events = 1; break;
+		case 'h': usage_tail(stdout); return 0;
+		default: return usage_error("tail", "%s", "bad option");
+		}
+	}
+	if (optind < argc && !log)
+		log = argv[optind++];
+	if (optind < argc)
+		return usage_error("tail", "unexpected argument '%s'", argv[optind]);
+	if (!(log = default_log(log)))
+		return usage_error("tail", "%s", "no log file: use -f LOG or set GRACE_LOG");
+	fd = open(log, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		grace_err_sys(&e, log, "unable to open");
+		return report(&e);
+	}
+	if (fstat(fd, &st) < 0) {
+		grace_err_sys(&e, log, "unable to stat");
+		close(fd);
+		return report(&e);
+	}
+	if (from_line)
+		off = 0;
+	else if ((off = last_lines_offset(fd, n, (long long)st.st_size)) < 0) {
+		grace_err_sys(&e, log, "unable to read");
+		close(fd);
+		return report(&e);
+	}
+	/* Stream from off; hold a partial last line until it is complete. */
+	for (;;) {
+		ssize_t got = pread(fd, buf, sizeof buf, (off_t)off);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			grace_err_sys(&e, log, "unable to read");
+			status = report(&e);
+			break;
+		}
+		if (got > 0) {
+			char *s = buf, *end = buf + got, *nl;
+
+			off += got;
+			while ((nl = memchr(s, '\n', (size_t)(end - s)))) {
+				const char *line = s;
+				size_t len = (size_t)(nl - s);
+
+				if (part.len) {
+					grace_buf_add(&part, s, len);
+					line = part.p;
+					len = part.len;
+				}
+				lineno++;
+				if (!from_line || lineno >= from_line) {
+					if (emit_record(&out, log, lineno, line,
+					    len, events))
+						status = GRACE_EXIT_INPUT;
+				}
+				grace_buf_reset(&part);
+				s = nl + 1;
+			}
+			grace_buf_add(&part, s, (size_t)(end - s));
+			continue;
+		}
+		if (out_flush(&out) < 0) {
+			grace_err_sys(&e, "<stdout>", "unable to write");
+			status = report(&e);
+			break;
+		}
+		if (!follow)
+			break;
+		{
+			struct stat now, cur;
+			struct timespec pause = { 0, 200 * 1000 * 1000 };
+
+			if (stat(log, &now) == 0 && fstat(fd, &cur) == 0 &&
+			    (now.st_ino != cur.st_ino || now.st_dev != cur.st_dev)) {
+				/* Rotated: the old file is read to its end
+				 * above; go on with the new one. */
+				int nfd = open(log, O_RDONLY | O_CLOEXEC);
+
+				if (nfd >= 0) {
+					close(fd);
+					fd = nfd;
+					off = 0;
+					lineno = 0;
+					grace_buf_reset(&part);
+					continue;
+				}
+			} else if (fstat(fd, &cur) == 0 && cur.st_size < off) {
+				fprintf(stderr, "%s: %s: file truncated; "
+				    "following from its new end\n", prog, log);
+				off = cur.st_size;
+				grace_buf_reset(&part);
+			}
+			nanosleep(&pause, NULL);
+		}
+	}
+	close(fd);
+	grace_buf_free(&out);
+	grace_buf_free(&part);
+	return status;
+}
+
+/* -------------------------------------------------------------------- main */
+
+int
+main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {
+		{ "append", cmd_append },
+		{ "verify", cmd_verify },
+		{ "checkpoint", cmd_checkpoint },
+		{ "keygen", cmd_keygen },
+		{ "repair", cmd_repair },
+		{ "rotate", cmd_rotate },
+		{ "cat", cmd_cat },
+		{ "tail", cmd_tail },
+	};
+	size_t i;
+
+	if (argc < 2) {
+		usage_main(stderr);
+		return GRACE_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage_main(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		printf("grace-log (grace) %s\n", GRACE_VERSION);
+		return 0;
+	}
+	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		if (strcmp(argv[1], cmds[i].name) == 0) {
+			int r = cmds[i].fn(argc - 1, argv + 1);
+
+			if (fflush(stdout) != 0 || ferror(stdout)) {
+				fprintf(stderr, "%s: <stdout>: unable to write: %s\n",
+				    prog, strerror(errno));
+				return GRACE_EXIT_SYSTEM;
+			}
+			return r;
+		}
+	}
+	return usage_error(NULL, "unknown command '%s'", argv[1]);
+}

@@ -1,0 +1,565 @@
+/* json.c - strict JSON validation and top-level member scanning. */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "json.h"
+
+/* 1 for bytes that may appear in a string without further thought. */
+static const unsigned char plain[256] = {
+#define R4(x) x, x, x, x
+#define R16(x) R4(x), R4(x), R4(x), R4(x)
+	R16(0), R16(0),                         /* 0x00-0x1f */
+	1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20-0x2f: '"' */
+	R16(1), R16(1),                         /* 0x30-0x4f */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* 0x50-0x5f: '\\' */
+	R16(1), R16(1),                         /* 0x60-0x7f */
+	R16(0), R16(0), R16(0), R16(0),
+	R16(0), R16(0), R16(0), R16(0),         /* 0x80-0xff */
+#undef R4
+#undef R16
+};
+
+struct scan {
+	const unsigned char *base, *s, *end;
+	const char *name;
+	unsigned long line;
+	struct grace_err *e;
+};
+
+static int
+fail(struct scan *c, const unsigned char *at, const char *what)
+{
+	if (at < c->end && *at == '\0')
+		what = "NUL byte";
+	grace_err_set(c->e, c->name, c->line, (unsigned long)(at - c->base) + 1,
+	    "%s", what);
+	if (c->e)
+		c->e->code = GRACE_EXIT_INPUT;
+	return -1;
+}
+
+static int
+unexpected(struct scan *c)
+{
+	char msg[64];
+
+	if (c->s >= c->end)
+		return fail(c, c->s, "not JSON: unexpected end of line");
+	if (*c->s >= 0x80)
+		return fail(c, c->s, grace_utf8_seqlen(c->s,
+		    (size_t)(c->end - c->s)) ? "not JSON: unexpected character"
+		    : "invalid UTF-8");
+	if (*c->s < 0x20 || *c->s == 0x7f)
+		return fail(c, c->s, "not JSON: unexpected control character");
+	snprintf(msg, sizeof msg, "not JSON: unexpected '%c'", *c->s);
+	return fail(c, c->s, msg);
+}
+
+static void
+ws(struct scan *c)
+{
+	while (c->s < c->end && (*c->s == ' ' || *c->s == '\t' ||
+	    *c->s == '\r' || *c->s == '\n'))
+		c->s++;
+}
+
+static int
+hex4(const unsigned char *p)
+{
+	int i, v = 0;
+
+	for (i = 0; i < 4; i++) {
+		int d;
+
+		if (p[i] >= '0' && p[i] <= '9')
+			d = p[i] - '0';
+		else if ((p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'f')
+			d = (p[i] | 0x20) - 'a' + 10;
+		else
+			return -1;
+		v = v << 4 | d;
+	}
+	return v;
+}
+
+/* c->s at the opening quote; leaves c->s after the closing quote.
+ * *escaped is set when the string holds a backslash. */
+static int
+string(struct scan *c, int *escaped)
+{
+	const unsigned char *s = c->s + 1, *end = c->end;
+
+	for (;;) {
+		while (s < end && plain[*s])
+			s++;
+		if (s >= end) {
+			c->s = s;
+			return fail(c, s, "not JSON: unterminated string");
+		}
+		if (*s == '"')
+			break;
+		if (*s == '\\') {
+			*escaped = 1;
+			if (s + 1 >= end) {
+				c->s = s + 1;
+				return fail(c, s + 1,
+				    "not JSON: unterminated string");
+			}
+			switch (s[1]) {
+			case '"': case '\\': case '/': case 'b': case 'f':
+			case 'n': case 'r': case 't':
+				s += 2;
+				break;
+			case 'u': {
+				int u;
+
+				if (end - s < 6 || (u = hex4(s + 2)) < 0)
+					return fail(c, s, "not JSON: bad \\u escape");
+				if (u >= 0xD800 && u <= 0xDBFF) {
+					int l;
+
+					if (end - s < 12 || s[6] != '\\' ||
+					    s[7] != 'u' || (l = hex4(s + 8)) < 0 ||
+					    l < 0xDC00 || l > 0xDFFF)
+						return fail(c, s, "not JSON: lone surrogate in \\u escape");
+					s += 12;
+				} else if (u >= 0xDC00 && u <= 0xDFFF) {
+					return fail(c, s, "not JSON: lone surrogate in \\u escape");
+				} else {
+					s += 6;
+				}
+				break;
+			}
+			default:
+				return fail(c, s, "not JSON: bad escape in string");
+			}
+			continue;
+		}
+		if (*s >= 0x80) {
+			size_t l = grace_utf8_seqlen(s, (size_t)(end - s));
+
+			if (!l)
+				return fail(c, s, "invalid UTF-8");
+			s += l;
+			continue;
+		}
+		return fail(c, s, "not JSON: control character in string");
+	}
+	c->s = s + 1;
+	return 0;
+}
+
+static int
+digits(struct scan *c)
+{
+	const unsigned char *start = c->s;
+
+	while (c->s < c->end && *c->s >= '0' && *c->s <= '9')
+		c->s++;
+	return c->s > start ? 0 : unexpected(c);
+}
+
+static int
+number(struct scan *c)
+{
+	if (*c->s == '-')
+		c->s++;
+	if (c->s < c->end && *c->s == '0')
+		c->s++;
+	else if (digits(c) < 0)
+		return -1;
+	if (c->s < c->end && *c->s == '.') {
+		c->s++;
+		if (digits(c) < 0)
+			return -1;
+	}
+	if (c->s < c->end && (*c->s == 'e' || *c->s == 'E')) {
+		c->s++;
+		if (c->s < c->end && (*c->s == '+' || *c->s == '-'))
+			c->s++;
+		if (digits(c) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+literal(struct scan *c, const char *word, size_t n)
+{
+	if ((size_t)(c->end - c->s) < n || memcmp(c->s, word, n) != 0)
+		return unexpected(c);
+	c->s += n;
+	return 0;
+}
+
+static int value(struct scan *c, int depth, enum grace_jkind *kind);
+
+static int
+key_matches(const unsigned char *k, size_t klen, int escaped, const char *want)
+{
+	struct grace_buf b = {0};
+	int r;
+
+	if (!escaped) {
+		size_t wl = strlen(want);
+
+		return klen == wl + 2 && memcmp(k + 1, want, wl) == 0;
+	}
+	if (grace_json_unescape(&b, (const char *)k, klen) < 0)
+		return 0;
+	r = strlen(want) == b.len && memcmp(b.p, want, b.len) == 0;
+	grace_buf_free(&b);
+	return r;
+}
+
+/* c->s at '{'. When keys is set, records top-level members. */
+static int
+object(struct scan *c, int depth, const char *const *keys, size_t nkeys,
+    struct grace_jspan *found)
+{
+	c->s++;
+	ws(c);
+	if (c->s < c->end && *c->s == '}') {
+		c->s++;
+		return 0;
+	}
+	for (;;) {
+		const unsigned char *k;
+		enum grace_jkind kind;
+		int escaped = 0;
+		size_t i;
+
+		if (c->s >= c->end || *c->s != '"') {
+			if (c->s < c->end && *c->s != '\0' && *c->s < 0x80 &&
+			    *c->s >= 0x20)
+				return fail(c, c->s, "not JSON: expected a string key");
+			return unexpected(c);
+		}
+		k = c->s;
+		if (string(c, &escaped) < 0)
+			return -1;
+		for (i = 0; i < nkeys; i++) {
+			if (key_matches(k, (size_t)(c->s - k), escaped, keys[i]))
+				break;
+		}
+		ws(c);
+		if (c->s >= c->end || *c->s != ':')
+			return c->s < c->end && *c->s >= 0x20 && *c->s < 0x80 ?
+			    fail(c, c->s, "not JSON: expected ':' after key") :
+			    unexpected(c);
+		c->s++;
+		ws(c);
+		{
+			const unsigned char *v = c->s;
+
+			if (value(c, depth + 1, &kind) < 0)
+				return -1;
+			if (i < nkeys) {
+				found[i].off = (size_t)(v - c->base);
+				found[i].len = (size_t)(c->s - v);
+				found[i].kind = kind;
+			}
+		}
+		ws(c);
+		if (c->s < c->end && *c->s == ',') {
+			c->s++;
+			ws(c);
+			continue;
+		}
+		if (c->s < c->end && *c->s == '}') {
+			c->s++;
+			return 0;
+		}
+		if (c->s < c->end && *c->s >= 0x20 && *c->s < 0x80)
+			return fail(c, c->s, "not JSON: expected ',' or '}'");
+		return unexpected(c);
+	}
+}
+
+static int
+array(struct scan *c, int depth)
+{
+	enum grace_jkind kind;
+
+	c->s++;
+	ws(c);
+	if (c->s < c->end && *c->s == ']') {
+		c->s++;
+		return 0;
+	}
+	for (;;) {
+		if (value(c, depth + 1, &kind) < 0)
+			return -1;
+		ws(c);
+		if (c->s < c->end && *c->s == ',') {
+			c->s++;
+			ws(c);
+			continue;
+		}
+		if (c->s < c->end && *c->s == ']') {
+			c->s++;
+			return 0;
+		}
+		if (c->s < c->end && *c->s >= 0x20 && *c->s < 0x80)
+			return fail(c, c->s, "not JSON: expected ',' or ']'");
+		return unexpected(c);
+	}
+}
+
+static int
+value(struct scan *c, int depth, enum grace_jkind *kind)
+{
+	int escaped = 0;
+
+	if (depth > GRACE_JSON_MAXDEPTH)
+		return fail(c, c->s, "nesting deeper than 512 levels");
+	if (c->s >= c->end)
+		return unexpected(c);
+	switch (*c->s) {
+	case '{':
+		*kind = GRACE_J_OBJECT;
+		return object(c, depth, NULL, 0, NULL);
+	case '[':
+		*kind = GRACE_J_ARRAY;
+		return array(c, depth);
+	case '"':
+		*kind = GRACE_J_STRING;
+		return string(c, &escaped);
+	case 't':
+		*kind = GRACE_J_TRUE;
+		return literal(c, "true", 4);
+	case 'f':
+		*kind = GRACE_J_FALSE;
+		return literal(c, "false", 5);
+	case 'n':
+		*kind = GRACE_J_NULL;
+		return literal(c, "null", 4);
+	default:
+		if (*c->s == '-' || (*c->s >= '0' && *c->s <= '9')) {
+			*kind = GRACE_J_NUMBER;
+			return number(c);
+		}
+		return unexpected(c);
+	}
+}
+
+const char *
+grace_json_kind_name(enum grace_jkind k)
+{
+	switch (k) {
+	case GRACE_J_OBJECT: return "an object";
+	case GRACE_J_ARRAY: return "an array";
+	case GRACE_J_STRING: return "a string";
+	case GRACE_J_NUMBER: return "a number";
+	case GRACE_J_TRUE: return "true";
+	case GRACE_J_FALSE: return "false";
+	case GRACE_J_NULL: return "null";
+	default: return "nothing";
+	}
+}
+
+int
+grace_json_scan(const char *p, size_t n, const char *const *keys,
+    size_t nkeys, struct grace_jspan *found, const char *name,
+    unsigned long line, struct grace_err *e)
+{
+	struct scan c;
+	size_t i;
+
+	c.base = c.s = (const unsigned char *)p;
+	c.end = c.base + n;
+	c.name = name;
+	c.line = line;
+	c.e = e;
+	for (i = 0; i < nkeys; i++)
+		found[i].kind = GRACE_J_NONE, found[i].off = found[i].len = 0;
+	ws(&c);
+	if (c.s < c.end && *c.s == '{') {
+		if (object(&c, 1, keys, nkeys, found) < 0)
+			return -1;
+	} else {
+		const unsigned char *start = c.s;
+		enum grace_jkind kind;
+		char msg[80];
+
+		if (value(&c, 1, &kind) < 0)
+			return -1;
+		snprintf(msg, sizeof msg, "expected a JSON object, got %s",
+		    grace_json_kind_name(kind));
+		return fail(&c, start, msg);
+	}
+	ws(&c);
+	if (c.s < c.end)
+		return fail(&c, c.s, "not JSON: unexpected data after the object");
+	return 0;
+}
+
+int
+grace_json_blank(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n')
+			return 0;
+	return 1;
+}
+
+/* Offset of the last '}' of the object p[off..off+len). */
+static size_t
+closing_brace(const char *p, size_t off, size_t len)
+{
+	size_t i = off + len;
+
+	while (i > off && p[i - 1] != '}')
+		i--;
+	return i - 1;
+}
+
+/* 1 if the object p[off..off+len) has no members. */
+static int
+empty_object(const char *p, size_t off, size_t len)
+{
+	return grace_json_blank(p + off + 1, len - 2);
+}
+
+int
+grace_json_splice_grace(struct grace_buf *out, const char *p, size_t n,
+    const struct grace_jspan *g, const char *key, const char *val,
+    size_t vlen)
+{
+	size_t mark = out->len, at;
+	int r = 0;
+
+	if (g->kind == GRACE_J_NONE) {
+		/* p is an object: find its last '}'. */
+		size_t end = n;
+
+		while (end > 0 && p[end - 1] != '}')
+			end--;
+		at = end - 1;
+		r |= grace_buf_add(out, p, at);
+		{
+			size_t b = 0;
+
+			while (p[b] != '{')
+				b++;
+			if (!empty_object(p, b, end - b))
+				r |= grace_buf_add(out, ",", 1);
+		}
+		r |= grace_buf_add(out, "\"grace\":{\"", 10);
+		r |= grace_buf_adds(out, key);
+		r |= grace_buf_add(out, "\":", 2);
+		r |= grace_buf_add(out, val, vlen);
+		r |= grace_buf_add(out, "}", 1);
+		r |= grace_buf_add(out, p + at, n - at);
+	} else if (g->kind == GRACE_J_OBJECT) {
+		const char *keys[1] = { key };
+		struct grace_jspan f;
+
+		/* Already valid: the scan cannot fail. */
+		if (grace_json_scan(p + g->off, g->len, keys, 1, &f, NULL, 0,
+		    NULL) < 0) {
+			errno = EINVAL;
+			return -1;
+		}
+		if (f.kind != GRACE_J_NONE) {
+			size_t voff = g->off + f.off;
+
+			r |= grace_buf_add(out, p, voff);
+			r |= grace_buf_add(out, val, vlen);
+			r |= grace_buf_add(out, p + voff + f.len,
+			    n - voff - f.len);
+		} else {
+			at = closing_brace(p, g->off, g->len);
+			r |= grace_buf_add(out, p, at);
+			if (!empty_object(p, g->off, g->len))
+				r |= grace_buf_add(out, ",", 1);
+			r |= grace_buf_add(out, "\"", 1);
+			r |= grace_buf_adds(out, key);
+			r |= grace_buf_add(out, "\":", 2);
+			r |= grace_buf_add(out, val, vlen);
+			r |= grace_buf_add(out, p + at, n - at);
+		}
+	} else {
+		errno = EINVAL;
+		return -1;
+	}
+	if (r) {
+		out->len = mark;
+		if (out->cap)
+			out->p[mark] = '\0';
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+put_utf8(struct grace_buf *out, unsigned cp, int *r)
+{
+	unsigned char u[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		u[0] = (unsigned char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		u[0] = (unsigned char)(0xC0 | cp >> 6);
+		u[1] = (unsigned char)(0x80 | (cp & 0x3F));
+		n = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (unsigned char)(0xE0 | cp >> 12);
+		u[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+		u[2] = (unsigned char)(0x80 | (cp & 0x3F));
+		n = 3;
+	} else {
+		u[0] = (unsigned char)(0xF0 | cp >> 18);
+		u[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
+		u[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+		u[3] = (unsigned char)(0x80 | (cp & 0x3F));
+		n = 4;
+	}
+	*r |= grace_buf_add(out, u, n);
+}
+
+int
+grace_json_unescape(struct grace_buf *out, const char *p, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)p + 1;
+	const unsigned char *end = (const unsigned char *)p + n - 1;
+	int r = grace_buf_reserve(out, n);
+
+	while (!r && s < end) {
+		const unsigned char *run = s;
+
+		while (s < end && *s != '\\')
+			s++;
+		r |= grace_buf_add(out, run, (size_t)(s - run));
+		if (s >= end)
+			break;
+		switch (s[1]) {
+		case 'b': r |= grace_buf_add(out, "\b", 1); s += 2; break;
+		case 'f': r |= grace_buf_add(out, "\f", 1); s += 2; break;
+		case 'n': r |= grace_buf_add(out, "\n", 1); s += 2; break;
+		case 'r': r |= grace_buf_add(out, "\r", 1); s += 2; break;
+		case 't': r |= grace_buf_add(out, "\t", 1); s += 2; break;
+		case 'u': {
+			unsigned cp = (unsigned)hex4(s + 2);
+
+			s += 6;
+			if (cp >= 0xD800 && cp <= 0xDBFF) {
+				unsigned lo = (unsigned)hex4(s + 2);
+
+				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+				s += 6;
+			}
+			put_utf8(out, cp, &r);
+			break;
+		}
+		default: r |= grace_buf_add(out, s + 1, 1); s += 2; break;
+		}
+	}
+	return r ? -1 : 0;
+}

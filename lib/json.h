@@ -1,0 +1,72 @@
+/* json.h - a fast JSON validator/scanner that finds top-level members of an
+ * object without building a jv, and splices members into an object's bytes.
+ *
+ * The scanner validates RFC 8259 strictly (UTF-8 included: overlong forms,
+ * surrogates, NUL and raw control characters are errors) and reports the
+ * first problem with its 1-based byte column. Events pass through the
+ * toolkit as their original bytes; only what a decision needs is located.
+ */
+#ifndef GRACE_JSON_H
+#define GRACE_JSON_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "err.h"
+
+#define GRACE_JSON_MAXDEPTH 512
+
+enum grace_jkind {
+	GRACE_J_NONE = 0, /* member absent */
+	GRACE_J_OBJECT,
+	GRACE_J_ARRAY,
+	GRACE_J_STRING,
+	GRACE_J_NUMBER,
+	GRACE_J_TRUE,
+	GRACE_J_FALSE,
+	GRACE_J_NULL,
+};
+
+/* A value inside the scanned bytes: offset and length of its text (for a
+ * string, quotes included). kind is GRACE_J_NONE when it was not found. */
+struct grace_jspan {
+	size_t off;
+	size_t len;
+	enum grace_jkind kind;
+};
+
+/* Validate p[0..n) as exactly one JSON object (surrounding white space
+ * allowed) and, for each of the nkeys member names in keys, set found[i]
+ * to the span of that top-level member's value (the last one if a name
+ * repeats, as jq does; kind GRACE_J_NONE when absent). Keys written with
+ * escapes ("gr\u0061ce") match too. Offsets are relative to p.
+ * Returns 0, or -1 with e filled: e->file = name, e->line = line,
+ * e->col = the 1-based byte column of the problem, e->code = GRACE_EXIT_INPUT.
+ * keys/found may be NULL when nkeys is 0. */
+int grace_json_scan(const char *p, size_t n, const char *const *keys,
+    size_t nkeys, struct grace_jspan *found, const char *name,
+    unsigned long line, struct grace_err *e);
+
+/* 1 if p[0..n) holds only JSON white space (an empty or blank line). */
+int grace_json_blank(const char *p, size_t n);
+
+/* Name of a kind for messages: "object", "array", "string", ... */
+const char *grace_json_kind_name(enum grace_jkind k);
+
+/* Append to out the object p[0..n) (already validated by grace_json_scan,
+ * and whose top-level member `grace` is at span g, kind GRACE_J_NONE if
+ * absent) with grace.<key> set to the JSON text val[0..vlen): inserted into
+ * an existing `grace` object (replacing a member of that name) or in a new
+ * `grace` member at the end. Everything else is copied byte for byte.
+ * Returns 0; -1 with errno ENOMEM; -1 with errno EINVAL when `grace` is
+ * present but not an object (out is then left as it was). */
+int grace_json_splice_grace(struct grace_buf *out, const char *p, size_t n,
+    const struct grace_jspan *g, const char *key, const char *val,
+    size_t vlen);
+
+/* Decode the JSON string literal at p[0..n) (quotes included, already
+ * validated) into out (appended, NUL-terminated, not quoted). \u0000 is
+ * kept as a NUL byte. Returns 0 or -1 (ENOMEM). */
+int grace_json_unescape(struct grace_buf *out, const char *p, size_t n);
+
+#endif
