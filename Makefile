@@ -30,7 +30,12 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(SAN) $(CFLAGS) -Ilib
 LDLIBS  := -lyaml -ljq -lonig -lcrypto -lpthread -lm
 ALL_LDFLAGS := $(HARDEN_LD) $(SAN) $(LDFLAGS)
 
-B := build
+# Sanitizer builds live apart, so switching does not rebuild the other.
+ifeq ($(SANITIZE),1)
+B ?= build/san
+else
+B ?= build
+endif
 PROGS := $(patsubst cmd/%.c,%,$(wildcard cmd/grace-*.c))
 LIB_SRC := $(wildcard lib/*.c)
 LIB_OBJ := $(patsubst lib/%.c,$(B)/obj/lib/%.o,$(LIB_SRC))
@@ -77,22 +82,21 @@ deps:
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@sh scripts/demo.sh
+	@GRACE_BIN=$(abspath $(B)/bin) sh scripts/demo.sh
 
 check: deps
-	@$(MAKE) --no-print-directory all
-	@sh scripts/run-tests.sh
+	@$(MAKE) --no-print-directory test
 
 # test: like check, without the package step.
 test: all
-	@sh scripts/run-tests.sh
+	@GRACE_BIN=$(abspath $(B)/bin) GRACE_TESTBIN=$(abspath $(B)/test) sh scripts/run-tests.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory all
-	@sh bench/run.sh
+	@GRACE_BIN=$(abspath $(B)/bin) sh bench/run.sh
 
 valgrind: all
-	@sh scripts/valgrind.sh
+	@GRACE_BIN=$(abspath $(B)/bin) GRACE_TESTBIN=$(abspath $(B)/test) sh scripts/valgrind.sh
 
 install: $(BINS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7

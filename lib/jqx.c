@@ -126,6 +126,27 @@ error_cb(void *data, jv msg)
 	jv_free(msg);
 }
 
+/* jq_set_input_cb callback: there are no further inputs, so `input` fails
+ * (jq 1.6 says "break") and `inputs` is empty. Set because jq 1.6's
+ * jq_init leaves the input callback uninitialised: `input` would read and
+ * call garbage (valgrind sees it). */
+static jv
+no_input_cb(jq_state *jq, void *data)
+{
+	(void)jq;
+	(void)data;
+	return jv_invalid();
+}
+
+/* jq_set_debug_cb callback: `debug` passes values through silently
+ * (lib/ never prints). Consumes msg. */
+static void
+debug_cb(void *data, jv msg)
+{
+	(void)data;
+	jv_free(msg);
+}
+
 struct grace_jq *
 grace_jq_compile_args(const char *expr, jv args, const char *file,
     unsigned long line, unsigned long col, struct grace_err *e)
@@ -152,6 +173,8 @@ grace_jq_compile_args(const char *expr, jv args, const char *file,
 	q->line = line;
 	q->col = col;
 	jq_set_error_cb(q->jq, error_cb, q);
+	jq_set_input_cb(q->jq, no_input_cb, NULL);
+	jq_set_debug_cb(q->jq, debug_cb, NULL);
 	/* jq 1.6 asserts on `import`/`include` without a library path. */
 	jq_set_attr(q->jq, jv_string("JQ_LIBRARY_PATH"), jv_array());
 	q->compiling = 1;

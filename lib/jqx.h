@@ -23,7 +23,8 @@ struct grace_jq;
  * Returns a new compiled program, or NULL with e filled at file:line:col
  * with "invalid jq expression '<expr>': <jq's messages>" (jq's own
  * "at <top-level>, line 1" suffixes removed; "line N of the expression"
- * kept when N > 1), e->code GRACE_EXIT_USAGE; or NULL with e->code
+ * kept when N > 1; several errors joined by "; "; <expr> cut after 64
+ * bytes), e->code GRACE_EXIT_USAGE; or NULL with e->code
  * GRACE_EXIT_SYSTEM when out of memory. */
 struct grace_jq *grace_jq_compile(const char *expr, const char *file,
     unsigned long line, unsigned long col, struct grace_err *e);
@@ -36,7 +37,7 @@ struct grace_jq *grace_jq_compile_args(const char *expr, jv args,
     const char *file, unsigned long line, unsigned long col,
     struct grace_err *e);
 
-/* Run q on input (consumes) and take its first output.
+/* Run q (not NULL) on input (consumes) and take its first output.
  * Returns 1 with *out set to that output (the caller owns and frees it);
  * 0 if the program produced no output (`empty`, `select` that failed,
  * `error(null)`), *out set to jv_invalid(); -1 on a runtime error, *out
@@ -44,7 +45,9 @@ struct grace_jq *grace_jq_compile_args(const char *expr, jv args,
  * "jq: error: <jq's message>" (or "jq: error (not a string): <json>" when
  * the error value is not a string; "jq: program halted..." after `halt` or
  * `halt_error`), e->code GRACE_EXIT_INPUT since the input caused it. Later
- * outputs are never computed. q is reusable after any result. */
+ * outputs are never computed (jq_start's reset frees the rest). q is
+ * reusable after any result. `input` finds no more inputs and `debug` is
+ * silent; `stderr` still writes to stderr (libjq 1.6 does it directly). */
 int grace_jq_first(struct grace_jq *q, jv input, jv *out,
     struct grace_err *e);
 

@@ -91,6 +91,21 @@ string(struct scan *c, int *escaped)
 	const unsigned char *s = c->s + 1, *end = c->end;
 
 	for (;;) {
+		/* Eight bytes at a time while none is '"', '\\', a control
+		 * character or non-ASCII: most of an event is such text. */
+		while (end - s >= 8) {
+			uint64_t v, q, b, t;
+
+			memcpy(&v, s, 8);
+			q = v ^ 0x2222222222222222ull;
+			b = v ^ 0x5c5c5c5c5c5c5c5cull;
+			t = ((q - 0x0101010101010101ull) & ~q) |
+			    ((b - 0x0101010101010101ull) & ~b) |
+			    (v - 0x2020202020202020ull) | v;
+			if (t & 0x8080808080808080ull)
+				break;
+			s += 8;
+		}
 		while (s < end && plain[*s])
 			s++;
 		if (s >= end) {

@@ -41,9 +41,11 @@ struct grace_log_rec {
 	size_t hashed_len;       /* bytes covered by the hash */
 };
 
-/* Split line[0..n) (no '\n') into r, checking the fixed layout (not the
- * event's JSON, nor the hash). Returns 0, or -1 with *why set to a static
- * description of what is wrong. */
+/* Split line[0..n) (no '\n') into r, checking the fixed layout: the
+ * literal pieces, seq (decimal, no leading zero), the time's shape. It does
+ * not check the event's JSON, nor that prev and hash are hex digits (the
+ * verifier compares them with hashes it computes, which covers that).
+ * Returns 0, or -1 with *why set to a static description of the fault. */
 int grace_log_parse(const char *line, size_t n, struct grace_log_rec *r,
     const char **why);
 
@@ -79,6 +81,7 @@ struct grace_log_writer {
 	struct grace_timefmt tf;
 	struct grace_buf recs;   /* the records of the last batch */
 	size_t *ends;            /* ends[i]: end of record i in recs ('\n' incl.) */
+	char *hashes;            /* hashes + 64*i: record i's hash, hex, no NUL */
 	size_t ends_cap;
 };
 
@@ -91,8 +94,9 @@ void grace_log_writer_close(struct grace_log_writer *w);
 /* Append one record per event: lock the file, follow a rotation, re-read
  * the head if another process appended, write all records in one go,
  * fdatasync (unless GRACE_SYNC_NONE), unlock. events[i] is evs[i][0..lens[i]).
- * On success w->recs holds the records and w->ends their ends; the first
- * has seq w->head.seq - n + 1. On failure the file is truncated back to
+ * On success w->recs holds the records, w->ends their ends and w->hashes
+ * their hashes (a compact copy: reading them back from recs after a big
+ * batch costs a cache miss each); the first has seq w->head.seq - n + 1. On failure the file is truncated back to
  * where it was (nothing partial is left) and -1 returned (e filled; a torn
  * tail left by a crash is reported, with e->code GRACE_EXIT_SYSTEM). */
 int grace_log_append(struct grace_log_writer *w, const char *const *evs,

@@ -330,14 +330,14 @@ grace_note_keygen(const char *name, char **skey, char **vkey,
 		return grace_err_set(e, NULL, 0, 0,
 		    "cannot get random bytes from libcrypto");
 	s = signer_from_seed(name, strlen(name), seed, NULL, e);
-	if (s) {
-		*skey = key_string(PRIV_PREFIX, s->name, s->keyid, seed);
-		*vkey = strdup(s->vkey);
+	if (!s) {
+		OPENSSL_cleanse(seed, sizeof seed);
+		return -1;
 	}
+	*skey = key_string(PRIV_PREFIX, s->name, s->keyid, seed);
+	*vkey = strdup(s->vkey);
 	OPENSSL_cleanse(seed, sizeof seed);
 	grace_note_signer_free(s);
-	if (!s)
-		return -1;
 	if (!*skey || !*vkey) {
 		grace_note_free_secret(*skey);
 		free(*vkey);

@@ -1,4 +1,4 @@
-/* sha256.h - SHA-256 through libcrypto (EVP), and lowercase hex. */
+/* sha256.h - SHA-256 through libcrypto, and lowercase hex. */
 #ifndef GRACE_SHA256_H
 #define GRACE_SHA256_H
 
@@ -11,7 +11,7 @@
 /* Incremental hashing context; opaque, reusable after final(). */
 struct grace_sha256;
 
-/* Allocate a context (fetches the EVP_MD once). NULL when out of memory. */
+/* Allocate a context. NULL when out of memory. */
 struct grace_sha256 *grace_sha256_new(void);
 void grace_sha256_free(struct grace_sha256 *c);
 /* Begin, feed, finish. Each returns 0, or -1 on a libcrypto failure. */

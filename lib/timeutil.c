@@ -231,7 +231,7 @@ grace_time_parse(const char *s, size_t n, struct timespec *out,
 {
 	static const char form[] =
 	    "expected YYYY-MM-DDTHH:MM:SS[.frac] then Z or +HH:MM/-HH:MM";
-	unsigned y, mo, d, h, mi, sec, oh = 0, om = 0;
+	unsigned y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, oh = 0, om = 0;
 	long nsec = 0;
 	int sign = 0, nd = 0;
 	size_t i = 0;
@@ -273,7 +273,8 @@ grace_time_parse(const char *s, size_t n, struct timespec *out,
 		    "missing time zone: expected Z or +HH:MM/-HH:MM");
 	}
 	if (i != n)
-		return time_err(e, s, n, "unexpected characters after the time");
+		return time_err(e, s, n,
+		    "unexpected characters after the time");
 	if (mo < 1 || mo > 12)
 		return time_range_err(e, s, n, "month", mo);
 	if (d < 1 || d > days_in_month(y, mo)) {

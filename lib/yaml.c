@@ -572,13 +572,18 @@ parser_err(struct ctx *c, const yaml_parser_t *p)
 			if (c->buf[i] == '\n') {
 				m.line++;
 				m.column = 0;
-			} else if ((c->buf[i] & 0xc0) != 0x80) {
+			} else if (((unsigned char)c->buf[i] & 0xc0) != 0x80) {
 				m.column++;
 			}
 		}
-		if (p->problem_value != -1)
+		/* The value is a byte for UTF-8 problems, else a code
+		 * point. */
+		if (p->problem_value != -1 && strstr(problem, "octet"))
 			mark_err(c, m, "%s (byte 0x%02x)", problem,
-			    (unsigned)p->problem_value & 0xff);
+			    (unsigned)p->problem_value);
+		else if (p->problem_value != -1)
+			mark_err(c, m, "%s (U+%04X)", problem,
+			    (unsigned)p->problem_value);
 		else
 			mark_err(c, m, "%s", problem);
 		return;
@@ -624,8 +629,8 @@ grace_yaml_load_string(const char *name, const char *buf, size_t len,
 		grace_err_set(e, name, 0, 0, "out of memory");
 		return NULL;
 	}
-	yaml_parser_set_input_string(&p, (const unsigned char *)(len ? buf : ""),
-	    len);
+	yaml_parser_set_input_string(&p,
+	    (const unsigned char *)(len ? buf : ""), len);
 	for (;;) {
 		if (!yaml_parser_parse(&p, &ev)) {
 			parser_err(&c, &p);
@@ -704,6 +709,15 @@ grace_yaml_load_file(const char *path, struct grace_err *e)
 		len += (size_t)r;
 	}
 	close(fd);
+	if (len > GRACE_YAML_MAX_SIZE) {
+		/* A pipe or a file that grew: we stopped reading at the cap. */
+		free(buf);
+		grace_err_set(e, path, 0, 0, "file too large (more than %u "
+		    "MiB)", GRACE_YAML_MAX_SIZE >> 20);
+		if (e)
+			e->code = GRACE_EXIT_USAGE;
+		return NULL;
+	}
 	root = grace_yaml_load_string(path, buf, len, e);
 	free(buf);
 	return root;
@@ -999,10 +1013,11 @@ grace_yaml_to_jv(const struct grace_ynode *n)
 		return v;
 	case GRACE_YMAP:
 		v = jv_object();
-		for (k = 0; k < n->n && jv_is_valid(v); k++)
-			v = jv_object_set(v, jv_string_sized(n->pairs[k].key->str,
-			    (int)n->pairs[k].key->len),
-			    grace_yaml_to_jv(n->pairs[k].value));
+		for (k = 0; k < n->n && jv_is_valid(v); k++) {
+			const struct grace_ypair *p = &n->pairs[k];
+			v = jv_object_set(v, jv_string_sized(p->key->str,
+			    (int)p->key->len), grace_yaml_to_jv(p->value));
+		}
 		return v;
 	case GRACE_YSCALAR:
 		break;

@@ -8,8 +8,11 @@
  * never passes silently.
  *
  * What the loader refuses, with an error at the offending position:
- *   - a file over GRACE_YAML_MAX_SIZE bytes, or with no document at all
- *     (empty, or only comments): "no YAML document (the file is empty)";
+ *   - a file over GRACE_YAML_MAX_SIZE bytes (checked before parsing);
+ *   - a file with no document at all, empty or only comments: an error
+ *     "no YAML document (the file is empty or holds only comments)" with
+ *     no line (a config file that says nothing is a mistake; "---" alone
+ *     gives a null root instead);
  *   - a second document ("---" after the first);
  *   - anchors (&a) and aliases (*a): no billion laughs, no shared nodes;
  *   - nesting of sequences/mappings deeper than GRACE_YAML_MAX_DEPTH;
@@ -56,7 +59,9 @@ enum grace_ykind {
  *   int    [-+]?[0-9]+, 0o[0-7]+, 0x[0-9a-fA-F]+
  *   float  [-+]?(.[0-9]+|[0-9]+(.[0-9]*)?)([eE][-+]?[0-9]+)?
  *   str    everything else, every quoted or block scalar, and !!str.
- * .inf and .nan are left as strings: JSON cannot carry them. */
+ * .inf, .nan and floats that overflow a double (1e999) are left as
+ * strings: JSON cannot carry them. The non-specific tag "!" makes a
+ * string. */
 enum grace_ytype {
 	GRACE_YT_STR,
 	GRACE_YT_NULL,
@@ -78,8 +83,8 @@ struct grace_ynode {
 	const char *file;    /* file name given to the loader (shared) */
 	unsigned long line;  /* 1-based position of the node's first char */
 	unsigned long col;   /* 1-based, in characters */
-	char *tag;           /* as written after resolution ("!",
-	                        "tag:yaml.org,2002:str", ...), or NULL */
+	char *tag;           /* as libyaml resolved it ("!",
+	                        "tag:yaml.org,2002:str" for !!str), or NULL */
 	/* scalars */
 	char *str;           /* the value, NUL-terminated (it may also hold
 	                        NULs: len is the truth) */
@@ -94,12 +99,13 @@ struct grace_ynode {
 	char *owned_file_;   /* private: set on the root only */
 };
 
-/* Load the YAML file at path. Returns the root node (free it with
+/* Load the YAML file at path (a regular file, or any stream: it is read
+ * up to the size cap). Returns the root node (free it with
  * grace_yaml_free()), or NULL with e filled: file:line:col and libyaml's
- * message for syntax errors ("could not find expected ':' (while scanning
- * a simple key at line 3, column 1)"), or the refusals listed above, with
- * e->code GRACE_EXIT_USAGE; "file: cannot open: <strerror>" and the like
- * with GRACE_EXIT_SYSTEM. */
+ * message for syntax errors ("did not find expected ',' or ']' (while
+ * parsing a flow sequence at line 1, column 4)"), or the refusals listed
+ * above, with e->code GRACE_EXIT_USAGE; "cannot open: <strerror>",
+ * "cannot read: <strerror>" or "out of memory" with GRACE_EXIT_SYSTEM. */
 struct grace_ynode *grace_yaml_load_file(const char *path,
     struct grace_err *e);
 
@@ -109,7 +115,10 @@ struct grace_ynode *grace_yaml_load_string(const char *name, const char *buf,
     size_t len, struct grace_err *e);
 
 /* Free a tree returned by a loader. Only roots may be freed; NULL is a
- * no-op. */
+ * no-op.
+ *
+ * The functions below borrow their nodes and never keep them; a node
+ * argument must not be NULL unless its comment says it may. */
 void grace_yaml_free(struct grace_ynode *root);
 
 /* What n is, for messages: "a mapping", "a sequence", "null", "a boolean",
@@ -139,9 +148,10 @@ int grace_yaml_check_keys(const struct grace_ynode *map,
     const char *const *allowed, struct grace_err *e);
 
 /* Converters: each returns 0 with *out set, or -1 with e filled at n as
- * "expected <what>, got <what n is>", e.g. "expected a boolean, got
- * 'maybe'", "expected a number, got 'x1'", "expected a boolean, got
- * '\"true\"' (quoted, so a string)", "expected a string, got a mapping".
+ * "expected <what>, got <what n is>", e.g. "expected a boolean (true or
+ * false), got 'maybe'", "expected an integer, got '12' (quoted, so a
+ * string)", "expected a string, got a mapping", "expected a string, got
+ * an empty value". Values are cut after 48 bytes, control bytes escaped.
  * They never modify *out on error. */
 
 /* A scalar's text (borrowed, lives as long as the tree). Accepts any
@@ -187,11 +197,12 @@ int grace_yaml_get_strlist(const struct grace_ynode *map, const char *key,
 int grace_yaml_get_duration(const struct grace_ynode *map, const char *key,
     int64_t *ms, struct grace_err *e);
 
-/* Convert n (borrowed) to a new jv: mappings to objects (in file order),
- * sequences to arrays, scalars by their type: null, true/false, numbers
- * (0x/0o ints included), strings. Integers beyond +-2^53, which a double
- * cannot hold exactly, stay strings with their text. Returns an invalid
- * only when out of memory. */
+/* Convert n (borrowed) to a new jv (the caller owns it): mappings to
+ * objects (in file order), sequences to arrays, scalars by their type:
+ * null, true/false, numbers (0x/0o ints included), strings. Integers
+ * beyond +-2^53, which a double cannot hold exactly (jq 1.6 would round
+ * them), stay strings with their text. libjq aborts when out of memory,
+ * so the result is always valid. */
 jv grace_yaml_to_jv(const struct grace_ynode *n);
 
 #endif

@@ -4,7 +4,9 @@
 # TESTS="tests/log.bats ..." runs a subset.
 set -u
 cd "$(dirname "$0")/.." || exit 4
-export PATH="$PWD/build/bin:$PATH"
+export GRACE_BIN="${GRACE_BIN:-$PWD/build/bin}"
+export GRACE_TESTBIN="${GRACE_TESTBIN:-$PWD/build/test}"
+export PATH="$GRACE_BIN:$PATH"
 tap=$(mktemp) || exit 4
 trap 'rm -f "$tap"' EXIT
 # shellcheck disable=SC2086

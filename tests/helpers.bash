@@ -3,7 +3,10 @@ load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 
 ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
-export PATH="$ROOT/build/bin:$PATH"
+# make test sets GRACE_BIN (build/bin, or build/san/bin with SANITIZE=1).
+GRACE_BIN="${GRACE_BIN:-$ROOT/build/bin}"
+GRACE_TESTBIN="${GRACE_TESTBIN:-$ROOT/build/test}"
+export PATH="$GRACE_BIN:$PATH"
 FIX="$ROOT/tests/fixtures"
 unset GRACE_LOG
 
