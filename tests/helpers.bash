@@ -1,4 +1,5 @@
 # helpers.bash - shared set-up for the bats suites.
+bats_require_minimum_version 1.5.0
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 

@@ -53,10 +53,11 @@ rechain() {
 	done
 }
 
-# forge_record SEQ PREV EVENT: a well-formed record with a correct hash.
+# forge_record SEQ PREV EVENT [TIME]: a well-formed record with a correct
+# hash (TIME: default 1970-01-01T00:00:00.000000Z).
 forge_record() {
-	local body h
-	body=$(printf '{"seq":%s,"prev":"%s","time":"2026-01-01T00:00:00.000000Z","event":%s' "$1" "$2" "$3")
+	local body h t=${4:-1970-01-01T00:00:00.000000Z}
+	body=$(printf '{"seq":%s,"prev":"%s","time":"%s","event":%s' "$1" "$2" "$t" "$3")
 	h=$(printf '%s' "$body" | sha256_hex)
 	printf '%s,"hash":"%s"}\n' "$body" "$h"
 }

@@ -86,11 +86,10 @@ main(void)
 		char deep[1200];
 		int i;
 
-		for (i = 0; i < 520; i++)
+		memcpy(deep, "{\"a\":", 5);
+		for (i = 5; i < 525; i++)
 			deep[i] = '[';
 		deep[i] = 0;
-		memmove(deep + 5, deep, strlen(deep) + 1);
-		memcpy(deep, "{\"a\":", 5);
 		T_OK(strstr(scan(deep), "nesting deeper than 512") != NULL, "depth cap");
 	}
 	/* member finding */

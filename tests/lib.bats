@@ -1,0 +1,20 @@
+#!/usr/bin/env bats
+# lib.bats - the C unit tests of lib/ (tests/unit/test_*.c), one bats test
+# per module: each binary prints TAP and exits 1 if any check failed.
+load helpers
+
+run_unit() {
+	run -0 --separate-stderr "$GRACE_TESTBIN/test_$1"
+	refute_output --partial "not ok"
+	assert_output --regexp '1\.\.[0-9]+$'
+	[ -z "$stderr" ]
+}
+
+@test "lib: JSON scanner, splicing, line reader, record layout" { run_unit json; }
+@test "lib: YAML loading with positions, key checks, typed getters" { run_unit yaml; }
+@test "lib: jq compile once, run per event, errors" { run_unit jq; }
+@test "lib: RFC 3339 times and durations" { run_unit time; }
+@test "lib: base64 (RFC 4648 vectors)" { run_unit base64; }
+@test "lib: signed notes and Ed25519 keys (Go sumdb/note vectors)" { run_unit note; }
+@test "lib: RFC 6962 Merkle tree hash" { run_unit merkle; }
+@test "lib: C2SP tlog checkpoints" { run_unit checkpoint; }
