@@ -18,3 +18,6 @@ run_unit() {
 @test "lib: signed notes and Ed25519 keys (Go sumdb/note vectors)" { run_unit note; }
 @test "lib: RFC 6962 Merkle tree hash" { run_unit merkle; }
 @test "lib: C2SP tlog checkpoints" { run_unit checkpoint; }
+@test "lib: pattern rules (regex, prefilter, positions, YAML)" { run_unit patterns; }
+@test "lib: the NDJSON filter driver" { run_unit filter; }
+@test "lib: text, TAP, JUnit and GitHub reports" { run_unit report; }

@@ -1,0 +1,115 @@
+/* test_filter.c - the shared filter loop: order, rejections, statuses. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "filter.h"
+#include "t.h"
+
+static int ndiag;
+static char lastdiag[1200];
+
+static void
+diag(void *ctx, const struct grace_err *e)
+{
+	(void)ctx;
+	ndiag++;
+	snprintf(lastdiag, sizeof lastdiag, "%s:%lu:%lu: %s", e->file, e->line,
+	    e->col, e->msg);
+}
+
+/* Annotate with grace.test = the type's length; "deny" is negative,
+ * "boom" is an event error, "fatal" stops the run. */
+static int
+fn(void *ctx, const struct grace_event *ev, struct grace_buf *out,
+    struct grace_err *e)
+{
+	const struct grace_jspan *t = &ev->found[1];
+	const char *type = ev->p + t->off;
+	char val[32];
+	int v = GRACE_EXIT_OK;
+
+	(void)ctx;
+	if (t->kind == GRACE_J_STRING && t->len == 6 && memcmp(type, "\"deny\"", 6) == 0)
+		v = GRACE_EXIT_NEGATIVE;
+	if (t->kind == GRACE_J_STRING && t->len == 6 && memcmp(type, "\"boom\"", 6) == 0)
+		v = GRACE_EXIT_INPUT;
+	if (t->kind == GRACE_J_STRING && t->len == 7 && memcmp(type, "\"fatal\"", 7) == 0)
+		return grace_err_set(e, ev->input, ev->line, 0, "fatal event");
+	snprintf(val, sizeof val, "%zu", t->len);
+	grace_json_splice_grace(out, ev->p, ev->n, &ev->found[0], "test", val, strlen(val));
+	grace_buf_add(out, "\n", 1);
+	return v;
+}
+
+static char *
+run(const char *input, int strict, int *status, struct grace_filter_stats *st)
+{
+	static const char *const keys[] = { "grace", "type" };
+	struct grace_filter_opts o = { "grace-test", 16, strict, keys, 2, -1 };
+	char in[] = "/tmp/grace-filter-in.XXXXXX", outp[] = "/tmp/grace-filter-out.XXXXXX";
+	int ifd = mkstemp(in), ofd = mkstemp(outp);
+	char *args[1] = { in }, *buf = calloc(1, 4096);
+	struct grace_err e;
+	ssize_t n;
+
+	if (write(ifd, input, strlen(input)) < 0)
+		return buf;
+	close(ifd);
+	o.out_fd = ofd;
+	*status = grace_filter_run(&o, args, 1, fn, diag, NULL, st, &e);
+	n = pread(ofd, buf, 4095, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	close(ofd);
+	unlink(in);
+	unlink(outp);
+	return buf;
+}
+
+int
+main(void)
+{
+	struct grace_filter_stats st;
+	int status;
+	char *out;
+
+	out = run("{\"type\":\"a\"}\n\n{\"type\":\"deny\"}\n", 0, &status, &st);
+	T_STREQ(out, "{\"type\":\"a\",\"grace\":{\"test\":3}}\n{\"type\":\"deny\",\"grace\":{\"test\":6}}\n", "annotated in order, blank skipped");
+	T_INTEQ(status, GRACE_EXIT_NEGATIVE, "a negative verdict exits 1");
+	T_OK(st.events == 2 && st.positive == 1 && st.negative == 1 && st.rejected == 0, "stats");
+	free(out);
+
+	ndiag = 0;
+	out = run("{\"type\":\"a\"}\nnope\n{\"type\":\"b\"}\n{\"type\":\"0123456789abcdef\"}\n{}", 0, &status, &st);
+	{
+		const char *want = "{\"type\":\"a\",\"grace\":{\"test\":3}}\n"
+		    "{\"type\":\"grace.input.rejected\",\"source\":\"grace-test\",\"data\":{\"input\":\"/tmp/grace-filter-in.";
+
+		T_OK(strncmp(out, want, strlen(want)) == 0, "rejection in place");
+	}
+	T_OK(strstr(out, "\"line\":2,\"column\":1,\"error\":\"not JSON: unexpected 'n'\"}}\n{\"type\":\"b\",\"grace\":{\"test\":3}}\n") != NULL, "line after a bad one kept");
+	T_OK(strstr(out, "\"line\":4,\"error\":\"line longer than 16 bytes\"}}\n{\"grace\":{\"test\":0}}\n") != NULL, "too long line rejected, last line without newline kept");
+	T_INTEQ(status, GRACE_EXIT_INPUT, "bad input exits 3");
+	T_INTEQ(ndiag, 2, "two diagnostics");
+	T_OK(strstr(lastdiag, ":4:0: line longer than 16 bytes") != NULL, "diagnostic names the line: %s", lastdiag);
+	T_OK(st.events == 3 && st.rejected == 2, "stats with rejections");
+	free(out);
+
+	out = run("{\"type\":\"a\"}\nnope\n{\"type\":\"b\"}\n", 1, &status, &st);
+	T_OK(strstr(out, "{\"type\":\"b\"") == NULL && strstr(out, "{\"type\":\"a\",") == out, "strict stops at the bad line, keeps what came before");
+	T_INTEQ(status, GRACE_EXIT_INPUT, "strict exits 3");
+	free(out);
+
+	out = run("{\"type\":\"boom\"}\n{\"type\":\"deny\"}\n", 0, &status, &st);
+	T_INTEQ(status, GRACE_EXIT_INPUT, "event error outranks a deny");
+	T_INTEQ(st.errors, 1, "event error counted");
+	free(out);
+
+	out = run("{\"type\":\"a\"}\n{\"type\":\"fatal\"}\n{\"type\":\"c\"}\n", 0, &status, &st);
+	T_STREQ(out, "{\"type\":\"a\",\"grace\":{\"test\":3}}\n", "a fatal error stops; what came before is written");
+	T_INTEQ(status, GRACE_EXIT_SYSTEM, "system error exits 4");
+	free(out);
+	return T_DONE();
+}
