@@ -33,6 +33,11 @@ static const char *prog = "grace-log";
 #define BATCH_ITEMS 16384
 #define MAX_KEYFILE (64 * 1024)
 #define MAX_CHECKPOINT (1024 * 1024)
+/* The largest event a record may hold, and the longest record line: verify
+ * (MAX_RECORD in lib/logfmt.c) reads records of up to 64 MiB + 256 bytes,
+ * and the wrapper around an event takes at most 223. */
+#define MAX_EVENT (64u << 20)
+#define MAX_RECORD_LINE (MAX_EVENT + 256)
 
 static void
 usage_main(FILE *f)
@@ -344,10 +349,12 @@ cmd_append(int argc, char **argv)
 		case 'r': a.records = 1; break;
 		case 'S': strict = 1; break;
 		case 'm':
+			/* No more than a record can hold: a longer event
+			 * would make a record that verify refuses. */
 			if (parse_size(optarg, &max) < 0 || max == 0 ||
-			    max > (1ull << 30))
+			    max > MAX_EVENT)
 				return usage_error("append", "--max-line takes a "
-				    "byte count from 1 to 1073741824, not '%s'",
+				    "byte count from 1 to 67108864, not '%s'",
 				    optarg);
 			break;
 		case 'h': usage_append(stdout); return 0;
@@ -1171,7 +1178,7 @@ cat_fd(int fd, const char *name, int events, struct grace_buf *out,
 		}
 		grace_unlock(fd);
 	}
-	if (grace_lines_init(&rd, fd, name, 64u << 20) < 0) {
+	if (grace_lines_init(&rd, fd, name, MAX_RECORD_LINE) < 0) {
 		grace_err_sys(&e, name, "unable to read");
 		*status = report(&e);
 		return -1;

@@ -617,11 +617,24 @@ seam_info(const struct grace_log_rec *r, char *name, size_t cap,
 	if (grace_json_scan(r->event + t[1].off, t[1].len, sub, 3, d, NULL, 0,
 	    NULL) < 0)
 		return 0;
-	if (member_text(r->event + t[1].off, &d[0], name, cap) < 0 ||
+	if (d[0].kind != GRACE_J_STRING ||
 	    member_text(r->event + t[1].off, &d[1], num, sizeof num) < 0 ||
 	    member_text(r->event + t[1].off, &d[2], head, 65) < 0 ||
 	    strlen(head) != 64)
 		return 0;
+	{
+		/* The name is any file name, so it may hold escapes
+		 * ("old \"one\".log"); it is only shown, so a long one is cut. */
+		struct grace_buf nb = {0};
+
+		if (grace_json_unescape(&nb, r->event + t[1].off + d[0].off,
+		    d[0].len) < 0) {
+			grace_buf_free(&nb);
+			return 0;
+		}
+		snprintf(name, cap, "%s", nb.p ? nb.p : "");
+		grace_buf_free(&nb);
+	}
 	*size = strtoull(num, NULL, 10);
 	return 1;
 }

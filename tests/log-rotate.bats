@@ -148,3 +148,23 @@ load log-helpers
 	# Nothing was printed twice or lost: it is the two segments' events.
 	[ "$(cat out)" = "$(grace-log cat -e audit.log.1 audit.log)" ]
 }
+
+# Regression: a seam naming a segment whose name JSON escapes (a quote, a
+# tab) was not recognised as a seam, so verify reported "segment out of
+# order" for the segments in order and "chain broken" for the new one alone.
+@test "an old segment name that JSON escapes still makes a seam verify reads" {
+	small_log audit.log 2
+	run -0 --separate-stderr grace-log rotate -f audit.log --to 'old "one".log'
+	[ "$(sed -n 1p audit.log | jq -r .event.data.segment)" = 'old "one".log' ]
+	small_log audit.log 1 b
+	run -0 --separate-stderr grace-log verify 'old "one".log' audit.log
+	[ -z "$stderr" ]
+	[ "$(printf '%s\n' "$output" | jq -c '.data | [.intact, .records]')" = '[true,4]' ]
+	run -0 --separate-stderr grace-log verify audit.log
+	[ "$(printf '%s\n' "$output" | jq -r .data.continues)" = 'old "one".log' ]
+	small_log tab.log 1
+	grace-log rotate -f tab.log --to "$(printf 'tab\there.log')" 2> /dev/null
+	run -0 --separate-stderr grace-log verify "$(printf 'tab\there.log')" tab.log
+	run -0 --separate-stderr grace-log verify tab.log
+	[ "$(printf '%s\n' "$output" | jq -r .data.continues)" = "$(printf 'tab\there.log')" ]
+}

@@ -68,7 +68,7 @@ Try 'grace-log append --help' for more information." ]
 	[ "$stderr" = "grace-log: append: --sync takes always, batch or none, not 'sometimes'
 Try 'grace-log append --help' for more information." ]
 	run -2 --separate-stderr grace-log append -f a.log --max-line 0
-	[ "$stderr" = "grace-log: append: --max-line takes a byte count from 1 to 1073741824, not '0'
+	[ "$stderr" = "grace-log: append: --max-line takes a byte count from 1 to 67108864, not '0'
 Try 'grace-log append --help' for more information." ]
 	run -2 --separate-stderr grace-log append -f a.log --max-line=-5
 	[[ "$stderr" == "grace-log: append: --max-line takes a byte count"* ]]
@@ -357,6 +357,26 @@ grace-log: <stdin>:4:8: invalid UTF-8" ]
 grace-log: in.ndjson:4: line longer than 40 bytes (see --max-line)" ]
 	[ "${#lines[@]}" -eq 4 ]
 	[ "$(ids audit.log | tr '\n' ' ')" = 'g1 g3 ' ]
+}
+
+# Regression: --max-line took up to 1 GiB, but verify refuses a record
+# line over 64 MiB + 256 bytes, so a big event made a log that append
+# wrote and verify called broken ("malformed record: line too long").
+@test "--max-line is capped at what a record holds; the largest event round-trips" {
+	run -2 --separate-stderr grace-log append -f big.log --max-line 67108865
+	[ "$stderr" = "grace-log: append: --max-line takes a byte count from 1 to 67108864, not '67108865'
+Try 'grace-log append --help' for more information." ]
+	{ printf '{"x":"'; head -c $((67108864 - 8)) /dev/zero | tr '\0' y; printf '"}\n'; } > big.ndjson
+	[ "$(wc -c < big.ndjson)" -eq 67108865 ]
+	grace-log append -f big.log --max-line 67108864 < big.ndjson > out
+	[ "$(wc -c < out)" -gt 67108864 ]
+	grace-log verify -q big.log
+	grace-log append -f big.log <<< '{"id":"after"}' > /dev/null
+	grace-log verify -q big.log
+	grace-log cat -e big.log > events
+	cmp events <(cat big.ndjson; echo '{"id":"after"}')
+	grace-log tail -n 1 -e -f big.log > last
+	[ "$(cat last)" = '{"id":"after"}' ]
 }
 
 @test "a last line without a newline is accepted" {
