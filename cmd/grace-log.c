@@ -308,7 +308,8 @@ usage_append(FILE *f)
 	    "                      batch of lines already read; none: leave it to the kernel\n"
 	    "      --records       write the log records to stdout instead of the events\n"
 	    "      --strict        stop at the first bad input line\n"
-	    "      --max-line N    longest input line accepted, in bytes (default 1048576)\n"
+	    "      --max-line N    longest input line accepted, in bytes (default 1048576,\n"
+	    "                      at most 67108864)\n"
 	    "Events are passed on only once their records are written (and synced).\n");
 }
 
@@ -329,7 +330,7 @@ cmd_append(int argc, char **argv)
 	enum grace_log_sync sync = GRACE_SYNC_BATCH;
 	const char *log = NULL;
 	unsigned long long max = GRACE_LINES_DEFAULT_MAX;
-	int strict = 0, c, status = GRACE_EXIT_OK, i, stop = 0;
+	int strict = 0, c, status = GRACE_EXIT_OK, i, stop = 0, log_failed = 0;
 
 	memset(&a, 0, sizeof a);
 	while ((c = getopt_long(argc, argv, "f:h", lo, NULL)) != -1) {
@@ -396,7 +397,7 @@ cmd_append(int argc, char **argv)
 				if (a.nitems && !grace_lines_ready(&rd) &&
 				    batch_flush(&a, &e) < 0) {
 					status = report(&e);
-					stop = 1;
+					stop = log_failed = 1;
 					break;
 				}
 				if (grace_lines_fill(&rd, &e) < 0) {
@@ -427,7 +428,7 @@ cmd_append(int argc, char **argv)
 			    a.evbuf.len >= BATCH_BYTES) {
 				if (batch_flush(&a, &e) < 0) {
 					status = report(&e);
-					stop = 1;
+					stop = log_failed = 1;
 					break;
 				}
 			}
@@ -436,8 +437,10 @@ cmd_append(int argc, char **argv)
 		if (fd != STDIN_FILENO)
 			close(fd);
 	}
-	/* What was accepted is written, whatever stopped the loop. */
-	if (status != GRACE_EXIT_SYSTEM && batch_flush(&a, &e) < 0)
+	/* What was accepted is written, whatever stopped the loop (an input
+	 * that cannot be opened or read stops it; the log failing does not
+	 * get a second try). */
+	if (!log_failed && batch_flush(&a, &e) < 0)
 		status = report(&e);
 	if (strict && status == GRACE_EXIT_INPUT)
 		fprintf(stderr, "%s: stopped at the first bad line (--strict); "
@@ -898,9 +901,13 @@ write_new(const char *path, const char *text, int mode, int force,
 	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC |
 	    (force ? O_TRUNC : O_EXCL), mode);
 
-	if (fd < 0)
-		return grace_err_sys(e, path, errno == EEXIST ?
+	if (fd < 0) {
+		grace_err_sys(e, path, errno == EEXIST ?
 		    "refusing to overwrite (use --force)" : "unable to create");
+		if (errno == EEXIST)
+			e->code = GRACE_EXIT_USAGE;
+		return -1;
+	}
 	if (fchmod(fd, (mode_t)mode) < 0 ||
 	    grace_write_all(fd, text, strlen(text)) < 0 ||
 	    grace_write_all(fd, "\n", 1) < 0 || fsync(fd) < 0) {
@@ -950,6 +957,22 @@ cmd_keygen(int argc, char **argv)
 		status = report(&e);
 		goto out;
 	}
+	/* Both or neither: never leave a new secret beside an old public key. */
+	if (!force) {
+		const char *ext[2] = { "key", "pub" };
+		int k;
+
+		for (k = 0; k < 2; k++) {
+			snprintf(path, plen, "%s.%s", prefix, ext[k]);
+			if (access(path, F_OK) == 0) {
+				grace_err_set(&e, path, 0, 0, "refusing to "
+				    "overwrite (use --force)");
+				e.code = GRACE_EXIT_USAGE;
+				status = report(&e);
+				goto out;
+			}
+		}
+	}
 	snprintf(path, plen, "%s.key", prefix);
 	if (write_new(path, skey, 0600, force, &e) < 0) {
 		status = report(&e);
@@ -974,7 +997,7 @@ static void
 usage_repair(FILE *f)
 {
 	fprintf(f,
-	    "usage: grace-log repair -f LOG\n"
+	    "usage: grace-log repair [-f] LOG\n"
 	    "\n"
 	    "After a crash, move the bytes of a torn last record (after the last newline)\n"
 	    "to LOG.torn and truncate them from LOG. Never removes a complete record.\n");
@@ -1047,9 +1070,14 @@ cmd_repair(int argc, char **argv)
 		status = report(&e);
 		goto out;
 	}
-	fprintf(stderr, "%s: %s: moved %llu torn bytes to %s; %llu records "
-	    "kept\n", prog, log, (unsigned long long)h.torn, side,
-	    (unsigned long long)h.seq);
+	if (h.seq)
+		fprintf(stderr, "%s: %s: moved %llu torn bytes to %s; the log "
+		    "ends at seq %llu\n", prog, log, (unsigned long long)h.torn,
+		    side, (unsigned long long)h.seq);
+	else
+		fprintf(stderr, "%s: %s: moved %llu torn bytes to %s; the log "
+		    "is now empty\n", prog, log, (unsigned long long)h.torn,
+		    side);
 out:
 	if (sfd >= 0)
 		close(sfd);
@@ -1068,7 +1096,8 @@ usage_rotate(FILE *f)
 	fprintf(f,
 	    "usage: grace-log rotate -f LOG [--to OLDNAME]\n"
 	    "\n"
-	    "Keep the current file as OLDNAME (default LOG.YYYYMMDDTHHMMSSZ) and start LOG\n"
+	    "Keep the current file as OLDNAME (default LOG.YYYYMMDDTHHMMSSZ, with .1, .2 ...\n"
+	    "added if that exists) and start LOG\n"
 	    "afresh with a seam record that names OLDNAME and carries its record count,\n"
 	    "size and head hash, so the chain runs on across segments. Verify segments\n"
 	    "together, oldest first: grace-log verify OLDNAME LOG.\n");
@@ -1104,7 +1133,9 @@ cmd_rotate(int argc, char **argv)
 	if (!to) {
 		time_t now = time(NULL);
 		struct tm tm;
-		size_t n = strlen(log) + 32;
+		size_t n = strlen(log) + 40;
+		size_t base;
+		int k;
 
 		name = malloc(n);
 		if (!name || !gmtime_r(&now, &tm)) {
@@ -1114,6 +1145,10 @@ cmd_rotate(int argc, char **argv)
 		snprintf(name, n, "%s.%04d%02d%02dT%02d%02d%02dZ", log,
 		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 		    tm.tm_min, tm.tm_sec);
+		/* A second rotation within the same second: LOG.<time>.1, .2 */
+		base = strlen(name);
+		for (k = 1; access(name, F_OK) == 0 && k < 1000; k++)
+			snprintf(name + base, n - base, ".%d", k);
 		to = name;
 	}
 	if (grace_log_rotate(log, to, &h, &e) < 0)
@@ -1289,7 +1324,7 @@ static void
 usage_tail(FILE *f)
 {
 	fprintf(f,
-	    "usage: grace-log tail [-n N] [-F] [-e] -f LOG\n"
+	    "usage: grace-log tail [-n N] [-F] [-e] [-f] LOG\n"
 	    "\n"
 	    "Print the last N records (default 10; -n +N: from line N on), or with -e\n"
 	    "their events. -F follows the file as it grows, across rotations, until killed.\n");
@@ -1349,6 +1384,7 @@ cmd_tail(int argc, char **argv)
 	struct stat st;
 	long long off;
 	unsigned long lineno = 0;
+	int rotated = 0;
 	char buf[65536];
 
 	while ((c = getopt_long(argc, argv, "f:n:Feh", lo, NULL)) != -1) {
@@ -1441,12 +1477,14 @@ cmd_tail(int argc, char **argv)
 			struct stat now, cur;
 			struct timespec pause = { 0, 200 * 1000 * 1000 };
 
-			if (stat(log, &now) == 0 && fstat(fd, &cur) == 0 &&
-			    (now.st_ino != cur.st_ino || now.st_dev != cur.st_dev)) {
-				/* Rotated: the old file is read to its end
-				 * above; go on with the new one. */
+			if (rotated) {
+				/* The old file was read to its end once more
+				 * after the rotation was seen (a batch written
+				 * just before it is not lost): go on with the
+				 * new one. */
 				int nfd = open(log, O_RDONLY | O_CLOEXEC);
 
+				rotated = 0;
 				if (nfd >= 0) {
 					close(fd);
 					fd = nfd;
@@ -1455,6 +1493,10 @@ cmd_tail(int argc, char **argv)
 					grace_buf_reset(&part);
 					continue;
 				}
+			} else if (stat(log, &now) == 0 && fstat(fd, &cur) == 0 &&
+			    (now.st_ino != cur.st_ino || now.st_dev != cur.st_dev)) {
+				rotated = 1;
+				continue;
 			} else if (fstat(fd, &cur) == 0 && cur.st_size < off) {
 				fprintf(stderr, "%s: %s: file truncated; "
 				    "following from its new end\n", prog, log);

@@ -516,7 +516,9 @@ grace_log_rotate(const char *path, const char *oldname,
 		goto out;
 	}
 	if (link(path, oldname) < 0) {
-		grace_err_sys(e, oldname, "unable to keep the old segment as");
+		grace_err_sys(e, oldname, "unable to keep the old segment");
+		if (errno == EEXIST)
+			e->code = GRACE_EXIT_USAGE;
 		unlink(tmp);
 		goto out;
 	}

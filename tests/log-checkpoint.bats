@@ -32,10 +32,16 @@ H() {
 	[ "$({ printf '%s\n' "$name"; printf '%s' "$kb64" | base64 -d; } | sha256_hex | cut -c1-8)" = "$kid" ]
 	# Existing keys are not overwritten without --force.
 	cp k.key k.key.before
-	run -4 --separate-stderr grace-log keygen -o k example.org/audit
+	run -2 --separate-stderr grace-log keygen -o k example.org/audit
 	assert_output ''
-	[ "$stderr" = "grace-log: k.key: refusing to overwrite (use --force): File exists" ]
+	[ "$stderr" = "grace-log: k.key: refusing to overwrite (use --force)" ]
 	cmp k.key k.key.before
+	# Nor is a new secret written beside an old public key.
+	mv k.key k.key.moved
+	run -2 --separate-stderr grace-log keygen -o k example.org/audit
+	[ "$stderr" = "grace-log: k.pub: refusing to overwrite (use --force)" ]
+	[ ! -e k.key ]
+	mv k.key.moved k.key
 	run -0 --separate-stderr grace-log keygen -o k --force example.org/audit
 	[ "$output" = "$(cat k.pub)" ]
 	run -2 --separate-stderr grace-log keygen 'bad name'

@@ -106,6 +106,18 @@ load log-helpers
 	[ "$stderr" = "grace-log: audit.log continues segment 'seg1': give every segment, oldest first, so the checkpoint covers the whole log" ]
 }
 
+@test "rotate: two rotations in one second get distinct default names" {
+	gen_events 2 | grace-log append -f audit.log > /dev/null
+	grace-log rotate -f audit.log 2> /dev/null
+	gen_events 1 x | grace-log append -f audit.log > /dev/null
+	grace-log rotate -f audit.log 2> /dev/null
+	local segs=(audit.log.*Z*)
+	# Within one second the second is NAME.1; across a second boundary
+	# both are plain timestamps: either way two segments, in order.
+	[ "${#segs[@]}" -eq 2 ]
+	run -0 --separate-stderr grace-log verify -q "${segs[@]}" audit.log
+}
+
 @test "rotate refuses an empty log, a torn tail and an existing OLD name" {
 	: > empty.log
 	run -2 --separate-stderr grace-log rotate -f empty.log --to empty.1
@@ -118,8 +130,8 @@ load log-helpers
 	[ ! -e audit.1 ]
 	grace-log repair -f audit.log 2> /dev/null
 	echo keep > audit.1
-	run -4 --separate-stderr grace-log rotate -f audit.log --to audit.1
-	[ "$stderr" = "grace-log: audit.1: unable to keep the old segment as: File exists" ]
+	run -2 --separate-stderr grace-log rotate -f audit.log --to audit.1
+	[ "$stderr" = "grace-log: audit.1: unable to keep the old segment: File exists" ]
 	[ "$(cat audit.1)" = keep ]
 	[ "$(wc -l < audit.log)" -eq 2 ]
 	grace-log verify -q audit.log

@@ -562,3 +562,12 @@ grace-log: b.ndjson:3:1: expected a JSON object, got an array" ]
 	[ "$(ids out | tr '\n' ' ')" = 'a-2 b-1 b-2 b-3 c-1 ' ]
 	[ ! -s err ]
 }
+
+@test "append: an input file that cannot be opened stops, after what was read is appended" {
+	gen_events 3 > first.ndjson
+	run -4 --separate-stderr grace-log append -f audit.log first.ndjson missing.ndjson
+	[ "$stderr" = "grace-log: missing.ndjson: unable to open: No such file or directory" ]
+	[ "${#lines[@]}" -eq 3 ]
+	[ "$(wc -l < audit.log)" -eq 3 ]
+	grace-log verify -q audit.log
+}
