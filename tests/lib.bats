@@ -21,3 +21,4 @@ run_unit() {
 @test "lib: pattern rules (regex, prefilter, positions, YAML)" { run_unit patterns; }
 @test "lib: the NDJSON filter driver" { run_unit filter; }
 @test "lib: text, TAP, JUnit and GitHub reports" { run_unit report; }
+@test "lib: the decision engine (numbers, member walk)" { run_unit decide; }
