@@ -19,6 +19,7 @@ struct run {
 	struct grace_filter_stats *st;
 	struct grace_buf out;
 	struct grace_jspan *found;
+	long grace;                 /* index of "grace" in keys to check, or -1 */
 	int status;
 };
 
@@ -43,7 +44,8 @@ reject(struct run *r, const struct grace_err *bad, struct grace_err *e)
 {
 	if (r->diag)
 		r->diag(r->ctx, bad);
-	if (grace_reject_json(&r->out, r->o->prog, bad) < 0)
+	if (!r->o->no_reject_records &&
+	    grace_reject_json(&r->out, r->o->prog, bad) < 0)
 		return grace_err_sys(e, bad->file, "unable to write");
 	r->st->rejected++;
 	r->status = max_status(r->status, GRACE_EXIT_INPUT);
@@ -70,6 +72,14 @@ one_line(struct run *r, struct grace_lines *rd, const char *line, size_t n,
 	if (grace_json_scan(line, n, r->o->keys, r->o->nkeys, r->found,
 	    rd->name, rd->lineno, &bad) < 0)
 		return reject(r, &bad, e) < 0 ? -1 : r->o->strict;
+	if (r->grace >= 0 && r->found[r->grace].kind != GRACE_J_NONE &&
+	    r->found[r->grace].kind != GRACE_J_OBJECT) {
+		grace_err_set(&bad, rd->name, rd->lineno,
+		    r->found[r->grace].off + 1, "member 'grace' is %s, not an "
+		    "object", grace_json_kind_name(r->found[r->grace].kind));
+		bad.code = GRACE_EXIT_INPUT;
+		return reject(r, &bad, e) < 0 ? -1 : r->o->strict;
+	}
 	ev.input = rd->name;
 	ev.line = rd->lineno;
 	ev.p = line;
@@ -140,6 +150,10 @@ grace_filter_run(const struct grace_filter_opts *o, char *const *inputs,
 	r.ctx = ctx;
 	r.st = st ? st : &dummy;
 	memset(r.st, 0, sizeof *r.st);
+	r.grace = -1;
+	for (i = 0; o->check_grace && i < o->nkeys; i++)
+		if (strcmp(o->keys[i], "grace") == 0)
+			r.grace = (long)i;
 	r.found = calloc(o->nkeys ? o->nkeys : 1, sizeof *r.found);
 	if (!r.found) {
 		grace_err_sys(e, NULL, "unable to start");

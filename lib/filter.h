@@ -23,6 +23,11 @@ struct grace_filter_opts {
 	const char *const *keys;    /* top-level members to locate */
 	size_t nkeys;
 	int out_fd;                 /* where output goes (STDOUT_FILENO) */
+	int no_reject_records;      /* report formats: diagnostics only, no
+	                               grace.input.rejected records in out */
+	int check_grace;            /* a line whose top-level `grace` is not
+	                               an object is a bad line (keys must
+	                               include "grace") */
 };
 
 /* One valid event, as handed to the program. */

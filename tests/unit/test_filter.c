@@ -44,11 +44,14 @@ fn(void *ctx, const struct grace_event *ev, struct grace_buf *out,
 	return v;
 }
 
+static int no_records, check_grace;
+
 static char *
 run(const char *input, int strict, int *status, struct grace_filter_stats *st)
 {
 	static const char *const keys[] = { "grace", "type" };
-	struct grace_filter_opts o = { "grace-test", 16, strict, keys, 2, -1 };
+	struct grace_filter_opts o = { "grace-test", 16, strict, keys, 2, -1,
+	    no_records, check_grace };
 	char in[] = "/tmp/grace-filter-in.XXXXXX", outp[] = "/tmp/grace-filter-out.XXXXXX";
 	int ifd = mkstemp(in), ofd = mkstemp(outp);
 	char *args[1] = { in }, *buf = calloc(1, 4096);
@@ -110,6 +113,17 @@ main(void)
 	out = run("{\"type\":\"a\"}\n{\"type\":\"fatal\"}\n{\"type\":\"c\"}\n", 0, &status, &st);
 	T_STREQ(out, "{\"type\":\"a\",\"grace\":{\"test\":3}}\n", "a fatal error stops; what came before is written");
 	T_INTEQ(status, GRACE_EXIT_SYSTEM, "system error exits 4");
+	free(out);
+	check_grace = 1;
+	out = run("{\"grace\":[1]}\n{\"type\":\"b\"}\n", 0, &status, &st);
+	T_OK(strstr(out, "\"line\":1,\"column\":10,\"error\":\"member 'grace' is an array, not an object\"}}\n{\"type\":\"b\",\"grace\":{\"test\":3}}\n") != NULL, "grace not an object is a bad line: %s", out);
+	T_INTEQ(status, GRACE_EXIT_INPUT, "exits 3");
+	free(out);
+	no_records = 1;
+	ndiag = 0;
+	out = run("nope\n{\"type\":\"b\"}\n", 0, &status, &st);
+	T_STREQ(out, "{\"type\":\"b\",\"grace\":{\"test\":3}}\n", "no rejection records when asked");
+	T_INTEQ(ndiag, 1, "the diagnostic still comes");
 	free(out);
 	return T_DONE();
 }
