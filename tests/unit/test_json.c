@@ -110,6 +110,12 @@ main(void)
 	    "{\"grace\":{\"gate\":{\"d\":\"allow\"},\"log\":2},\"z\":0}", "splice beside gate");
 	T_STREQ(do_splice("{\"grace\":{\"log\":{\"seq\":9},\"x\":1}}", "3"),
 	    "{\"grace\":{\"log\":3,\"x\":1}}", "splice replaces log");
+	T_STREQ(do_splice("{\"grace\":{\"a\":\"}\\\"{\",\"log\":[1,{\"x\":\"]\"}] , \"b\":2}}", "7"),
+	    "{\"grace\":{\"a\":\"}\\\"{\",\"log\":7 , \"b\":2}}", "splice past strings with braces and escaped quotes");
+	T_STREQ(do_splice("{\"grace\":{ \"l\\u006fg\" : 1 }}", "2"),
+	    "{\"grace\":{ \"l\\u006fg\" : 2 }}", "splice finds an escaped key");
+	T_STREQ(do_splice("{\"grace\":{\"log\":1,\"log\":{\"s\":\"\\\\\"}}}", "3"),
+	    "{\"grace\":{\"log\":1,\"log\":3}}", "splice replaces the last duplicate, string ending in a backslash");
 	{
 		const char *s = "{\"grace\":\"x\"}";
 
