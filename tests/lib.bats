@@ -22,3 +22,4 @@ run_unit() {
 @test "lib: the NDJSON filter driver" { run_unit filter; }
 @test "lib: text, TAP, JUnit and GitHub reports" { run_unit report; }
 @test "lib: the decision engine (numbers, member walk)" { run_unit decide; }
+@test "lib: governance prefilter, event jv, glob" { run_unit governance; }
