@@ -116,15 +116,36 @@ parse_size(const char *s, unsigned long long *v)
 	return errno || *end ? -1 : 0;
 }
 
-static enum grace_outcome
-outcome(enum grace_gov_decision d)
+/* The verdict's status: what the exit status will make of it. */
+static int
+verdict_status(const struct gate *g, enum grace_gov_decision d)
 {
 	switch (d) {
-	case GRACE_GOV_ALLOW: return GRACE_OUT_PASS;
+	case GRACE_GOV_ALLOW:
+		return GRACE_EXIT_OK;
 	case GRACE_GOV_WARN:
-	case GRACE_GOV_REVIEW: return GRACE_OUT_WARN;
-	case GRACE_GOV_DENY: return GRACE_OUT_FAIL;
-	default: return GRACE_OUT_ERROR;
+		return g->fail_on_warn && !g->go.audit ? GRACE_EXIT_NEGATIVE :
+		    GRACE_EXIT_OK;
+	case GRACE_GOV_REVIEW:
+	case GRACE_GOV_DENY:
+		return g->go.audit ? GRACE_EXIT_OK : GRACE_EXIT_NEGATIVE;
+	default:
+		return GRACE_EXIT_INPUT;
+	}
+}
+
+/* How a report shows it: a failure exactly when it fails the run (an
+ * unmet review in enforce mode fails; in audit mode a deny is a warning). */
+static enum grace_outcome
+outcome(const struct gate *g, enum grace_gov_decision d)
+{
+	switch (verdict_status(g, d)) {
+	case GRACE_EXIT_OK:
+		return d == GRACE_GOV_ALLOW ? GRACE_OUT_PASS : GRACE_OUT_WARN;
+	case GRACE_EXIT_NEGATIVE:
+		return GRACE_OUT_FAIL;
+	default:
+		return GRACE_OUT_ERROR;
 	}
 }
 
@@ -229,7 +250,7 @@ on_event(void *ctx, const struct grace_event *ev, struct grace_buf *out,
 		it.id = g->id.p;
 		it.type = g->type.p;
 		it.decision = grace_gov_decision_name(d);
-		it.outcome = outcome(d);
+		it.outcome = outcome(g, d);
 		it.rules = g->v.rules.p;
 		it.reason = g->v.reason.p;
 		if (grace_report_add(g->rep, &it, &g->rbuf) < 0)
@@ -240,18 +261,7 @@ on_event(void *ctx, const struct grace_event *ev, struct grace_buf *out,
 	    g->v.json.p, g->v.json.len) < 0 || grace_buf_add(out, "\n", 1) < 0) {
 		return grace_err_sys(e, NULL, "out of memory");
 	}
-	switch (d) {
-	case GRACE_GOV_ALLOW:
-		return GRACE_EXIT_OK;
-	case GRACE_GOV_WARN:
-		return g->fail_on_warn && !g->go.audit ? GRACE_EXIT_NEGATIVE :
-		    GRACE_EXIT_OK;
-	case GRACE_GOV_REVIEW:
-	case GRACE_GOV_DENY:
-		return g->go.audit ? GRACE_EXIT_OK : GRACE_EXIT_NEGATIVE;
-	default:
-		return GRACE_EXIT_INPUT;
-	}
+	return verdict_status(g, d);
 }
 
 static int

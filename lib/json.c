@@ -20,7 +20,10 @@ static const unsigned char plain[256] = {
 #undef R16
 };
 
+#define MAXKEYS 32
+
 struct scan {
+	size_t klens[MAXKEYS];      /* lengths of the first keys looked for */
 	const unsigned char *base, *s, *end;
 	const char *name;
 	unsigned long line;
@@ -210,20 +213,19 @@ literal(struct scan *c, const char *word, size_t n)
 
 static int value(struct scan *c, int depth, enum grace_jkind *kind);
 
+/* Does the key literal k[0..klen) (quotes included) name want (wl bytes)? */
 static int
-key_matches(const unsigned char *k, size_t klen, int escaped, const char *want)
+key_matches(const unsigned char *k, size_t klen, int escaped, const char *want,
+    size_t wl)
 {
 	struct grace_buf b = {0};
 	int r;
 
-	if (!escaped) {
-		size_t wl = strlen(want);
-
+	if (!escaped)
 		return klen == wl + 2 && memcmp(k + 1, want, wl) == 0;
-	}
 	if (grace_json_unescape(&b, (const char *)k, klen) < 0)
 		return 0;
-	r = strlen(want) == b.len && memcmp(b.p, want, b.len) == 0;
+	r = wl == b.len && memcmp(b.p, want, b.len) == 0;
 	grace_buf_free(&b);
 	return r;
 }
@@ -255,7 +257,8 @@ object(struct scan *c, int depth, const char *const *keys, size_t nkeys,
 		if (string(c, &escaped) < 0)
 			return -1;
 		for (i = 0; i < nkeys; i++) {
-			if (key_matches(k, (size_t)(c->s - k), escaped, keys[i]))
+			if (key_matches(k, (size_t)(c->s - k), escaped, keys[i],
+			    i < MAXKEYS ? c->klens[i] : strlen(keys[i])))
 				break;
 		}
 		ws(c);
@@ -387,8 +390,11 @@ grace_json_scan(const char *p, size_t n, const char *const *keys,
 	c.name = name;
 	c.line = line;
 	c.e = e;
-	for (i = 0; i < nkeys; i++)
+	for (i = 0; i < nkeys; i++) {
 		found[i].kind = GRACE_J_NONE, found[i].off = found[i].len = 0;
+		if (i < MAXKEYS)
+			c.klens[i] = strlen(keys[i]);
+	}
 	ws(&c);
 	if (c.s < c.end && *c.s == '{') {
 		if (object(&c, 1, keys, nkeys, found) < 0)
@@ -515,7 +521,7 @@ vfind_member(const char *p, size_t off, size_t len, const char *key,
 
 		if (memchr(p + k, '\\', ke - k))
 			match = key_matches((const unsigned char *)p + k,
-			    ke - k, 1, key);
+			    ke - k, 1, key, kl);
 		else
 			match = ke - k == kl + 2 && memcmp(p + k + 1, key, kl) == 0;
 		i = vws(p, ke, end) + 1; /* past ':' */
