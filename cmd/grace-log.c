@@ -16,6 +16,7 @@
 
 #include "base64.h"
 #include "buf.h"
+#include "chaincheck.h"
 #include "checkpoint.h"
 #include "err.h"
 #include "fileutil.h"
@@ -464,143 +465,6 @@ print_warning(void *arg, const struct grace_err *w)
 	grace_err_print(stderr, prog, w);
 }
 
-struct cpfile {
-	const char *path;
-	struct grace_checkpoint cp;
-	int opened;           /* signature verified and parsed */
-	size_t ex;            /* its expectation, when opened */
-	char why[900];        /* why it could not be opened */
-};
-
-/* Load verifier keys: each arg is a file holding a key, or the key. */
-static int
-load_verifiers(char **args, size_t n, struct grace_note_verifier ***vs,
-    struct grace_err *e)
-{
-	size_t i;
-
-	*vs = calloc(n ? n : 1, sizeof **vs);
-	if (!*vs)
-		return grace_err_sys(e, NULL, "unable to load keys");
-	for (i = 0; i < n; i++) {
-		struct stat st;
-		char *text = NULL, *key = args[i];
-		size_t len;
-
-		if (stat(args[i], &st) == 0) {
-			text = grace_read_file(args[i], MAX_KEYFILE, &len, e);
-			if (!text)
-				return -1;
-			while (len && (text[len - 1] == '\n' ||
-			    text[len - 1] == '\r' || text[len - 1] == ' '))
-				text[--len] = '\0';
-			key = text;
-		} else if (!strchr(args[i], '+')) {
-			return grace_err_sys(e, args[i], "unable to open");
-		}
-		(*vs)[i] = grace_note_verifier_parse(key, e);
-		if (!(*vs)[i]) {
-			char msg[sizeof e->msg];
-
-			snprintf(msg, sizeof msg, "%s", e->msg);
-			grace_err_set(e, args[i], 0, 0, "not a verifier key: %s",
-			    msg);
-			e->code = GRACE_EXIT_USAGE;
-			free(text);
-			return -1;
-		}
-		free(text);
-	}
-	return 0;
-}
-
-static void
-free_verifiers(struct grace_note_verifier **vs, size_t n)
-{
-	size_t i;
-
-	if (!vs)
-		return;
-	for (i = 0; i < n; i++)
-		grace_note_verifier_free(vs[i]);
-	free(vs);
-}
-
-static void
-add_jstr(struct grace_buf *b, const char *s)
-{
-	grace_buf_add_jstr(b, s, strlen(s));
-}
-
-/* The verification result event. */
-static void
-result_event(struct grace_buf *b, char **files, size_t nfiles,
-    const struct grace_log_result *res, struct cpfile *cps, size_t ncp,
-    const struct grace_log_expect *ex)
-{
-	struct grace_timefmt tf;
-	char now[GRACE_TIME_LEN];
-	size_t i;
-
-	grace_timefmt_init(&tf);
-	grace_time_now(&tf, now);
-	grace_buf_adds(b, "{\"type\":\"grace.log.verification\","
-	    "\"source\":\"grace-log\",\"time\":\"");
-	grace_buf_adds(b, now);
-	grace_buf_adds(b, "\",\"data\":{\"files\":[");
-	for (i = 0; i < nfiles; i++) {
-		if (i)
-			grace_buf_add(b, ",", 1);
-		add_jstr(b, files[i]);
-	}
-	grace_buf_addf(b, "],\"intact\":%s,\"records\":%llu,\"bytes\":%llu,"
-	    "\"first_seq\":%llu,\"last_seq\":%llu,\"head\":\"%s\"",
-	    res->intact ? "true" : "false",
-	    (unsigned long long)res->records, (unsigned long long)res->bytes,
-	    (unsigned long long)res->first_seq,
-	    (unsigned long long)res->last_seq, res->head);
-	if (res->last_time[0])
-		grace_buf_addf(b, ",\"last_time\":\"%s\"", res->last_time);
-	if (res->continues[0]) {
-		grace_buf_adds(b, ",\"continues\":");
-		add_jstr(b, res->continues);
-	}
-	grace_buf_addf(b, ",\"warnings\":%lu", res->warnings);
-	if (ncp) {
-		grace_buf_adds(b, ",\"checkpoints\":[");
-		for (i = 0; i < ncp; i++) {
-			if (i)
-				grace_buf_add(b, ",", 1);
-			grace_buf_adds(b, "{\"file\":");
-			add_jstr(b, cps[i].path);
-			if (cps[i].opened) {
-				grace_buf_addf(b, ",\"size\":%llu,\"ok\":%s",
-				    (unsigned long long)cps[i].cp.size,
-				    ex[cps[i].ex].checked == 1 ? "true" : "false");
-			} else {
-				grace_buf_adds(b, ",\"ok\":false,\"error\":");
-				add_jstr(b, cps[i].why);
-			}
-			grace_buf_add(b, "}", 1);
-		}
-		grace_buf_add(b, "]", 1);
-	}
-	if (!res->intact) {
-		grace_buf_adds(b, ",\"error\":{\"file\":");
-		add_jstr(b, res->fail.file);
-		if (res->fail.line)
-			grace_buf_addf(b, ",\"line\":%lu", res->fail.line);
-		if (res->fail_seq)
-			grace_buf_addf(b, ",\"seq\":%llu",
-			    (unsigned long long)res->fail_seq);
-		grace_buf_addf(b, ",\"torn\":%s,\"reason\":",
-		    res->torn ? "true" : "false");
-		add_jstr(b, res->fail.msg);
-		grace_buf_add(b, "}", 1);
-	}
-	grace_buf_adds(b, "}}\n");
-}
-
 static void
 usage_verify(FILE *f)
 {
@@ -635,11 +499,7 @@ cmd_verify(int argc, char **argv)
 	char **files = calloc((size_t)argc + 1, sizeof *files);
 	char **cpargs = calloc((size_t)argc + 1, sizeof *cpargs);
 	char **keyargs = calloc((size_t)argc + 1, sizeof *keyargs);
-	size_t nfiles = 0, ncp = 0, nkeys = 0, nex = 0, i;
-	struct grace_note_verifier **vs = NULL;
-	struct cpfile *cps = NULL;
-	struct grace_log_expect *ex = NULL;
-	struct grace_log_result res;
+	size_t nfiles = 0, ncp = 0, nkeys = 0;
 	struct grace_buf out = {0};
 	struct grace_err e;
 	int c, quiet = 0, status = GRACE_EXIT_OK;
@@ -673,72 +533,33 @@ cmd_verify(int argc, char **argv)
 		    "KEY: an unsigned checkpoint proves nothing");
 		goto out;
 	}
-	if (load_verifiers(keyargs, nkeys, &vs, &e) < 0) {
-		status = report(&e);
-		goto out;
-	}
-	cps = calloc(ncp ? ncp : 1, sizeof *cps);
-	ex = calloc(ncp ? ncp : 1, sizeof *ex);
-	if (!cps || !ex) {
-		grace_err_sys(&e, NULL, "unable to start");
-		status = report(&e);
-		goto out;
-	}
-	for (i = 0; i < ncp; i++) {
-		size_t len;
-		char *text;
+	{
+		struct grace_chain ch;
 
-		cps[i].path = cpargs[i];
-		text = grace_read_file(cpargs[i], MAX_CHECKPOINT, &len, &e);
-		if (!text) {
+		grace_chain_init(&ch);
+		ch.files = (const char *const *)files;
+		ch.nfiles = nfiles;
+		ch.checkpoints = (const char *const *)cpargs;
+		ch.ncheckpoints = ncp;
+		ch.pubkeys = (const char *const *)keyargs;
+		ch.npubkeys = nkeys;
+		ch.warn = print_warning;
+		if (grace_chain_verify(&ch, &e) < 0) {
 			status = report(&e);
-			goto out;
-		}
-		if (grace_checkpoint_open(text, len,
-		    (struct grace_note_verifier *const *)vs, nkeys, &cps[i].cp,
-		    &e) == 0) {
-			/* Only checkpoints whose signature verified set
-			 * expectations; cps[i].ex indexes them. */
-			cps[i].opened = 1;
-			cps[i].ex = nex;
-			ex[nex].size = cps[i].cp.size;
-			memcpy(ex[nex].root, cps[i].cp.root, GRACE_SHA256_LEN);
-			ex[nex++].label = cps[i].path;
 		} else {
-			snprintf(cps[i].why, sizeof cps[i].why, "%s", e.msg);
+			if (!ch.res.intact) {
+				grace_err_print(stderr, prog, &ch.res.fail);
+				status = GRACE_EXIT_NEGATIVE;
+			}
+			if (!quiet && (grace_chain_event(&ch, prog, &out) < 0 ||
+			    out_flush(&out) < 0)) {
+				grace_err_sys(&e, "<stdout>", "unable to write");
+				status = report(&e);
+			}
 		}
-		free(text);
-	}
-	if (grace_log_verify((const char *const *)files, nfiles, ex, nex, 0,
-	    print_warning, NULL, &res, &e) < 0) {
-		status = report(&e);
-		goto out;
-	}
-	/* A checkpoint whose signature failed is its own failure. */
-	for (i = 0; i < ncp; i++) {
-		if (!cps[i].opened && res.intact) {
-			res.intact = 0;
-			grace_err_set(&res.fail, cps[i].path, 0, 0,
-			    "bad checkpoint: %s", cps[i].why);
-		}
-	}
-	if (!res.intact) {
-		grace_err_print(stderr, prog, &res.fail);
-		status = GRACE_EXIT_NEGATIVE;
-	}
-	if (!quiet) {
-		result_event(&out, files, nfiles, &res, cps, ncp, ex);
-		if (out_flush(&out) < 0) {
-			grace_err_sys(&e, "<stdout>", "unable to write");
-			status = report(&e);
-		}
+		grace_chain_free(&ch);
 	}
 out:
-	for (i = 0; cps && i < ncp; i++)
-		grace_checkpoint_clear(&cps[i].cp);
-	free_verifiers(vs, nkeys);
-	free(cps);
-	free(ex);
 	free(files);
 	free(cpargs);
 	free(keyargs);
