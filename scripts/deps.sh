@@ -2,7 +2,7 @@
 # deps.sh - make sure the Debian packages Grace builds and tests with are here.
 # As root, installs what is missing; otherwise prints the apt-get line and fails.
 set -u
-pkgs="gcc make libc6-dev libyaml-dev libssl-dev libjq-dev libonig-dev jq openssl bats bats-support bats-assert valgrind"
+pkgs="gcc make libc6-dev libyaml-dev libssl-dev libjq-dev libonig-dev jq openssl bats bats-support bats-assert valgrind curl"
 missing=""
 for p in $pkgs; do
 	s=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)
