@@ -21,38 +21,9 @@ CFG=$PWD/config/decide.yaml
 REPS=${REPS:-3}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/grace-bench.XXXXXX") || exit 4
 trap 'rm -rf "$dir"' EXIT
-missed=0
-
-now() { date +%s.%N; }
-# best CMD: the best wall time of REPS runs of a shell command string.
+. bench/lib.sh
 # grace-decide exits 1 when a decision is not approve: that is expected.
-best() {
-	b=""
-	i=0
-	while [ $i -lt "$REPS" ]; do
-		t0=$(now)
-		sh -c "$1"
-		rc=$?
-		t1=$(now)
-		if [ "$rc" -gt 1 ]; then
-			echo "bench: command failed ($rc): $1" >&2
-			exit 4
-		fi
-		b=$(echo "$t0 $t1 ${b:-}" | awk '{d=$2-$1; if ($3=="" || d<$3) print d; else print $3}')
-		i=$((i + 1))
-	done
-	echo "$b"
-}
-rate() { awk -v n="$1" -v t="$2" 'BEGIN{printf "%.0f", n/t}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", a/b}'; }
-check() {
-	if awk -v v="$2" -v l="$4" -v op="$3" 'BEGIN{exit !(op==">=" ? v>=l : v<=l)}'; then
-		printf '  target %-44s %s %s: met\n' "$1" "$3" "$4"
-	else
-		printf '  target %-44s %s %s: MISSED (%s)\n' "$1" "$3" "$4" "$2"
-		missed=1
-	fi
-}
+BEST_OK=1
 
 echo "grace-decide benchmark: $N events (jq: $NJ), best of $REPS runs each"
 # Mostly allowed, healthy, verified events, with the mix a pipeline sees:

@@ -26,33 +26,7 @@ GOV=bench/gate/governance.yaml
 JQP=bench/gate/rules.jq
 dir=$(mktemp -d "${TMPDIR:-/tmp}/grace-bench.XXXXXX") || exit 4
 trap 'rm -rf "$dir"' EXIT
-missed=0
-
-now() { date +%s.%N; }
-# best CMD: the best wall time of REPS runs of a shell command string.
-best() {
-	b=""
-	i=0
-	while [ $i -lt "$REPS" ]; do
-		t0=$(now)
-		sh -c "$1" || { echo "bench: command failed: $1" >&2; exit 4; }
-		t1=$(now)
-		b=$(echo "$t0 $t1 ${b:-}" | awk '{d=$2-$1; if ($3=="" || d<$3) print d; else print $3}')
-		i=$((i + 1))
-	done
-	echo "$b"
-}
-rate() { awk -v n="$1" -v t="$2" 'BEGIN{printf "%.0f", n/t}'; }
-mbs() { awk -v b="$1" -v t="$2" 'BEGIN{printf "%.0f", b/t/1e6}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
-check() {
-	if awk -v v="$2" -v l="$4" -v op="$3" 'BEGIN{exit !(op==">=" ? v>=l : v<=l)}'; then
-		printf '  target %-44s %s %s: met\n' "$1" "$3" "$4"
-	else
-		printf '  target %-44s %s %s: MISSED (%s)\n' "$1" "$3" "$4" "$2"
-		missed=1
-	fi
-}
+. bench/lib.sh
 
 grace-gate -c "$GOV" --check > /dev/null || exit 4
 echo "grace-gate benchmark: $N events, best of $REPS runs each"

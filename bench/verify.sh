@@ -16,33 +16,10 @@ N=${BENCH_EVENTS:-1000000}
 REPS=${REPS:-3}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/grace-bench.XXXXXX") || exit 4
 trap 'rm -rf "$dir"' EXIT
-missed=0
 pin=""
 command -v taskset >/dev/null 2>&1 && taskset -c 0 true 2>/dev/null && pin="taskset -c 0"
 
-now() { date +%s.%N; }
-best() {
-	b=""
-	i=0
-	while [ $i -lt "$REPS" ]; do
-		t0=$(now)
-		sh -c "$1" || { echo "bench: command failed: $1" >&2; exit 4; }
-		t1=$(now)
-		b=$(echo "$t0 $t1 ${b:-}" | awk '{d=$2-$1; if ($3=="" || d<$3) print d; else print $3}')
-		i=$((i + 1))
-	done
-	echo "$b"
-}
-rate() { awk -v n="$1" -v t="$2" 'BEGIN{printf "%.0f", n/t}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
-check() {
-	if awk -v v="$2" -v l="$4" -v op="$3" 'BEGIN{exit !(op==">=" ? v>=l : v<=l)}'; then
-		printf '  target %-44s %s %s: met\n' "$1" "$3" "$4"
-	else
-		printf '  target %-44s %s %s: MISSED (%s)\n' "$1" "$3" "$4" "$2"
-		missed=1
-	fi
-}
+. bench/lib.sh
 
 echo "grace-verify benchmark: $N events, best of $REPS runs each${pin:+, pinned to CPU 0}"
 awk -v n="$N" 'BEGIN{

@@ -1,7 +1,9 @@
 #!/bin/sh
-# demo.sh - a short pipeline over the bundled sample events: append them to
-# a hash-chained log, verify it, sign a checkpoint, show that tampering and
-# truncation are caught, and log the verification result itself.
+# demo.sh - a short pipeline over the bundled sample events: gate, verify
+# and decide on each, append them to a hash-chained log, verify the log,
+# sign a checkpoint, show that tampering and truncation are caught, and log
+# the verification result itself. Runs from the repository root, so every
+# program finds its configuration in config/.
 # Everything goes to build/demo/ (made afresh).
 set -eu
 cd "$(dirname "$0")/.." || exit 4
@@ -13,10 +15,25 @@ mkdir -p "$d"
 say() { printf '\n== %s\n' "$*"; }
 show() { printf '$ %s\n' "$*"; }
 
-say "1. Append the sample events to $d/audit.log; each comes out annotated"
-show "grace-log append -f $d/audit.log < scripts/demo/events.ndjson | jq -c '{id, type, log: .grace.log.seq}'"
-grace-log append -f "$d/audit.log" < scripts/demo/events.ndjson |
-	jq -c '{id, type, log: .grace.log.seq}'
+say "1. Gate, verify and decide on the sample events, and log them all"
+show "grace-gate < scripts/demo/events.ndjson | grace-verify | grace-decide | grace-log append -f $d/audit.log | jq -c ..."
+set +e
+grace-gate < scripts/demo/events.ndjson | grace-verify | grace-decide |
+	grace-log append -f "$d/audit.log" |
+	jq -c '{id, type, gate: .grace.gate.decision, by: .grace.gate.rules[0], verify: .grace.verify.status, decision: .grace.decision.verdict, log: .grace.log.seq}'
+set -e
+echo "(grace-gate and grace-decide exit 1: some requests were denied; every event is logged)"
+
+say "1b. A CI step: may this one deploy go ahead?"
+show "grep evt-0003 scripts/demo/events.ndjson | grace-gate -o text"
+grep evt-0003 scripts/demo/events.ndjson | grace-gate -o text && echo "(exit status 0: deploy)"
+show "grep evt-0006 scripts/demo/events.ndjson | grace-gate -o text"
+if grep evt-0006 scripts/demo/events.ndjson | grace-gate -o text; then
+	echo "demo: a request carrying a cloud key was allowed" >&2
+	exit 1
+else
+	echo "(exit status $?: no deploy)"
+fi
 
 say "2. One record of the log, checked by hand with sha256sum and jq"
 show "sed -n 2p $d/audit.log | head -c -76 | sha256sum"
@@ -35,9 +52,9 @@ show "grace-log checkpoint -f $d/audit.log -k $d/demo.key -o $d/audit.cp"
 grace-log checkpoint -f "$d/audit.log" -k "$d/demo.key" -o "$d/audit.cp"
 cat "$d/audit.cp"
 
-say "5. Tamper with a copy: change one character of record 4"
+say "5. Tamper with a copy: change one word of record 4"
 cp "$d/audit.log" "$d/tampered.log"
-sed -i '4s/"healthy":true/"healthy":fals/' "$d/tampered.log"
+sed -i '4s/"action":"restart"/"action":"failover"/' "$d/tampered.log"
 show "grace-log verify -q -f $d/tampered.log"
 if grace-log verify -q -f "$d/tampered.log"; then
 	echo "demo: tampering was not detected" >&2
@@ -66,5 +83,19 @@ grace-log verify -f "$d/audit.log" --checkpoint "$d/audit.cp" --pubkey "$d/demo.
 show "grace-log verify -q -f $d/audit.log --checkpoint $d/audit.cp --pubkey $d/demo.pub"
 grace-log verify -q -f "$d/audit.log" --checkpoint "$d/audit.cp" --pubkey "$d/demo.pub"
 echo "(exit status 0: the log grew, and still extends the signed checkpoint)"
+
+say "8. A monitor that remembers: grace-verify --chain --state catches a log cut short"
+show "grace-verify -q --chain $d/audit.log --state $d/audit.state"
+grace-verify -q --chain "$d/audit.log" --state "$d/audit.state"
+echo "(exit status 0; the state now holds the size and Merkle root verified)"
+head -n 5 "$d/audit.log" > "$d/cut.log"
+cp "$d/audit.state" "$d/cut.state"
+show "grace-verify -q --chain $d/cut.log --state $d/cut.state"
+if grace-verify -q --chain "$d/cut.log" --state "$d/cut.state"; then
+	echo "demo: a truncated log passed the stateful monitor" >&2
+	exit 1
+else
+	echo "(exit status $?: the log no longer extends what was verified before)"
+fi
 
 printf '\ndemo: done; the files are in %s/\n' "$d"
