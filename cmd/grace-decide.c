@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cli.h"
 #include "config.h"
 #include "decide.h"
 #include "err.h"
@@ -77,20 +78,13 @@ usage(FILE *f)
 static int
 usage_error(const char *fmt, const char *arg)
 {
-	if (fmt) {
-		fprintf(stderr, "%s: ", prog);
-		fprintf(stderr, fmt, arg);
-		fputc('\n', stderr);
-	}
-	fprintf(stderr, "Try 'grace-decide --help' for more information.\n");
-	return GRACE_EXIT_USAGE;
+	return grace_cli_usage_error(stderr, prog, NULL, fmt, arg);
 }
 
 static int
 report_err(const struct grace_err *e)
 {
-	grace_err_print(stderr, prog, e);
-	return e->code ? e->code : GRACE_EXIT_SYSTEM;
+	return grace_cli_report(stderr, prog, e);
 }
 
 /* A configuration or case file that failed to load: a file that cannot
@@ -128,13 +122,7 @@ parse_fail_on(const char *s, unsigned *bits)
 static int
 parse_size(const char *s, unsigned long long *v)
 {
-	char *end;
-
-	errno = 0;
-	if (!*s || *s < '0' || *s > '9')
-		return -1;
-	*v = strtoull(s, &end, 10);
-	return errno || *end ? -1 : 0;
+	return grace_cli_parse_size(s, v);
 }
 
 /* The text of span s of p for a report: a string unescaped, a number as

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cli.h"
 #include "config.h"
 #include "err.h"
 #include "fileutil.h"
@@ -78,20 +79,13 @@ usage(FILE *f)
 static int
 usage_error(const char *fmt, const char *arg)
 {
-	if (fmt) {
-		fprintf(stderr, "%s: ", prog);
-		fprintf(stderr, fmt, arg);
-		fputc('\n', stderr);
-	}
-	fprintf(stderr, "Try 'grace-gate --help' for more information.\n");
-	return GRACE_EXIT_USAGE;
+	return grace_cli_usage_error(stderr, prog, NULL, fmt, arg);
 }
 
 static int
 report_err(const struct grace_err *e)
 {
-	grace_err_print(stderr, prog, e);
-	return e->code ? e->code : GRACE_EXIT_SYSTEM;
+	return grace_cli_report(stderr, prog, e);
 }
 
 /* A configuration (or votes) file that cannot be loaded: exit 2, it is a
@@ -107,13 +101,7 @@ config_err(struct grace_err *e)
 static int
 parse_size(const char *s, unsigned long long *v)
 {
-	char *end;
-
-	errno = 0;
-	if (!*s || *s == '-')
-		return -1;
-	*v = strtoull(s, &end, 10);
-	return errno || *end ? -1 : 0;
+	return grace_cli_parse_size(s, v);
 }
 
 /* The verdict's status: what the exit status will make of it. */

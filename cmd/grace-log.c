@@ -16,6 +16,7 @@
 
 #include "base64.h"
 #include "buf.h"
+#include "cli.h"
 #include "chaincheck.h"
 #include "checkpoint.h"
 #include "err.h"
@@ -68,35 +69,19 @@ usage_main(FILE *f)
 static int
 usage_error(const char *cmd, const char *fmt, const char *arg)
 {
-	if (fmt) {
-		fprintf(stderr, "%s: ", prog);
-		if (cmd)
-			fprintf(stderr, "%s: ", cmd);
-		fprintf(stderr, fmt, arg);
-		fputc('\n', stderr);
-	}
-	fprintf(stderr, "Try 'grace-log %s%s--help' for more information.\n",
-	    cmd ? cmd : "", cmd ? " " : "");
-	return GRACE_EXIT_USAGE;
+	return grace_cli_usage_error(stderr, prog, cmd, fmt, arg);
 }
 
 static int
 report(const struct grace_err *e)
 {
-	grace_err_print(stderr, prog, e);
-	return e->code ? e->code : GRACE_EXIT_SYSTEM;
+	return grace_cli_report(stderr, prog, e);
 }
 
 static int
 parse_size(const char *s, unsigned long long *v)
 {
-	char *end;
-
-	errno = 0;
-	if (!*s || *s == '-')
-		return -1;
-	*v = strtoull(s, &end, 10);
-	return errno || *end ? -1 : 0;
+	return grace_cli_parse_size(s, v);
 }
 
 /* Write all of b to stdout. Returns 0 or -1 (errno). */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cli.h"
 #include "chaincheck.h"
 #include "config.h"
 #include "contracts.h"
@@ -82,20 +83,13 @@ usage(FILE *f)
 static int
 usage_error(const char *fmt, const char *arg)
 {
-	if (fmt) {
-		fprintf(stderr, "%s: ", prog);
-		fprintf(stderr, fmt, arg);
-		fputc('\n', stderr);
-	}
-	fprintf(stderr, "Try 'grace-verify --help' for more information.\n");
-	return GRACE_EXIT_USAGE;
+	return grace_cli_usage_error(stderr, prog, NULL, fmt, arg);
 }
 
 static int
 report(const struct grace_err *e)
 {
-	grace_err_print(stderr, prog, e);
-	return e->code ? e->code : GRACE_EXIT_SYSTEM;
+	return grace_cli_report(stderr, prog, e);
 }
 
 static int

@@ -11,24 +11,6 @@
 
 #define ROOT_B64 (4 * ((GRACE_MERKLE_HASHLEN + 2) / 3)) /* 44 */
 
-static int errc(struct grace_err *e, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* grace_err_set() with exit status code; returns -1. e may be NULL. */
-static int
-errc(struct grace_err *e, int code, const char *fmt, ...)
-{
-	char msg[sizeof e->msg];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	grace_err_set(e, NULL, 0, 0, "%s", msg);
-	if (e)
-		e->code = code;
-	return -1;
-}
 
 void
 grace_checkpoint_init(struct grace_checkpoint *cp)
@@ -71,13 +53,13 @@ grace_checkpoint_format(const struct grace_checkpoint *cp, size_t *len,
 	if (olen == 0 || olen > GRACE_CHECKPOINT_ORIGIN_MAX ||
 	    memchr(cp->origin, '\n', olen) ||
 	    !grace_note_text_valid(cp->origin, olen)) {
-		errc(e, GRACE_EXIT_USAGE, "invalid checkpoint origin: it must be "
+		grace_err_setc(e, GRACE_EXIT_USAGE, "invalid checkpoint origin: it must be "
 		    "1 to %d bytes of UTF-8 without control characters",
 		    GRACE_CHECKPOINT_ORIGIN_MAX);
 		return NULL;
 	}
 	if (!lines_ok(cp->ext, elen) || !grace_note_text_valid(cp->ext, elen)) {
-		errc(e, GRACE_EXIT_USAGE, "invalid checkpoint extension lines: "
+		grace_err_setc(e, GRACE_EXIT_USAGE, "invalid checkpoint extension lines: "
 		    "each must be non-empty and end in a newline, without "
 		    "control characters");
 		return NULL;
@@ -85,7 +67,7 @@ grace_checkpoint_format(const struct grace_checkpoint *cp, size_t *len,
 	grace_b64_encode(cp->root, sizeof cp->root, b64);
 	total = olen + 1 + 20 + 1 + ROOT_B64 + 1 + elen + 1;
 	if (!(out = malloc(total))) {
-		errc(e, GRACE_EXIT_SYSTEM, "out of memory");
+		grace_err_setc(e, GRACE_EXIT_SYSTEM, "out of memory");
 		return NULL;
 	}
 	k = snprintf(out, total, "%s\n%" PRIu64 "\n%s\n%s", cp->origin,
@@ -100,7 +82,7 @@ bad(struct grace_err *e, struct grace_checkpoint *cp, unsigned line,
     const char *why)
 {
 	grace_checkpoint_clear(cp);
-	return errc(e, GRACE_EXIT_INPUT, "malformed checkpoint: line %u: %s",
+	return grace_err_setc(e, GRACE_EXIT_INPUT, "malformed checkpoint: line %u: %s",
 	    line, why);
 }
 
@@ -114,10 +96,10 @@ grace_checkpoint_parse(const char *text, size_t n,
 
 	grace_checkpoint_init(cp);
 	if (!grace_note_text_valid(text, n))
-		return errc(e, GRACE_EXIT_INPUT, "malformed checkpoint: not "
+		return grace_err_setc(e, GRACE_EXIT_INPUT, "malformed checkpoint: not "
 		    "UTF-8, or has a control character other than newline");
 	if (n == 0 || text[n - 1] != '\n')
-		return errc(e, GRACE_EXIT_INPUT, "malformed checkpoint: it must "
+		return grace_err_setc(e, GRACE_EXIT_INPUT, "malformed checkpoint: it must "
 		    "end in a newline");
 
 	/* Line 1: origin. */
@@ -172,7 +154,7 @@ grace_checkpoint_parse(const char *text, size_t n,
 		}
 		if (!(cp->ext = strndup(p, (size_t)(end - p)))) {
 			grace_checkpoint_clear(cp);
-			return errc(e, GRACE_EXIT_SYSTEM, "out of memory");
+			return grace_err_setc(e, GRACE_EXIT_SYSTEM, "out of memory");
 		}
 	}
 	return 0;

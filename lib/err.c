@@ -55,6 +55,51 @@ grace_err_sys(struct grace_err *e, const char *file, const char *fmt, ...)
 	return -1;
 }
 
+int
+grace_err_setc(struct grace_err *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!e)
+		return -1;
+	va_start(ap, fmt);
+	fill(e, NULL, 0, 0, fmt, ap);
+	va_end(ap);
+	e->code = code;
+	return -1;
+}
+
+const char *
+grace_err_snip(const char *s, size_t n, size_t max, char *buf, size_t cap)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = 0;
+
+	if (cap == 0)
+		return buf;
+	for (i = 0; i < n && i < max && o + 5 < cap; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\n' || c == '\t') {
+			buf[o++] = '\\';
+			buf[o++] = c == '\n' ? 'n' : 't';
+		} else if (c < 0x20 || c == 0x7f) {
+			buf[o++] = '\\';
+			buf[o++] = 'x';
+			buf[o++] = hex[c >> 4];
+			buf[o++] = hex[c & 15];
+		} else {
+			buf[o++] = (char)c;
+		}
+	}
+	if (i < n && o + 4 <= cap) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 void
 grace_err_print(FILE *f, const char *prog, const struct grace_err *e)
 {

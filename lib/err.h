@@ -43,6 +43,17 @@ int grace_err_set(struct grace_err *e, const char *file, unsigned long line,
 int grace_err_sys(struct grace_err *e, const char *file, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* grace_err_set() with no position and exit status code; returns -1.
+ * e may be NULL. */
+int grace_err_setc(struct grace_err *e, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Copy s[0..n) into buf (cap bytes) for quoting in a message: newline and
+ * tab as \n and \t, other control bytes as \xNN, cut after max bytes of s
+ * with "...". Returns buf. */
+const char *grace_err_snip(const char *s, size_t n, size_t max, char *buf,
+    size_t cap);
+
 /* Write "prog: file:line:col: msg\n" to f, leaving out the parts that are
  * not set. */
 void grace_err_print(FILE *f, const char *prog, const struct grace_err *e);

@@ -32,29 +32,7 @@ struct grace_jq {
 static const char *
 snip(const char *s, char *buf, size_t cap)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t i, o = 0;
-
-	for (i = 0; s[i] && i < SNIP_MAX && o + 5 < cap; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '\n' || c == '\t') {
-			buf[o++] = '\\';
-			buf[o++] = c == '\n' ? 'n' : 't';
-		} else if (c < 0x20 || c == 0x7f) {
-			buf[o++] = '\\';
-			buf[o++] = 'x';
-			buf[o++] = hex[c >> 4];
-			buf[o++] = hex[c & 15];
-		} else {
-			buf[o++] = (char)c;
-		}
-	}
-	if (s[i] && o + 4 <= cap) {
-		memcpy(buf + o, "...", 3);
-		o += 3;
-	}
-	buf[o] = '\0';
-	return buf;
+	return grace_err_snip(s, strlen(s), SNIP_MAX, buf, cap);
 }
 
 static void

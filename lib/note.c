@@ -23,24 +23,6 @@
 #define SIG_PREFIX_LEN 4
 #define PRIV_PREFIX "PRIVATE+KEY+"
 
-static int errc(struct grace_err *e, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* grace_err_set() with exit status code; returns -1. e may be NULL. */
-static int
-errc(struct grace_err *e, int code, const char *fmt, ...)
-{
-	char msg[sizeof e->msg];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	grace_err_set(e, NULL, 0, 0, "%s", msg);
-	if (e)
-		e->code = code;
-	return -1;
-}
 
 struct grace_note_signer {
 	char *name;
@@ -223,7 +205,7 @@ split_key(const char *s, const char *what, const char **name,
 	*name = s;
 	*namelen = (size_t)(p - s);
 	if (!grace_note_name_valid(s, *namelen))
-		return errc(e, GRACE_EXIT_USAGE,
+		return grace_err_setc(e, GRACE_EXIT_USAGE,
 		    "malformed %s key: invalid key name", what);
 	p++;
 	if (strlen(p) < 9 || p[8] != '+' || grace_hex_decode(p, idb, 4) < 0)
@@ -232,7 +214,7 @@ split_key(const char *s, const char *what, const char **name,
 	*data = p + 9;
 	return 0;
 bad:
-	return errc(e, GRACE_EXIT_USAGE,
+	return grace_err_setc(e, GRACE_EXIT_USAGE,
 	    "malformed %s key: want NAME+KEYID+BASE64 with an 8-digit hex key ID",
 	    what);
 }
@@ -248,14 +230,14 @@ decode_keydata(const char *b64, const char *what, uint8_t key[ED25519_LEN],
 
 	if (grace_b64_decode(b64, strlen(b64), data, sizeof data, &len) < 0 ||
 	    len < 1)
-		rc = errc(e, GRACE_EXIT_USAGE,
+		rc = grace_err_setc(e, GRACE_EXIT_USAGE,
 		    "malformed %s key: key data is not base64 of 33 bytes", what);
 	else if (data[0] != ALG_ED25519)
-		rc = errc(e, GRACE_EXIT_USAGE,
+		rc = grace_err_setc(e, GRACE_EXIT_USAGE,
 		    "unknown %s key algorithm %u (only 1, Ed25519, is supported)",
 		    what, data[0]);
 	else if (len != KEYDATA_LEN)
-		rc = errc(e, GRACE_EXIT_USAGE,
+		rc = grace_err_setc(e, GRACE_EXIT_USAGE,
 		    "malformed %s key: Ed25519 key is %zu bytes, want 32", what,
 		    len - 1);
 	else
@@ -289,7 +271,7 @@ signer_from_seed(const char *name, size_t namelen,
 	if (key_id(s->name, namelen, pub, &s->keyid, e) < 0)
 		goto fail;
 	if (want_id && *want_id != s->keyid) {
-		errc(e, GRACE_EXIT_USAGE,
+		grace_err_setc(e, GRACE_EXIT_USAGE,
 		    "signer key for %s: key ID %08x does not match the key",
 		    s->name, (unsigned)*want_id);
 		goto fail;
@@ -322,7 +304,7 @@ grace_note_keygen(const char *name, char **skey, char **vkey,
 
 	*skey = *vkey = NULL;
 	if (!grace_note_name_valid(name, strlen(name))) {
-		return errc(e, GRACE_EXIT_USAGE,
+		return grace_err_setc(e, GRACE_EXIT_USAGE,
 		    "invalid key name \"%s\": it must be non-empty UTF-8 without "
 		    "'+', spaces or control characters", name);
 	}
@@ -357,7 +339,7 @@ grace_note_signer_parse(const char *skey, struct grace_err *e)
 	uint32_t id;
 
 	if (strncmp(skey, PRIV_PREFIX, strlen(PRIV_PREFIX)) != 0) {
-		errc(e, GRACE_EXIT_USAGE, "malformed signer key: it must "
+		grace_err_setc(e, GRACE_EXIT_USAGE, "malformed signer key: it must "
 		    "start with \"" PRIV_PREFIX "\"");
 		goto out;
 	}
@@ -420,7 +402,7 @@ grace_note_verifier_parse(const char *vkey, struct grace_err *e)
 	if (key_id(v->name, namelen, pub, &id, e) < 0)
 		goto fail;
 	if (id != want) {
-		errc(e, GRACE_EXIT_USAGE, "verifier key for %s: key ID %08x "
+		grace_err_setc(e, GRACE_EXIT_USAGE, "verifier key for %s: key ID %08x "
 		    "does not match the key", v->name, (unsigned)want);
 		goto fail;
 	}
@@ -466,9 +448,9 @@ static int
 malformed(struct grace_err *e, const char *why, unsigned long line)
 {
 	if (line)
-		return errc(e, GRACE_EXIT_INPUT, "malformed note: line %lu: %s",
+		return grace_err_setc(e, GRACE_EXIT_INPUT, "malformed note: line %lu: %s",
 		    line, why);
-	return errc(e, GRACE_EXIT_INPUT, "malformed note: %s", why);
+	return grace_err_setc(e, GRACE_EXIT_INPUT, "malformed note: %s", why);
 }
 
 char *
@@ -483,7 +465,7 @@ grace_note_sign(const char *text, size_t n,
 	size_t total, i;
 
 	if (nsigners == 0) {
-		errc(e, GRACE_EXIT_USAGE, "cannot sign a note with no key");
+		grace_err_setc(e, GRACE_EXIT_USAGE, "cannot sign a note with no key");
 		return NULL;
 	}
 	if (n == 0 || text[n - 1] != '\n') {
@@ -635,7 +617,7 @@ grace_note_open(const char *msg, size_t n,
 			    memcmp(vs[i]->name, name, namelen) != 0)
 				continue;
 			if (v) {
-				errc(e, GRACE_EXIT_USAGE, "ambiguous key %s+%08x: "
+				grace_err_setc(e, GRACE_EXIT_USAGE, "ambiguous key %s+%08x: "
 				    "two verifier keys have this name and key ID",
 				    v->name, (unsigned)id);
 				goto out;
@@ -655,7 +637,7 @@ grace_note_open(const char *msg, size_t n,
 		if (blen != SIGDATA_LEN || EVP_MD_CTX_reset(ctx) != 1 ||
 		    EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, v->pkey) != 1 ||
 		    EVP_DigestVerify(ctx, buf + 4, ED25519_SIGLEN, m, tlen) != 1) {
-			errc(e, GRACE_EXIT_NEGATIVE, "signature by %s does not "
+			grace_err_setc(e, GRACE_EXIT_NEGATIVE, "signature by %s does not "
 			    "verify (key ID %08x, line %lu)", v->name,
 			    (unsigned)id, line);
 			goto out;
@@ -664,7 +646,7 @@ grace_note_open(const char *msg, size_t n,
 		ok[vi] = 1;
 	}
 	if (count == 0) {
-		errc(e, GRACE_EXIT_NEGATIVE, "no signature by a known key "
+		grace_err_setc(e, GRACE_EXIT_NEGATIVE, "no signature by a known key "
 		    "(signed by %s)", seen);
 		goto out;
 	}

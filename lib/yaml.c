@@ -44,29 +44,7 @@ struct ctx {
 static const char *
 snip(const char *s, size_t n, char *buf)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t i, o = 0;
-
-	for (i = 0; i < n && i < SNIP_MAX; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '\n' || c == '\t') {
-			buf[o++] = '\\';
-			buf[o++] = c == '\n' ? 'n' : 't';
-		} else if (c < 0x20 || c == 0x7f) {
-			buf[o++] = '\\';
-			buf[o++] = 'x';
-			buf[o++] = hex[c >> 4];
-			buf[o++] = hex[c & 15];
-		} else {
-			buf[o++] = (char)c;
-		}
-	}
-	if (i < n) {
-		memcpy(buf + o, "...", 3);
-		o += 3;
-	}
-	buf[o] = '\0';
-	return buf;
+	return grace_err_snip(s, n, SNIP_MAX, buf, SNIP_BUF);
 }
 
 /* Error at a node: a config error (GRACE_EXIT_USAGE). */
