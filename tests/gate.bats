@@ -142,6 +142,16 @@ not ok 2 - d deny (default): no policy matched: the default is deny
 ::notice title=grace-gate::3 events: 1 passed, 1 warned or held, 1 failed, 0 errors"
 }
 
+@test "-o tap: an unmet review fails like a deny; in audit mode a deny is only a warning" {
+	run -1 --separate-stderr gate -o tap <<<'{"id":"rev-1","type":"resource.delete","actor":"alice","data":{"env":"dev"}}'
+	assert_output "TAP version 13
+not ok 1 - rev-1 review (delete): needs 2 approvals from alice, bob, carol
+1..1"
+	run -0 --separate-stderr gate -o github --mode audit <<<'{"id":"d","type":"dns.change","actor":"alice"}'
+	assert_output "::warning title=grace-gate deny::d: deny by default - no policy matched: the default is deny
+::notice title=grace-gate::1 events: 0 passed, 1 warned or held, 0 failed, 0 errors"
+}
+
 @test "-o junit: each decision a test case" {
 	run -1 --separate-stderr gate -o junit <<<'{"id":"a","type":"deploy.requested","actor":"alice"}
 {"id":"d","type":"dns.change","actor":"alice"}'
