@@ -19,8 +19,6 @@ N=${BENCH_EVENTS:-1000000}
 NJ=${BENCH_JQ_EVENTS:-50000}
 CFG=$PWD/config/decide.yaml
 REPS=${REPS:-3}
-dir=$(mktemp -d "${TMPDIR:-/tmp}/grace-bench.XXXXXX") || exit 4
-trap 'rm -rf "$dir"' EXIT
 . bench/lib.sh
 # grace-decide exits 1 when a decision is not approve: that is expected.
 BEST_OK=1

@@ -24,8 +24,6 @@ N=${BENCH_EVENTS:-100000}
 REPS=${REPS:-3}
 GOV=bench/gate/governance.yaml
 JQP=bench/gate/rules.jq
-dir=$(mktemp -d "${TMPDIR:-/tmp}/grace-bench.XXXXXX") || exit 4
-trap 'rm -rf "$dir"' EXIT
 . bench/lib.sh
 
 grace-gate -c "$GOV" --check > /dev/null || exit 4

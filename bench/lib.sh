@@ -9,8 +9,11 @@
 #   ratio A B  A / B, two decimals
 #   check NAME VALUE OP LIMIT   print whether a target is met (OP: >= or
 #              <=); a miss sets missed=1, which the script exits with.
+# Sourcing it also makes $dir, a scratch directory removed at exit.
 
 missed=0
+dir=$(mktemp -d "${TMPDIR:-/tmp}/grace-bench.XXXXXX") || exit 4
+trap 'rm -rf "$dir"' EXIT
 
 now() { date +%s.%N; }
 

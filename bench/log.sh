@@ -14,8 +14,6 @@ PATH="$BIN:$PATH"
 N=${BENCH_EVENTS:-1000000}
 NS=${BENCH_SHELL_EVENTS:-300}
 REPS=${REPS:-3}
-dir=$(mktemp -d "${TMPDIR:-/tmp}/grace-bench.XXXXXX") || exit 4
-trap 'rm -rf "$dir"' EXIT
 . bench/lib.sh
 
 echo "grace-log benchmark: $N events, best of $REPS runs each"

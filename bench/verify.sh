@@ -14,8 +14,6 @@ BIN=${GRACE_BIN:-$PWD/build/bin}
 PATH="$BIN:$PATH"
 N=${BENCH_EVENTS:-1000000}
 REPS=${REPS:-3}
-dir=$(mktemp -d "${TMPDIR:-/tmp}/grace-bench.XXXXXX") || exit 4
-trap 'rm -rf "$dir"' EXIT
 pin=""
 command -v taskset >/dev/null 2>&1 && taskset -c 0 true 2>/dev/null && pin="taskset -c 0"
 

@@ -1126,6 +1126,31 @@ add_array_inner(struct ev *v, struct grace_buf *b, const struct grace_jspan *a,
 	*first = 0;
 }
 
+/* Append the obligations (or, with advice set, the advice) of the rules
+ * that travel with decision r, each after a ',' unless *first. */
+static void
+add_travelling(struct ev *v, struct grace_buf *b,
+    const struct grace_decision *r, int advice, int *first)
+{
+	size_t i;
+
+	for (i = 0; i < r->ntravel_; i++) {
+		const struct grace_drule *ru;
+		const char *text;
+
+		if (r->travel_[i] == (size_t)-1)
+			continue;
+		ru = &v->d->rules[r->travel_[i]];
+		text = advice ? ru->advice : ru->obligations;
+		if (!text)
+			continue;
+		if (!*first)
+			ADDL(v, b, ",");
+		adds(v, b, text);
+		*first = 0;
+	}
+}
+
 static void
 explain_inputs(struct ev *v, struct grace_buf *x)
 {
@@ -1446,34 +1471,10 @@ grace_decide_event(const struct grace_decide *d, const char *p, size_t n,
 	    v.st[GRACE_DIN_GOVERNANCE].obligations.kind == GRACE_J_ARRAY)
 		add_array_inner(&v, j, &v.st[GRACE_DIN_GOVERNANCE].obligations,
 		    &first);
-	for (i = 0; i < r->ntravel_; i++) {
-		const struct grace_drule *ru;
-
-		if (r->travel_[i] == (size_t)-1)
-			continue;
-		ru = &d->rules[r->travel_[i]];
-		if (!ru->obligations)
-			continue;
-		if (!first)
-			ADDL(&v, j, ",");
-		adds(&v, j, ru->obligations);
-		first = 0;
-	}
+	add_travelling(&v, j, r, 0, &first);
 	ADDL(&v, j, "],\"advice\":[");
 	first = 1;
-	for (i = 0; i < r->ntravel_; i++) {
-		const struct grace_drule *ru;
-
-		if (r->travel_[i] == (size_t)-1)
-			continue;
-		ru = &d->rules[r->travel_[i]];
-		if (!ru->advice)
-			continue;
-		if (!first)
-			ADDL(&v, j, ",");
-		adds(&v, j, ru->advice);
-		first = 0;
-	}
+	add_travelling(&v, j, r, 1, &first);
 	ADDL(&v, j, "]}");
 
 	if (explain) {
