@@ -20,6 +20,7 @@
 #include "filter.h"
 #include "governance.h"
 #include "json.h"
+#include "logfmt.h"
 #include "reject.h"
 #include "report.h"
 #include "timeutil.h"
@@ -252,6 +253,38 @@ on_event(void *ctx, const struct grace_event *ev, struct grace_buf *out,
 	return verdict_status(g, d);
 }
 
+/* Votes kept in a grace-log log count only if its chain is intact: a
+ * forged approval in a rewritten record must not open a quorum. Returns 1
+ * (reported) when path is a log that does not verify, 0 otherwise (not a
+ * log: the votes loader reads and judges it). */
+static int
+votes_log_broken(const char *path)
+{
+	static const char head[] = "{\"seq\":";
+	char buf[sizeof head - 1];
+	struct grace_log_result res;
+	struct grace_err e;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof buf);
+	close(fd);
+	if (n != (ssize_t)sizeof buf || memcmp(buf, head, sizeof buf) != 0)
+		return 0;
+	if (grace_log_verify(&path, 1, NULL, 0, 0, NULL, NULL, &res, &e) < 0) {
+		report_err(&e);
+		return 1;
+	}
+	if (res.intact)
+		return 0;
+	grace_err_print(stderr, prog, &res.fail);
+	fprintf(stderr, "%s: %s: the votes log does not verify: none of its "
+	    "votes are counted\n", prog, path);
+	return 1;
+}
+
 static int
 run_check(const struct grace_gov *gov, const char *path, long votes)
 {
@@ -459,8 +492,13 @@ main(int argc, char **argv)
 			goto done;
 		}
 		for (nvotes = 0, i = 0; i < nvfiles; i++) {
-			long r = grace_votes_load_file(votes, vfiles[i], &e);
+			long r;
 
+			if (votes_log_broken(vfiles[i])) {
+				status = GRACE_EXIT_USAGE;
+				goto done;
+			}
+			r = grace_votes_load_file(votes, vfiles[i], &e);
 			if (r < 0) {
 				status = config_err(&e);
 				goto done;

@@ -164,6 +164,17 @@ vote() {
 	[ "$(jq -c '[.decision, .reasons]' <<<"$output")" = '["allow",["approved by alice, carol"]]' ]
 }
 
+@test "approvals: a votes log whose chain is broken counts no votes (exit 2)" {
+	{ vote alice approve 2026-11-21T11:30:00Z; vote dave approve 2026-11-21T11:31:00Z; } |
+	    grace-log append -f "$BATS_TEST_TMPDIR/audit.log" > /dev/null
+	# A forger turns dave's vote into bob's without fixing the chain.
+	sed -i '2s/"actor":"dave"/"actor":"bob"/' "$BATS_TEST_TMPDIR/audit.log"
+	run -2 --separate-stderr gate --votes "$BATS_TEST_TMPDIR/audit.log" <<<"$del"
+	assert_output ''
+	[ "$stderr" = "grace-gate: $BATS_TEST_TMPDIR/audit.log:2: record altered: its hash does not match its contents
+grace-gate: $BATS_TEST_TMPDIR/audit.log: the votes log does not verify: none of its votes are counted" ]
+}
+
 @test "approvals: an event without an id cannot collect votes" {
 	vote alice approve 2026-11-21T11:30:00Z > "$BATS_TEST_TMPDIR/v"
 	run -0 verdict '{"type":"resource.delete","actor":"dave","data":{"env":"dev"}}' --votes "$BATS_TEST_TMPDIR/v"
