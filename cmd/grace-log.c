@@ -1338,6 +1338,10 @@ main(int argc, char **argv)
 	};
 	size_t i;
 
+	/* A file size limit (ulimit -f) makes write() fail with EFBIG, like
+	 * a full disk, instead of killing us half-way through a batch: the
+	 * append is then rolled back and reported. */
+	signal(SIGXFSZ, SIG_IGN);
 	if (argc < 2) {
 		usage_main(stderr);
 		return GRACE_EXIT_USAGE;

@@ -209,3 +209,24 @@ d 5000'
 	run -1 --separate-stderr grace-log verify -q audit.log
 	[ "$stderr" = "grace-log: audit.log:3: malformed record: too short" ]
 }
+
+@test "no room to write (ulimit -f, as a full disk): append stops with exit 4, rolls the partial batch back, loses nothing it passed on" {
+	local pad=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx
+	for ((n = 1; n <= 300; n++)); do
+		printf '{"id":"e-%d","type":"t","data":{"pad":"%s"}}\n' "$n" "$pad"
+	done > in.ndjson
+	for mode in always batch; do
+		rm -f audit.log
+		# 40 KiB: room for a hundred-odd records, not for 300.
+		run -4 --separate-stderr bash -c "ulimit -f 40; grace-log append -f audit.log --sync=$mode < in.ndjson"
+		[ "$stderr" = "grace-log: audit.log: unable to append: File too large" ]
+		[ "$(wc -c < audit.log)" -le 40960 ]
+		# Every event passed on has its record; no partial record is left.
+		[ "${#lines[@]}" -eq "$(wc -l < audit.log)" ]
+		[ "$(jq -r .id <<<"$output")" = "$(grace-log cat -e audit.log | jq -r .id)" ]
+		grace-log verify -q audit.log
+		# And the log takes appends again once there is room.
+		grace-log append -f audit.log <<<'{"id":"after"}' > /dev/null
+		grace-log verify -q audit.log
+	done
+}
