@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "decide.h"
+#include "jwalk.h"
 
 /* Scores of the gate's decisions and of anomaly severities. */
 enum { GATE_ALLOW, GATE_WARN, GATE_REVIEW, GATE_DENY, GATE_ERROR, GATE_N };
@@ -327,102 +328,7 @@ unit(struct ev *v, const struct grace_jspan *s, double *out)
 	return 1;
 }
 
-/* Walking text that grace_json_scan() has already validated, so no
- * check is needed: much faster than validating it again. */
-
-/* Bytes that matter when stepping over strings (1: '"', 2: '\\') and
- * over objects and arrays (3: '{' '[', 4: '}' ']', 1: '"'). */
-static const unsigned char in_str[256] = { ['"'] = 1, ['\\'] = 2 };
-static const unsigned char in_obj[256] = {
-	['"'] = 1, ['{'] = 3, ['['] = 3, ['}'] = 4, [']'] = 4,
-};
-
-/* Bit 7 of each byte of x that equals the byte in b (b = c * 0x01..01);
- * exact for the lowest such byte, which is all the callers use. */
-#define ONES 0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
-static inline uint64_t
-bytes_eq(uint64_t x, uint64_t b)
-{
-	uint64_t y = x ^ b;
-
-	return (y - ONES) & ~y & HIGHS;
-}
-
-/* The index just past the string literal that starts at p[i] == '"';
- * *esc |= 1 if it holds an escape. */
-static inline size_t
-skip_string_esc(const char *p, size_t i, size_t end, int *esc)
-{
-	for (i++; i + 8 <= end;) {
-		uint64_t x, m;
-
-		memcpy(&x, p + i, 8);
-		m = bytes_eq(x, '"' * ONES) | bytes_eq(x, '\\' * ONES);
-		if (!m) {
-			i += 8;
-			continue;
-		}
-		i += (size_t)__builtin_ctzll(m) >> 3;
-		if (p[i] == '"')
-			return i + 1;
-		*esc = 1;
-		i += 2;
-	}
-	for (; i < end; i++) {
-		unsigned char t = in_str[(unsigned char)p[i]];
-
-		if (t == 1)
-			return i + 1;
-		if (t == 2) {
-			*esc = 1;
-			i++;
-		}
-	}
-	return end;
-}
-
-static inline size_t
-skip_string(const char *p, size_t i, size_t end)
-{
-	int esc = 0;
-
-	return skip_string_esc(p, i, end, &esc);
-}
-
-/* The index just past the value that starts at p[i]. */
-static size_t
-skip_value(const char *p, size_t i, size_t end)
-{
-	int depth = 0;
-
-	if (p[i] == '"')
-		return skip_string(p, i, end);
-	if (p[i] != '{' && p[i] != '[') {
-		while (i < end && p[i] != ',' && p[i] != '}' && p[i] != ']' &&
-		    p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n')
-			i++;
-		return i;
-	}
-	while (i < end) {
-		unsigned char t = in_obj[(unsigned char)p[i]];
-
-		if (!t) {
-			i++;
-		} else if (t == 1) {
-			i = skip_string(p, i, end);
-		} else if (t == 3) {
-			depth++;
-			i++;
-		} else {
-			i++;
-			if (--depth == 0)
-				return i;
-		}
-	}
-	return end;
-}
-
+/* Walking text that grace_json_scan() has already validated: lib/jwalk.h. */
 /* White space and the separators between members and values. */
 static const unsigned char sep[256] = {
 	[' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\n'] = 1, [','] = 1, [':'] = 1,
@@ -434,20 +340,6 @@ skip_ws(const char *p, size_t i, size_t end)
 	while (i < end && sep[(unsigned char)p[i]])
 		i++;
 	return i;
-}
-
-static inline enum grace_jkind
-kind_at(char c)
-{
-	switch (c) {
-	case '"': return GRACE_J_STRING;
-	case '{': return GRACE_J_OBJECT;
-	case '[': return GRACE_J_ARRAY;
-	case 't': return GRACE_J_TRUE;
-	case 'f': return GRACE_J_FALSE;
-	case 'n': return GRACE_J_NULL;
-	default: return GRACE_J_NUMBER;
-	}
 }
 
 /* Step over the element of the validated array at *pos; return its span
@@ -463,8 +355,8 @@ arr_next(const char *p, size_t end, size_t *pos)
 		return el;
 	}
 	el.off = i;
-	el.kind = kind_at(p[i]);
-	*pos = skip_value(p, i, end);
+	el.kind = grace_jw_kind(p[i]);
+	*pos = grace_jw_value(p, i, end);
 	el.len = *pos - i;
 	return el;
 }
@@ -607,15 +499,15 @@ scan_obj(struct ev *v, size_t i, size_t end, const char *const *keys,
 		if (i >= end || p[i] != '"')
 			break;
 		ks = i;
-		i = skip_string_esc(p, i, end, &esc);
+		i = grace_jw_string(p, i, end, &esc);
 		kn = i - ks;
 		vs = i = skip_ws(p, i, end);
-		i = skip_value(p, i, end);
+		i = grace_jw_value(p, i, end);
 		for (k = 0; k < nkeys; k++) {
 			if (key_is(v, ks, kn, esc, keys[k], klen[k])) {
 				f[k].off = vs;
 				f[k].len = i - vs;
-				f[k].kind = kind_at(p[vs]);
+				f[k].kind = grace_jw_kind(p[vs]);
 				break;
 			}
 		}
@@ -642,7 +534,7 @@ scan_grace(struct ev *v, const struct grace_jspan *g,
 		if (i >= end || p[i] != '"')
 			break;
 		ks = i;
-		i = skip_string_esc(p, i, end, &esc);
+		i = grace_jw_string(p, i, end, &esc);
 		kn = i - ks;
 		vs = i = skip_ws(p, i, end);
 		for (k = 0; k < GRACE_DIN_COUNT; k++)
@@ -653,11 +545,11 @@ scan_grace(struct ev *v, const struct grace_jspan *g,
 			i = scan_obj(v, vs, end, layout[k].keys, layout[k].klen,
 			    layout[k].nkeys, f[k]);
 		else
-			i = skip_value(p, i, end);
+			i = grace_jw_value(p, i, end);
 		if (k < GRACE_DIN_COUNT) {
 			sub[k].off = vs;
 			sub[k].len = i - vs;
-			sub[k].kind = kind_at(p[vs]);
+			sub[k].kind = grace_jw_kind(p[vs]);
 		}
 	}
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "gov_int.h"
+#include "jwalk.h"
 
 /* ------------------------------------------------------------ fields */
 
@@ -411,68 +412,27 @@ gov_match_parse(struct grace_gov *g, struct gov_rule *r,
 
 /* ------------------------------------------------------------ values */
 
-/* The end of the JSON string that starts at p (at its '"'). The text is
- * valid JSON already: only escapes need care. */
+/* Pointer forms of lib/jwalk.h's steps over valid JSON. */
 static const char *
 skip_string(const char *p, const char *end)
 {
-	p++;
-	for (;;) {
-		const char *q = memchr(p, '"', (size_t)(end - p));
-		const char *b;
-		size_t n = 0;
+	int esc = 0;
 
-		if (!q)
-			return end;
-		/* an escaped quote is preceded by an odd run of '\' */
-		for (b = q; b > p && b[-1] == '\\'; b--)
-			n++;
-		if (n % 2 == 0)
-			return q + 1;
-		p = q + 1;
-	}
+	return p + grace_jw_string(p, 0, (size_t)(end - p), &esc);
 }
 
 static const char *
 skip_ws(const char *p, const char *end)
 {
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-		p++;
-	return p;
+	return p + grace_jw_ws(p, 0, (size_t)(end - p));
 }
 
 /* The end of the (valid) JSON value at p, and its kind. */
 static const char *
 skip_value(const char *p, const char *end, enum grace_jkind *kind)
 {
-	int depth = 0;
-
-	switch (*p) {
-	case '"':
-		*kind = GRACE_J_STRING;
-		return skip_string(p, end);
-	case '{':
-	case '[':
-		*kind = *p == '{' ? GRACE_J_OBJECT : GRACE_J_ARRAY;
-		for (; p < end; p++) {
-			if (*p == '"')
-				p = skip_string(p, end) - 1;
-			else if (*p == '{' || *p == '[')
-				depth++;
-			else if ((*p == '}' || *p == ']') && --depth == 0)
-				return p + 1;
-		}
-		return end;
-	case 't': *kind = GRACE_J_TRUE; return p + 4;
-	case 'f': *kind = GRACE_J_FALSE; return p + 5;
-	case 'n': *kind = GRACE_J_NULL; return p + 4;
-	default:
-		*kind = GRACE_J_NUMBER;
-		while (p < end && *p != ',' && *p != '}' && *p != ']' &&
-		    *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
-			p++;
-		return p;
-	}
+	*kind = grace_jw_kind(*p);
+	return p + grace_jw_value(p, 0, (size_t)(end - p));
 }
 
 /* Locate the members named by pf's children in the object o[0..n)

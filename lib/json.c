@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "jwalk.h"
 
 /* 1 for bytes that may appear in a string without further thought. */
 static const unsigned char plain[256] = {
@@ -445,65 +446,6 @@ empty_object(const char *p, size_t off, size_t len)
 	return grace_json_blank(p + off + 1, len - 2);
 }
 
-/* --- walking JSON that is already known to be valid: no checks ------- */
-
-/* End of the string whose opening quote is at p[i]. */
-static size_t
-vskip_string(const char *p, size_t i, size_t end)
-{
-	for (i++; i < end; i++) {
-		const char *q = memchr(p + i, '"', end - i);
-		size_t bs = 0;
-
-		if (!q)
-			return end;
-		i = (size_t)(q - p);
-		while (bs < i && p[i - 1 - bs] == '\\')
-			bs++;
-		if (!(bs & 1))
-			return i + 1;
-	}
-	return end;
-}
-
-/* End of the value starting at p[i]. */
-static size_t
-vskip_value(const char *p, size_t i, size_t end)
-{
-	int depth = 0;
-
-	if (p[i] == '"')
-		return vskip_string(p, i, end);
-	if (p[i] != '{' && p[i] != '[') {
-		while (i < end && !strchr(",}] \t\r\n", p[i]))
-			i++;
-		return i;
-	}
-	while (i < end) {
-		char c = p[i];
-
-		if (c == '"') {
-			i = vskip_string(p, i, end);
-			continue;
-		}
-		if (c == '{' || c == '[')
-			depth++;
-		else if ((c == '}' || c == ']') && --depth == 0)
-			return i + 1;
-		i++;
-	}
-	return end;
-}
-
-static size_t
-vws(const char *p, size_t i, size_t end)
-{
-	while (i < end && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' ||
-	    p[i] == '\n'))
-		i++;
-	return i;
-}
-
 /* In the valid object p[off..off+len), the span of member key's value
  * (the last if repeated); kind GRACE_J_NONE when absent. Keys with
  * escapes are compared decoded. */
@@ -511,30 +453,31 @@ static void
 vfind_member(const char *p, size_t off, size_t len, const char *key,
     struct grace_jspan *f)
 {
-	size_t i = vws(p, off + 1, off + len), end = off + len;
+	size_t i = grace_jw_ws(p, off + 1, off + len), end = off + len;
 	size_t kl = strlen(key);
 
 	f->kind = GRACE_J_NONE;
 	while (i < end && p[i] == '"') {
-		size_t k = i, ke = vskip_string(p, i, end), v, ve;
-		int match;
+		size_t k = i, v, ve, ke;
+		int match, esc = 0;
 
-		if (memchr(p + k, '\\', ke - k))
+		ke = grace_jw_string(p, i, end, &esc);
+		if (esc)
 			match = key_matches((const unsigned char *)p + k,
 			    ke - k, 1, key, kl);
 		else
 			match = ke - k == kl + 2 && memcmp(p + k + 1, key, kl) == 0;
-		i = vws(p, ke, end) + 1; /* past ':' */
-		v = vws(p, i, end);
-		ve = vskip_value(p, v, end);
+		i = grace_jw_ws(p, ke, end) + 1; /* past ':' */
+		v = grace_jw_ws(p, i, end);
+		ve = grace_jw_value(p, v, end);
 		if (match) {
 			f->off = v - off;
 			f->len = ve - v;
 			f->kind = p[v] == '{' ? GRACE_J_OBJECT : GRACE_J_ARRAY;
 		}
-		i = vws(p, ve, end);
+		i = grace_jw_ws(p, ve, end);
 		if (i < end && p[i] == ',')
-			i = vws(p, i + 1, end);
+			i = grace_jw_ws(p, i + 1, end);
 		else
 			break;
 	}
