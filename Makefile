@@ -37,8 +37,23 @@ else
 B ?= build
 endif
 PROGS := $(patsubst cmd/%.c,%,$(wildcard cmd/grace-*.c))
-LIB_SRC := $(wildcard lib/*.c)
-LIB_OBJ := $(patsubst lib/%.c,$(B)/obj/lib/%.o,$(LIB_SRC))
+
+# The library: the shared core in lib/, and one folder per system. Each
+# folder is one archive; a program links its systems' archives, then the
+# core's, and nothing else (so `make build/bin/grace-decide` compiles only
+# lib/decide/ and lib/). Dependencies run cmd/ -> systems -> core, never
+# back (tests/layout.bats checks it). SYSTEMS lists users before what they
+# use (gate and verify use log), the order the unit tests link in.
+SYSTEMS := gate verify decide log
+LIBS_grace-log    := log
+LIBS_grace-gate   := gate log
+LIBS_grace-verify := verify log
+LIBS_grace-decide := decide
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+CORE_SRC := $(wildcard lib/*.c)
+LIB_SRC := $(CORE_SRC) $(foreach s,$(SYSTEMS),$(wildcard lib/$(s)/*.c))
+LIB_HDR := $(wildcard lib/*.h lib/*/*.h)
+ARCHIVES := $(foreach s,$(SYSTEMS),$(B)/lib/lib$(s).a) $(B)/lib/libcore.a
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/test/%,$(UNIT_SRC))
 BINS := $(addprefix $(B)/bin/,$(PROGS))
@@ -48,6 +63,7 @@ MAN7 := $(wildcard man/*.7)
 
 .PHONY: all deps demo check test unit bench install uninstall clean valgrind
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 all: $(BINS) $(UNIT_BIN)
 
@@ -57,23 +73,31 @@ $(B)/.flags: FORCE
 	@echo '$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)' | cmp -s - $@ || echo '$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)' > $@
 FORCE:
 
-$(B)/obj/%.o: %.c $(wildcard lib/*.h) $(B)/.flags
+$(B)/obj/%.o: %.c $(LIB_HDR) $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(B)/libgrace.a: $(LIB_OBJ)
+$(B)/lib/libcore.a: $(call obj,$(CORE_SRC))
+$(foreach s,$(SYSTEMS),$(eval $(B)/lib/lib$(s).a: $(call obj,$(wildcard lib/$(s)/*.c))))
+$(ARCHIVES):
+	@mkdir -p $(dir $@)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/bin/%: $(B)/obj/cmd/%.o $(B)/libgrace.a
+# A program: its object, its systems' archives in the order given, the core.
+define prog_rule
+$(B)/bin/$(1): $(B)/obj/cmd/$(1).o $(foreach s,$(LIBS_$(1)),$(B)/lib/lib$(s).a) $(B)/lib/libcore.a
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
+
+# The unit tests may reach into any folder: they link every archive.
+$(B)/test/%: $(B)/obj/tests/unit/%.o $(ARCHIVES)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/test/%: $(B)/obj/tests/unit/%.o $(B)/libgrace.a
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
-
-$(B)/obj/tests/unit/%.o: tests/unit/%.c tests/unit/t.h $(wildcard lib/*.h) $(B)/.flags
+$(B)/obj/tests/unit/%.o: tests/unit/%.c tests/unit/t.h $(LIB_HDR) $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 

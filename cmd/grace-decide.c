@@ -14,7 +14,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "config.h"
-#include "decide.h"
+#include "decide/decide.h"
 #include "err.h"
 #include "fileutil.h"
 #include "filter.h"

@@ -14,17 +14,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "base64.h"
+#include "log/base64.h"
 #include "buf.h"
 #include "cli.h"
-#include "chaincheck.h"
-#include "checkpoint.h"
+#include "log/chain.h"
+#include "log/checkpoint.h"
 #include "err.h"
 #include "fileutil.h"
 #include "json.h"
 #include "lines.h"
-#include "logfmt.h"
-#include "note.h"
+#include "log/log.h"
+#include "log/note.h"
 #include "reject.h"
 #include "timeutil.h"
 #include "version.h"

@@ -17,9 +17,9 @@
 
 #include "buf.h"
 #include "cli.h"
-#include "chaincheck.h"
+#include "log/chain.h"
 #include "config.h"
-#include "contracts.h"
+#include "verify/verify.h"
 #include "err.h"
 #include "fileutil.h"
 #include "filter.h"
@@ -27,7 +27,7 @@
 #include "lines.h"
 #include "reject.h"
 #include "report.h"
-#include "verify_pool.h"
+#include "verify/pool.h"
 #include "version.h"
 
 static const char *prog = "grace-verify";

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gov_int.h"
+#include "gate_int.h"
 #include "timeutil.h"
 
 #define UNSET INT64_MIN

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gov_int.h"
+#include "gate_int.h"
 #include "jwalk.h"
 
 /* ------------------------------------------------------------ fields */

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gov_int.h"
+#include "gate_int.h"
 
 static const char *const layer_names[] = {
 	"autonomous", "constitution", "threat", "policy", "risk",

@@ -10,7 +10,7 @@
 #include <jv.h>
 
 #include "buf.h"
-#include "governance.h"
+#include "gate.h"
 #include "jqx.h"
 #include "json.h"
 #include "patterns.h"

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gov_int.h"
+#include "gate_int.h"
 
 static const char *const decision_names[] = {
 	"allow", "warn", "review", "deny", "error",

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gov_int.h"
+#include "gate_int.h"
 
 #define MAXLIT 64          /* literals in the automaton (a 64-bit mask) */
 

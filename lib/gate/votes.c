@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gov_int.h"
+#include "gate_int.h"
 #include "lines.h"
 #include "timeutil.h"
 

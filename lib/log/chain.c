@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "chaincheck.h"
+#include "chain.h"
 #include "fileutil.h"
 #include "json.h"
 #include "merkle.h"

@@ -20,7 +20,7 @@
 #include "buf.h"
 #include "checkpoint.h"
 #include "err.h"
-#include "logfmt.h"
+#include "log.h"
 #include "note.h"
 
 struct grace_chain_cp {

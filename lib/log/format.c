@@ -13,7 +13,7 @@
 #include "fileutil.h"
 #include "json.h"
 #include "lines.h"
-#include "logfmt.h"
+#include "log.h"
 #include "merkle.h"
 
 static const char ZERO_HASH[] =

@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "contracts.h"
+#include "verify.h"
 #include "exec.h"
 #include "verify_int.h"
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "verify_pool.h"
+#include "pool.h"
 
 struct pitem {
 	void *item;

@@ -14,9 +14,9 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include "base64.h"
+#include "log/base64.h"
 #include "fileutil.h"
-#include "sha256.h"
+#include "log/sha256.h"
 #include "sigcheck.h"
 
 #define READ_CHUNK (256 * 1024)

@@ -10,7 +10,7 @@
 
 #include "baseline.h"
 #include "buf.h"
-#include "contracts.h"
+#include "verify.h"
 #include "jqnative.h"
 #include "jqx.h"
 #include "patterns.h"

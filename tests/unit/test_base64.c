@@ -5,8 +5,8 @@
 
 #include <openssl/evp.h>
 
-#include "base64.h"
-#include "sha256.h"
+#include "log/base64.h"
+#include "log/sha256.h"
 #include "t.h"
 
 /* T_OK evaluates its condition twice; this evaluates it once, so the

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkpoint.h"
-#include "merkle.h"
-#include "note.h"
+#include "log/checkpoint.h"
+#include "log/merkle.h"
+#include "log/note.h"
 #include "t.h"
 
 /* T_OK evaluates its condition twice; this evaluates it once, so the

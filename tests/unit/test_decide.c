@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decide.h"
+#include "decide/decide.h"
 #include "t.h"
 
 static const char *

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gov_int.h"
+#include "gate/gate_int.h"
 #include "t.h"
 
 static const char *const pats[] = {

@@ -7,7 +7,7 @@
 #include "buf.h"
 #include "json.h"
 #include "lines.h"
-#include "logfmt.h"
+#include "log/log.h"
 #include "t.h"
 
 static const char *const keys[] = { "grace", "type" };

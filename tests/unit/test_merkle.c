@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "merkle.h"
-#include "sha256.h"
+#include "log/merkle.h"
+#include "log/sha256.h"
 #include "t.h"
 
 /* T_OK evaluates its condition twice; this evaluates it once, so the
