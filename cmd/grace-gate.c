@@ -2,7 +2,7 @@
  * governance file (constitution, threat rules, policies, trust, risk tiers,
  * approvals) and add grace.gate (man/grace-gate.1; the file format in
  * man/grace-governance.5). Option parsing and the loop only: the engine is
- * lib/governance.c and lib/gov_*.c. */
+ * lib/gate/. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>

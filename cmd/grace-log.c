@@ -1,7 +1,7 @@
 /* grace-log - append to, verify, checkpoint, repair, rotate and read the
  * SHA-256 hash-chained audit log (man/grace-log.1, the format in
  * man/grace-log.5). Option parsing and the loops only: the format lives in
- * lib/logfmt.c. */
+ * lib/log/. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -14,17 +14,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log/base64.h"
+#include "log/log.h"
 #include "buf.h"
 #include "cli.h"
-#include "log/chain.h"
-#include "log/checkpoint.h"
 #include "err.h"
 #include "fileutil.h"
 #include "json.h"
 #include "lines.h"
-#include "log/log.h"
-#include "log/note.h"
 #include "reject.h"
 #include "timeutil.h"
 #include "version.h"
@@ -36,7 +32,7 @@ static const char *prog = "grace-log";
 #define MAX_KEYFILE (64 * 1024)
 #define MAX_CHECKPOINT (1024 * 1024)
 /* The largest event a record may hold, and the longest record line: verify
- * (MAX_RECORD in lib/logfmt.c) reads records of up to 64 MiB + 256 bytes,
+ * (MAX_RECORD in lib/log/format.c) reads records of up to 64 MiB + 256 bytes,
  * and the wrapper around an event takes at most 223. */
 #define MAX_EVENT (64u << 20)
 #define MAX_RECORD_LINE (MAX_EVENT + 256)

@@ -2,8 +2,8 @@
  * events against the contracts file and adds grace.verify; or, with
  * --chain, verifies the hash-chained log for a cron job or a CI step
  * (man/grace-verify.1; the contracts format in man/grace-contracts.5).
- * Options and the loops only: the engine is lib/contracts.c, the chain
- * check lib/chaincheck.c. */
+ * Options and the loops only: the engine is lib/verify/, the chain
+ * check lib/log/chain.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -17,7 +17,7 @@
 
 #include "buf.h"
 #include "cli.h"
-#include "log/chain.h"
+#include "log/log.h"
 #include "config.h"
 #include "verify/verify.h"
 #include "err.h"
@@ -27,7 +27,6 @@
 #include "lines.h"
 #include "reject.h"
 #include "report.h"
-#include "verify/pool.h"
 #include "version.h"
 
 static const char *prog = "grace-verify";

@@ -29,15 +29,6 @@ extern char **environ;
 /* What the child reports on its status pipe when it cannot go on. */
 enum { STEP_EXEC = 1, STEP_CHDIR, STEP_RLIMIT, STEP_FDS };
 
-static double
-mono_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1000.0 + (double)t.tv_nsec / 1e6;
-}
-
 void
 grace_exec_result_init(struct grace_exec_result *r)
 {
@@ -356,7 +347,7 @@ grace_exec_run(const struct grace_exec_opts *o, struct grace_exec_result *r,
 		limit(&cs.as, RLIMIT_AS, o->memory_bytes, 0);
 	if ((cs.set_nofile = o->max_files > 0))
 		limit(&cs.nofile, RLIMIT_NOFILE, o->max_files, 0);
-	start = mono_ms();
+	start = grace_mono_ms();
 	pid = fork();
 	if (pid < 0) {
 		grace_err_sys(e, NULL, "unable to run '%s'", o->argv[0]);
@@ -415,7 +406,7 @@ grace_exec_run(const struct grace_exec_opts *o, struct grace_exec_result *r,
 	for (;;) {
 		struct pollfd pf[4];
 		int npf = 0, wait_ms = -1, i_out = -1, i_err = -1, i_in = -1;
-		double now = mono_ms(), next = 0;
+		double now = grace_mono_ms(), next = 0;
 
 		if (!dead && leader_gone(pid)) {
 			dead = 1;
@@ -503,7 +494,7 @@ grace_exec_run(const struct grace_exec_opts *o, struct grace_exec_result *r,
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	ended = (int)pid;
-	r->ms = mono_ms() - start;
+	r->ms = grace_mono_ms() - start;
 	if (WIFEXITED(status)) {
 		r->exited = 1;
 		r->code = WEXITSTATUS(status);

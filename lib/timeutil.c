@@ -455,3 +455,12 @@ grace_duration_format(int64_t ms, char *out, size_t cap)
 	memcpy(out, buf, o + 1);
 	return (int)o;
 }
+
+double
+grace_mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1000.0 + (double)t.tv_nsec / 1e6;
+}

@@ -79,4 +79,8 @@ int grace_duration_parse(const char *s, size_t n, int64_t *ms,
  * when cap > 0). GRACE_DURATION_LEN is always enough. */
 int grace_duration_format(int64_t ms, char *out, size_t cap);
 
+/* Milliseconds on the monotonic clock (CLOCK_MONOTONIC), for measuring
+ * how long something took; not a time of day. */
+double grace_mono_ms(void);
+
 #endif

@@ -1,4 +1,4 @@
-/* decide_cases.c - grace-decide --test: load a case file (events with
+/* cases.c - grace-decide --test: load a case file (events with
  * their expected decisions) and check decisions against it. Not on the
  * hot path: expectations are compared as jv. */
 #include <errno.h>

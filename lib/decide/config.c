@@ -1,4 +1,4 @@
-/* decide_config.c - load and validate the decision configuration
+/* config.c - load and validate the decision configuration
  * (grace-decide(5)): every mistake is an error at file:line:col. */
 #include <errno.h>
 #include <stdarg.h>

@@ -1,13 +1,16 @@
-/* decide.h - the unified decision engine of grace-decide: the decision
+/* decide.h - unified logic: the one public header of lib/decide/.
+ *
+ * The unified decision engine of grace-decide (man/grace-decide.1): the decision
  * configuration (config/decide.yaml, grace-decide(5)), the engine that
  * reads the upstream verdicts of one event (grace.gate, grace.heal,
  * grace.verify, grace.mldl, grace.learning, grace.memory) from the event's
  * bytes, without building a jv, and combines them into grace.decision,
  * and the --test case files.
  *
- * Defined in decide_config.c (loading), decide.c (the engine) and
- * decide_cases.c (test cases). lib/ never prints: the engine appends the
- * decision's JSON text, and on request a readable trace, to buffers.
+ * Defined in config.c (loading), engine.c (the engine) and cases.c (test
+ * cases). Uses only the core (lib/); no other system. lib/ never
+ * prints: the engine appends the decision's JSON text, and on request a
+ * readable trace, to buffers.
  */
 #ifndef GRACE_DECIDE_H
 #define GRACE_DECIDE_H
@@ -196,7 +199,7 @@ int grace_decide_event(const struct grace_decide *d, const char *p, size_t n,
 double grace_decide_round4(double x);
 int grace_decide_addnum(struct grace_buf *b, double x);
 
-/* ---- test cases (--test FILE): decide_cases.c --------------------- */
+/* ---- test cases (--test FILE): cases.c --------------------------- */
 
 struct grace_dcase {
 	char *name;

@@ -1,4 +1,4 @@
-/* decide.c - the unified decision: read the upstream verdicts from an
+/* engine.c - the unified decision: read the upstream verdicts from an
  * event's bytes (spans, no jv), map each to an opinion and a score,
  * combine them by the configured algorithm and override precedence, and
  * write grace.decision (grace-decide(5) documents every step). */

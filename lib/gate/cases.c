@@ -1,4 +1,4 @@
-/* gov_cases.c - policy test files (grace-gate --test): events with votes
+/* cases.c - policy test files (grace-gate --test): events with votes
  * and the verdict expected of each, run against a governance. */
 #include <errno.h>
 #include <limits.h>

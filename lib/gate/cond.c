@@ -1,4 +1,4 @@
-/* gov_cond.c - native conditions (match:) evaluated on the event's raw
+/* cond.c - native conditions (match:) evaluated on the event's raw
  * bytes, and the index that picks the rules an event can match.
  *
  * A condition names a field (a dotted path, or $trust, $autonomous,

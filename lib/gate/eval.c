@@ -1,4 +1,4 @@
-/* gov_eval.c - judge one event: run the candidate rules layer by layer,
+/* eval.c - judge one event: run the candidate rules layer by layer,
  * combine them in the documented precedence (constitution > threat deny >
  * deny > review > warn > allow > default), and write the verdict: the
  * grace.gate JSON, the deciding rule ids, the reasons, the --explain

@@ -1,15 +1,21 @@
-/* governance.h - the governance file (grace-governance(5)) and the engine
- * that judges one event against it: constitution, threat rules, policies,
- * trust, risk tiers and approvals. grace-gate(1) is a loop around it.
+/* gate.h - the governance gate: the one public header of lib/gate/.
  *
- * Files of the module, one topic each:
- *   governance.c    loading and validating the governance and trust files
- *   gov_cond.c      native conditions (match:) on the raw bytes, the rule
- *                   index, the event as a jv for jq conditions
- *   gov_prefilter.c the threat regexes' literal prefilter (Aho-Corasick)
- *   gov_eval.c      judging one event, the verdict and its JSON, --explain
- *   gov_votes.c     approvals: governance.vote events, quorum counting
- *   gov_cases.c     policy test files (--test)
+ * Is this event or action allowed? The governance file
+ * (man/grace-governance.5) and the engine that judges one event against
+ * it: constitution, threat rules, policies, trust, risk tiers and
+ * approvals, giving allow, warn, review or deny in grace.gate.
+ * grace-gate(1) is a loop around it. Uses the core only (lib/: JSON
+ * scanning, YAML, jq, the pattern engine); grace-gate itself uses lib/log/
+ * to chain-verify a votes log. What only the folder shares is gate_int.h.
+ *
+ * Files of the folder, one topic each:
+ *   governance.c  loading and validating the governance and trust files
+ *   cond.c        native conditions (match:) on the raw bytes, the rule
+ *                 index, the event as a jv for jq conditions
+ *   prefilter.c   the threat regexes' literal prefilter (Aho-Corasick)
+ *   eval.c        judging one event, the verdict and its JSON, --explain
+ *   votes.c       approvals: governance.vote events, quorum counting
+ *   cases.c       policy test files (--test)
  *
  * Speed comes from never building a jv unless a jq `when` must run: the
  * `match:` conditions compare JSON spans located in the raw bytes, rules
@@ -22,8 +28,8 @@
  * A struct grace_gov holds compiled jq programs and scratch space: it
  * judges one event at a time (one per thread).
  */
-#ifndef GRACE_GOVERNANCE_H
-#define GRACE_GOVERNANCE_H
+#ifndef GRACE_GATE_H
+#define GRACE_GATE_H
 
 #include <stddef.h>
 #include <stdint.h>

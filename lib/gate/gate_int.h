@@ -1,6 +1,6 @@
-/* gov_int.h - the governance module's private structures, shared by
- * governance.c, gov_cond.c, gov_eval.c and gov_votes.c. Nothing outside
- * those files includes it: the API is governance.h. */
+/* gate_int.h - the governance engine's private structures, shared by the
+ * files of lib/gate/ only. Nothing outside the folder includes it: the API
+ * is gate.h. */
 #ifndef GRACE_GOV_INT_H
 #define GRACE_GOV_INT_H
 
@@ -222,7 +222,7 @@ struct grace_gov {
 	struct gov_state st;
 };
 
-/* --- gov_cond.c --------------------------------------------------- */
+/* --- cond.c ------------------------------------------------------- */
 
 /* Intern the dotted path (len bytes): returns its field index, or -1 with
  * errno ENOMEM. */
@@ -265,7 +265,7 @@ void gov_index_free(struct gov_index *ix);
  * order. Returns 0 or -1 (ENOMEM). */
 int gov_index_candidates(struct grace_gov *g);
 
-/* --- gov_prefilter.c ---------------------------------------------- */
+/* --- prefilter.c -------------------------------------------------- */
 
 struct gov_pf;
 /* Read every pattern of ps for the literals its matches must contain and
@@ -284,7 +284,7 @@ size_t gov_pf_requirements(const struct gov_pf *pf, size_t rule);
 const struct gov_trust *gov_trust_find(const struct grace_gov *g,
     const char *name, size_t len);
 
-/* --- gov_votes.c -------------------------------------------------- */
+/* --- votes.c ------------------------------------------------------ */
 
 /* Count next's votes along with v's (a chain; next may be NULL). */
 void grace_votes_chain(struct grace_votes *v, const struct grace_votes *next);

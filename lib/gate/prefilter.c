@@ -1,4 +1,4 @@
-/* gov_prefilter.c - a literal prefilter for the threat rules' regexes.
+/* prefilter.c - a literal prefilter for the threat rules' regexes.
  *
  * Most events are clean, and a regex run over every event for every rule
  * costs more than all the rest of the judgement. So, once at load, each

@@ -1,4 +1,4 @@
-/* gov_votes.c - approvals: governance.vote events read from a file or a
+/* votes.c - approvals: governance.vote events read from a file or a
  * grace-log(5) log, kept by request id, counted against a quorum. */
 #include <errno.h>
 #include <fcntl.h>

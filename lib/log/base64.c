@@ -4,7 +4,7 @@
  * that encoding or decoding a private key does not leak it through the
  * cache.  They rely on >> of a negative int being arithmetic, which holds
  * for every compiler we build with (GCC and Clang define it so). */
-#include "base64.h"
+#include "log.h"
 
 /* 0..63 -> 'A'..'Z' 'a'..'z' '0'..'9' '+' '/'. */
 static char

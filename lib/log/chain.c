@@ -1,5 +1,5 @@
-/* chaincheck.c - chain verification with keys, checkpoints, a state file,
- * its result event and metrics (chaincheck.h). */
+/* chain.c - chain verification with keys, checkpoints, a state file,
+ * its result event and metrics (log.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,11 +7,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "chain.h"
+#include "log.h"
 #include "fileutil.h"
 #include "json.h"
-#include "merkle.h"
-#include "sha256.h"
 #include "timeutil.h"
 
 #define MAX_KEYFILE (64 * 1024)

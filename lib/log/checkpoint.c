@@ -6,8 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base64.h"
-#include "checkpoint.h"
+#include "log.h"
 
 #define ROOT_B64 (4 * ((GRACE_MERKLE_HASHLEN + 2) / 3)) /* 44 */
 

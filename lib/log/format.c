@@ -1,4 +1,4 @@
-/* logfmt.c - records, head discovery, appending, rotation, verification. */
+/* format.c - the log file's records, head discovery, appending, rotation, verification. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -14,7 +14,6 @@
 #include "json.h"
 #include "lines.h"
 #include "log.h"
-#include "merkle.h"
 
 static const char ZERO_HASH[] =
     "0000000000000000000000000000000000000000000000000000000000000000";

@@ -1,13 +1,20 @@
-/* logfmt.h - the hash-chained log file (man/grace-log.5).
+/* log.h - the immutable log: the one public header of lib/log/.
  *
- * A record is one line:
- *   {"seq":N,"prev":"<64 hex>","time":"<27-char UTC time>","event":<event>,"hash":"<64 hex>"}\n
- * hash = SHA-256 of every byte before ,"hash":" ; prev = hash of the
- * record before (64 zeros for the first record of a log). The hash sits in
- * the last 75 bytes of the line, so verification never re-serializes JSON.
+ * The append-only, SHA-256 hash-chained log file that grace-log writes
+ * (man/grace-log.5 specifies it byte by byte; man/grace-log.1 the program):
+ * the record format, appending and reading (format.c); chain verification as
+ * grace-log verify and grace-verify --chain run it (chain.c); the RFC 6962
+ * Merkle tree (merkle.c); C2SP signed notes and checkpoints (note.c,
+ * checkpoint.c); and the SHA-256 and base64 they rest on (sha256.c,
+ * base64.c). Its sections below follow that order bottom up, each named
+ * after the file that defines it.
+ *
+ * Uses only the core (lib/). Used by grace-log, by grace-gate (a votes
+ * log is chain-verified before its votes count) and by lib/verify/ (chain
+ * verification; digests and signatures use sha256.c and base64.c).
  */
-#ifndef GRACE_LOGFMT_H
-#define GRACE_LOGFMT_H
+#ifndef GRACE_LOG_H
+#define GRACE_LOG_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -15,8 +22,329 @@
 
 #include "buf.h"
 #include "err.h"
-#include "sha256.h"
 #include "timeutil.h"
+
+/* ===================================================================== */
+/* sha256.c - SHA-256 through libcrypto, and lowercase hex. */
+
+#define GRACE_SHA256_LEN 32
+#define GRACE_SHA256_HEXLEN 64
+
+/* Incremental hashing context; opaque, reusable after final(). */
+struct grace_sha256;
+
+/* Allocate a context. NULL when out of memory. */
+struct grace_sha256 *grace_sha256_new(void);
+void grace_sha256_free(struct grace_sha256 *c);
+/* Begin, feed, finish. Each returns 0, or -1 on a libcrypto failure. */
+int grace_sha256_init(struct grace_sha256 *c);
+int grace_sha256_update(struct grace_sha256 *c, const void *p, size_t n);
+int grace_sha256_final(struct grace_sha256 *c, uint8_t out[GRACE_SHA256_LEN]);
+/* One-shot: out = SHA-256(p[0..n)). Returns 0 or -1. */
+int grace_sha256_once(struct grace_sha256 *c, const void *p, size_t n,
+    uint8_t out[GRACE_SHA256_LEN]);
+
+/* Write 2n lowercase hex digits of p into out, plus a NUL. */
+void grace_hex_encode(const uint8_t *p, size_t n, char *out);
+/* Decode exactly 2n hex digits (either case) from s into out[n].
+ * Returns 0, or -1 if s has a non-hex digit among its first 2n bytes. */
+int grace_hex_decode(const char *s, uint8_t *out, size_t n);
+
+/* ===================================================================== */
+/* base64.c - RFC 4648 section 4 base64: the standard alphabet, with
+ * padding.  This is the encoding of signed notes (c2sp.org/signed-note),
+ * of note keys and of checkpoint root hashes. */
+
+/* Bytes grace_b64_encode() writes for n input bytes, NUL included. */
+#define GRACE_B64_ENCLEN(n) (4 * (((n) + 2) / 3) + 1)
+/* Most bytes n base64 characters can decode to. */
+#define GRACE_B64_DECLEN(n) ((n) / 4 * 3)
+
+/* Encode p[0..n) into out, which must hold GRACE_B64_ENCLEN(n) =
+ * 4*((n+2)/3)+1 bytes, and NUL-terminate it.  Returns the length of the
+ * encoding, without the NUL (4*((n+2)/3)).  n == 0 gives "". p may be
+ * NULL when n is 0.  Never fails. */
+size_t grace_b64_encode(const uint8_t *p, size_t n, char *out);
+
+/* Decode exactly the n characters s[0..n) (s need not be NUL-terminated)
+ * into out[0..cap), and store the number of bytes written in *outlen.
+ * Strict: n must be a multiple of 4; only A-Z a-z 0-9 + / are accepted,
+ * with one or two '=' only as the final padding; the unused bits before
+ * the padding must be zero (so every byte string has exactly one
+ * accepted encoding); no whitespace or line breaks.  "" decodes to zero
+ * bytes.  Returns 0, or -1 when s is not such an encoding or the result
+ * would not fit in cap bytes (GRACE_B64_DECLEN(n) always fits); on -1
+ * the contents of out and *outlen are unspecified (wipe out if it may
+ * hold a secret).  Character values are computed without table lookups
+ * or data-dependent branches, so decoding a secret key leaks nothing
+ * through the cache. */
+int grace_b64_decode(const char *s, size_t n, uint8_t *out, size_t cap,
+    size_t *outlen);
+
+/* ===================================================================== */
+/* merkle.c - RFC 6962 (section 2.1) Merkle tree hashes, streaming.
+ *
+ *   leaf hash   = SHA-256(0x00 || leaf bytes)
+ *   node hash   = SHA-256(0x01 || left || right)
+ *   MTH({})     = SHA-256("")
+ *   MTH(D[n])   = node(MTH(D[0:k]), MTH(D[k:n])), k the largest power of
+ *                 two smaller than n
+ *
+ * This is the tree of c2sp.org/tlog-checkpoint, Certificate Transparency
+ * and Go's sumdb/tlog (whose RecordHash is the leaf hash).
+ *
+ * The builder keeps only the roots of the perfect subtrees that the
+ * leaves so far decompose into (one per set bit of the size, so at most
+ * 64 hashes, 2 KiB), never the leaves: grace_merkle_add() costs one leaf
+ * hash plus amortised one node hash, and grace_merkle_root() costs at
+ * most 63 node hashes and leaves the builder as it was, so a verifier can
+ * take the root at size N, compare it with a checkpoint and carry on
+ * adding leaves. */
+
+#define GRACE_MERKLE_HASHLEN 32
+
+struct grace_merkle;
+
+/* A new builder for the empty tree. NULL when out of memory (errno set)
+ * or when libcrypto has no SHA-256. Free with grace_merkle_free(). */
+struct grace_merkle *grace_merkle_new(void);
+/* Free m. NULL is a no-op. */
+void grace_merkle_free(struct grace_merkle *m);
+/* Forget every leaf: m is the empty tree again. */
+void grace_merkle_reset(struct grace_merkle *m);
+
+/* Append the leaf leaf[0..len) (hashed as a leaf here; leaf may be NULL
+ * when len is 0). Returns 0, or -1 on a libcrypto failure or when the
+ * tree already has 2^64-1 leaves (errno EOVERFLOW); m is unchanged then. */
+int grace_merkle_add(struct grace_merkle *m, const void *leaf, size_t len);
+/* Append a leaf given by its leaf hash (already SHA-256(0x00 || leaf)).
+ * Returns 0 or -1 as grace_merkle_add(). */
+int grace_merkle_add_hash(struct grace_merkle *m,
+    const uint8_t leaf_hash[GRACE_MERKLE_HASHLEN]);
+/* The number of leaves added so far. */
+uint64_t grace_merkle_size(const struct grace_merkle *m);
+/* Write MTH of the leaves added so far into out (SHA-256("") when there
+ * are none). m is not changed: add more leaves afterwards and call again
+ * as often as needed. Returns 0, or -1 on a libcrypto failure. */
+int grace_merkle_root(struct grace_merkle *m,
+    uint8_t out[GRACE_MERKLE_HASHLEN]);
+
+/* One-shot helpers (each allocates its own SHA-256 context, so they are
+ * for tests and occasional use, not for loops). Each returns 0, or -1
+ * when out of memory or on a libcrypto failure. */
+
+/* out = SHA-256(0x00 || leaf[0..len)). */
+int grace_merkle_leaf_hash(const void *leaf, size_t len,
+    uint8_t out[GRACE_MERKLE_HASHLEN]);
+/* out = SHA-256(0x01 || left || right); out may alias either input. */
+int grace_merkle_node_hash(const uint8_t left[GRACE_MERKLE_HASHLEN],
+    const uint8_t right[GRACE_MERKLE_HASHLEN],
+    uint8_t out[GRACE_MERKLE_HASHLEN]);
+/* out = MTH of the n leaves whose leaf hashes are leaf_hashes[0..n),
+ * computed by the recursive definition of RFC 6962 (O(n) hashes, O(log n)
+ * stack): the reference the builder is tested against, also usable for
+ * the root of any range of a stored tree. leaf_hashes may be NULL when n
+ * is 0. */
+int grace_merkle_mth(const uint8_t (*leaf_hashes)[GRACE_MERKLE_HASHLEN],
+    size_t n, uint8_t out[GRACE_MERKLE_HASHLEN]);
+
+/* ===================================================================== */
+/* note.c - C2SP signed notes (c2sp.org/signed-note) with Ed25519 keys, in
+ * the formats of Go's golang.org/x/mod/sumdb/note.
+ *
+ * A signed note is a text (non-empty, ending in "\n"), a blank line, and
+ * one or more signature lines "— <key name> <base64(key ID || sig)>\n"
+ * (U+2014 em dash, space).  The whole message is UTF-8 without control
+ * characters other than "\n".  The key ID is the first 4 bytes, big-endian,
+ * of SHA-256(key name || "\n" || 0x01 || 32-byte Ed25519 public key).
+ *
+ *   verifier key:  <name>+<8 hex digits key ID>+<base64(0x01 || public key)>
+ *   signer key:    PRIVATE+KEY+<name>+<key ID>+<base64(0x01 || 32-byte seed)>
+ *
+ * Key names are non-empty UTF-8 without '+', without Unicode white space
+ * (Go's unicode.IsSpace) and, stricter than Go, without control characters
+ * (a name with one could never appear in a valid note anyway).
+ *
+ * Error codes set in struct grace_err: GRACE_EXIT_USAGE for a bad key
+ * string or name (configuration), GRACE_EXIT_INPUT for a malformed note,
+ * GRACE_EXIT_NEGATIVE when signatures do not verify, GRACE_EXIT_SYSTEM for
+ * out of memory and libcrypto failures.  Secret material never appears in
+ * an error message. */
+
+/* Notes with more signature lines than this are rejected as malformed
+ * (the spec asks verifiers to accept at least 16; Go allows 100). */
+#define GRACE_NOTE_MAX_SIGS 100
+
+struct grace_note_signer;   /* a private key, its name and key ID */
+struct grace_note_verifier; /* a public key, its name and key ID */
+
+/* Whether s[0..n) is a valid key name (see above): 1 or 0. */
+int grace_note_name_valid(const char *s, size_t n);
+
+/* Whether s[0..n) may appear in a signed note: valid UTF-8 (no overlong
+ * forms, surrogates or code points above U+10FFFF) with no byte below
+ * 0x20 other than "\n".  1 or 0. */
+int grace_note_text_valid(const char *s, size_t n);
+
+/* Generate a fresh Ed25519 key pair named name (from the OS random
+ * source) and return its signer key string in *skey and its verifier key
+ * string in *vkey, both malloc'd and NUL-terminated; the caller frees
+ * *skey with grace_note_free_secret() and *vkey with free().  Returns 0,
+ * or -1 with e filled (invalid name, no randomness, out of memory) and
+ * *skey and *vkey set to NULL. */
+int grace_note_keygen(const char *name, char **skey, char **vkey,
+    struct grace_err *e);
+
+/* Wipe the NUL-terminated string s (OPENSSL_cleanse) and free it.
+ * NULL is a no-op.  Use it for signer key strings. */
+void grace_note_free_secret(char *s);
+
+/* Parse a signer key string "PRIVATE+KEY+name+keyid+base64" (exactly
+ * that, no surrounding white space: strip the newline of a key file
+ * first).  Checks that the key ID matches the derived public key.
+ * Returns a new signer that the caller frees with
+ * grace_note_signer_free(), or NULL with e filled.  Intermediate copies
+ * of the seed are wiped; skey itself is left to the caller. */
+struct grace_note_signer *grace_note_signer_parse(const char *skey,
+    struct grace_err *e);
+/* Free s and wipe its key. NULL is a no-op. */
+void grace_note_signer_free(struct grace_note_signer *s);
+/* The key name; owned by s, valid until grace_note_signer_free(s). */
+const char *grace_note_signer_name(const struct grace_note_signer *s);
+/* The 32-bit key ID. */
+uint32_t grace_note_signer_keyid(const struct grace_note_signer *s);
+/* The matching verifier key string "name+keyid+base64"; owned by s. */
+const char *grace_note_signer_vkey(const struct grace_note_signer *s);
+
+/* Parse a verifier key string "name+keyid+base64" (exactly that).
+ * Checks the algorithm byte (0x01, Ed25519), the key length (32) and
+ * that the key ID matches.  Returns a new verifier that the caller frees
+ * with grace_note_verifier_free(), or NULL with e filled. */
+struct grace_note_verifier *grace_note_verifier_parse(const char *vkey,
+    struct grace_err *e);
+/* Free v. NULL is a no-op. */
+void grace_note_verifier_free(struct grace_note_verifier *v);
+/* The key name; owned by v. */
+const char *grace_note_verifier_name(const struct grace_note_verifier *v);
+/* The 32-bit key ID. */
+uint32_t grace_note_verifier_keyid(const struct grace_note_verifier *v);
+
+/* Sign text[0..n) with each of the nsigners (>= 1) signers, in order.
+ * The text must be non-empty, end in "\n" and satisfy
+ * grace_note_text_valid(); it may contain blank lines (the signatures
+ * are found after the last one).  Returns a malloc'd NUL-terminated
+ * signed note, text + "\n" + one "— <name> <base64>\n" line per signer,
+ * which the caller frees; or NULL with e filled.  Ed25519 is
+ * deterministic, so the same key and text always give the same note. */
+char *grace_note_sign(const char *text, size_t n,
+    struct grace_note_signer *const *signers, size_t nsigners,
+    struct grace_err *e);
+
+/* Parse and verify the signed note msg[0..n) (need not be
+ * NUL-terminated) against the nvs known verifiers vs[] (none NULL).
+ *   - msg must satisfy grace_note_text_valid(); the text is everything
+ *     up to and including the "\n" before the last blank line; what
+ *     follows must be 1..GRACE_NOTE_MAX_SIGS well-formed signature lines,
+ *     each ending in "\n", with a valid key name and a base64 (strict)
+ *     payload of at least 5 bytes; anything else is "malformed note".
+ *   - A signature whose key name and key ID both match a verifier must
+ *     verify, every time it appears (stricter than Go, which checks only
+ *     the first of repeated signatures), or the note is rejected with
+ *     "signature by NAME does not verify".  Two verifiers with the same
+ *     name and key ID are an error when a signature names them.
+ *   - Signatures by unknown keys are ignored (the spec requires it: they
+ *     are how keys rotate and witnesses cosign).
+ *   - At least one known key must have verified, else the error is
+ *     "no signature by a known key" and lists the keys seen.
+ * Returns 0 and sets *text_len to the length of the signed text (msg[0..
+ * *text_len) is the text, ending in "\n") and *nverified to the number of
+ * distinct verifiers whose signature verified; either pointer may be
+ * NULL.  Returns -1 with e filled otherwise. */
+int grace_note_open(const char *msg, size_t n,
+    struct grace_note_verifier *const *vs, size_t nvs, size_t *text_len,
+    size_t *nverified, struct grace_err *e);
+
+/* ===================================================================== */
+/* checkpoint.c - C2SP transparency log checkpoints (c2sp.org/tlog-checkpoint):
+ * the text of a signed note (note.c) that commits to a log's Merkle tree
+ * (merkle.c) at one size.
+ *
+ *   <origin>\n                  non-empty, names the log
+ *   <tree size>\n               decimal, no leading zeros (except "0")
+ *   <base64 root hash>\n        the RFC 6962 root, exactly 32 bytes
+ *   [<extension line>\n ...]    optional, non-empty, opaque, kept verbatim
+ *
+ * This is also the tree format of Go's sumdb/tlog (FormatTree/ParseTree),
+ * whose origin is "go.sum database tree". */
+
+#define GRACE_CHECKPOINT_ORIGIN_MAX 256 /* bytes, without the NUL */
+
+struct grace_checkpoint {
+	char origin[GRACE_CHECKPOINT_ORIGIN_MAX + 1]; /* NUL-terminated */
+	uint64_t size;                                 /* number of leaves */
+	uint8_t root[GRACE_MERKLE_HASHLEN];            /* MTH at that size */
+	/* Extension lines, each ending in "\n", as one malloc'd
+	 * NUL-terminated string owned by the struct; NULL (or "") when
+	 * there are none. Freed by grace_checkpoint_clear(). */
+	char *ext;
+};
+
+/* Set every field of cp to zero / empty (ext NULL), without freeing. */
+void grace_checkpoint_init(struct grace_checkpoint *cp);
+/* Free cp->ext and re-initialise cp. */
+void grace_checkpoint_clear(struct grace_checkpoint *cp);
+
+/* The checkpoint text of cp, malloc'd and NUL-terminated, which the
+ * caller frees; *len (if len is not NULL) gets its length.  cp->origin
+ * must be non-empty, at most GRACE_CHECKPOINT_ORIGIN_MAX bytes, UTF-8
+ * with no control characters; cp->ext, if not NULL or "", must be
+ * non-empty lines each ending in "\n" with no control characters.
+ * Returns NULL with e filled (code GRACE_EXIT_USAGE) when they are not,
+ * or when out of memory (GRACE_EXIT_SYSTEM). */
+char *grace_checkpoint_format(const struct grace_checkpoint *cp, size_t *len,
+    struct grace_err *e);
+
+/* Parse the checkpoint text text[0..n) (need not be NUL-terminated) into
+ * *cp, which is treated as output only: its old contents are overwritten,
+ * not freed (clear it first if it held extension lines).  Strict: valid
+ * UTF-8 without control characters; every line ends in "\n"; origin
+ * non-empty and at most GRACE_CHECKPOINT_ORIGIN_MAX bytes; tree size all
+ * ASCII digits, no sign, no leading zero unless it is "0", at most
+ * 2^64-1; root hash strict base64 of exactly 32 bytes; extension lines
+ * non-empty.  Returns 0 (cp->ext is then NULL or a malloc'd copy of the
+ * extension lines; the caller calls grace_checkpoint_clear()), or -1 with
+ * e filled ("malformed checkpoint: line N: ...", code GRACE_EXIT_INPUT,
+ * or GRACE_EXIT_SYSTEM when out of memory) and cp initialised. */
+int grace_checkpoint_parse(const char *text, size_t n,
+    struct grace_checkpoint *cp, struct grace_err *e);
+
+/* Format cp and sign it with the nsigners signers (see
+ * grace_note_sign()): returns the signed checkpoint, malloc'd and
+ * NUL-terminated, which the caller frees; or NULL with e filled.  The
+ * log's own key name should be its origin. */
+char *grace_checkpoint_sign(const struct grace_checkpoint *cp,
+    struct grace_note_signer *const *signers, size_t nsigners,
+    struct grace_err *e);
+
+/* Verify the signed checkpoint msg[0..n) with grace_note_open() against
+ * the nvs verifiers vs[], then parse its text into *cp as
+ * grace_checkpoint_parse() does.  Returns 0, or -1 with e filled (the
+ * codes of those two functions) and cp initialised.  It does not check
+ * that the origin is the log the caller expects, nor that it matches the
+ * key name: compare cp->origin yourself. */
+int grace_checkpoint_open(const char *msg, size_t n,
+    struct grace_note_verifier *const *vs, size_t nvs,
+    struct grace_checkpoint *cp, struct grace_err *e);
+
+/* ===================================================================== */
+/* format.c - the hash-chained log file (man/grace-log.5).
+ *
+ * A record is one line:
+ *   {"seq":N,"prev":"<64 hex>","time":"<27-char UTC time>","event":<event>,"hash":"<64 hex>"}\n
+ * hash = SHA-256 of every byte before ,"hash":" ; prev = hash of the
+ * record before (64 zeros for the first record of a log). The hash sits in
+ * the last 75 bytes of the line, so verification never re-serializes JSON.
+ */
 
 #define GRACE_LOG_TAIL 75        /* ,"hash":"<64 hex>"} */
 #define GRACE_LOG_TIMELEN 27
@@ -156,5 +484,96 @@ int grace_log_verify(const char *const *files, size_t nfiles,
     struct grace_log_expect *ex, size_t nex, int want_root,
     grace_log_warn_fn *warn, void *warn_arg, struct grace_log_result *res,
     struct grace_err *e);
+
+/* ===================================================================== */
+/* chain.c - chain verification as grace-log verify and grace-verify
+ * --chain run it: verifier keys loaded, signed checkpoints opened into
+ * expectations, a monitor's state file (the size and Merkle root of the
+ * last verified log), grace_log_verify() over the segments (the one
+ * implementation of the chain check, format.c), and the results: the
+ * grace.log.verification event, the new state, Prometheus metrics.
+ *
+ * The state file is one line of JSON, written atomically:
+ *   {"size":N,"root":"<64 hex>","head":"<64 hex>","time":"<RFC 3339>"}
+ * size and root are what the next run checks (the first size records of
+ * the log must still have that Merkle root: the log was only appended
+ * to); head and time are for people.
+ */
+
+struct grace_chain_cp {
+	const char *path;
+	struct grace_checkpoint cp;
+	int opened;              /* signature verified and parsed */
+	size_t ex;               /* its expectation, when opened */
+	char why[900];           /* why it could not be opened */
+};
+
+struct grace_chain {
+	/* What to verify (borrowed; set before grace_chain_verify()). */
+	const char *const *files;    /* segments, oldest first */
+	size_t nfiles;
+	const char *const *checkpoints;
+	size_t ncheckpoints;
+	const char *const *pubkeys;  /* key strings, or files holding one */
+	size_t npubkeys;
+	const char *state;           /* NULL: no state file */
+	grace_log_warn_fn *warn;
+	void *warn_arg;
+	/* Results. */
+	struct grace_log_result res;
+	struct grace_chain_cp *cps;  /* ncheckpoints of them */
+	struct grace_log_expect *ex;
+	size_t nex;
+	int state_used;              /* a state file was read: ex[0] */
+	uint64_t state_size;
+	char state_root[GRACE_SHA256_HEXLEN + 1];
+	struct grace_note_verifier **vs;
+};
+
+/* Set every field to empty. */
+void grace_chain_init(struct grace_chain *c);
+/* Free what grace_chain_verify() allocated (c's inputs are not freed). */
+void grace_chain_free(struct grace_chain *c);
+
+/* Load each of args[0..n) as a verifier key: a file that holds one, or
+ * the key string itself ("name+keyid+base64"). Returns 0 with *vs a
+ * malloc'd array of n verifiers, or -1 with e filled: "unable to open"
+ * (GRACE_EXIT_SYSTEM) or "not a verifier key: ..." (GRACE_EXIT_USAGE),
+ * naming the argument. Free with grace_chain_free_verifiers(). */
+int grace_chain_load_verifiers(const char *const *args, size_t n,
+    struct grace_note_verifier ***vs, struct grace_err *e);
+void grace_chain_free_verifiers(struct grace_note_verifier **vs, size_t n);
+
+/* Verify: load the keys, open each checkpoint (one whose signature does
+ * not verify is a failure of its own, reported after the chain's), read
+ * the state file (none yet: nothing to compare; not valid: a failure),
+ * and run grace_log_verify() with an expectation for the state first,
+ * then one per opened checkpoint. Returns 0 when the verification ran:
+ * c->res.intact is the verdict and c->res.fail the first problem (code
+ * GRACE_EXIT_NEGATIVE). Returns -1 with e filled when it could not run:
+ * a bad key (GRACE_EXIT_USAGE), an unreadable log, checkpoint or key
+ * file (GRACE_EXIT_SYSTEM). */
+int grace_chain_verify(struct grace_chain *c, struct grace_err *e);
+
+/* Append the grace.log.verification event (one line, '\n' included) with
+ * "source":source. With a state file, data also carries
+ * "root" (the Merkle root of the records verified) and
+ * "state":{"file","size","root","checked"}, checked being true when the
+ * previous state was compared, false on the first run. Returns 0 or -1
+ * (ENOMEM). */
+int grace_chain_event(const struct grace_chain *c, const char *source,
+    struct grace_buf *out);
+
+/* Write the state for the log just verified (c->res must be intact)
+ * atomically to c->state. Returns 0 or -1 (e filled). */
+int grace_chain_save_state(const struct grace_chain *c, struct grace_err *e);
+
+/* Write the Prometheus node_exporter textfile at path, atomically:
+ * grace_chain_intact, grace_chain_records_verified and
+ * grace_chain_last_verification_timestamp_seconds, labelled with the
+ * log's (last segment's) path. ran is 0 when the verification could
+ * not run (then intact is 0 and records 0). Returns 0 or -1 (e). */
+int grace_chain_metrics(const struct grace_chain *c, int ran,
+    const char *path, struct grace_err *e);
 
 #endif

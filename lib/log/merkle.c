@@ -4,8 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "merkle.h"
-#include "sha256.h"
+#include "log.h"
 
 #define HL GRACE_MERKLE_HASHLEN
 

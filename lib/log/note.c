@@ -8,9 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "base64.h"
-#include "note.h"
-#include "sha256.h"
+#include "log.h"
 
 #define ALG_ED25519 1
 #define ED25519_LEN 32      /* public key and seed */

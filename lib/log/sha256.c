@@ -12,7 +12,7 @@
 
 #include <openssl/sha.h>
 
-#include "sha256.h"
+#include "log.h"
 
 struct grace_sha256 {
 	SHA256_CTX ctx;

@@ -1,4 +1,4 @@
-/* baseline.c - metric baselines in a JSON file (baseline.h). */
+/* baseline.c - metric baselines in a JSON file (verify_int.h). */
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -9,10 +9,10 @@
 
 #include <jv.h>
 
-#include "baseline.h"
 #include "buf.h"
 #include "fileutil.h"
 #include "jqx.h"
+#include "verify_int.h"
 
 #define MAX_BASELINE (16u * 1024 * 1024)
 

@@ -1,4 +1,4 @@
-/* verify_checks.c - the check kinds of grace-verify that do more than
+/* checks.c - the check kinds of grace-verify that do more than
  * look at the event: exec, digest, signature, baseline and scan (run by
  * grace_vevent_run(), on any thread), and the expect-vs-actual contract
  * check; plus the conversion of slot values to text. */
@@ -11,6 +11,7 @@
 
 #include "exec.h"
 #include "fileutil.h"
+#include "timeutil.h"
 #include "verify_int.h"
 
 extern char **environ;
@@ -19,15 +20,6 @@ extern char **environ;
 #define EXCERPT 160
 #define SCAN_MAX_MATCHES 1000
 #define MAX_MISMATCHES 5
-
-static double
-mono_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1000.0 + (double)t.tv_nsec / 1e6;
-}
 
 static const char *
 in_str(const struct grace_vevent *v, const struct cres *r, int i)
@@ -746,7 +738,7 @@ grace_vcheck_run(struct grace_vevent *v, struct grace_vctx *x, size_t i)
 {
 	const struct check *ck = &v->k->checks[i];
 	struct cres *r = &v->cr[i];
-	double t0 = mono_ms();
+	double t0 = grace_mono_ms();
 
 	switch (ck->kind) {
 	case VK_EXEC: run_exec(v, x, ck, r); break;
@@ -758,6 +750,6 @@ grace_vcheck_run(struct grace_vevent *v, struct grace_vctx *x, size_t i)
 	}
 	if (ck->message && r->res == VR_FAIL)
 		grace_vcheck_message(ck, r);
-	r->ms = mono_ms() - t0;
+	r->ms = grace_mono_ms() - t0;
 	r->pending = 0;
 }

@@ -1,10 +1,10 @@
-/* verify_pool.c - ordered worker pool (verify_pool.h). */
+/* pool.c - ordered worker pool (verify.h). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "pool.h"
+#include "verify.h"
 
 struct pitem {
 	void *item;

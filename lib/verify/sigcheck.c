@@ -1,5 +1,5 @@
 /* sigcheck.c - file digests and detached signatures through EVP
- * (sigcheck.h). */
+ * (verify_int.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,10 +14,9 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include "log/base64.h"
+#include "log/log.h"
 #include "fileutil.h"
-#include "log/sha256.h"
-#include "sigcheck.h"
+#include "verify_int.h"
 
 #define READ_CHUNK (256 * 1024)
 #define MAX_SIG (64 * 1024)

@@ -1,4 +1,30 @@
-/* contracts.h - the verification engine of grace-verify: a contracts
+/* verify.h - the verification engine: the one public header of lib/verify/.
+ *
+ * grace-verify checks that an action did what its contract promised: a
+ * contracts file (man/grace-contracts.5) maps events to checks (jq, exec,
+ * digest, signature, baseline, scan, expect-vs-actual), and each event gets
+ * a grace.verify verdict with a confidence (man/grace-verify.1). Loading
+ * and the type index are contracts.c, evaluating an event eval.c, the
+ * checks checks.c, baselines baseline.c, digests and signatures
+ * sigcheck.c, and the ordered worker pool that runs slow checks on other
+ * threads pool.c; what only the folder shares is in verify_int.h.
+ *
+ * Uses the core (lib/) and lib/log/ (log/log.h: SHA-256 and base64 for
+ * digests and signatures). Used by grace-verify, whose --chain mode is
+ * lib/log/'s chain verification.
+ */
+#ifndef GRACE_VERIFY_H
+#define GRACE_VERIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+#include "json.h"
+
+/* ===================================================================== */
+/* contracts.c, eval.c - the verification engine of grace-verify: a contracts
  * file (man/grace-contracts.5) maps events to the checks that must hold
  * for them, and each event gets a grace.verify verdict.
  *
@@ -23,14 +49,6 @@
  * are updated under their own lock), so any number of threads may use
  * them at once.
  */
-#ifndef GRACE_CONTRACTS_H
-#define GRACE_CONTRACTS_H
-
-#include <stddef.h>
-
-#include "buf.h"
-#include "err.h"
-#include "json.h"
 
 /* Indexes of the three members every event is scanned for, in the key
  * list of grace_contracts_keys(). */
@@ -135,5 +153,49 @@ int grace_vevent_none_json(struct grace_buf *out);
 
 /* Status names: "verified", "failed", "inconclusive". */
 const char *grace_vstatus_name(enum grace_vstatus s);
+
+/* ===================================================================== */
+/* pool.c - a pool of worker threads for items made of independent
+ * jobs, handed back in the order the items were submitted: grace-verify
+ * runs the slow checks of many events at once (-j N) and still writes
+ * its verdicts in input order.
+ *
+ * Items are numbered 0, 1, 2... as they are submitted. An item is
+ * complete when all its jobs have run; grace_pool_wait() returns items in
+ * number order, each once complete, so a slow job holds back the output
+ * of later items (the ordering needs that) but never their work. At most
+ * `window` items may be incomplete at a time: grace_pool_submit() waits
+ * for room, which keeps memory bounded when input comes faster than the
+ * jobs finish.
+ */
+
+/* Make a worker's private context (arg is the pool's arg); NULL fails
+ * the pool's creation. */
+typedef void *grace_pool_init_fn(void *arg);
+typedef void grace_pool_fini_fn(void *wctx);
+/* Run job number job of item, on a worker, with that worker's context. */
+typedef void grace_pool_job_fn(void *wctx, void *item, size_t job);
+
+struct grace_pool;
+
+/* Start nthreads workers (1..256). window: most incomplete items (0:
+ * 4 per thread, at least 16). Returns NULL with e filled on failure. */
+struct grace_pool *grace_pool_new(size_t nthreads, size_t window,
+    grace_pool_init_fn *init, grace_pool_fini_fn *fini,
+    grace_pool_job_fn *job, void *arg, struct grace_err *e);
+
+/* Submit item with njobs jobs (0 is allowed: complete at once); waits
+ * while the window is full. Returns the item's number, or -1 when out
+ * of memory. Call from one thread only. */
+int64_t grace_pool_submit(struct grace_pool *p, void *item, size_t njobs);
+
+/* Wait for item number seq, which must be the oldest not yet waited
+ * for, to be complete, and return it. Call from one thread only (it may
+ * be another than the submitting thread). */
+void *grace_pool_wait(struct grace_pool *p, uint64_t seq);
+
+/* Let the running jobs finish, stop the workers, free the pool. Items
+ * not waited for are not freed (they are the caller's). NULL: no-op. */
+void grace_pool_free(struct grace_pool *p);
 
 #endif

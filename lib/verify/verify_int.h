@@ -1,24 +1,154 @@
-/* verify_int.h - the insides of the verification engine, shared by
- * lib/contracts.c (loading, selecting, evaluating the event) and
- * lib/verify_checks.c (running the checks). Not for cmd/: use
- * contracts.h. */
+/* verify_int.h - the insides of the verification engine, shared by the
+ * files of lib/verify/ only: contracts.c (loading the file, the type
+ * index), eval.c (evaluating an event) and checks.c (running the checks).
+ * Calls run one way: eval.c -> checks.c -> the rest. Not for cmd/: use
+ * verify.h. */
 #ifndef GRACE_VERIFY_INT_H
 #define GRACE_VERIFY_INT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "baseline.h"
 #include "buf.h"
 #include "verify.h"
+#include "err.h"
 #include "jqnative.h"
 #include "jqx.h"
 #include "patterns.h"
-#include "sigcheck.h"
 #include "yaml.h"
+
+/* ===================================================================== */
+/* baseline.c - golden values of metrics, kept in a small JSON file, and
+ * the drift of a new value from them.
+ *
+ * A baseline file is one JSON object whose members are metric keys and
+ * whose values are numbers:
+ *
+ *   {
+ *     "api.latency_ms": 120,
+ *     "api.error_rate": 0.002
+ *   }
+ *
+ * It is written back (grace_baseline_save()) with the keys sorted, one
+ * per line, replacing the file atomically. Get, set and save may be
+ * called from several threads at once.
+ */
+
+struct grace_baseline;
+
+/* Load the baseline file at path. A file that does not exist gives an
+ * empty baseline (grace_baseline_exists() is then 0). Returns NULL with e
+ * filled when the file cannot be read or is not a JSON object of numbers
+ * ("file: not a baseline file: member 'x' is a string, not a number"),
+ * e->code GRACE_EXIT_INPUT; GRACE_EXIT_SYSTEM for I/O errors. */
+struct grace_baseline *grace_baseline_load(const char *path,
+    struct grace_err *e);
+void grace_baseline_free(struct grace_baseline *b);
+
+/* The path it was loaded from (borrowed). */
+const char *grace_baseline_path(const struct grace_baseline *b);
+/* 1 if the file existed when loaded. */
+int grace_baseline_exists(const struct grace_baseline *b);
+
+/* The value of key: returns 1 with *v set, 0 if there is none. */
+int grace_baseline_get(struct grace_baseline *b, const char *key, double *v);
+/* Set key to v (v must be finite). Returns 0, or -1 when out of memory. */
+int grace_baseline_set(struct grace_baseline *b, const char *key, double v);
+
+/* Write the baseline back to its file atomically if anything was set
+ * since it was loaded. Returns 0 (also when there was nothing to write),
+ * or -1 with e filled. */
+int grace_baseline_save(struct grace_baseline *b, struct grace_err *e);
+
+enum grace_drift_dir {
+	GRACE_DRIFT_BOTH = 0,  /* a change either way counts */
+	GRACE_DRIFT_UP,        /* only an increase counts (latency, errors) */
+	GRACE_DRIFT_DOWN,      /* only a decrease counts (throughput) */
+};
+
+/* The drift of value from base as a fraction of base:
+ * |value - base| / |base|, counted only in the direction dir (0 for a
+ * change the other way). A base of 0 gives 0 when value is 0 too, and
+ * INFINITY otherwise (in the direction counted). */
+double grace_baseline_drift(double base, double value,
+    enum grace_drift_dir dir);
+
+/* ===================================================================== */
+/* sigcheck.c - evidence about files through libcrypto's EVP interface:
+ * SHA-256/SHA-512 digests compared with an expected value (given, or
+ * looked up in a sha256sum-style manifest), and detached Ed25519 or
+ * ECDSA signatures verified against a PEM public key.
+ *
+ * Every function is thread-safe and leaves the calling thread's OpenSSL
+ * error queue empty. Results are three-way where it matters: 1 (holds),
+ * 0 (does not hold: e->msg says why) and -1 (could not be checked: a
+ * missing or unreadable file, a key that is not one; e filled with code
+ * GRACE_EXIT_SYSTEM for I/O and GRACE_EXIT_USAGE for a bad key or value).
+ */
+
+enum grace_digest_alg { GRACE_DIGEST_SHA256, GRACE_DIGEST_SHA512 };
+
+#define GRACE_DIGEST_HEXMAX 129 /* SHA-512 in hex, plus a NUL */
+
+/* "sha256" or "sha512" -> *a. Returns 0, or -1 for anything else. */
+int grace_digest_alg_parse(const char *s, enum grace_digest_alg *a);
+const char *grace_digest_alg_name(enum grace_digest_alg a);
+
+/* Hash the file at path with a; write the lowercase hex digest into hex
+ * (GRACE_DIGEST_HEXMAX bytes). Returns 0, or -1 with e filled ("unable
+ * to open", "is a directory", read errors). */
+int grace_digest_file(const char *path, enum grace_digest_alg a, char *hex,
+    struct grace_err *e);
+
+/* Compare the digest got (lowercase hex) with expected, which may be
+ * upper or lower case and carry an "sha256:"/"sha512:" prefix (as OCI
+ * digests do), in constant time. Returns 1 equal, 0 different (e->msg:
+ * "expected ..., got ..."), -1 when expected is not a digest of
+ * algorithm a (wrong length, not hex, the other prefix). */
+int grace_digest_match(const char *got, const char *expected,
+    enum grace_digest_alg a, struct grace_err *e);
+
+/* Find name in the manifest file at manifest: lines "<hex>  <name>" or
+ * "<hex> *<name>" (sha256sum, sha512sum output; blank lines and '#'
+ * comments skipped). name matches a line's name exactly, or when their
+ * last path components are equal. Copies the hex into hex (cap bytes).
+ * Returns 1 found, 0 not listed (e->msg says so), -1 when the manifest
+ * cannot be read. */
+int grace_digest_manifest(const char *manifest, const char *name, char *hex,
+    size_t cap, struct grace_err *e);
+
+enum grace_sig_encoding {
+	GRACE_SIG_AUTO = 0,  /* base64 if the file is base64 text, else raw */
+	GRACE_SIG_RAW,       /* the signature bytes as they are */
+	GRACE_SIG_BASE64,    /* base64 text (RFC 4648, padding; white space
+	                        and line breaks anywhere are ignored) */
+};
+
+/* "auto", "raw", "base64". Returns 0 or -1. */
+int grace_sig_encoding_parse(const char *s, enum grace_sig_encoding *enc);
+
+/* Verify the detached signature in sigfile over the bytes of file with
+ * the PEM public key (SubjectPublicKeyInfo, "-----BEGIN PUBLIC KEY-----")
+ * in keyfile. Ed25519 keys verify the pure Ed25519 signature of the file
+ * (64 bytes, as `openssl pkeyutl -sign -rawin` writes it); EC keys verify
+ * an ECDSA signature (DER, as `openssl dgst -sha256 -sign` writes it)
+ * over the hash named by hash ("sha256", "sha384" or "sha512"; NULL:
+ * sha256). Other key types are refused.
+ * Returns 1 verified; 0 the signature does not verify (wrong key, other
+ * data, damaged signature); -1 a file or the key could not be read or
+ * is not one (e says which). */
+int grace_sig_verify_file(const char *file, const char *sigfile,
+    const char *keyfile, enum grace_sig_encoding enc, const char *hash,
+    struct grace_err *e);
+
+/* ===================================================================== */
+/* eval.c, checks.c, contracts.c - the engine's insides. */
 
 enum vkind { VK_JQ, VK_EXEC, VK_DIGEST, VK_SIGNATURE, VK_BASELINE, VK_SCAN,
 	VK_CONTRACT };
+#define VK_NKINDS (VK_CONTRACT + 1)
+/* contracts.c: each kind's name, as the contracts file spells it. */
+extern const char *const grace_vkind_names[VK_NKINDS];
 enum vres { VR_PASS, VR_FAIL, VR_ERROR };
 
 #define VMAX_IN 3            /* event-derived inputs per check */
@@ -193,7 +323,7 @@ struct grace_vctx {
 	struct grace_buf scratch;
 };
 
-/* verify_checks.c */
+/* checks.c */
 void grace_vcheck_run(struct grace_vevent *v, struct grace_vctx *x,
     size_t i);
 /* Put the check's own failure message in front of r's details. */
@@ -205,7 +335,19 @@ int grace_vcheck_contract(struct grace_vevent *v, const struct check *ck,
  * slot has no usable value (out then holds why). */
 int grace_vslot_text(const struct grace_vevent *v, int slot,
     struct grace_buf *out, int *is_null);
-const char *grace_vsv_text(const struct grace_vevent *v,
-    const struct sval *s);
+/* The text of a slot value (borrowed: in the event or the arena). */
+static inline const char *
+grace_vsv_text(const struct grace_vevent *v, const struct sval *s)
+{
+	return s->arena ? v->arena.p + s->off : s->p;
+}
+
+/* contracts.c: the type index. The slot of type t[0..n) in the index
+ * (its type is NULL when no exact contract names t); whether contract k
+ * applies to an event of that type (has: the event has a type). */
+struct tindex *grace_vindex_find(const struct grace_contracts *c,
+    const char *t, size_t n);
+int grace_vtype_matches(const struct contract *k, const char *t, size_t n,
+    int has);
 
 #endif

@@ -5,8 +5,7 @@
 
 #include <openssl/evp.h>
 
-#include "log/base64.h"
-#include "log/sha256.h"
+#include "log/log.h"
 #include "t.h"
 
 /* T_OK evaluates its condition twice; this evaluates it once, so the

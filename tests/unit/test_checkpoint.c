@@ -10,9 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log/checkpoint.h"
-#include "log/merkle.h"
-#include "log/note.h"
+#include "log/log.h"
 #include "t.h"
 
 /* T_OK evaluates its condition twice; this evaluates it once, so the

@@ -6,8 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log/merkle.h"
-#include "log/sha256.h"
+#include "log/log.h"
 #include "t.h"
 
 /* T_OK evaluates its condition twice; this evaluates it once, so the

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "err.h"
-#include "log/note.h"
+#include "log/log.h"
 #include "t.h"
 
 /* T_OK evaluates its condition twice; this evaluates it once, so the
