@@ -15,7 +15,8 @@
 #   BENCH_EVENTS=100000 (events generated, ~300 bytes each; jq takes ~20s
 #                       a pass over them)
 #   REPS=3
-# Exit status 1 if a target is missed (or the two disagree).
+# Exit status 1 if a target is missed, 4 if the two disagree (the ratio
+# would mean nothing) or a command fails.
 set -u
 cd "$(dirname "$0")/.." || exit 4
 BIN=${GRACE_BIN:-$PWD/build/bin}
@@ -73,7 +74,7 @@ jq -c -f "$JQP" "$dir/ev.ndjson" |
 if ! cmp -s "$dir/a" "$dir/b"; then
 	echo "bench: grace-gate and $JQP disagree; first differences:" >&2
 	diff "$dir/a" "$dir/b" | head -10 >&2
-	exit 1
+	exit 4
 fi
 printf 'decisions: grace-gate and jq agree on all %d events (%s)\n\n' "$N" \
     "$(jq -r '.[1]' "$dir/a" | sort | uniq -c | awk '{printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2}')"

@@ -1,14 +1,61 @@
 #!/bin/sh
-# bench/run.sh - every benchmark: bench/log.sh and one script per program
-# (bench/<name>.sh). Each prints its figures and ratios and exits 1 when a
-# target is missed; this exits 1 if any did.
+# bench/run.sh - every benchmark (make bench): bench/log.sh and one script
+# per program. Each prints its figures and ratios, measured in the same
+# run, then one line per target, "target NAME OP LIMIT: met" or
+# "...: MISSED (value)", and exits 1 when a target is missed (4 when it
+# could not measure). The targets:
+#
+#   bench/log.sh     grace-log append --sync=none >= 1,000,000 events/s;
+#                    grace-log verify >= 2,000,000 events/s; verify time
+#                    <= 3x sha256 over the same bytes (openssl dgst);
+#                    append --sync=batch time <= 2x --sync=none time
+#   bench/gate.sh    grace-gate >= 10x the same governance as one jq
+#                    program (it first checks that both decide the same on
+#                    every event: a disagreement exits 4)
+#   bench/decide.sh  grace-decide >= 500,000 events/s on one core; every
+#                    sampled decision agrees with its jq twin
+#   bench/verify.sh  grace-verify with jq-only contracts >= 200,000
+#                    events/s on one core (it first checks that its
+#                    verdicts agree with a jq program's: else exit 4)
+#
+# This repeats the target lines at the end and exits 0 only when every
+# script ran and met every target: 1 if a target was missed, 4 if a script
+# is missing or could not measure. Knobs: BENCH_EVENTS, REPS (each
+# script's header).
 set -u
 cd "$(dirname "$0")/.." || exit 4
+out=$(mktemp "${TMPDIR:-/tmp}/grace-bench-run.XXXXXX") || exit 4
+trap 'rm -f "$out" "$out.rc"' EXIT
 status=0
 for b in bench/log.sh bench/gate.sh bench/decide.sh bench/verify.sh; do
-	[ -f "$b" ] || continue
 	echo "=== $b"
-	sh "$b" || status=1
+	if [ ! -f "$b" ]; then
+		echo "bench: $b: missing" >&2
+		status=4
+		continue
+	fi
+	{ sh "$b"; echo $? > "$out.rc"; } | tee -a "$out"
+	rc=$(cat "$out.rc")
+	if [ "$rc" -eq 1 ] && [ "$status" -lt 1 ]; then
+		status=1
+	elif [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then
+		echo "bench: $b: could not measure (exit $rc)" >&2
+		status=4
+	fi
 	echo
 done
+echo "=== targets"
+grep '^  target ' "$out"
+missed=$(grep -c '^  target .*: MISSED' "$out")
+case $status in
+0) echo "bench: every target met" ;;
+1)
+	if [ "$missed" -gt 0 ]; then
+		echo "bench: $missed target(s) MISSED"
+	else
+		echo "bench: a benchmark failed (see above)"
+	fi
+	;;
+*) echo "bench: $missed target(s) MISSED; some benchmark could not run (see above)" ;;
+esac
 exit $status

@@ -56,7 +56,7 @@ usage(FILE *f)
 	    "  -c, --config FILE   the decision configuration (default: decide.yaml on the\n"
 	    "                      search path: $GRACE_CONFIG_DIR, ./config, ~/.config/grace,\n"
 	    "                      /etc/grace)\n"
-	    "  -o, --format FMT    ndjson (default: the annotated events), text, tap, junit\n"
+	    "  -o, --output FMT    ndjson (default: the annotated events), text, tap, junit\n"
 	    "                      or github\n"
 	    "      --emit          after each event, a unified.decision.ready event\n"
 	    "      --explain       how each decision was made, on stderr\n"
@@ -65,8 +65,9 @@ usage(FILE *f)
 	    "                      (reject always does; default: the config's fail_on)\n"
 	    "      --strict        stop at the first bad input line\n"
 	    "      --max-line N    longest input line accepted, in bytes (default 1048576)\n"
-	    "  -q, --quiet         no closing summary on stderr\n"
-	    "      --check         validate the configuration and exit\n"
+	    "  -q, --quiet         no closing summary, no --check line: errors and the exit\n"
+	    "                      status only\n"
+	    "      --check         validate the configuration, say so on stdout, and exit\n"
 	    "      --test CASES    run the cases of a test file against the configuration\n"
 	    "  -h, --help          this help;  -V, --version  the version\n"
 	    "\n"
@@ -308,16 +309,18 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *out,
 }
 
 static int
-run_check(const struct grace_decide *d, const char *path)
+run_check(const struct grace_decide *d, const char *path, int quiet)
 {
-	printf("%s: ok: algorithm %s, %zu input%s, %zu rule%s\n", path,
-	    grace_dalgo_name(d->algo), d->nused, d->nused == 1 ? "" : "s",
-	    d->nrules, d->nrules == 1 ? "" : "s");
+	if (!quiet)
+		printf("%s: ok: algorithm %s, %zu input%s, %zu rule%s\n", path,
+		    grace_dalgo_name(d->algo), d->nused,
+		    d->nused == 1 ? "" : "s", d->nrules,
+		    d->nrules == 1 ? "" : "s");
 	return GRACE_EXIT_OK;
 }
 
 static int
-run_tests(const struct grace_decide *d, const char *file)
+run_tests(const struct grace_decide *d, const char *file, int quiet)
 {
 	struct grace_dcases cs;
 	struct grace_decision r = {0};
@@ -347,8 +350,9 @@ run_tests(const struct grace_decide *d, const char *file)
 	}
 	if (status == GRACE_EXIT_OK) {
 		fflush(stdout);
-		fprintf(stderr, "%zu cases, %zu passed, %zu failed\n", cs.n,
-		    passed, cs.n - passed);
+		if (!quiet)
+			fprintf(stderr, "%zu cases, %zu passed, %zu failed\n",
+			    cs.n, passed, cs.n - passed);
 		if (passed < cs.n)
 			status = GRACE_EXIT_NEGATIVE;
 	}
@@ -365,7 +369,8 @@ main(int argc, char **argv)
 		O_MAXLINE, O_CHECK, O_TEST };
 	static const struct option lo[] = {
 		{ "config", required_argument, NULL, 'c' },
-		{ "format", required_argument, NULL, 'o' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, 'o' },  /* deprecated */
 		{ "emit", no_argument, NULL, O_EMIT },
 		{ "explain", no_argument, NULL, O_EXPLAIN },
 		{ "no-fail", no_argument, NULL, O_NOFAIL },
@@ -442,11 +447,11 @@ main(int argc, char **argv)
 		return status;
 	}
 	if (check) {
-		status = run_check(d, cfg);
+		status = run_check(d, cfg, quiet);
 		goto done;
 	}
 	if (test) {
-		status = run_tests(d, test);
+		status = run_tests(d, test, quiet);
 		goto done;
 	}
 

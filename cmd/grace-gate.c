@@ -67,8 +67,10 @@ usage(FILE *f)
 	    "      --now TIME      judge votes' expiry at this RFC 3339 time, not now\n"
 	    "      --strict        stop at the first bad input line\n"
 	    "      --max-line N    longest input line accepted, in bytes (default 1048576)\n"
-	    "  -q, --quiet         no closing summary on stderr\n"
-	    "      --check         validate the governance (and votes) files and exit\n"
+	    "  -q, --quiet         no closing summary, no --check line: errors and the exit\n"
+	    "                      status only\n"
+	    "      --check         validate the governance (and votes) files, say so on\n"
+	    "                      stdout, and exit\n"
 	    "      --test CASES    run a policy test file; exit 1 if a case fails\n"
 	    "  -h, --help          this help;  -V, --version  the version\n"
 	    "\n"
@@ -286,10 +288,13 @@ votes_log_broken(const char *path)
 }
 
 static int
-run_check(const struct grace_gov *gov, const char *path, long votes)
+run_check(const struct grace_gov *gov, const char *path, long votes,
+    int quiet)
 {
 	struct grace_gov_summary s;
 
+	if (quiet)
+		return GRACE_EXIT_OK;
 	grace_gov_summary(gov, &s);
 	printf("%s: ok: %zu constitution rule%s, %zu threat rule%s, "
 	    "%zu polic%s, %zu risk rule%s, %zu jq condition%s, default %s",
@@ -307,7 +312,7 @@ run_check(const struct grace_gov *gov, const char *path, long votes)
 
 static int
 run_tests(struct grace_gov *gov, const char *file,
-    const struct grace_votes *votes, int64_t now_ms)
+    const struct grace_votes *votes, int64_t now_ms, int quiet)
 {
 	struct grace_gov_tests *t;
 	struct grace_buf why = {0};
@@ -337,8 +342,9 @@ run_tests(struct grace_gov *gov, const char *file,
 	}
 	if (status == GRACE_EXIT_OK) {
 		fflush(stdout);
-		fprintf(stderr, "%zu cases, %zu passed, %zu failed\n", n, passed,
-		    n - passed);
+		if (!quiet)
+			fprintf(stderr, "%zu cases, %zu passed, %zu failed\n", n,
+			    passed, n - passed);
 		if (passed < n)
 			status = GRACE_EXIT_NEGATIVE;
 	}
@@ -508,11 +514,11 @@ main(int argc, char **argv)
 		g.go.votes = votes;
 	}
 	if (check) {
-		status = run_check(g.gov, cfg, nvotes);
+		status = run_check(g.gov, cfg, nvotes, quiet);
 		goto done;
 	}
 	if (test) {
-		status = run_tests(g.gov, test, votes, g.go.now_ms);
+		status = run_tests(g.gov, test, votes, g.go.now_ms, quiet);
 		goto done;
 	}
 	if (g.fmt != GRACE_FMT_NDJSON) {

@@ -461,7 +461,7 @@ usage_verify(FILE *f)
 	    "  -f, --file LOG        a log segment (repeatable; default $GRACE_LOG)\n"
 	    "  -c, --checkpoint FILE a signed checkpoint to check (repeatable)\n"
 	    "  -p, --pubkey KEY      a verifier key, or a file holding one (repeatable)\n"
-	    "  -q, --quiet           no result event on stdout\n"
+	    "  -q, --quiet           no result event: errors and the exit status only\n"
 	    "Exit status: 0 intact, 1 tampering, truncation or a torn tail found,\n"
 	    "2 usage error, 4 system error.\n");
 }
@@ -1370,5 +1370,7 @@ main(int argc, char **argv)
 			return r;
 		}
 	}
+	if (argv[1][0] == '-')
+		return usage_error(NULL, "unrecognized option '%s'", argv[1]);
 	return usage_error(NULL, "unknown command '%s'", argv[1]);
 }

@@ -44,7 +44,7 @@ usage(FILE *f)
 	    "usage: grace-verify [-c CONTRACTS] [-j N] [-o FORMAT] [--update-baseline]\n"
 	    "                    [--inconclusive=fail|pass] [--require-contract]\n"
 	    "                    [--strict] [--max-line BYTES] [FILE...]\n"
-	    "       grace-verify --check [-c CONTRACTS]\n"
+	    "       grace-verify --check [-c CONTRACTS] [-q]\n"
 	    "       grace-verify --chain LOG... [--checkpoint FILE --pubkey KEY]...\n"
 	    "                    [--state FILE] [--metrics FILE] [-q]\n"
 	    "\n"
@@ -55,7 +55,7 @@ usage(FILE *f)
 	    "  -c, --config FILE      the contracts file (default: contracts.yaml on the\n"
 	    "                         search path: $GRACE_CONFIG_DIR, ./config, ~/.config/grace,\n"
 	    "                         /etc/grace)\n"
-	    "      --check            validate the contracts file and exit\n"
+	    "      --check            validate the contracts file, say so on stdout, and exit\n"
 	    "  -j, --jobs N           run checks of up to N events at once (default 1);\n"
 	    "                         verdicts keep the input order\n"
 	    "  -o, --output FORMAT    ndjson (default), text, tap, junit, github\n"
@@ -72,7 +72,10 @@ usage(FILE *f)
 	    "  --state FILE           remember the verified size and Merkle root; fail\n"
 	    "                         unless the log still extends what was remembered\n"
 	    "  --metrics FILE         write Prometheus textfile metrics (node_exporter)\n"
-	    "  -q, --quiet            no result event on stdout\n"
+	    "\n"
+	    "  -q, --quiet            no result event (--chain), no --check line: errors\n"
+	    "                         and the exit status only\n"
+	    "  -h, --help             this help;  -V, --version  the version\n"
 	    "\n"
 	    "Exit status: 0 all verified (chain intact), 1 a check failed or a verdict is\n"
 	    "inconclusive (chain broken), 2 usage or configuration error, 3 bad input\n"
@@ -109,6 +112,17 @@ print_warning(void *arg, const struct grace_err *w)
 	grace_err_print(stderr, prog, w);
 }
 
+/* Metrics are an export of the result, not part of it: a file that
+ * cannot be written (its directory missing, say) is a warning, and the
+ * exit status stays the verification's. An alert on the metrics' age
+ * sees the gap. */
+static void
+metrics_warning(const struct grace_err *e)
+{
+	fprintf(stderr, "%s: %s%swarning: metrics not written: %s\n", prog,
+	    e->file, e->file[0] ? ": " : "", e->msg);
+}
+
 struct chain_opts {
 	const char **files, **cps, **keys;
 	size_t nfiles, ncps, nkeys;
@@ -136,7 +150,7 @@ run_chain(const struct chain_opts *o)
 	if (grace_chain_verify(&c, &e) < 0) {
 		status = report(&e);
 		if (o->metrics && grace_chain_metrics(&c, 0, o->metrics, &e) < 0)
-			report(&e);
+			metrics_warning(&e);
 		grace_chain_free(&c);
 		return status;
 	}
@@ -147,7 +161,7 @@ run_chain(const struct chain_opts *o)
 		status = report(&e);
 	}
 	if (o->metrics && grace_chain_metrics(&c, 1, o->metrics, &e) < 0)
-		status = report(&e);
+		metrics_warning(&e);
 	if (!o->quiet) {
 		if (grace_chain_event(&c, prog, &out) < 0 || out_flush(&out) < 0) {
 			grace_err_sys(&e, "<stdout>", "unable to write");
@@ -570,7 +584,7 @@ on_bad_line(void *ctx, const struct grace_err *e)
 
 struct event_opts {
 	const char *config;
-	int check, jobs, strict, update_baseline, inconclusive_ok, require;
+	int check, jobs, strict, update_baseline, inconclusive_ok, require, quiet;
 	size_t max_line;
 	enum grace_report_fmt fmt;
 	char **inputs;
@@ -611,11 +625,12 @@ run_events(const struct event_opts *o)
 		return report(&e);
 	}
 	if (o->check) {
-		fprintf(stderr, "%s: %s: ok: %zu contract%s, %zu check%s\n", prog,
-		    path, grace_contracts_count(R.c),
-		    grace_contracts_count(R.c) == 1 ? "" : "s",
-		    grace_contracts_nchecks(R.c),
-		    grace_contracts_nchecks(R.c) == 1 ? "" : "s");
+		if (!o->quiet)
+			printf("%s: ok: %zu contract%s, %zu check%s\n",
+			    path, grace_contracts_count(R.c),
+			    grace_contracts_count(R.c) == 1 ? "" : "s",
+			    grace_contracts_nchecks(R.c),
+			    grace_contracts_nchecks(R.c) == 1 ? "" : "s");
 		grace_contracts_free(R.c);
 		free(found);
 		return GRACE_EXIT_OK;
@@ -772,6 +787,7 @@ main(int argc, char **argv)
 
 	memset(&eo, 0, sizeof eo);
 	memset(&co, 0, sizeof co);
+	argv[0] = (char *)prog;
 	eo.jobs = 1;
 	eo.max_line = GRACE_LINES_DEFAULT_MAX;
 	co.files = calloc((size_t)argc + 1, sizeof *co.files);
@@ -846,7 +862,7 @@ main(int argc, char **argv)
 			co.metrics = optarg;
 			chain_only = "--metrics";
 			break;
-		case 'q': co.quiet = 1; chain_only = "-q"; break;
+		case 'q': co.quiet = eo.quiet = 1; break;
 		case 'h': usage(stdout); status = 0; goto out;
 		case 'V':
 			printf("grace-verify (grace) %s\n", GRACE_VERSION);

@@ -18,11 +18,19 @@ enum grace_report_fmt {
 /* "ndjson", "text", "tap", "junit", "github" -> *f. Returns 0 or -1. */
 int grace_report_fmt_parse(const char *s, enum grace_report_fmt *f);
 
+/* How a report labels an item. The caller picks it by the one rule of
+ * grace(7), REPORTS: FAIL exactly when the verdict fails the run (makes
+ * the exit status 1 under the options given), WARN for a negative verdict
+ * that does not (a warn, an audit-mode deny, a hold outside fail_on),
+ * ERROR for what could not be judged and bad lines. --no-fail does not
+ * change the outcome. TAP: not ok for FAIL and ERROR; JUnit: <failure>,
+ * <error>, else <system-out>; GitHub: ::error for FAIL and ERROR,
+ * ::warning for WARN, nothing for PASS. */
 enum grace_outcome {
 	GRACE_OUT_PASS = 0,   /* allowed, approved, verified */
-	GRACE_OUT_WARN,       /* allowed with a warning, or held for review */
-	GRACE_OUT_FAIL,       /* denied, rejected, failed */
-	GRACE_OUT_ERROR,      /* could not be judged */
+	GRACE_OUT_WARN,       /* negative or doubtful, but passes the run */
+	GRACE_OUT_FAIL,       /* fails the run: denied, rejected, failed */
+	GRACE_OUT_ERROR,      /* could not be judged, a bad line */
 };
 
 struct grace_report_item {

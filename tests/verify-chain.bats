@@ -158,14 +158,16 @@ grace_chain_records_verified{log="a.log"} 3
 # ----------------------------------------------- the man page's examples
 
 @test "the crontab line of grace-verify(1), run as printed: verifies, records state and metrics, appends the result" {
-	line=$(grep '^0 \* \* \* \*  cd /var/lib/grace && grace-verify --chain' "$MAN")
+	line=$(grep '^0 \* \* \* \*  cd /var/lib/grace && bash -o pipefail -c .grace-verify --chain' "$MAN")
 	[ -n "$line" ]
+	grep -qx 'SHELL=/bin/bash' "$MAN"
+	grep -qx 'PATH=/usr/local/bin:/usr/bin:/bin' "$MAN"
 	cmd=${line#0 \* \* \* \*  }
 	mkdir -p srv textfile
 	small_log srv/audit.log 3
 	cmd=${cmd//\/var\/lib\/grace/$PWD/srv}
 	cmd=${cmd//\/var\/lib\/node_exporter\/textfile_collector/$PWD/textfile}
-	run -0 --separate-stderr sh -c "$cmd"
+	run -0 --separate-stderr /bin/bash -c "$cmd"
 	[ -z "$stderr" ]
 	# The verification is now in the log itself, and the chain still holds.
 	[ "$(wc -l < srv/audit.log)" -eq 4 ]
@@ -173,7 +175,7 @@ grace_chain_records_verified{log="a.log"} 3
 	[ "$(jq .size srv/audit.state)" -eq 3 ]
 	grep -qx 'grace_chain_intact{log="audit.log"} 1' textfile/grace.prom
 	# An hour later: the log grew by one record (the last result), still fine.
-	run -0 sh -c "$cmd"
+	run -0 /bin/bash -c "$cmd"
 	[ "$(jq .size srv/audit.state)" -eq 4 ]
 	[ "$(wc -l < srv/audit.log)" -eq 5 ]
 }
@@ -190,6 +192,8 @@ grace_chain_records_verified{log="a.log"} 3
 	[ -n "$exec_start" ]
 	workdir=$(sed -n 's/^WorkingDirectory=//p' grace-verify-chain.service)
 	[ "$workdir" = /var/lib/grace ]
+	# systemd makes the working directory: nothing to set up by hand.
+	grep -qx 'StateDirectory=grace' grace-verify-chain.service
 	mkdir -p srv textfile
 	small_log srv/audit.log 3
 	exec_start=${exec_start//\/var\/lib\/node_exporter\/textfile_collector/$PWD/textfile}
