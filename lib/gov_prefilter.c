@@ -31,6 +31,8 @@ struct gov_pf {
 	uint64_t *req;          /* per pattern rule: masks, AND of them */
 	size_t *reqstart;       /* rule i's masks: req[reqstart[i]..[i+1]) */
 	size_t nrules;
+	unsigned char *icase;   /* per rule: case-insensitive, fold the text */
+	int anyfold;            /* some rule with requirements has icase */
 	unsigned char cls[256];
 	size_t ncls;
 	uint32_t *delta;        /* nstates x ncls: (row << 1) | accepting */
@@ -168,6 +170,7 @@ gov_pf_free(struct gov_pf *pf)
 		free(pf->lits[i]);
 	free(pf->req);
 	free(pf->reqstart);
+	free(pf->icase);
 	free(pf->delta);
 	free(pf->out);
 	free(pf);
@@ -182,7 +185,8 @@ gov_pf_build(const struct grace_patterns *ps)
 	if (!pf)
 		return NULL;
 	pf->nrules = grace_patterns_count(ps);
-	if (!(pf->reqstart = calloc(pf->nrules + 1, sizeof *pf->reqstart)))
+	if (!(pf->reqstart = calloc(pf->nrules + 1, sizeof *pf->reqstart)) ||
+	    !(pf->icase = calloc(pf->nrules + 1, 1)))
 		goto fail;
 	for (i = 0; i < pf->nrules; i++) {
 		const struct grace_pattern_rule *pr = grace_patterns_rule(ps, i);
@@ -191,6 +195,7 @@ gov_pf_build(const struct grace_patterns *ps)
 		pf->reqstart[i] = nreq;
 		if (grace_rxlit_read(pr->pattern, pr->ignore_case, &rs) < 0)
 			goto fail;
+		pf->icase[i] = (unsigned char)rs.icase;
 		/* A requirement of single characters (':' '"') is met by
 		 * almost any event: keep it only if it is all there is. */
 		for (j = 0; j < rs.n && rs.n > 1; j++) {
@@ -236,6 +241,8 @@ gov_pf_build(const struct grace_patterns *ps)
 				cap = ncap;
 			}
 			pf->req[nreq++] = m;
+			if (pf->icase[i])
+				pf->anyfold = 1;
 		}
 		grace_rxlit_free(&rs);
 	}
@@ -263,16 +270,14 @@ lane_step(const struct gov_pf *pf, const unsigned char *p, uint32_t *s,
 	*found |= pf->out[*s >> pf->shift];
 }
 
-void
-gov_pf_filter(const struct gov_pf *pf, const char *t, size_t n,
-    unsigned char *only)
+/* The literals found in t[0..n) (a bit each). */
+static uint64_t
+pf_scan(const struct gov_pf *pf, const char *t, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)t;
 	uint64_t found = 0, f1 = 0, f2 = 0, f3 = 0;
-	size_t i, k, q, ov;
+	size_t i, q, ov;
 
-	if (!pf->delta)
-		return;
 	/* Four lanes over four quarters of the text, interleaved so their
 	 * loads overlap; each lane starts early enough (ov bytes) to see a
 	 * literal that crosses into its quarter. */
@@ -306,11 +311,61 @@ gov_pf_filter(const struct gov_pf *pf, const char *t, size_t n,
 		for (i = 0; i < n; i++)
 			lane_step(pf, p + i, &s0, &found);
 	}
+	return found;
+}
+
+/* 1 if t[0..n) holds a byte above 0x7F. */
+static int
+has_high(const char *t, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x;
+
+		memcpy(&x, t + i, 8);
+		if (x & 0x8080808080808080ull)
+			return 1;
+	}
+	for (; i < n; i++)
+		if ((unsigned char)t[i] >= 0x80)
+			return 1;
+	return 0;
+}
+
+void
+gov_pf_filter(const struct gov_pf *pf, const char *t, size_t n,
+    unsigned char *only)
+{
+	uint64_t found, folded;
+	size_t i, k;
+	int fold = 0;   /* 1: folded holds the folded text's literals;
+	                 * -1: it could not be folded, icase rules stay */
+
+	if (!pf->delta)
+		return;
+	found = folded = pf_scan(pf, t, n);
+	/* Case-insensitive rules see the text with U+017F, U+212A, the
+	 * ligatures ... folded to ASCII (lib/rxlit.h). */
+	if (pf->anyfold && has_high(t, n)) {
+		struct grace_buf b = {0};
+		int r = grace_rxlit_fold_text(&b, t, n);
+
+		if (r < 0)
+			fold = -1;
+		else if (r > 0) {
+			folded = pf_scan(pf, b.p, b.len);
+			fold = 1;
+		}
+		grace_buf_free(&b);
+	}
 	for (i = 0; i < pf->nrules; i++) {
-		if (!only[i])
+		uint64_t f = pf->icase[i] ? folded : found;
+
+		if (!only[i] || (fold < 0 && pf->icase[i]))
 			continue;
 		for (k = pf->reqstart[i]; k < pf->reqstart[i + 1]; k++) {
-			if (!(found & pf->req[k])) {
+			if (!(f & pf->req[k])) {
 				only[i] = 0;
 				break;
 			}

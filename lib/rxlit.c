@@ -9,14 +9,76 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "rxlit.h"
 
 #define RUNMAX 256
 
-int
-grace_rxlit_fold_risky(int c)
+/* The non-ASCII characters that Oniguruma folds to ASCII ones only, with
+ * their folds (its UTF-8 bytes, the fold). */
+static const struct {
+	unsigned cp;
+	const char *utf8, *fold;
+} ascii_folds[] = {
+	{ 0x00DF, "\xC3\x9F", "ss" }, { 0x017F, "\xC5\xBF", "s" },
+	{ 0x1E9E, "\xE1\xBA\x9E", "ss" }, { 0x212A, "\xE2\x84\xAA", "k" },
+	{ 0xFB00, "\xEF\xAC\x80", "ff" }, { 0xFB01, "\xEF\xAC\x81", "fi" },
+	{ 0xFB02, "\xEF\xAC\x82", "fl" }, { 0xFB03, "\xEF\xAC\x83", "ffi" },
+	{ 0xFB04, "\xEF\xAC\x84", "ffl" }, { 0xFB05, "\xEF\xAC\x85", "st" },
+	{ 0xFB06, "\xEF\xAC\x86", "st" },
+};
+
+const char *
+grace_rxlit_ascii_fold(unsigned cp)
 {
-	return c > 0 && c < 0x80 && strchr("afhijklnstwyAFHIJKLNSTWY", c);
+	size_t i;
+
+	for (i = 0; i < sizeof ascii_folds / sizeof *ascii_folds; i++)
+		if (ascii_folds[i].cp == cp)
+			return ascii_folds[i].fold;
+	return NULL;
+}
+
+int
+grace_rxlit_fold_text(struct grace_buf *out, const char *t, size_t n)
+{
+	size_t i = 0, run = 0, k;
+
+	while (i < n) {
+		unsigned char c = (unsigned char)t[i];
+
+		if (c != 0xC3 && c != 0xC5 && c != 0xE1 && c != 0xE2 &&
+		    c != 0xEF) {
+			i++;
+			continue;
+		}
+		for (k = 0; k < sizeof ascii_folds / sizeof *ascii_folds; k++) {
+			size_t l = strlen(ascii_folds[k].utf8);
+
+			if (i + l <= n && memcmp(t + i, ascii_folds[k].utf8, l) == 0)
+				break;
+		}
+		if (k == sizeof ascii_folds / sizeof *ascii_folds) {
+			i++;
+			continue;
+		}
+		if (grace_buf_add(out, t + run, i - run) < 0 ||
+		    grace_buf_adds(out, ascii_folds[k].fold) < 0)
+			return -1;
+		i += strlen(ascii_folds[k].utf8);
+		run = i;
+	}
+	if (run == 0)
+		return 0;   /* nothing folded: out untouched */
+	if (grace_buf_add(out, t + run, n - run) < 0)
+		return -1;
+	return 1;
+}
+
+int
+grace_rxlit_fold_risky_mixed(int c)
+{
+	return c > 0 && c < 0x80 && strchr("ahijnstwyAHIJNSTWY", c);
 }
 
 static void
@@ -108,6 +170,7 @@ struct rd {
 	int fail;              /* not understood: no requirement */
 	int depth;
 	int icase;             /* only fold-safe ASCII characters are literal */
+	int mixed;             /* the pattern can spell a non-ASCII character */
 };
 
 /* One branch of an alternation as read: its requirements, and whether
@@ -539,10 +602,11 @@ sequence(struct rd *r, struct branch *b)
 			alts_free(alts, nalts);
 			return 0;
 		}
-		/* In a case-insensitive pattern, only ASCII characters that
-		 * no other character folds to are literal. */
-		if (litn && r->icase && (litn > 1 ||
-		    grace_rxlit_fold_risky((unsigned char)lit[0])))
+		/* In a case-insensitive pattern, only ASCII characters are
+		 * literal (the text is folded with grace_rxlit_fold_text()
+		 * for them), and not the halves of mixed folds. */
+		if (litn && r->icase && (litn > 1 || (r->mixed &&
+		    grace_rxlit_fold_risky_mixed((unsigned char)lit[0]))))
 			litn = 0;
 		if (litn && min && n + litn <= sizeof run) {
 			memcpy(run + n, lit, litn);
@@ -638,17 +702,24 @@ inline_flag(const char *pat, char c)
 int
 grace_rxlit_read(const char *pat, int ignore_case, struct grace_rxlit *out)
 {
-	struct rd r = { pat, 0, 0, ignore_case };
+	struct rd r = { pat, 0, 0, ignore_case, 0 };
 	struct branch *alts = NULL, top;
 	size_t nalts = 0, i;
 	int x = 0;
 
 	memset(out, 0, sizeof *out);
 	memset(&top, 0, sizeof top);
-	if (inline_flag(pat, 'x'))
-		return 0;   /* white space and # comments: not read */
 	if (inline_flag(pat, 'i'))
 		r.icase = 1;
+	out->icase = r.icase;
+	if (inline_flag(pat, 'x'))
+		return 0;   /* white space and # comments: not read */
+	/* Can the pattern name a non-ASCII character (raw, \x{2BC}, \p{Lm},
+	 * ...), which a multi-character fold may pair with an ASCII one? */
+	for (i = 0; pat[i]; i++)
+		if ((unsigned char)pat[i] >= 0x80 || (pat[i] == '\\' &&
+		    pat[i + 1] && strchr("xouUNpP", pat[i + 1])))
+			r.mixed = 1;
 	if (alternation(&r, &alts, &nalts) < 0) {
 		alts_free(alts, nalts);
 		return -1;
@@ -664,6 +735,7 @@ grace_rxlit_read(const char *pat, int ignore_case, struct grace_rxlit *out)
 		x = group_into(&top, alts, nalts);
 		*out = top.rs;
 	}
+	out->icase = r.icase;
 	alts_free(alts, nalts);
 	if (x < 0) {
 		grace_rxlit_free(out);
@@ -725,6 +797,27 @@ ci_contains(const char *t, size_t n, const char *lit)
 
 int
 grace_rxlit_may_match(const struct grace_rxlit *rl, const char *t, size_t n)
+{
+	struct grace_buf f = {0};
+	int r;
+
+	if (rl->icase && rl->n) {
+		if ((r = grace_rxlit_fold_text(&f, t, n)) < 0) {
+			grace_buf_free(&f);
+			return 1;   /* cannot tell: it may */
+		}
+		if (r) {
+			r = grace_rxlit_may_match_folded(rl, f.p, f.len);
+			grace_buf_free(&f);
+			return r;
+		}
+	}
+	return grace_rxlit_may_match_folded(rl, t, n);
+}
+
+int
+grace_rxlit_may_match_folded(const struct grace_rxlit *rl, const char *t,
+    size_t n)
 {
 	size_t i, j;
 

@@ -72,26 +72,60 @@ test_fold_set(void)
 {
 	OnigEncoding enc = ONIG_ENCODING_UTF8;
 	OnigCaseFoldCodeItem it[ONIGENC_GET_CASE_FOLD_CODES_MAX_NUM];
-	int risky[128] = {0}, c, bad = 0;
+	int r1[128] = {0}, r2[128] = {0}, r3[128] = {0}, c, bad = 0;
 	unsigned cp, a, b;
+	size_t nfold = 0;
 
-	/* A non-ASCII character that folds to (or with) ASCII ones. */
+	/* A non-ASCII character whose folds hold ASCII characters: only
+	 * ASCII ones (U+017F = s, U+00DF = ss: the table of
+	 * grace_rxlit_ascii_fold()) or with a non-ASCII one (r2: U+0149 =
+	 * U+02BC n). */
 	for (cp = 0x80; cp < 0x110000; cp++) {
 		unsigned char u[4];
-		int n, k, i, j;
+		int n, k, i, j, ascii, have = 0;
+		const char *want = grace_rxlit_ascii_fold(cp);
 
 		if (cp >= 0xD800 && cp < 0xE000)
 			continue;
 		n = enc_utf8(cp, u);
 		k = ONIGENC_GET_CASE_FOLD_CODES_BY_STR(enc,
 		    ONIGENC_CASE_FOLD_DEFAULT, u, u + n, it);
-		for (i = 0; i < k; i++)
+		for (i = 0; i < k; i++) {
+			char low[8];
+
+			ascii = 1;
 			for (j = 0; j < it[i].code_len; j++)
-				if (it[i].code[j] < 128)
-					risky[it[i].code[j]] = 1;
+				if (it[i].code[j] >= 128)
+					ascii = 0;
+			if (!ascii) {
+				for (j = 0; j < it[i].code_len; j++)
+					if (it[i].code[j] < 128)
+						r2[it[i].code[j]] = 1;
+				continue;
+			}
+			for (j = 0; j < it[i].code_len && j < 7; j++) {
+				low[j] = (char)(it[i].code[j] | 0x20);
+				r1[it[i].code[j]] = 1;
+			}
+			low[j] = '\0';
+			have = 1;
+			if (!want || strcmp(want, low) != 0) {
+				printf("# U+%04X folds to %s, rxlit says %s\n", cp,
+				    low, want ? want : "nothing");
+				bad++;
+			}
+		}
+		if (want && !have) {
+			printf("# U+%04X: rxlit folds it to %s, Oniguruma does "
+			    "not\n", cp, want);
+			bad++;
+		}
+		nfold += have;
 	}
-	/* An ASCII string of up to three characters that folds to
-	 * something with a non-ASCII character. */
+	T_OK(bad == 0 && nfold == 11, "the characters that fold to ASCII "
+	    "only are those of Oniguruma's case-fold tables (%zu)", nfold);
+	/* An ASCII string of up to three characters whose folds hold a
+	 * non-ASCII character (r3): its characters are among those folds. */
 	for (a = 1; a < 128; a++)
 		for (b = 0; b < 128; b++) {
 			unsigned char s[3] = { (unsigned char)a,
@@ -99,7 +133,7 @@ test_fold_set(void)
 			unsigned x;
 
 			for (x = 0; x < (b ? 128u : 1u); x++) {
-				int k, i, j, non = 0;
+				int k, i, j, non;
 				size_t len = b ? (x ? 3 : 2) : 1;
 
 				s[2] = (unsigned char)x;
@@ -112,17 +146,19 @@ test_fold_set(void)
 							non = 1;
 					if (non)
 						for (j = 0; j < it[i].byte_len; j++)
-							risky[s[j]] = 1;
+							r3[s[j]] = 1;
 				}
 			}
 		}
+	bad = 0;
 	for (c = 1; c < 128; c++)
-		if (risky[c] != grace_rxlit_fold_risky(c)) {
-			printf("# %c (%d): Oniguruma %d, rxlit %d\n", c, c,
-			    risky[c], grace_rxlit_fold_risky(c));
+		if (r2[c] != grace_rxlit_fold_risky_mixed(c) ||
+		    (r3[c] && !r1[c])) {
+			printf("# %c (%d): Oniguruma %d %d %d, rxlit %d\n", c, c,
+			    r1[c], r2[c], r3[c], grace_rxlit_fold_risky_mixed(c));
 			bad++;
 		}
-	T_INTEQ(bad, 0, "the fold-risky ASCII characters are those of "
+	T_INTEQ(bad, 0, "the ASCII halves of mixed folds are those of "
 	    "Oniguruma's case-fold tables");
 }
 
@@ -243,6 +279,9 @@ static const struct {
 	{ "(?i:kelvin)", 0, "\xE2\x84\xAA" "elvin", "(?i:): the Kelvin sign" },
 	{ "fix", 1, "\xEF\xAC\x81" "x", "ignore_case: U+FB01 is fi" },
 	{ "strasse", 1, "stra\xC3\x9F" "e", "ignore_case: U+00DF is ss" },
+	{ "x\xCA\xBCnb", 1, "x\xC5\x89" "b", "ignore_case: U+0149 is U+02BC n" },
+	{ "x\\x{2BC}nb", 1, "X\xC5\x89" "B", "ignore_case: U+0149 is \\x{2BC}n" },
+	{ "ai\xCC\x87" "b", 1, "A\xC4\xB0" "b", "ignore_case: U+0130 is i U+0307" },
 	{ "(?x) a b c", 0, "abc", "(?x): white space is not literal" },
 	{ "(?x:d e)f", 0, "def", "(?x:...): white space is not literal" },
 	{ "x{2}{2}yz", 0, "xxxxyz", "x{2}{2} is a quantifier, not a literal" },
@@ -304,6 +343,8 @@ static const char *const adversarial[] = {
 	"\\bAKIA[0-9A-Z]{4}\\b", "\\.\\./\\.\\./", "\\$\\{x\\}", "\\<ab\\>",
 	"a\\Rb", "\\Xab", "(?i)\\p{Lu}ab", "(?m)^ab$", "(?s)a.b", "(?i-m)ab",
 	"ab(?i)cd", "(?i)(?-i)AB", "ff", "(?i)ffi", "(?i)st", "(?i)\xC5\xBF",
+	"(?i)x\xCA\xBC" "nb", "(?i)x\\x{2BC}nb", "(?i)ai\xCC\x87" "b", "(?i)j\xCC\x8Cy",
+	"(?i)union\\s+select", "(?i)wanton", "(?i)\\p{Lm}nab",
 };
 
 static const char *const subst[][2] = {
@@ -311,6 +352,8 @@ static const char *const subst[][2] = {
 	{ "K", "\xE2\x84\xAA" }, { "ss", "\xC3\x9F" }, { "fi", "\xEF\xAC\x81" },
 	{ "ff", "\xEF\xAC\x80" }, { "fl", "\xEF\xAC\x82" },
 	{ "st", "\xEF\xAC\x86" }, { "i", "\xC4\xB0" }, { "e", "\xC3\xA9" },
+	{ "\xCA\xBCn", "\xC5\x89" }, { "i\xCC\x87", "\xC4\xB0" },
+	{ "j\xCC\x8C", "\xC7\xB0" }, { "n", "\xC5\x89" }, { "a", "\xE1\xBA\x9A" },
 	{ " ", "\t" }, { " ", "\n" }, { " ", "  " }, { "\xC3\xA9", "e" },
 	{ "a", "A" }, { "E", "e" },
 };
