@@ -580,8 +580,12 @@ sequence(struct rd *r, struct branch *b)
 				r->fail = 1;
 				return 0;
 			}
-			memcpy(lit, r->p, k);
-			litn = k;
+			/* U+FFFD also stands for any ill-formed byte of the
+			 * text (lib/patterns.h): not a literal of it */
+			if (k != 3 || memcmp(r->p, "\xEF\xBF\xBD", 3) != 0) {
+				memcpy(lit, r->p, k);
+				litn = k;
+			}
 			r->p += k;
 		}
 		if (r->fail)

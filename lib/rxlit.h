@@ -9,7 +9,9 @@
  * construct it does not know (\Q, back-references, conditionals, absent
  * groups, \M-x, ...), a quantifier after a quantifier (x{2}{2}), and a
  * '{' that is not an interval give no requirement. A quantifier applies to
- * a whole UTF-8 character. In a case-insensitive pattern (ignore_case, or
+ * a whole UTF-8 character; U+FFFD is no literal (the pattern engine reads
+ * each ill-formed byte of a text as one, so the literals hold in the text
+ * as given). In a case-insensitive pattern (ignore_case, or
  * an 'i' in any inline flag group) only ASCII characters count, and the
  * text must be folded first: eleven non-ASCII characters fold to ASCII
  * ones only (U+017F to s, U+212A the Kelvin sign to k, U+00DF to ss, the
