@@ -1,22 +1,25 @@
-/* patterns.c - named regex rules over text, with a literal prefilter. */
+/* patterns.c - named regex rules over text, with a literal prefilter
+ * (lib/rxlit.c) and a UTF-8 guard in front of Oniguruma. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <oniguruma.h>
 
 #include "patterns.h"
+#include "rxlit.h"
 
 struct compiled {
 	struct grace_pattern_rule r;
 	OnigRegex re;
-	char *lit;      /* literal every match starts with, or NULL */
-	size_t litlen;
+	struct grace_rxlit req;   /* literals every match contains */
 };
 
 struct grace_patterns {
 	struct compiled *v;
 	size_t n, cap;
+	int no_prefilter;
 };
 
 static const char *const sev_names[] = {
@@ -61,10 +64,16 @@ grace_patterns_free(struct grace_patterns *ps)
 		free(ps->v[i].r.id);
 		free(ps->v[i].r.pattern);
 		free(ps->v[i].r.message);
-		free(ps->v[i].lit);
+		grace_rxlit_free(&ps->v[i].req);
 	}
 	free(ps->v);
 	free(ps);
+}
+
+void
+grace_patterns_set_prefilter(struct grace_patterns *ps, int on)
+{
+	ps->no_prefilter = !on;
 }
 
 size_t
@@ -77,65 +86,6 @@ const struct grace_pattern_rule *
 grace_patterns_rule(const struct grace_patterns *ps, size_t i)
 {
 	return i < ps->n ? &ps->v[i].r : NULL;
-}
-
-/* The literal run a pattern starts with, if every match must begin with
- * it: stops at the first metacharacter; a quantifier after the run takes
- * its last byte back; any '|' outside a class disables it (alternation
- * could bypass the run). Escaped punctuation (\. \- \/) counts as literal. */
-static char *
-literal_prefix(const char *p, size_t *len)
-{
-	size_t n = 0, i = 0;
-	char *lit = malloc(strlen(p) + 1);
-	int in_class = 0, esc = 0;
-
-	if (!lit)
-		return NULL;
-	for (i = 0; p[i]; i++) {
-		if (esc) {
-			esc = 0;
-			continue;
-		}
-		if (p[i] == '\\')
-			esc = 1;
-		else if (p[i] == '[')
-			in_class = 1;
-		else if (p[i] == ']')
-			in_class = 0;
-		else if (p[i] == '|' && !in_class) {
-			free(lit);
-			return NULL;
-		}
-	}
-	for (i = 0; p[i]; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (c == '\\') {
-			unsigned char d = (unsigned char)p[i + 1];
-
-			/* Only escaped punctuation is a plain byte. */
-			if (d && !((d >= '0' && d <= '9') || (d >= 'a' && d <= 'z') ||
-			    (d >= 'A' && d <= 'Z')) && d < 0x80) {
-				lit[n++] = (char)d;
-				i++;
-				continue;
-			}
-			break;
-		}
-		if (strchr(".[](){}*+?|^$", c) || c >= 0x80)
-			break;
-		lit[n++] = (char)c;
-	}
-	if (n && p[i] && strchr("*?{", p[i]))
-		n--; /* the last byte may repeat zero times */
-	if (n < 2) {
-		free(lit);
-		return NULL;
-	}
-	lit[n] = '\0';
-	*len = n;
-	return lit;
 }
 
 long
@@ -190,14 +140,12 @@ grace_patterns_add(struct grace_patterns *ps, const char *id,
 	c.r.file = file;
 	c.r.line = line;
 	c.r.col = col;
-	if (!ignore_case)
-		c.lit = literal_prefix(pattern, &c.litlen);
-	if (!c.r.id || !c.r.pattern || !c.r.message) {
+	if (!c.r.id || !c.r.pattern || !c.r.message ||
+	    grace_rxlit_read(pattern, ignore_case, &c.req) < 0) {
 		onig_free(c.re);
 		free(c.r.id);
 		free(c.r.pattern);
 		free(c.r.message);
-		free(c.lit);
 		return grace_err_sys(e, file, "unable to add rule");
 	}
 	ps->v[ps->n] = c;
@@ -272,18 +220,155 @@ locate(const char *text, size_t off, struct cursor *c, unsigned long *line,
 	*col = (unsigned long)(off - c->line_start) + 1;
 }
 
+/* The length of the well-formed UTF-8 character at p (p < end), or 0. */
+static size_t
+u8len(const unsigned char *p, const unsigned char *end)
+{
+	unsigned c = p[0];
+	size_t room = (size_t)(end - p);
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		return room >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
+	if (c >= 0xE0 && c <= 0xEF) {
+		if (room < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
+		    (c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0))
+			return 0;
+		return 3;
+	}
+	if (c >= 0xF0 && c <= 0xF4) {
+		if (room < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
+		    (p[3] & 0xC0) != 0x80 || (c == 0xF0 && p[1] < 0x90) ||
+		    (c == 0xF4 && p[1] >= 0x90))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+/* The text as the regex engine reads it: always valid UTF-8. When the
+ * caller's text is not, each byte that is not part of a well-formed
+ * character is replaced by U+FFFD (3 bytes) in a copy, and bad[] keeps
+ * their offsets in the original, to map matches back. */
+struct utext {
+	const char *p;
+	size_t n;
+	char *own;
+	size_t *bad;
+	size_t nbad;
+};
+
+/* Fill u for t[0..n). Returns 0, or -1 when out of memory. */
+static int
+utext_init(struct utext *u, const char *t, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)t, *end = s + n;
+	size_t i = 0, k, o = 0;
+
+	memset(u, 0, sizeof *u);
+	u->p = t;
+	u->n = n;
+	for (;;) {
+		while (i + 8 <= n) {
+			uint64_t x;
+
+			memcpy(&x, s + i, 8);
+			if (x & 0x8080808080808080ull)
+				break;
+			i += 8;
+		}
+		while (i < n && s[i] < 0x80)
+			i++;
+		if (i >= n)
+			return 0;   /* valid: used as it is */
+		if (!(k = u8len(s + i, end)))
+			break;
+		i += k;
+	}
+	for (k = 0; k < n;) {
+		size_t l = u8len(s + k, end);
+
+		if (!l) {
+			u->nbad++;
+			l = 1;
+		}
+		k += l;
+	}
+	if (!(u->own = malloc(n + 2 * u->nbad + 1)) ||
+	    !(u->bad = malloc(u->nbad * sizeof *u->bad))) {
+		free(u->own);
+		u->own = NULL;
+		return -1;
+	}
+	u->nbad = 0;
+	for (k = 0; k < n;) {
+		size_t l = u8len(s + k, end);
+
+		if (!l) {
+			u->bad[u->nbad++] = k;
+			memcpy(u->own + o, "\xEF\xBF\xBD", 3);
+			o += 3;
+			k++;
+			continue;
+		}
+		memcpy(u->own + o, s + k, l);
+		o += l;
+		k += l;
+	}
+	u->own[o] = '\0';
+	u->p = u->own;
+	u->n = o;
+	return 0;
+}
+
+static void
+utext_free(struct utext *u)
+{
+	free(u->own);
+	free(u->bad);
+}
+
+/* The offset in the original text of offset off of u->p: inside a
+ * U+FFFD that replaced a byte, that byte's offset. */
+static size_t
+utext_orig(const struct utext *u, size_t off)
+{
+	size_t lo = 0, hi = u->nbad;
+
+	/* the number of replacements that start before or at off */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (u->bad[mid] + 2 * mid <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo && off < u->bad[lo - 1] + 2 * (lo - 1) + 3)
+		return u->bad[lo - 1];
+	return off - 2 * lo;
+}
+
 int
 grace_patterns_scan(const struct grace_patterns *ps, const char *text,
     size_t n, const unsigned char *only, int all_matches,
     struct grace_pattern_match *out, size_t max, size_t *nout,
     struct grace_err *e)
 {
-	const OnigUChar *s = (const OnigUChar *)text, *end = s + n;
+	const OnigUChar *s, *end;
 	OnigRegion *region = onig_region_new();
+	struct utext u;
 	size_t i, k = 0;
 
 	if (!region)
 		return grace_err_sys(e, NULL, "unable to scan");
+	if (utext_init(&u, text, n) < 0) {
+		onig_region_free(region, 1);
+		return grace_err_sys(e, NULL, "unable to scan");
+	}
+	s = (const OnigUChar *)u.p;
+	end = s + u.n;
 	for (i = 0; i < ps->n; i++) {
 		const struct compiled *c = &ps->v[i];
 		const OnigUChar *start = s;
@@ -291,7 +376,8 @@ grace_patterns_scan(const struct grace_patterns *ps, const char *text,
 
 		if (only && !only[i])
 			continue;
-		if (c->lit && !memmem(text, n, c->lit, c->litlen))
+		if (!ps->no_prefilter && c->req.n &&
+		    !grace_rxlit_may_match(&c->req, u.p, u.n))
 			continue;
 		while (start <= end) {
 			int r = onig_search(c->re, s, end, start, end,
@@ -306,27 +392,33 @@ grace_patterns_scan(const struct grace_patterns *ps, const char *text,
 				grace_err_set(e, c->r.file, c->r.line, c->r.col,
 				    "rule '%s': %s", c->r.id, (const char *)msg);
 				onig_region_free(region, 1);
+				utext_free(&u);
 				return -1;
 			}
 			if (k < max) {
 				struct grace_pattern_match *m = &out[k];
+				size_t b = (size_t)region->beg[0];
+				size_t x = (size_t)region->end[0];
 
 				m->rule = i;
-				m->off = (size_t)r;
-				m->len = (size_t)(region->end[0] - region->beg[0]);
+				m->off = utext_orig(&u, b);
+				m->len = x > b ? utext_orig(&u, x - 1) + 1 - m->off :
+				    0;
 				locate(text, m->off, &cur, &m->line, &m->col);
 			}
 			k++;
 			if (!all_matches)
 				break;
 			/* Next match after this one (an empty match moves on
-			 * by one byte). */
-			start = s + region->end[0] +
-			    (region->end[0] == region->beg[0] ? 1 : 0);
+			 * by one character). */
+			start = s + region->end[0];
+			if (region->end[0] == region->beg[0])
+				start += start < end ? u8len(start, end) : 1;
 			onig_region_clear(region);
 		}
 	}
 	onig_region_free(region, 1);
+	utext_free(&u);
 	*nout = k;
 	return 0;
 }

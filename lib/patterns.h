@@ -4,10 +4,12 @@
  * grace-verify's scan checks.
  *
  * Regexes are Oniguruma with Perl syntax (the library jq already links),
- * UTF-8. A rule whose pattern starts with a literal run of two or more
- * bytes (and has no top-level alternation) is prefiltered with memmem, so
- * most rules cost a memory scan, not a regex run, on text that cannot
- * match them.
+ * UTF-8. The literals every match of a rule must contain are read from its
+ * pattern when it is added (lib/rxlit.h, conservative: a pattern not fully
+ * understood has none), and a rule whose literals are absent from a text
+ * is not run on it, so most rules cost a memory scan, not a regex run, on
+ * text that cannot match them. grace_patterns_set_prefilter() turns that
+ * off (every rule runs), for differential tests.
  */
 #ifndef GRACE_PATTERNS_H
 #define GRACE_PATTERNS_H
@@ -53,6 +55,10 @@ struct grace_pattern_match {
 /* A new, empty rule set (NULL when out of memory). */
 struct grace_patterns *grace_patterns_new(void);
 void grace_patterns_free(struct grace_patterns *ps);
+/* on = 0: run every rule on every text (no literal prefilter); on = 1
+ * (the default): skip rules whose required literals are absent. The
+ * verdicts are the same either way. */
+void grace_patterns_set_prefilter(struct grace_patterns *ps, int on);
 /* Number of rules; rule i (borrowed). */
 size_t grace_patterns_count(const struct grace_patterns *ps);
 const struct grace_pattern_rule *grace_patterns_rule(
@@ -86,9 +92,13 @@ long grace_patterns_add_yaml(struct grace_patterns *ps,
  * matches, record its first match (all_matches = 0) or every
  * non-overlapping match (all_matches = 1) in out[0..max), in rule order
  * then text order; *nout is how many matches there were in all (it may
- * exceed max: the rest are not stored). Returns 0, or -1 on a regex
- * engine failure (e filled). Safe to call from several threads at once on
- * the same ps. */
+ * exceed max: the rest are not stored). text need not be valid UTF-8:
+ * the regex engine reads a copy in which each byte that is not part of a
+ * well-formed UTF-8 character is U+FFFD, and offsets, lengths, lines and
+ * columns are those of the original bytes (a match that covers a
+ * replaced byte covers that byte). NUL bytes are ordinary characters.
+ * Returns 0, or -1 on a regex engine failure or when out of memory (e
+ * filled). Safe to call from several threads at once on the same ps. */
 int grace_patterns_scan(const struct grace_patterns *ps, const char *text,
     size_t n, const unsigned char *only, int all_matches,
     struct grace_pattern_match *out, size_t max, size_t *nout,

@@ -294,3 +294,18 @@ baseline_contract() {
 	[ -z "$stderr" ]
 	[ "$(verdicts)" = '{"status":"inconclusive","confidence":0.5,"checks":[{"name":"missing","kind":"scan","result":"error","message":"nosuch.py: unable to open: No such file or directory"},{"name":"big","kind":"scan","result":"error","message":"big.bin: file larger than 1024 bytes"},{"name":"snippet","kind":"scan","result":"error","message":"snippet .data.diff is null"}],"contract":"k"}' ]
 }
+
+@test "scan: a file that is not valid UTF-8 is scanned; findings are where the bytes are" {
+	contracts <<-'EOF2'
+	contracts:
+	  - id: k
+	    checks:
+	      - {name: scan, scan: {file_from: .f}}
+	      - {name: tail, scan: {file_from: .f, rules: tail.yaml}}
+	EOF2
+	printf 'rules:\n  - {id: tail, pattern: "tail[^\\\\n]*", severity: low}\n' > tail.yaml
+	printf '# caf\351 \377\376\nx = eval(\351data)\n\303password = "hunter2x"\ntail \360\237' > latin1.py
+	run -1 --separate-stderr grace-verify -c c.yaml <<< '{"f":"latin1.py"}'
+	[ -z "$stderr" ]
+	[ "$(vfield '.grace.verify.checks | map([.name, .result, (.findings | map("\(.rule) \(.file):\(.line):\(.col)"))]) | @text')" = '[["scan","fail",["eval-call latin1.py:2:5","hardcoded-password latin1.py:3:2"]],["tail","fail",["tail latin1.py:4:1"]]]' ]
+}

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "gate_int.h"
+#include "jtext.h"
 
 static const char *const layer_names[] = {
 	"autonomous", "constitution", "threat", "policy", "risk",
@@ -121,52 +122,37 @@ explain_match(struct grace_gov *g, const struct gov_rule *r,
 	grace_buf_add(x, "\n", 1);
 }
 
-/* JSON escapes that hide text from a pattern: \uXXXX for printable ASCII
- * and \/ decoded into s->norm. Returns 1 if anything was decoded. */
+/* The text a threat pattern sees (lib/jtext.h): t[0..n) with every
+ * string decoded in place, into s->norm. Returns 0 or -1 (ENOMEM). */
 static int
 normalize(struct grace_gov *g, const char *t, size_t n)
 {
-	struct grace_buf *b = &g->st.norm;
-	size_t i;
-	int changed = 0;
+	grace_buf_reset(&g->st.norm);
+	return grace_jtext_decode(&g->st.norm, t, n);
+}
 
-	grace_buf_reset(b);
-	for (i = 0; i < n; i++) {
-		if (t[i] == '\\' && i + 1 < n) {
-			unsigned v = 0;
-			size_t k;
+/* Scan text[0..len) with the pattern rules marked in only[] (cleared for
+ * the rules that matched; after the prefilter, unless o->no_prefilter),
+ * recording matches in s->pmatched. */
+static int
+scan_text(struct grace_gov *g, const struct grace_gov_opts *o,
+    const char *text, size_t len, unsigned char *only, struct grace_err *e)
+{
+	struct gov_state *s = &g->st;
+	size_t np = grace_patterns_count(g->pats), k, nout;
 
-			if (t[i + 1] == '/') {
-				grace_buf_add(b, "/", 1);
-				i++;
-				changed = 1;
-				continue;
-			}
-			if (t[i + 1] == 'u' && i + 5 < n) {
-				for (k = 2; k < 6; k++) {
-					char c = t[i + k];
-
-					v = v * 16 + (unsigned)(c >= '0' && c <= '9' ?
-					    c - '0' : (c | 0x20) >= 'a' &&
-					    (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10 :
-					    99);
-				}
-				if (v >= 0x20 && v < 0x7f) {
-					char c = (char)v;
-
-					grace_buf_add(b, &c, 1);
-					i += 5;
-					changed = 1;
-					continue;
-				}
-			}
-			grace_buf_add(b, t + i, 2);   /* keep \n, \" ... */
-			i++;
-			continue;
-		}
-		grace_buf_add(b, t + i, 1);
-	}
-	return changed;
+	if (!o->no_prefilter)
+		gov_pf_filter(g->pf, text, len, only);
+	for (k = 0; k < np && !only[k]; k++)
+		;
+	if (k == np)
+		return 0;
+	if (grace_patterns_scan(g->pats, text, len, only, 0, s->pm, np, &nout,
+	    e) < 0)
+		return -1;
+	for (k = 0; k < nout && k < np; k++)
+		s->pmatched[s->pm[k].rule] = 1;
+	return 0;
 }
 
 /* Scan the pending threat rules' patterns, then their when:. */
@@ -176,11 +162,11 @@ threats_run(struct grace_gov *g, const struct grace_gov_opts *o,
     struct grace_err *e)
 {
 	struct gov_state *s = &g->st;
-	size_t np = grace_patterns_count(g->pats), i, j, k, nout;
+	size_t np = grace_patterns_count(g->pats), i, j, k;
 
 	for (i = 0; i < s->npending; i++) {
 		const struct gov_rule *r = &g->rules[s->pending[i]];
-		int scope = r->scope, pass;
+		int scope = r->scope;
 		const char *text = s->p;
 		size_t len = s->n;
 
@@ -208,38 +194,23 @@ threats_run(struct grace_gov *g, const struct grace_gov_opts *o,
 			text = s->p + sp->off;
 			len = sp->len;
 		}
-		/* The literal prefilter, unless escapes could hide a literal
-		 * (then the normalized text is scanned below). */
-		if (!memchr(text, '\\', len) || (!memmem(text, len, "\\u", 2) &&
-		    !memmem(text, len, "\\/", 2))) {
-			gov_pf_filter(g->pf, text, len, s->only);
-			for (k = 0; k < np && !s->only[k]; k++)
-				;
-			if (k == np)
-				continue;
-		}
-		for (pass = 0; pass < 2; pass++) {
-			if (grace_patterns_scan(g->pats, text, len, s->only, 0,
-			    s->pm, np, &nout, e) < 0)
-				return -1;
-			for (k = 0; k < nout && k < np; k++) {
-				s->pmatched[s->pm[k].rule] = 1;
-				s->only[s->pm[k].rule] = 0;
-			}
-			if (pass == 0) {
-				/* Escaped text can hide a secret: look again
-				 * with \u0041 and \/ decoded. */
-				if (!memchr(text, '\\', len) ||
-				    !normalize(g, text, len))
-					break;
-				for (k = 0; k < np && !s->only[k]; k++)
-					;
-				if (k == np)
-					break;
-				text = s->norm.p;
-				len = s->norm.len;
-			}
-		}
+		/* The text as it arrived, then, when it holds an escape,
+		 * the same text with its strings decoded: a rule matches
+		 * what the event says however it is spelled (and what it
+		 * matched before). Without a backslash the two are equal. */
+		memcpy(s->only2, s->only, np);
+		if (scan_text(g, o, text, len, s->only2, e) < 0)
+			return -1;
+		if (!memchr(text, '\\', len))
+			continue;
+		for (k = 0; k < np; k++)
+			if (s->only[k] && s->pmatched[k] == 1)
+				s->only[k] = 0;
+		if (normalize(g, text, len) < 0)
+			return grace_err_sys(e, NULL, "unable to decode the "
+			    "event's strings");
+		if (scan_text(g, o, s->norm.p, s->norm.len, s->only, e) < 0)
+			return -1;
 	}
 	for (i = 0; i < s->npending; i++) {
 		uint32_t ri = s->pending[i];
@@ -270,7 +241,6 @@ threats_run(struct grace_gov *g, const struct grace_gov_opts *o,
 			s->pmatched[r->pat] = 0;
 	}
 	s->npending = 0;
-	(void)o;
 	return 0;
 }
 

@@ -85,6 +85,9 @@ struct grace_gov_opts {
 	int64_t now_ms;              /* evaluation time (Unix ms) for votes */
 	const struct grace_votes *votes; /* may be NULL: no votes */
 	int explain;                 /* write a trace into the verdict */
+	int no_prefilter;            /* run every pending threat pattern,
+	                              * without the literal prefilter (the
+	                              * verdicts are the same; for tests) */
 };
 
 /* The outcome of judging one event. Its buffers are reused from one

@@ -174,10 +174,11 @@ struct gov_state {
 	int autonomous, quarantined;
 	struct grace_buf sbuf;      /* unescaped strings */
 	struct grace_buf tbuf;      /* the trust subject */
-	struct grace_buf norm;      /* threat text with \u escapes decoded */
+	struct grace_buf norm;      /* threat text with its strings decoded */
 	uint32_t *cand;             /* candidate rules */
 	size_t ncand;
 	unsigned char *only;        /* per pattern rule: scan it */
+	unsigned char *only2;       /* the same, for the text as it arrived */
 	struct grace_pattern_match *pm;
 	uint32_t *hits[GOV_NLAYERS]; /* matched rules per layer */
 	size_t nhits[GOV_NLAYERS];

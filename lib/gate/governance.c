@@ -802,6 +802,7 @@ state_alloc(struct grace_gov *g)
 	    !(s->sub = calloc(g->maxchildren + 1, sizeof *s->sub)) ||
 	    !(s->cand = calloc(nr, sizeof *s->cand)) ||
 	    !(s->only = calloc(np + 1, 1)) ||
+	    !(s->only2 = calloc(np + 1, 1)) ||
 	    !(s->pm = calloc(np + 1, sizeof *s->pm)) ||
 	    !(s->pmatched = calloc(np + 1, 1)) ||
 	    !(s->dec = calloc(nr + 4, sizeof *s->dec)) ||
@@ -925,6 +926,9 @@ grace_gov_load(const char *path, const char *trust_path, struct grace_err *e)
 		oom(e);
 		goto fail;
 	}
+	/* g->pf does the pattern engine's literal prefiltering for all rules
+	 * in one pass (and grace_gov_opts.no_prefilter turns it off). */
+	grace_patterns_set_prefilter(g->pats, 0);
 	return g;
 fail:
 	grace_gov_free(g);
@@ -968,6 +972,7 @@ grace_gov_free(struct grace_gov *g)
 	free(g->st.sub);
 	free(g->st.cand);
 	free(g->st.only);
+	free(g->st.only2);
 	free(g->st.pm);
 	free(g->st.pmatched);
 	free(g->st.dec);
