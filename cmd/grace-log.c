@@ -467,7 +467,7 @@ usage_verify(FILE *f)
 	    "  -p, --pubkey KEY      a verifier key, or a file holding one (repeatable)\n"
 	    "  -q, --quiet           no result event on stdout\n"
 	    "Exit status: 0 intact, 1 tampering, truncation or a torn tail found,\n"
-	    "2 usage error, 4 system error.\n");
+	    "2 usage error (a log that is not a regular file), 4 system error.\n");
 }
 
 static int

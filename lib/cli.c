@@ -28,6 +28,17 @@ grace_cli_report(FILE *f, const char *prog, const struct grace_err *e)
 }
 
 int
+grace_cli_judged(FILE *f, const char *prog, int status,
+    unsigned long long lines, int allow_empty)
+{
+	if (status != GRACE_EXIT_OK || lines || allow_empty)
+		return status;
+	fprintf(f, "%s: no events judged (use --allow-empty to accept an "
+	    "empty stream)\n", prog);
+	return GRACE_EXIT_NEGATIVE;
+}
+
+int
 grace_cli_parse_size(const char *s, unsigned long long *v)
 {
 	char *end;

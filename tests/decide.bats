@@ -215,9 +215,41 @@ not ok 3 - e-3 reject (governance): governance: deny by no-prod-delete
 @test "exit 0 when every decision is approve" {
 	run -0 --separate-stderr grace-decide -c "$W" < <(head -1 "$STREAM")
 	[ "$stderr" = "1 events, 1 approved, 0 held, 0 escalated, 0 rejected, 0 errors" ]
-	run -0 --separate-stderr grace-decide -c "$W" < /dev/null
+}
+
+@test "no events judged: an empty stream, or only blank lines, exits 1 unless --allow-empty" {
+	# A gate that judged nothing approved nothing: 'grace-gate | grace-decide
+	# && deploy' must not deploy when grace-gate failed and wrote nothing.
+	local fmt
+	run -1 --separate-stderr grace-decide -c "$W" < /dev/null
+	assert_output ''
+	[ "$stderr" = "0 events, 0 approved, 0 held, 0 escalated, 0 rejected, 0 errors
+grace-decide: no events judged (use --allow-empty to accept an empty stream)" ]
+	run -1 --separate-stderr grace-decide -q -c "$W" <<< $'\n   \n\t\n'
+	assert_output ''
+	[ "$stderr" = "grace-decide: no events judged (use --allow-empty to accept an empty stream)" ]
+	# Every report format, --no-fail and --emit too: no event is not a verdict.
+	for fmt in text tap junit github; do
+		run -1 --separate-stderr grace-decide -q -c "$W" -o "$fmt" < /dev/null
+		[ "$stderr" = "grace-decide: no events judged (use --allow-empty to accept an empty stream)" ]
+	done
+	run -1 --separate-stderr grace-decide -q --no-fail --emit -c "$W" < /dev/null
+	assert_output ''
+	# Two empty files are still no events.
+	: > a.ndjson; : > b.ndjson
+	run -1 --separate-stderr grace-decide -q -c "$W" a.ndjson b.ndjson
+	# --allow-empty accepts it, and nothing else.
+	run -0 --separate-stderr grace-decide -c "$W" --allow-empty < /dev/null
 	assert_output ''
 	[ "$stderr" = "0 events, 0 approved, 0 held, 0 escalated, 0 rejected, 0 errors" ]
+	run -0 --separate-stderr grace-decide -q -c "$W" --allow-empty <<< $'\n\n'
+	run -1 --separate-stderr grace-decide -q -c "$W" --allow-empty <<< "$(ev '{"mldl":{"score":0.1}}')"
+	# Only bad lines: bad input outranks it (3), with or without the flag.
+	run -3 --separate-stderr grace-decide -q -c "$W" <<< 'not json'
+	[ "$stderr" = "grace-decide: <stdin>:1:1: not JSON: unexpected 'n'" ]
+	run -3 --separate-stderr grace-decide -q -c "$W" --allow-empty <<< 'not json'
+	# An event that exits 0 is still 0.
+	run -0 --separate-stderr grace-decide -q -c "$W" < <(head -1 "$STREAM")
 }
 
 @test "exit 1 when any decision is reject, hold or escalate (by default)" {
