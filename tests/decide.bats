@@ -51,7 +51,7 @@ Try 'grace-decide --help' for more information." ]
 @test "the configuration is found on the search path, or -c names it" {
 	cd "$ROOT"
 	run -0 --separate-stderr grace-decide --check
-	assert_output 'config/decide.yaml: ok: algorithm weighted, 6 inputs, 6 rules'
+	assert_output 'config/decide.yaml: ok: algorithm weighted, 6 inputs, 7 rules'
 	cd "$BATS_TEST_TMPDIR"
 	mkdir conf
 	cp "$W" conf/decide.yaml
@@ -451,10 +451,36 @@ T='thresholds: {approve: 0.8, hold: 0.6, reject: 0.4}'
 @test "--test: the shipped configuration passes its own test file" {
 	cd "$ROOT"
 	run -0 --separate-stderr grace-decide --test config/decide.test.yaml
-	[ "${#lines[@]}" -eq 16 ]
+	[ "${#lines[@]}" -eq 18 ]
 	assert_line --index 0 'ok 1 - a request that grace-gate allowed is approved on its own'
+	assert_line --index 6 'ok 7 - a deploy whose evidence could not be checked escalates, never approves'
 	refute_output --partial 'not ok'
-	[ "$stderr" = "16 cases, 16 passed, 0 failed" ]
+	[ "$stderr" = "18 cases, 18 passed, 0 failed" ]
+}
+
+@test "the shipped decide.yaml never approves a deploy whose evidence grace-verify could not check" {
+	# Its comment promises it; the weights alone approved it (0.8438).
+	cat > c.yaml <<-'EOF'
+	contracts:
+	  - id: deploy-check
+	    match: {type: "deploy.*"}
+	    checks: [{name: error-rate, jq: '.data.error_rate | tonumber < 0.01'}]
+	EOF
+	local ev='{"id":"d-1","type":"deploy.completed","grace":{"gate":{"decision":"allow"},"heal":{"anomaly":false,"severity":"none"}},"data":{"error_rate":"n/a"}}'
+	# grace-verify says inconclusive; --inconclusive=pass lets it through,
+	# so that only grace-decide stands between it and the deploy.
+	run -1 --separate-stderr bash -c 'set -o pipefail
+	    grace-verify --inconclusive=pass -c c.yaml <<< "$1" | grace-decide -q -c "$2" > out.ndjson && touch deployed' \
+	    _ "$ev" "$ROOT/config/decide.yaml"
+	[ ! -e deployed ]
+	[ "$(jq -r .grace.verify.status out.ndjson)" = inconclusive ]
+	[ "$(jq -c '.grace.decision | [.verdict, .decided_by, .rules, .score]' out.ndjson)" = '["escalate","verification",["inconclusive-deploy"],0.8438]' ]
+	# The same deploy with evidence that checks out is approved.
+	run -0 --separate-stderr bash -c 'set -o pipefail
+	    grace-verify -c c.yaml <<< "$1" | grace-decide -q -c "$2" > out.ndjson && touch deployed' \
+	    _ "${ev/n\/a/0.001}" "$ROOT/config/decide.yaml"
+	[ -e deployed ]
+	[ "$(jq -r .grace.decision.verdict out.ndjson)" = approve ]
 }
 
 @test "--test: a failing case says what differs, and exits 1" {
