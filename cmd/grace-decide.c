@@ -486,8 +486,15 @@ main(int argc, char **argv)
 		grace_err_print(stderr, prog, &e);
 	if (c.rep) {
 		struct grace_err fe;
+		struct grace_report_item it;
+		int x = 0;
 
-		int x = grace_report_finish(c.rep, &c.rbuf);
+		grace_cli_none_item(&it, argv + optind, (size_t)(argc - optind));
+		if (grace_cli_none_judged(status, st.events + st.rejected,
+		    allow_empty))
+			x = grace_report_add(c.rep, &it, &c.rbuf);
+		if (x == 0)
+			x = grace_report_finish(c.rep, &c.rbuf);
 
 		if (x < 0)
 			grace_err_sys(&fe, NULL, "out of memory");

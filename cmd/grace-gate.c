@@ -548,8 +548,12 @@ main(int argc, char **argv)
 		grace_err_print(stderr, prog, &e);
 	if (g.rep) {
 		struct grace_err fe;
+		struct grace_report_item it;
 
-		if (grace_report_finish(g.rep, &g.rbuf) < 0 ||
+		grace_cli_none_item(&it, argv + optind, (size_t)(argc - optind));
+		if ((grace_cli_none_judged(status, st.events + st.rejected,
+		    allow_empty) && grace_report_add(g.rep, &it, &g.rbuf) < 0) ||
+		    grace_report_finish(g.rep, &g.rbuf) < 0 ||
 		    report_flush(&g, &fe) < 0) {
 			grace_err_sys(&fe, "<stdout>", "unable to write");
 			grace_err_print(stderr, prog, &fe);

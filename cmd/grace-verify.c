@@ -697,8 +697,12 @@ run_events(const struct event_opts *o)
 	}
 	if (R.rep && status != GRACE_EXIT_SYSTEM) {
 		struct grace_buf tail = {0};
+		struct grace_report_item it;
 
-		if (grace_report_finish(R.rep, &tail) < 0 || out_flush(&tail) < 0) {
+		grace_cli_none_item(&it, o->inputs, o->ninputs);
+		if ((grace_cli_none_judged(status, st.events + st.rejected,
+		    o->allow_empty) && grace_report_add(R.rep, &it, &tail) < 0) ||
+		    grace_report_finish(R.rep, &tail) < 0 || out_flush(&tail) < 0) {
 			grace_err_sys(&e, "<stdout>", "unable to write");
 			status = report(&e);
 		}

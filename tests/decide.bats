@@ -232,7 +232,16 @@ grace-decide: no events judged (use --allow-empty to accept an empty stream)" ]
 	for fmt in text tap junit github; do
 		run -1 --separate-stderr grace-decide -q -c "$W" -o "$fmt" < /dev/null
 		[ "$stderr" = "grace-decide: no events judged (use --allow-empty to accept an empty stream)" ]
+		assert_output --partial 'no events judged'
 	done
+	# The report fails as the exit status does.
+	run -1 --separate-stderr grace-decide -q -c "$W" -o tap < /dev/null
+	assert_output "TAP version 13
+not ok 1 - <stdin> error: no events judged (use --allow-empty to accept an empty stream)
+1..1"
+	run -1 --separate-stderr grace-decide -q -c "$W" -o github < /dev/null
+	assert_output "::error title=grace-decide error::<stdin>: error - no events judged (use --allow-empty to accept an empty stream)
+::notice title=grace-decide::1 events: 0 passed, 0 warned or held, 0 failed, 1 errors"
 	run -1 --separate-stderr grace-decide -q --no-fail --emit -c "$W" < /dev/null
 	assert_output ''
 	# Two empty files are still no events.

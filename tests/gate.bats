@@ -90,10 +90,21 @@ grace-gate: no events judged (use --allow-empty to accept an empty stream)" ]
 	run -1 --separate-stderr gate -q <<< $'\n \t\n'
 	assert_output ''
 	[ "$stderr" = "grace-gate: no events judged (use --allow-empty to accept an empty stream)" ]
+	# A report of an empty run fails as its exit status does.
 	for fmt in text tap junit github; do
 		run -1 --separate-stderr gate -q -o "$fmt" < /dev/null
 		[ "$stderr" = "grace-gate: no events judged (use --allow-empty to accept an empty stream)" ]
+		assert_output --partial 'no events judged'
 	done
+	run -1 --separate-stderr gate -q -o tap < /dev/null
+	assert_output "TAP version 13
+not ok 1 - <stdin> error: no events judged (use --allow-empty to accept an empty stream)
+1..1"
+	: > "$BATS_TEST_TMPDIR/empty.ndjson"
+	run -1 --separate-stderr gate -q -o text "$BATS_TEST_TMPDIR/empty.ndjson"
+	assert_output "$BATS_TEST_TMPDIR/empty.ndjson error - no events judged (use --allow-empty to accept an empty stream)"
+	run -0 --separate-stderr gate -q -o tap --allow-empty < /dev/null
+	assert_output $'TAP version 13\n1..0'
 	# --no-fail and --mode audit are about verdicts: no event is none.
 	run -1 --separate-stderr gate -q --no-fail < /dev/null
 	run -1 --separate-stderr gate -q --mode audit < /dev/null

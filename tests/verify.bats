@@ -572,7 +572,14 @@ ok 4 - e3 none
 	for fmt in text tap junit github; do
 		run -1 --separate-stderr grace-verify -o "$fmt" -c c.yaml < /dev/null
 		[ "$stderr" = "grace-verify: no events judged (use --allow-empty to accept an empty stream)" ]
+		assert_output --partial 'no events judged'
 	done
+	run -1 --separate-stderr grace-verify -o tap -c c.yaml < /dev/null
+	assert_output "TAP version 13
+not ok 1 - <stdin> error: no events judged (use --allow-empty to accept an empty stream)
+1..1"
+	run -0 --separate-stderr grace-verify -o tap --allow-empty -c c.yaml < /dev/null
+	assert_output $'TAP version 13\n1..0'
 	# --inconclusive=pass does not accept an empty stream either.
 	run -1 --separate-stderr grace-verify --inconclusive=pass -c c.yaml < /dev/null
 	# It is an option for events, not for --chain.
