@@ -74,8 +74,8 @@ void grace_chain_free_verifiers(struct grace_note_verifier **vs, size_t n);
  * then one per opened checkpoint. Returns 0 when the verification ran:
  * c->res.intact is the verdict and c->res.fail the first problem (code
  * GRACE_EXIT_NEGATIVE). Returns -1 with e filled when it could not run:
- * a bad key (GRACE_EXIT_USAGE), an unreadable log, checkpoint or key
- * file (GRACE_EXIT_SYSTEM). */
+ * a bad key or a log that is not a regular file (GRACE_EXIT_USAGE), an
+ * unreadable log, checkpoint or key file (GRACE_EXIT_SYSTEM). */
 int grace_chain_verify(struct grace_chain *c, struct grace_err *e);
 
 /* Append the grace.log.verification event (one line, '\n' included) with

@@ -752,7 +752,8 @@ check_record(struct vstate *v, const char *file, unsigned long lineno,
 }
 
 /* Verify one segment; returns 0 (go on), 1 (verdict reached: broken),
- * -1 (I/O error, e filled). */
+ * -1 (it could not run: a file that is not a regular file, an I/O error;
+ * e filled). */
 static int
 verify_file(struct vstate *v, const char *file, struct grace_err *e)
 {
@@ -760,7 +761,7 @@ verify_file(struct vstate *v, const char *file, struct grace_err *e)
 	struct stat st;
 	const char *line;
 	size_t n;
-	int fd, t, first = 1, r = 0;
+	int fd, fl, t, first = 1, r = 0;
 
 	/* O_NONBLOCK: a FIFO is opened without waiting for a writer, so
 	 * that it can be refused below (it means nothing for a file). */
@@ -788,7 +789,8 @@ verify_file(struct vstate *v, const char *file, struct grace_err *e)
 		close(fd);
 		return -1;
 	}
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+	if ((fl = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
 		grace_err_sys(e, file, "unable to open");
 		close(fd);
 		return -1;
