@@ -45,7 +45,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: grace-decide [-c FILE] [-o FORMAT] [--emit] [--explain] [--no-fail]\n"
-	    "                    [--fail-on LIST] [--strict] [--max-line BYTES] [-q] [FILE...]\n"
+	    "                    [--fail-on LIST] [--allow-empty] [--strict] [--max-line BYTES]\n"
+	    "                    [-q] [FILE...]\n"
 	    "       grace-decide [-c FILE] --check\n"
 	    "       grace-decide [-c FILE] --test CASES\n"
 	    "\n"
@@ -63,6 +64,8 @@ usage(FILE *f)
 	    "      --no-fail       verdicts never make the exit status non-zero\n"
 	    "      --fail-on LIST  the verdicts that exit 1, from hold,escalate,reject\n"
 	    "                      (reject always does; default: the config's fail_on)\n"
+	    "      --allow-empty   an input with no events exits 0 (default: 1, nothing\n"
+	    "                      was decided, so nothing was approved)\n"
 	    "      --strict        stop at the first bad input line\n"
 	    "      --max-line N    longest input line accepted, in bytes (default 1048576)\n"
 	    "  -q, --quiet         no closing summary, no --check line: errors and the exit\n"
@@ -72,8 +75,10 @@ usage(FILE *f)
 	    "  -h, --help          this help;  -V, --version  the version\n"
 	    "\n"
 	    "Exit status: 0 every decision approve, 1 some decision in fail_on (reject,\n"
-	    "hold, escalate by default) or a test case failed, 2 usage or configuration\n"
-	    "error, 3 bad input line, 4 system error. See grace-decide(1), grace-decide(5).\n");
+	    "hold, escalate by default), no events at all (an empty stream or only blank\n"
+	    "lines; --no-fail does not change that) or a test case failed, 2 usage or\n"
+	    "configuration error, 3 bad input line, 4 system error. See grace-decide(1),\n"
+	    "grace-decide(5).\n");
 }
 
 static int
@@ -366,7 +371,7 @@ int
 main(int argc, char **argv)
 {
 	enum { O_EMIT = 256, O_EXPLAIN, O_NOFAIL, O_FAILON, O_STRICT,
-		O_MAXLINE, O_CHECK, O_TEST };
+		O_MAXLINE, O_CHECK, O_TEST, O_ALLOWEMPTY };
 	static const struct option lo[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "output", required_argument, NULL, 'o' },
@@ -375,6 +380,7 @@ main(int argc, char **argv)
 		{ "explain", no_argument, NULL, O_EXPLAIN },
 		{ "no-fail", no_argument, NULL, O_NOFAIL },
 		{ "fail-on", required_argument, NULL, O_FAILON },
+		{ "allow-empty", no_argument, NULL, O_ALLOWEMPTY },
 		{ "strict", no_argument, NULL, O_STRICT },
 		{ "max-line", required_argument, NULL, O_MAXLINE },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -395,6 +401,7 @@ main(int argc, char **argv)
 	unsigned long long max = 0;
 	unsigned fail_on = 0;
 	int opt, check = 0, strict = 0, quiet = 0, have_fail_on = 0, status;
+	int allow_empty = 0;
 	int devnull = -1;
 
 	memset(&c, 0, sizeof c);
@@ -416,6 +423,7 @@ main(int argc, char **argv)
 				    "hold, escalate, reject, not '%s'", optarg);
 			have_fail_on = 1;
 			break;
+		case O_ALLOWEMPTY: allow_empty = 1; break;
 		case O_STRICT: strict = 1; break;
 		case O_MAXLINE:
 			if (parse_size(optarg, &max) < 0 || max == 0 ||
@@ -483,8 +491,15 @@ main(int argc, char **argv)
 		grace_err_print(stderr, prog, &e);
 	if (c.rep) {
 		struct grace_err fe;
+		struct grace_report_item it;
+		int x = 0;
 
-		int x = grace_report_finish(c.rep, &c.rbuf);
+		grace_cli_none_item(&it, argv + optind, (size_t)(argc - optind));
+		if (grace_cli_none_judged(status, st.events + st.rejected,
+		    allow_empty))
+			x = grace_report_add(c.rep, &it, &c.rbuf);
+		if (x == 0)
+			x = grace_report_finish(c.rep, &c.rbuf);
 
 		if (x < 0)
 			grace_err_sys(&fe, NULL, "out of memory");
@@ -500,6 +515,8 @@ main(int argc, char **argv)
 		    c.count[GRACE_V_ESCALATE] + c.count[GRACE_V_REJECT] + c.errors,
 		    c.count[GRACE_V_APPROVE], c.count[GRACE_V_HOLD],
 		    c.count[GRACE_V_ESCALATE], c.count[GRACE_V_REJECT], c.errors);
+	status = grace_cli_judged(stderr, prog, status, st.events + st.rejected,
+	    allow_empty);
 done:
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "%s: <stdout>: unable to write: %s\n", prog,

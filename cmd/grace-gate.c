@@ -47,7 +47,8 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: grace-gate [-c FILE] [--trust FILE] [--votes FILE]... [--mode MODE]\n"
 	    "                  [-o FORMAT] [--explain] [--fail-on-warn] [--no-fail]\n"
-	    "                  [--now TIME] [--strict] [--max-line BYTES] [-q] [FILE...]\n"
+	    "                  [--now TIME] [--allow-empty] [--strict] [--max-line BYTES]\n"
+	    "                  [-q] [FILE...]\n"
 	    "       grace-gate [-c FILE] --check\n"
 	    "       grace-gate [-c FILE] --test CASES\n"
 	    "\n"
@@ -64,6 +65,8 @@ usage(FILE *f)
 	    "      --explain       trace every rule consulted on stderr\n"
 	    "      --fail-on-warn  a warning exits 1 too\n"
 	    "      --no-fail       exit 0 whatever the verdicts, once all is annotated\n"
+	    "      --allow-empty   an input with no events exits 0 (default: 1, nothing\n"
+	    "                      was judged, so nothing was allowed)\n"
 	    "      --now TIME      judge votes' expiry at this RFC 3339 time, not now\n"
 	    "      --strict        stop at the first bad input line\n"
 	    "      --max-line N    longest input line accepted, in bytes (default 1048576)\n"
@@ -74,9 +77,11 @@ usage(FILE *f)
 	    "      --test CASES    run a policy test file; exit 1 if a case fails\n"
 	    "  -h, --help          this help;  -V, --version  the version\n"
 	    "\n"
-	    "Exit status: 0 all allowed (or warned), 1 a deny or an unmet review,\n"
-	    "2 usage or configuration error, 3 bad input line or an event that could\n"
-	    "not be judged, 4 system error. See grace-gate(1), grace-governance(5).\n");
+	    "Exit status: 0 all allowed (or warned), 1 a deny or an unmet review, or no\n"
+	    "events at all (an empty stream or only blank lines; --no-fail does not\n"
+	    "change that), 2 usage or configuration error, 3 bad input line or an event\n"
+	    "that could not be judged, 4 system error. See grace-gate(1),\n"
+	    "grace-governance(5).\n");
 }
 
 static int
@@ -355,7 +360,7 @@ run_tests(struct grace_gov *gov, const char *file,
 
 enum {
 	O_TRUST = 256, O_VOTES, O_MODE, O_EXPLAIN, O_FAILWARN, O_NOFAIL,
-	O_NOW, O_STRICT, O_MAXLINE, O_CHECK, O_TEST,
+	O_NOW, O_STRICT, O_MAXLINE, O_CHECK, O_TEST, O_ALLOWEMPTY,
 };
 
 int
@@ -370,6 +375,7 @@ main(int argc, char **argv)
 		{ "explain", no_argument, NULL, O_EXPLAIN },
 		{ "fail-on-warn", no_argument, NULL, O_FAILWARN },
 		{ "no-fail", no_argument, NULL, O_NOFAIL },
+		{ "allow-empty", no_argument, NULL, O_ALLOWEMPTY },
 		{ "now", required_argument, NULL, O_NOW },
 		{ "strict", no_argument, NULL, O_STRICT },
 		{ "max-line", required_argument, NULL, O_MAXLINE },
@@ -394,7 +400,7 @@ main(int argc, char **argv)
 	size_t nvfiles = 0, i;
 	long nvotes = -1;
 	int opt, check = 0, strict = 0, quiet = 0, no_fail = 0, have_now = 0;
-	int status, devnull = -1;
+	int status, devnull = -1, allow_empty = 0;
 
 	memset(&g, 0, sizeof g);
 	grace_gov_verdict_init(&g.v);
@@ -429,6 +435,7 @@ main(int argc, char **argv)
 		case O_EXPLAIN: g.go.explain = 1; break;
 		case O_FAILWARN: g.fail_on_warn = 1; break;
 		case O_NOFAIL: no_fail = 1; break;
+		case O_ALLOWEMPTY: allow_empty = 1; break;
 		case O_NOW: {
 			struct timespec ts;
 
@@ -547,8 +554,12 @@ main(int argc, char **argv)
 		grace_err_print(stderr, prog, &e);
 	if (g.rep) {
 		struct grace_err fe;
+		struct grace_report_item it;
 
-		if (grace_report_finish(g.rep, &g.rbuf) < 0 ||
+		grace_cli_none_item(&it, argv + optind, (size_t)(argc - optind));
+		if ((grace_cli_none_judged(status, st.events + st.rejected,
+		    allow_empty) && grace_report_add(g.rep, &it, &g.rbuf) < 0) ||
+		    grace_report_finish(g.rep, &g.rbuf) < 0 ||
 		    report_flush(&g, &fe) < 0) {
 			grace_err_sys(&fe, "<stdout>", "unable to write");
 			grace_err_print(stderr, prog, &fe);
@@ -564,6 +575,8 @@ main(int argc, char **argv)
 		    g.count[GRACE_GOV_DENY], g.count[GRACE_GOV_ERROR] + g.rejected);
 	if (no_fail && status != GRACE_EXIT_SYSTEM)
 		status = GRACE_EXIT_OK;
+	status = grace_cli_judged(stderr, prog, status, st.events + st.rejected,
+	    allow_empty);
 done:
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fprintf(stderr, "%s: <stdout>: unable to write: %s\n", prog,

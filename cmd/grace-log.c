@@ -463,7 +463,7 @@ usage_verify(FILE *f)
 	    "  -p, --pubkey KEY      a verifier key, or a file holding one (repeatable)\n"
 	    "  -q, --quiet           no result event: errors and the exit status only\n"
 	    "Exit status: 0 intact, 1 tampering, truncation or a torn tail found,\n"
-	    "2 usage error, 4 system error.\n");
+	    "2 usage error (a log that is not a regular file), 4 system error.\n");
 }
 
 static int
@@ -554,16 +554,43 @@ static void
 usage_checkpoint(FILE *f)
 {
 	fprintf(f,
-	    "usage: grace-log checkpoint [-f LOG]... [FILE...] -k KEYFILE [--origin ORIGIN]\n"
+	    "usage: grace-log checkpoint [-f LOG]... [FILE...] -k KEYFILE... [--origin ORIGIN]\n"
 	    "                            [-o FILE]\n"
 	    "\n"
 	    "Verify the log, then sign its record count and RFC 6962 Merkle root as a\n"
 	    "C2SP tlog-checkpoint (a signed note). Written to stdout, or atomically to -o FILE.\n"
 	    "\n"
 	    "  -f, --file LOG      a log segment (repeatable, oldest first; default $GRACE_LOG)\n"
-	    "  -k, --key KEYFILE   the signing key made by 'grace-log keygen'\n"
-	    "      --origin ORIGIN the checkpoint's origin line (default: the key's name)\n"
+	    "  -k, --key KEYFILE   a signing key made by 'grace-log keygen' (repeatable: one\n"
+	    "                      signature line per key, in the order given)\n"
+	    "      --origin ORIGIN the checkpoint's origin line (default: the first key's name)\n"
 	    "  -o, --output FILE   write the checkpoint to FILE (replaced atomically)\n");
+}
+
+/* The signer key in keyfile (a 'grace-log keygen' .key file), or NULL
+ * with e filled: the file cannot be read (GRACE_EXIT_SYSTEM), or is not
+ * a signing key (GRACE_EXIT_USAGE). The key text is wiped once parsed. */
+static struct grace_note_signer *
+load_signer(const char *keyfile, struct grace_err *e)
+{
+	struct grace_note_signer *signer;
+	char *skey;
+	size_t len;
+
+	if (!(skey = grace_read_file(keyfile, MAX_KEYFILE, &len, e)))
+		return NULL;
+	while (len && (skey[len - 1] == '\n' || skey[len - 1] == '\r'))
+		skey[--len] = '\0';
+	signer = grace_note_signer_parse(skey, e);
+	grace_note_free_secret(skey);
+	if (!signer) {
+		char msg[sizeof e->msg];
+
+		snprintf(msg, sizeof msg, "%s", e->msg);
+		grace_err_set(e, keyfile, 0, 0, "not a signing key: %s", msg);
+		e->code = GRACE_EXIT_USAGE;
+	}
+	return signer;
 }
 
 static int
@@ -578,24 +605,29 @@ cmd_checkpoint(int argc, char **argv)
 		{ 0, 0, 0, 0 },
 	};
 	char **files = calloc((size_t)argc + 1, sizeof *files);
-	const char *keyfile = NULL, *origin = NULL, *output = NULL, *def;
-	struct grace_note_signer *signer = NULL;
+	char **keyfiles = calloc((size_t)argc + 1, sizeof *keyfiles);
+	struct grace_note_signer **signers =
+	    calloc((size_t)argc + 1, sizeof *signers);
+	const char *origin = NULL, *output = NULL, *def;
 	struct grace_checkpoint cp;
 	struct grace_log_result res;
 	struct grace_err e;
-	char *skey = NULL, *note = NULL;
-	size_t nfiles = 0, len;
+	char *note = NULL;
+	size_t nfiles = 0, nkeys = 0, i, j;
 	int c, status = GRACE_EXIT_OK;
 
 	grace_checkpoint_init(&cp);
-	if (!files) {
+	if (!files || !keyfiles || !signers) {
+		free(files);
+		free(keyfiles);
+		free(signers);
 		grace_err_sys(&e, NULL, "unable to start");
 		return report(&e);
 	}
 	while ((c = getopt_long(argc, argv, "f:k:o:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'f': files[nfiles++] = optarg; break;
-		case 'k': keyfile = optarg; break;
+		case 'k': keyfiles[nkeys++] = optarg; break;
 		case 'O': origin = optarg; break;
 		case 'o': output = optarg; break;
 		case 'h': usage_checkpoint(stdout); goto out;
@@ -606,27 +638,29 @@ cmd_checkpoint(int argc, char **argv)
 		files[nfiles++] = argv[optind++];
 	if (nfiles == 0 && (def = default_log(NULL)))
 		files[nfiles++] = (char *)def;
-	if (nfiles == 0 || !keyfile) {
+	if (nfiles == 0 || !nkeys) {
 		status = usage_error("checkpoint", "%s", nfiles ? "no key: use -k KEYFILE" :
 		    "no log file: use -f LOG or set GRACE_LOG");
 		goto out;
 	}
-	skey = grace_read_file(keyfile, MAX_KEYFILE, &len, &e);
-	if (!skey) {
-		status = report(&e);
-		goto out;
-	}
-	while (len && (skey[len - 1] == '\n' || skey[len - 1] == '\r'))
-		skey[--len] = '\0';
-	signer = grace_note_signer_parse(skey, &e);
-	if (!signer) {
-		char msg[sizeof e.msg];
-
-		snprintf(msg, sizeof msg, "%s", e.msg);
-		grace_err_set(&e, keyfile, 0, 0, "not a signing key: %s", msg);
-		e.code = GRACE_EXIT_USAGE;
-		status = report(&e);
-		goto out;
+	/* Every key given signs: a signed note carries one signature line
+	 * per key (the log's own, a second operator's, a key being rolled
+	 * in), and each verifier key verifies it alone. */
+	for (i = 0; i < nkeys; i++) {
+		if (!(signers[i] = load_signer(keyfiles[i], &e))) {
+			status = report(&e);
+			goto out;
+		}
+		for (j = 0; j < i; j++) {
+			if (strcmp(grace_note_signer_vkey(signers[j]),
+			    grace_note_signer_vkey(signers[i])) == 0) {
+				grace_err_set(&e, keyfiles[i], 0, 0, "the same key "
+				    "as %s: give each key once", keyfiles[j]);
+				e.code = GRACE_EXIT_USAGE;
+				status = report(&e);
+				goto out;
+			}
+		}
 	}
 	if (grace_log_verify((const char *const *)files, nfiles, NULL, 0, 1,
 	    print_warning, NULL, &res, &e) < 0) {
@@ -650,7 +684,7 @@ cmd_checkpoint(int argc, char **argv)
 	cp.size = res.records;
 	memcpy(cp.root, res.root, sizeof cp.root);
 	if (!origin)
-		origin = grace_note_signer_name(signer);
+		origin = grace_note_signer_name(signers[0]);
 	if (strlen(origin) > GRACE_CHECKPOINT_ORIGIN_MAX) {
 		status = usage_error("checkpoint", "%s", "--origin is longer "
 		    "than 256 bytes");
@@ -658,7 +692,7 @@ cmd_checkpoint(int argc, char **argv)
 	}
 	snprintf(cp.origin, sizeof cp.origin, "%s", origin);
 	note = grace_checkpoint_sign(&cp,
-	    (struct grace_note_signer *const *)&signer, 1, &e);
+	    (struct grace_note_signer *const *)signers, nkeys, &e);
 	if (!note) {
 		status = report(&e);
 		goto out;
@@ -671,11 +705,12 @@ cmd_checkpoint(int argc, char **argv)
 		status = report(&e);
 	}
 out:
-	if (skey)
-		grace_note_free_secret(skey);
-	grace_note_signer_free(signer);
+	for (i = 0; i < nkeys; i++)
+		grace_note_signer_free(signers[i]);
 	grace_checkpoint_clear(&cp);
 	free(note);
+	free(signers);
+	free(keyfiles);
 	free(files);
 	return status;
 }

@@ -43,7 +43,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: grace-verify [-c CONTRACTS] [-j N] [-o FORMAT] [--update-baseline]\n"
 	    "                    [--inconclusive=fail|pass] [--require-contract]\n"
-	    "                    [--strict] [--max-line BYTES] [FILE...]\n"
+	    "                    [--allow-empty] [--strict] [--max-line BYTES] [-q] [FILE...]\n"
 	    "       grace-verify --check [-c CONTRACTS] [-q]\n"
 	    "       grace-verify --chain LOG... [--checkpoint FILE --pubkey KEY]...\n"
 	    "                    [--state FILE] [--metrics FILE] [-q]\n"
@@ -63,6 +63,8 @@ usage(FILE *f)
 	    "      --inconclusive=fail|pass  the exit status of an inconclusive verdict:\n"
 	    "                         fail (default) counts it as negative (exit 1)\n"
 	    "      --require-contract an event no contract applies to is inconclusive\n"
+	    "      --allow-empty      an input with no events exits 0 (default: 1, nothing\n"
+	    "                         was verified)\n"
 	    "      --strict           stop at the first bad input line\n"
 	    "      --max-line BYTES   longest input line accepted (default 1048576)\n"
 	    "\n"
@@ -77,9 +79,11 @@ usage(FILE *f)
 	    "                         and the exit status only\n"
 	    "  -h, --help             this help;  -V, --version  the version\n"
 	    "\n"
-	    "Exit status: 0 all verified (chain intact), 1 a check failed or a verdict is\n"
-	    "inconclusive (chain broken), 2 usage or configuration error, 3 bad input\n"
-	    "line, 4 system error. See grace-verify(1) and grace-contracts(5).\n");
+	    "Exit status: 0 all verified (chain intact), 1 a check failed, a verdict is\n"
+	    "inconclusive, or no events at all: an empty stream or only blank lines\n"
+	    "(chain broken), 2 usage or configuration error (with --chain: a log that\n"
+	    "is not a regular file), 3 bad input line, 4 system error.\n"
+	    "See grace-verify(1) and grace-contracts(5).\n");
 }
 
 static int
@@ -340,20 +344,12 @@ emit(struct run *R, const char *input, unsigned long line, const char *p,
 		if (!R->json.len)
 			return grace_buf_add(out, p, n) | grace_buf_add(out, "\n", 1)
 			    ? -1 : code;
+		/* The filter loop refused a grace member that is not an
+		 * object (check_grace), so splicing fails only for memory. */
 		if (grace_json_splice_grace(out, p, n, g, "verify", R->json.p,
-		    R->json.len) < 0) {
-			struct grace_err bad;
-
-			if (errno != EINVAL)
-				return -1;
-			grace_err_set(&bad, input, line, g->off + 1, "member 'grace' "
-			    "is %s, not an object", grace_json_kind_name(g->kind));
-			bad.code = GRACE_EXIT_INPUT;
-			grace_err_print(stderr, prog, &bad);
-			return grace_reject_json(out, prog, &bad) < 0 ? -1 :
-			    GRACE_EXIT_INPUT;
-		}
-		return grace_buf_add(out, "\n", 1) < 0 ? -1 : code;
+		    R->json.len) < 0 || grace_buf_add(out, "\n", 1) < 0)
+			return -1;
+		return code;
 	} else {
 		struct grace_report_item it;
 		char where[300];
@@ -585,6 +581,7 @@ on_bad_line(void *ctx, const struct grace_err *e)
 struct event_opts {
 	const char *config;
 	int check, jobs, strict, update_baseline, inconclusive_ok, require, quiet;
+	int allow_empty;
 	size_t max_line;
 	enum grace_report_fmt fmt;
 	char **inputs;
@@ -658,6 +655,9 @@ run_events(const struct event_opts *o)
 	fo.strict = o->strict;
 	fo.keys = grace_contracts_keys(R.c, &nkeys);
 	fo.nkeys = nkeys;
+	/* An event whose grace member is not an object is a bad line, as in
+	 * every other program, whether or not a contract applies to it. */
+	fo.check_grace = 1;
 	fo.out_fd = STDOUT_FILENO;
 	if (!(R.x = grace_vctx_new(R.c)) || !(R.v = grace_vevent_new())) {
 		grace_err_sys(&e, NULL, "unable to start");
@@ -711,8 +711,12 @@ run_events(const struct event_opts *o)
 	}
 	if (R.rep && status != GRACE_EXIT_SYSTEM) {
 		struct grace_buf tail = {0};
+		struct grace_report_item it;
 
-		if (grace_report_finish(R.rep, &tail) < 0 || out_flush(&tail) < 0) {
+		grace_cli_none_item(&it, o->inputs, o->ninputs);
+		if ((grace_cli_none_judged(status, st.events + st.rejected,
+		    o->allow_empty) && grace_report_add(R.rep, &it, &tail) < 0) ||
+		    grace_report_finish(R.rep, &tail) < 0 || out_flush(&tail) < 0) {
 			grace_err_sys(&e, "<stdout>", "unable to write");
 			status = report(&e);
 		}
@@ -721,6 +725,8 @@ run_events(const struct event_opts *o)
 	if (o->strict && status == GRACE_EXIT_INPUT && st.rejected)
 		fprintf(stderr, "%s: stopped at the first bad line (--strict)\n",
 		    prog);
+	status = grace_cli_judged(stderr, prog, status, st.events + st.rejected,
+	    o->allow_empty);
 	stop_point();
 	if (o->update_baseline && grace_contracts_save_baselines(R.c, &e) < 0)
 		status = report(&e);
@@ -758,6 +764,7 @@ main(int argc, char **argv)
 	enum {
 		O_CHECK = 256, O_STRICT, O_MAXLINE, O_UPDATE, O_INCONCLUSIVE,
 		O_REQUIRE, O_CHAIN, O_CHECKPOINT, O_PUBKEY, O_STATE, O_METRICS,
+		O_ALLOWEMPTY,
 	};
 	static const struct option lo[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -769,6 +776,7 @@ main(int argc, char **argv)
 		{ "update-baseline", no_argument, NULL, O_UPDATE },
 		{ "inconclusive", required_argument, NULL, O_INCONCLUSIVE },
 		{ "require-contract", no_argument, NULL, O_REQUIRE },
+		{ "allow-empty", no_argument, NULL, O_ALLOWEMPTY },
 		{ "chain", required_argument, NULL, O_CHAIN },
 		{ "checkpoint", required_argument, NULL, O_CHECKPOINT },
 		{ "pubkey", required_argument, NULL, O_PUBKEY },
@@ -847,6 +855,10 @@ main(int argc, char **argv)
 		case O_REQUIRE:
 			eo.require = 1;
 			event_only = "--require-contract";
+			break;
+		case O_ALLOWEMPTY:
+			eo.allow_empty = 1;
+			event_only = "--allow-empty";
 			break;
 		case O_CHAIN: co.files[co.nfiles++] = optarg; break;
 		case O_CHECKPOINT:

@@ -1,6 +1,7 @@
 /* cli.c - usage errors, error reports and number options for cmd/. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 
@@ -25,6 +26,35 @@ grace_cli_report(FILE *f, const char *prog, const struct grace_err *e)
 {
 	grace_err_print(f, prog, e);
 	return e->code ? e->code : GRACE_EXIT_SYSTEM;
+}
+
+int
+grace_cli_none_judged(int status, unsigned long long lines, int allow_empty)
+{
+	return status == GRACE_EXIT_OK && !lines && !allow_empty;
+}
+
+int
+grace_cli_judged(FILE *f, const char *prog, int status,
+    unsigned long long lines, int allow_empty)
+{
+	if (!grace_cli_none_judged(status, lines, allow_empty))
+		return status;
+	fprintf(f, "%s: %s\n", prog, GRACE_CLI_NO_EVENTS);
+	return GRACE_EXIT_NEGATIVE;
+}
+
+void
+grace_cli_none_item(struct grace_report_item *it, char *const *inputs,
+    size_t n)
+{
+	it->id = n > 1 ? "inputs" : n == 0 || strcmp(inputs[0], "-") == 0 ?
+	    "<stdin>" : inputs[0];
+	it->type = "";
+	it->decision = "error";
+	it->outcome = GRACE_OUT_ERROR;
+	it->rules = "";
+	it->reason = GRACE_CLI_NO_EVENTS;
 }
 
 int

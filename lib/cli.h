@@ -8,6 +8,10 @@
 #include <stdio.h>
 
 #include "err.h"
+#include "report.h"
+
+#define GRACE_CLI_NO_EVENTS \
+	"no events judged (use --allow-empty to accept an empty stream)"
 
 /* Write "prog: [cmd: ]<fmt with arg>\n" (skipped when fmt is NULL: getopt
  * already said what was wrong) and "Try 'prog [cmd ]--help' for more
@@ -18,6 +22,26 @@ int grace_cli_usage_error(FILE *f, const char *prog, const char *cmd,
 /* grace_err_print() e to f; returns the exit status it calls for
  * (e->code, or GRACE_EXIT_SYSTEM when unset). */
 int grace_cli_report(FILE *f, const char *prog, const struct grace_err *e);
+
+/* The end-of-stream verdict of a filter: a run that read no event (an
+ * empty stream, or only blank lines) judged nothing, and a gate that
+ * judged nothing approved nothing. grace_cli_none_judged() says whether
+ * it applies: status is GRACE_EXIT_OK, lines (the events plus the bad
+ * lines read) is 0 and allow_empty is not set (a bad line is exit 3
+ * whatever else). grace_cli_judged() then writes "prog: no events judged
+ * (use --allow-empty to accept an empty stream)\n" to f and returns
+ * GRACE_EXIT_NEGATIVE; otherwise it returns status unchanged. */
+int grace_cli_none_judged(int status, unsigned long long lines,
+    int allow_empty);
+int grace_cli_judged(FILE *f, const char *prog, int status,
+    unsigned long long lines, int allow_empty);
+
+/* Fill *it as the report item of that verdict (an error, so that a TAP,
+ * JUnit or GitHub report of an empty run fails as its exit status does):
+ * its id names the input of inputs[0..n) ("<stdin>" for none or "-"),
+ * or "inputs" for several. The strings are static or borrowed. */
+void grace_cli_none_item(struct grace_report_item *it, char *const *inputs,
+    size_t n);
 
 /* A whole decimal number (digits only: no sign, no space, no suffix).
  * Returns 0, or -1 if s is not one or overflows. */

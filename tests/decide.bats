@@ -51,7 +51,7 @@ Try 'grace-decide --help' for more information." ]
 @test "the configuration is found on the search path, or -c names it" {
 	cd "$ROOT"
 	run -0 --separate-stderr grace-decide --check
-	assert_output 'config/decide.yaml: ok: algorithm weighted, 6 inputs, 6 rules'
+	assert_output 'config/decide.yaml: ok: algorithm weighted, 6 inputs, 7 rules'
 	cd "$BATS_TEST_TMPDIR"
 	mkdir conf
 	cp "$W" conf/decide.yaml
@@ -215,9 +215,50 @@ not ok 3 - e-3 reject (governance): governance: deny by no-prod-delete
 @test "exit 0 when every decision is approve" {
 	run -0 --separate-stderr grace-decide -c "$W" < <(head -1 "$STREAM")
 	[ "$stderr" = "1 events, 1 approved, 0 held, 0 escalated, 0 rejected, 0 errors" ]
-	run -0 --separate-stderr grace-decide -c "$W" < /dev/null
+}
+
+@test "no events judged: an empty stream, or only blank lines, exits 1 unless --allow-empty" {
+	# A gate that judged nothing approved nothing: 'grace-gate | grace-decide
+	# && deploy' must not deploy when grace-gate failed and wrote nothing.
+	local fmt
+	run -1 --separate-stderr grace-decide -c "$W" < /dev/null
+	assert_output ''
+	[ "$stderr" = "0 events, 0 approved, 0 held, 0 escalated, 0 rejected, 0 errors
+grace-decide: no events judged (use --allow-empty to accept an empty stream)" ]
+	run -1 --separate-stderr grace-decide -q -c "$W" <<< $'\n   \n\t\n'
+	assert_output ''
+	[ "$stderr" = "grace-decide: no events judged (use --allow-empty to accept an empty stream)" ]
+	# Every report format, --no-fail and --emit too: no event is not a verdict.
+	for fmt in text tap junit github; do
+		run -1 --separate-stderr grace-decide -q -c "$W" -o "$fmt" < /dev/null
+		[ "$stderr" = "grace-decide: no events judged (use --allow-empty to accept an empty stream)" ]
+		assert_output --partial 'no events judged'
+	done
+	# The report fails as the exit status does.
+	run -1 --separate-stderr grace-decide -q -c "$W" -o tap < /dev/null
+	assert_output "TAP version 13
+not ok 1 - <stdin> error: no events judged (use --allow-empty to accept an empty stream)
+1..1"
+	run -1 --separate-stderr grace-decide -q -c "$W" -o github < /dev/null
+	assert_output "::error title=grace-decide error::<stdin>: error - no events judged (use --allow-empty to accept an empty stream)
+::notice title=grace-decide::1 events: 0 passed, 0 warned or held, 0 failed, 1 errors"
+	run -1 --separate-stderr grace-decide -q --no-fail --emit -c "$W" < /dev/null
+	assert_output ''
+	# Two empty files are still no events.
+	: > a.ndjson; : > b.ndjson
+	run -1 --separate-stderr grace-decide -q -c "$W" a.ndjson b.ndjson
+	# --allow-empty accepts it, and nothing else.
+	run -0 --separate-stderr grace-decide -c "$W" --allow-empty < /dev/null
 	assert_output ''
 	[ "$stderr" = "0 events, 0 approved, 0 held, 0 escalated, 0 rejected, 0 errors" ]
+	run -0 --separate-stderr grace-decide -q -c "$W" --allow-empty <<< $'\n\n'
+	run -1 --separate-stderr grace-decide -q -c "$W" --allow-empty <<< "$(ev '{"mldl":{"score":0.1}}')"
+	# Only bad lines: bad input outranks it (3), with or without the flag.
+	run -3 --separate-stderr grace-decide -q -c "$W" <<< 'not json'
+	[ "$stderr" = "grace-decide: <stdin>:1:1: not JSON: unexpected 'n'" ]
+	run -3 --separate-stderr grace-decide -q -c "$W" --allow-empty <<< 'not json'
+	# An event that exits 0 is still 0.
+	run -0 --separate-stderr grace-decide -q -c "$W" < <(head -1 "$STREAM")
 }
 
 @test "exit 1 when any decision is reject, hold or escalate (by default)" {
@@ -419,10 +460,36 @@ T='thresholds: {approve: 0.8, hold: 0.6, reject: 0.4}'
 @test "--test: the shipped configuration passes its own test file" {
 	cd "$ROOT"
 	run -0 --separate-stderr grace-decide --test config/decide.test.yaml
-	[ "${#lines[@]}" -eq 16 ]
+	[ "${#lines[@]}" -eq 18 ]
 	assert_line --index 0 'ok 1 - a request that grace-gate allowed is approved on its own'
+	assert_line --index 6 'ok 7 - a deploy whose evidence could not be checked escalates, never approves'
 	refute_output --partial 'not ok'
-	[ "$stderr" = "16 cases, 16 passed, 0 failed" ]
+	[ "$stderr" = "18 cases, 18 passed, 0 failed" ]
+}
+
+@test "the shipped decide.yaml never approves a deploy whose evidence grace-verify could not check" {
+	# Its comment promises it; the weights alone approved it (0.8438).
+	cat > c.yaml <<-'EOF'
+	contracts:
+	  - id: deploy-check
+	    match: {type: "deploy.*"}
+	    checks: [{name: error-rate, jq: '.data.error_rate | tonumber < 0.01'}]
+	EOF
+	local ev='{"id":"d-1","type":"deploy.completed","grace":{"gate":{"decision":"allow"},"heal":{"anomaly":false,"severity":"none"}},"data":{"error_rate":"n/a"}}'
+	# grace-verify says inconclusive; --inconclusive=pass lets it through,
+	# so that only grace-decide stands between it and the deploy.
+	run -1 --separate-stderr bash -c 'set -o pipefail
+	    grace-verify --inconclusive=pass -c c.yaml <<< "$1" | grace-decide -q -c "$2" > out.ndjson && touch deployed' \
+	    _ "$ev" "$ROOT/config/decide.yaml"
+	[ ! -e deployed ]
+	[ "$(jq -r .grace.verify.status out.ndjson)" = inconclusive ]
+	[ "$(jq -c '.grace.decision | [.verdict, .decided_by, .rules, .score]' out.ndjson)" = '["escalate","verification",["inconclusive-deploy"],0.8438]' ]
+	# The same deploy with evidence that checks out is approved.
+	run -0 --separate-stderr bash -c 'set -o pipefail
+	    grace-verify -c c.yaml <<< "$1" | grace-decide -q -c "$2" > out.ndjson && touch deployed' \
+	    _ "${ev/n\/a/0.001}" "$ROOT/config/decide.yaml"
+	[ -e deployed ]
+	[ "$(jq -r .grace.decision.verdict out.ndjson)" = approve ]
 }
 
 @test "--test: a failing case says what differs, and exits 1" {

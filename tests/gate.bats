@@ -80,6 +80,45 @@ Try 'grace-gate --help' for more information." ]
 	run -0 gate -q --mode audit --fail-on-warn <<<'{"id":"w","type":"deploy.requested","actor":"alice","data":{"replicas":50}}'
 }
 
+@test "no events judged: an empty stream, or only blank lines, exits 1 unless --allow-empty" {
+	# A gate that judged nothing allowed nothing.
+	local fmt
+	run -1 --separate-stderr gate < /dev/null
+	assert_output ''
+	[ "$stderr" = "0 events, 0 allowed, 0 warned, 0 review, 0 denied, 0 errors
+grace-gate: no events judged (use --allow-empty to accept an empty stream)" ]
+	run -1 --separate-stderr gate -q <<< $'\n \t\n'
+	assert_output ''
+	[ "$stderr" = "grace-gate: no events judged (use --allow-empty to accept an empty stream)" ]
+	# A report of an empty run fails as its exit status does.
+	for fmt in text tap junit github; do
+		run -1 --separate-stderr gate -q -o "$fmt" < /dev/null
+		[ "$stderr" = "grace-gate: no events judged (use --allow-empty to accept an empty stream)" ]
+		assert_output --partial 'no events judged'
+	done
+	run -1 --separate-stderr gate -q -o tap < /dev/null
+	assert_output "TAP version 13
+not ok 1 - <stdin> error: no events judged (use --allow-empty to accept an empty stream)
+1..1"
+	: > "$BATS_TEST_TMPDIR/empty.ndjson"
+	run -1 --separate-stderr gate -q -o text "$BATS_TEST_TMPDIR/empty.ndjson"
+	assert_output "$BATS_TEST_TMPDIR/empty.ndjson error - no events judged (use --allow-empty to accept an empty stream)"
+	run -0 --separate-stderr gate -q -o tap --allow-empty < /dev/null
+	assert_output $'TAP version 13\n1..0'
+	# --no-fail and --mode audit are about verdicts: no event is none.
+	run -1 --separate-stderr gate -q --no-fail < /dev/null
+	run -1 --separate-stderr gate -q --mode audit < /dev/null
+	run -0 --separate-stderr gate --allow-empty < /dev/null
+	assert_output ''
+	[ "$stderr" = "0 events, 0 allowed, 0 warned, 0 review, 0 denied, 0 errors" ]
+	run -0 --separate-stderr gate -q --allow-empty --no-fail <<< $'\n'
+	run -1 --separate-stderr gate -q --allow-empty <<< '{"id":"d","type":"dns.change","actor":"alice"}'
+	# Only bad lines: bad input outranks it.
+	run -3 --separate-stderr gate -q <<< 'nope'
+	[ "$stderr" = "grace-gate: <stdin>:1:1: not JSON: unexpected 'n'" ]
+	run -3 --separate-stderr gate -q <<< '{"grace":5}'
+}
+
 @test "a bad line is reported, replaced by a rejection record, and exits 3; nothing is lost" {
 	run -3 --separate-stderr gate stream.ndjson
 	[ "$(jq -c '[.id // .type, .grace.gate.decision // .data.error]' <<<"$output")" = '["ok-1","allow"]

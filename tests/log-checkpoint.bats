@@ -203,3 +203,81 @@ Try 'grace-log checkpoint --help' for more information." ]
 	run -2 --separate-stderr grace-log checkpoint -f audit.log -k k1.pub
 	[[ "$stderr" == "grace-log: k1.pub: not a signing key: "* ]]
 }
+
+# ossl_verify CP N PUBFILE: signature line N (1-based) of the signed note CP
+# is an Ed25519 signature, by the key in PUBFILE, of the note's text (the
+# lines before the blank line), checked with openssl alone.
+ossl_verify() {
+	local pub kb64 kid sig
+	pub=$(cat "$3")
+	kid=${pub#*+}; kb64=${kid#*+}; kid=${kid%%+*}
+	sig=$(sed -n '/^$/,$p' "$1" | sed -n "$(($2 + 1))p")
+	[[ "$sig" == "— ${pub%%+*} "* ]] || return 1
+	printf '%s' "${sig##* }" | base64 -d > sig.all || return 1
+	[ "$(head -c 4 sig.all | od -An -tx1 | tr -d ' \n')" = "$kid" ] || return 1
+	tail -c 64 sig.all > sig.bin
+	sed '/^$/,$d' "$1" > signed.txt
+	{ printf '\x30\x2a\x30\x05\x06\x03\x2b\x65\x70\x03\x21\x00'; printf '%s' "$kb64" | base64 -d | tail -c 32; } > pub.der
+	openssl pkeyutl -verify -pubin -inkey pub.der -keyform DER -rawin -in signed.txt -sigfile sig.bin
+}
+
+@test "checkpoint -k A -k B signs with each key: each verifier key verifies it alone" {
+	# It used to sign with the last -k only, silently.
+	keys
+	grace-log keygen -o k3 third.example/witness > /dev/null
+	small_log audit.log 5
+	run -0 --separate-stderr grace-log checkpoint -f audit.log -k k1.key -k k2.key -k k3.key -o cp
+	assert_output ''
+	[ -z "$stderr" ]
+	# One signature line per key, in the order given; the origin is the
+	# first key's name; the text is the one a single key signs.
+	[ "$(sed -n '/^$/,$p' cp | sed 1d | cut -d' ' -f1,2)" = "— example.org/audit
+— other.example/audit
+— third.example/witness" ]
+	grace-log checkpoint -f audit.log -k k1.key -o cp1
+	[ "$(sed '/^$/,$d' cp)" = "$(sed '/^$/,$d' cp1)" ]
+	[ "$(sed -n 1p cp)" = example.org/audit ]
+	# Ed25519 is deterministic: k1's line is the line k1 alone signs.
+	[ "$(sed -n '/^— example.org\/audit /p' cp)" = "$(sed -n '/^— /p' cp1)" ]
+	# Each key alone verifies it, in grace-log verify and grace-verify --chain.
+	local k
+	for k in k1 k2 k3; do
+		run -0 --separate-stderr grace-log verify -f audit.log --checkpoint cp --pubkey "$k.pub"
+		[ -z "$stderr" ]
+		[ "$(printf '%s\n' "$output" | jq -c '.data.checkpoints')" = '[{"file":"cp","size":5,"ok":true}]' ]
+		run -0 --separate-stderr grace-verify -q --chain audit.log --checkpoint cp --pubkey "$k.pub"
+	done
+	# And independently: openssl checks each line with its public key.
+	run -0 ossl_verify cp 1 k1.pub
+	assert_output 'Signature Verified Successfully'
+	run -0 ossl_verify cp 2 k2.pub
+	assert_output 'Signature Verified Successfully'
+	run -0 ossl_verify cp 3 k3.pub
+	assert_output 'Signature Verified Successfully'
+	run -1 ossl_verify cp 1 k2.pub
+	# A key that did not sign still does not verify it.
+	grace-log keygen -o k4 fourth.example > /dev/null
+	run -1 --separate-stderr grace-log verify -q -f audit.log --checkpoint cp --pubkey k4.pub
+	[[ "$stderr" == "grace-log: cp: bad checkpoint: no signature by a known key (signed by example.org/audit+"*", other.example/audit+"*", third.example/witness+"*")" ]]
+	# --origin applies to the one text all keys sign.
+	run -0 --separate-stderr grace-log checkpoint -f audit.log -k k2.key -k k1.key --origin log.example/v2
+	[ "${lines[0]}" = log.example/v2 ]
+	[ "$(printf '%s\n' "$output" | sed -n '/^— /p' | cut -d' ' -f2 | tr '\n' ' ')" = "other.example/audit example.org/audit " ]
+}
+
+@test "checkpoint with several keys writes nothing unless every key loads; the same key twice is a usage error" {
+	keys
+	small_log audit.log 2
+	run -4 --separate-stderr grace-log checkpoint -f audit.log -k k1.key -k nosuch.key -o cp
+	assert_output ''
+	[ "$stderr" = "grace-log: nosuch.key: unable to open: No such file or directory" ]
+	[ ! -e cp ]
+	run -2 --separate-stderr grace-log checkpoint -f audit.log -k k1.key -k k2.pub -o cp
+	[[ "$stderr" == "grace-log: k2.pub: not a signing key: "* ]]
+	[ ! -e cp ]
+	cp k1.key same.key
+	run -2 --separate-stderr grace-log checkpoint -f audit.log -k k1.key -k k2.key -k same.key -o cp
+	assert_output ''
+	[ "$stderr" = "grace-log: same.key: the same key as k1.key: give each key once" ]
+	[ ! -e cp ]
+}

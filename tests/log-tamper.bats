@@ -193,3 +193,51 @@ verify_fails() {
 	run -1 --separate-stderr grace-log verify -q forged2.log -c cp -p k.pub
 	[ "$stderr" = "grace-log: cp: history rewritten: the first 5 records do not have the Merkle root this checkpoint signed (7 records verified)" ]
 }
+
+# refused_nonregular NAME KIND CMD...: CMD exits 2, writes nothing to stdout
+# and says "grace-log: NAME: not a log file but KIND: ...".
+refused_nonregular() {
+	local name=$1 kind=$2
+	shift 2
+	run -2 --separate-stderr "$@"
+	assert_output ''
+	[ "$stderr" = "grace-log: $name: not a log file but $kind: give the file itself (a pipe, a device or a directory cannot be verified)" ]
+}
+
+@test "a log that is not a regular file is refused (exit 2), never reported as an intact empty log" {
+	# Each of these read as "intact, 0 records" whatever was written to
+	# them: the size taken to bound the read is 0 for all of them.
+	small_log audit.log 4
+	sed '2s/"s-2"/"s-X"/' audit.log > bad.log
+	run -1 --separate-stderr grace-log verify -q bad.log
+	# A pipe, given as /dev/stdin, and as a process substitution.
+	refused_nonregular /dev/stdin 'a pipe' sh -c 'cat bad.log | grace-log verify -f /dev/stdin'
+	refused_nonregular /dev/stdin 'a pipe' sh -c 'cat audit.log | grace-log verify -q /dev/stdin'
+	run -2 --separate-stderr grace-log verify -f <(cat bad.log)
+	assert_output ''
+	[[ "$stderr" == "grace-log: /dev/fd/"*": not a log file but a pipe: give the file itself"* ]]
+	# A FIFO, with a writer ready to feed it the tampered log, and without.
+	mkfifo fifo
+	cat bad.log > fifo &
+	echo $! >> "$BATS_TEST_TMPDIR/pids"
+	refused_nonregular fifo 'a pipe' grace-log verify -f fifo
+	refused_nonregular fifo 'a pipe' grace-log verify -q fifo
+	# /dev/null, a directory, a segment among regular ones.
+	refused_nonregular /dev/null 'a character device' grace-log verify -f /dev/null
+	mkdir dir
+	refused_nonregular dir 'a directory' grace-log verify -f dir
+	refused_nonregular /dev/null 'a character device' grace-log verify -q audit.log /dev/null
+	# checkpoint verifies the same way: it signs nothing it could not read.
+	grace-log keygen -o k example.org/audit >/dev/null
+	refused_nonregular /dev/stdin 'a pipe' sh -c 'cat audit.log | grace-log checkpoint -f /dev/stdin -k k.key -o cp'
+	[ ! -e cp ]
+	refused_nonregular /dev/null 'a character device' grace-log checkpoint -f /dev/null -k k.key
+	# Standard input that is the file itself is a regular file: verified.
+	run -1 --separate-stderr grace-log verify -q -f /dev/stdin < bad.log
+	[ "$stderr" = "grace-log: /dev/stdin:2: record altered: its hash does not match its contents" ]
+	run -0 --separate-stderr grace-log verify -q -f /dev/stdin < audit.log
+	# An existing empty file is still an intact log of 0 records.
+	: > empty.log
+	run -0 --separate-stderr grace-log verify -f empty.log
+	[ "$(printf '%s\n' "$output" | jq -c '.data | [.intact, .records]')" = '[true,0]' ]
+}

@@ -235,3 +235,32 @@ grace_chain_records_verified{log="a.log"} 3
 	run -1 bash -e step.sh
 	[ ! -e deployed ]
 }
+
+@test "--chain refuses a log that is not a regular file (exit 2), never reports it intact" {
+	local msg='not a log file but %s: give the file itself (a pipe, a device or a directory cannot be verified)'
+	small_log audit.log 4
+	sed '2s/"s-2"/"s-X"/' audit.log > bad.log
+	run -2 --separate-stderr sh -c 'cat bad.log | grace-verify --chain /dev/stdin'
+	assert_output ''
+	[ "$stderr" = "grace-verify: /dev/stdin: $(printf "$msg" 'a pipe')" ]
+	mkfifo fifo
+	cat bad.log > fifo &
+	echo $! >> "$BATS_TEST_TMPDIR/pids"
+	run -2 --separate-stderr grace-verify --chain fifo
+	assert_output ''
+	[ "$stderr" = "grace-verify: fifo: $(printf "$msg" 'a pipe')" ]
+	run -2 --separate-stderr grace-verify --chain /dev/null
+	[ "$stderr" = "grace-verify: /dev/null: $(printf "$msg" 'a character device')" ]
+	mkdir dir
+	run -2 --separate-stderr grace-verify --chain dir
+	[ "$stderr" = "grace-verify: dir: $(printf "$msg" 'a directory')" ]
+	# With --state and --metrics: the state is not touched, the metrics
+	# say not intact, 0 records.
+	run -2 --separate-stderr sh -c 'cat audit.log | grace-verify --chain /dev/stdin --state st --metrics m.prom'
+	[ ! -e st ]
+	grep -qx 'grace_chain_intact{log="/dev/stdin"} 0' m.prom
+	grep -qx 'grace_chain_records_verified{log="/dev/stdin"} 0' m.prom
+	# The file itself on standard input is a regular file, and verified.
+	run -1 --separate-stderr grace-verify -q --chain /dev/stdin < bad.log
+	[ "$stderr" = "grace-verify: /dev/stdin:2: record altered: its hash does not match its contents" ]
+}

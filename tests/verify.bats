@@ -546,8 +546,78 @@ ok 4 - e3 none
 	[ "$(vfield .grace.verify.status)" = inconclusive ]
 	run -0 grace-verify -c c.yaml --inconclusive=pass <<< '{"v":"x"}'
 	run -1 grace-verify -c c.yaml --inconclusive=pass <<< '{"v":"0"}'
-	run -0 grace-verify -c c.yaml < /dev/null
-	assert_output ''
+}
+
+@test "no events judged: an empty stream, or only blank lines, exits 1 unless --allow-empty" {
+	contracts <<-'EOF'
+	contracts:
+	  - id: k
+	    checks: [{name: a, jq: '.v | tonumber > 0'}]
+	EOF
+	local j fmt
+	for j in 1 4; do
+		run -1 --separate-stderr grace-verify -j "$j" -c c.yaml < /dev/null
+		assert_output ''
+		[ "$stderr" = "grace-verify: no events judged (use --allow-empty to accept an empty stream)" ]
+		run -1 --separate-stderr grace-verify -j "$j" -c c.yaml <<< $'\n \n'
+		assert_output ''
+		run -0 --separate-stderr grace-verify -j "$j" -c c.yaml --allow-empty < /dev/null
+		assert_output ''
+		[ -z "$stderr" ]
+		run -0 --separate-stderr grace-verify -j "$j" -c c.yaml --allow-empty <<< $'\n'
+		run -1 --separate-stderr grace-verify -j "$j" -c c.yaml --allow-empty <<< '{"v":"0"}'
+		# Only bad lines: 3, bad input outranks it.
+		run -3 --separate-stderr grace-verify -j "$j" -c c.yaml <<< 'nope'
+		[ "$stderr" = "grace-verify: <stdin>:1:1: not JSON: unexpected 'n'" ]
+	done
+	for fmt in text tap junit github; do
+		run -1 --separate-stderr grace-verify -o "$fmt" -c c.yaml < /dev/null
+		[ "$stderr" = "grace-verify: no events judged (use --allow-empty to accept an empty stream)" ]
+		assert_output --partial 'no events judged'
+	done
+	run -1 --separate-stderr grace-verify -o tap -c c.yaml < /dev/null
+	assert_output "TAP version 13
+not ok 1 - <stdin> error: no events judged (use --allow-empty to accept an empty stream)
+1..1"
+	run -0 --separate-stderr grace-verify -o tap --allow-empty -c c.yaml < /dev/null
+	assert_output $'TAP version 13\n1..0'
+	# --inconclusive=pass does not accept an empty stream either.
+	run -1 --separate-stderr grace-verify --inconclusive=pass -c c.yaml < /dev/null
+	# It is an option for events, not for --chain.
+	run -2 --separate-stderr grace-verify --allow-empty --chain log
+	[ "${stderr%%$'\n'*}" = "grace-verify: --allow-empty is for checking events; --chain verifies a log" ]
+}
+
+@test "an event whose grace member is not an object is a bad line, whether or not a contract applies" {
+	# As in grace-gate and grace-decide: it was passed through unjudged
+	# when no contract applied.
+	contracts <<-'EOF'
+	contracts:
+	  - id: k
+	    match: {type: t}
+	    checks: [{name: a, jq: 'true'}]
+	EOF
+	local j ev
+	for j in 1 3; do
+		for ev in '{"grace":5}' '{"type":"t","grace":5}' '{"type":"other","grace":[1]}' '{"grace":"x","type":"t"}'; do
+			run -3 --separate-stderr grace-verify -j "$j" -c c.yaml <<< "$ev"
+			[ "$(jq -r .type <<< "$output")" = grace.input.rejected ]
+			[[ "$stderr" =~ ^"grace-verify: <stdin>:1:"[0-9]+": member 'grace' is "(a number|an array|a string)", not an object"$ ]]
+		done
+	done
+	# Exactly what grace-gate and grace-decide say of it.
+	run -3 --separate-stderr grace-verify -c c.yaml <<< '{"type":"other","grace":5}'
+	[ "$output" = '{"type":"grace.input.rejected","source":"grace-verify","data":{"input":"<stdin>","line":1,"column":25,"error":"member '"'grace'"' is a number, not an object"}}' ]
+	[ "$stderr" = "grace-verify: <stdin>:1:25: member 'grace' is a number, not an object" ]
+	# The good events around it are judged and passed on, in order.
+	run -3 --separate-stderr grace-verify -c c.yaml <<< $'{"type":"t","id":"1"}\n{"grace":5}\n{"type":"u","id":"3"}'
+	[ "${#lines[@]}" -eq 3 ]
+	[ "$(jq -r .grace.verify.status <<< "${lines[0]}")" = verified ]
+	[ "$(jq -r .type <<< "${lines[1]}")" = grace.input.rejected ]
+	[ "${lines[2]}" = '{"type":"u","id":"3"}' ]
+	# A report shows it as rejected.
+	run -3 --separate-stderr grace-verify -o text -c c.yaml <<< '{"grace":5}'
+	[ "$output" = "<stdin>:1 rejected - member 'grace' is a number, not an object" ]
 }
 
 @test "lib unit tests: native jq subset against libjq; exec runner" {

@@ -751,7 +751,8 @@ check_record(struct vstate *v, const char *file, unsigned long lineno,
 }
 
 /* Verify one segment; returns 0 (go on), 1 (verdict reached: broken),
- * -1 (I/O error, e filled). */
+ * -1 (it could not run: a file that is not a regular file, an I/O error;
+ * e filled). */
 static int
 verify_file(struct vstate *v, const char *file, struct grace_err *e)
 {
@@ -759,11 +760,40 @@ verify_file(struct vstate *v, const char *file, struct grace_err *e)
 	struct stat st;
 	const char *line;
 	size_t n;
-	int fd, t, first = 1, r = 0;
+	int fd, fl, t, first = 1, r = 0;
 
-	fd = open(file, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO is opened without waiting for a writer, so
+	 * that it can be refused below (it means nothing for a file). */
+	fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return grace_err_sys(e, file, "unable to open");
+	/* Only a regular file has a size to verify up to, can be locked
+	 * against appenders and re-read by the next run: a pipe, a FIFO,
+	 * /dev/stdin, /dev/null or a directory would read as an empty,
+	 * intact log whatever was written to it. */
+	if (fstat(fd, &st) < 0) {
+		grace_err_sys(e, file, "unable to stat");
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		grace_err_set(e, file, 0, 0, "not a log file but %s: give the "
+		    "file itself (a pipe, a device or a directory cannot be "
+		    "verified)", S_ISDIR(st.st_mode) ? "a directory" :
+		    S_ISFIFO(st.st_mode) ? "a pipe" :
+		    S_ISCHR(st.st_mode) ? "a character device" :
+		    S_ISSOCK(st.st_mode) ? "a socket" :
+		    S_ISBLK(st.st_mode) ? "a block device" : "not a regular file");
+		e->code = GRACE_EXIT_USAGE;
+		close(fd);
+		return -1;
+	}
+	if ((fl = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		grace_err_sys(e, file, "unable to open");
+		close(fd);
+		return -1;
+	}
 	/* The size under a shared lock: appenders write whole batches under
 	 * the exclusive lock, so this size ends on a record boundary. */
 	if (grace_lock(fd, 1, file, e) < 0) {

@@ -478,8 +478,11 @@ typedef void grace_log_warn_fn(void *arg, const struct grace_err *w);
  * lines without '\n', counted from the first record given). want_root
  * asks for res->root even with no expectations.
  * Returns 0 when the verification ran (res->intact says the verdict; the
- * first failure is in res->fail with code GRACE_EXIT_NEGATIVE), or -1 on
- * an I/O error (e filled). */
+ * first failure is in res->fail with code GRACE_EXIT_NEGATIVE), or -1 with
+ * e filled when it could not run: a file that is not a regular file (a
+ * pipe, FIFO, device or directory: its size cannot be known nor its
+ * records re-read, so it is refused rather than read as an empty log;
+ * GRACE_EXIT_USAGE), or an I/O error (GRACE_EXIT_SYSTEM). */
 int grace_log_verify(const char *const *files, size_t nfiles,
     struct grace_log_expect *ex, size_t nex, int want_root,
     grace_log_warn_fn *warn, void *warn_arg, struct grace_log_result *res,
@@ -551,8 +554,8 @@ void grace_chain_free_verifiers(struct grace_note_verifier **vs, size_t n);
  * then one per opened checkpoint. Returns 0 when the verification ran:
  * c->res.intact is the verdict and c->res.fail the first problem (code
  * GRACE_EXIT_NEGATIVE). Returns -1 with e filled when it could not run:
- * a bad key (GRACE_EXIT_USAGE), an unreadable log, checkpoint or key
- * file (GRACE_EXIT_SYSTEM). */
+ * a bad key or a log that is not a regular file (GRACE_EXIT_USAGE), an
+ * unreadable log, checkpoint or key file (GRACE_EXIT_SYSTEM). */
 int grace_chain_verify(struct grace_chain *c, struct grace_err *e);
 
 /* Append the grace.log.verification event (one line, '\n' included) with
