@@ -131,9 +131,9 @@ normalize(struct grace_gov *g, const char *t, size_t n)
 	return grace_jtext_decode(&g->st.norm, t, n);
 }
 
-/* Scan text[0..len) with the pattern rules marked in only[] (cleared for
- * the rules that matched; after the prefilter, unless o->no_prefilter),
- * recording matches in s->pmatched. */
+/* Scan text[0..len) with the pattern rules marked in only[] (narrowed
+ * first by the literal prefilter, unless o->no_prefilter), recording the
+ * rules that match in s->pmatched. */
 static int
 scan_text(struct grace_gov *g, const struct grace_gov_opts *o,
     const char *text, size_t len, unsigned char *only, struct grace_err *e)
@@ -203,9 +203,13 @@ threats_run(struct grace_gov *g, const struct grace_gov_opts *o,
 			return -1;
 		if (!memchr(text, '\\', len))
 			continue;
-		for (k = 0; k < np; k++)
+		for (j = 0, k = 0; k < np; k++) {
 			if (s->only[k] && s->pmatched[k] == 1)
 				s->only[k] = 0;
+			j += s->only[k];
+		}
+		if (j == 0)
+			continue;   /* all of them matched already */
 		if (normalize(g, text, len) < 0)
 			return grace_err_sys(e, NULL, "unable to decode the "
 			    "event's strings");

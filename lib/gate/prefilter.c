@@ -9,9 +9,10 @@
  * lower-cased text says which literals occur, and only the rules whose
  * every requirement has an occurrence go to the regex engine. Folding
  * ASCII case makes the filter a superset for case-sensitive rules; for
- * case-insensitive ones the reader keeps only characters that nothing
- * outside ASCII folds to. A pattern the reader does not fully understand
- * has no requirement and always runs. The filter never says no to a text
+ * case-insensitive ones the reader keeps ASCII literals only, and a text
+ * with non-ASCII bytes is looked at again with the characters that fold
+ * to ASCII (U+017F, U+212A, the ligatures ...) folded. A pattern the
+ * reader does not fully understand has no requirement and always runs. The filter never says no to a text
  * a rule could match (tests/unit/test_prefilter.c, tests/fuzz/
  * fuzz_prefilter.c).
  */

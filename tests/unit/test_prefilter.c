@@ -344,7 +344,8 @@ static const char *const adversarial[] = {
 	"\\bAKIA[0-9A-Z]{4}\\b", "\\.\\./\\.\\./", "\\$\\{x\\}", "\\<ab\\>",
 	"a\\Rb", "\\Xab", "(?i)\\p{Lu}ab", "(?m)^ab$", "(?s)a.b", "(?i-m)ab",
 	"ab(?i)cd", "(?i)(?-i)AB", "ff", "(?i)ffi", "(?i)st", "(?i)\xC5\xBF",
-	"(?i)x\xCA\xBC" "nb", "(?i)x\\x{2BC}nb", "(?i)ai\xCC\x87" "b", "(?i)j\xCC\x8Cy",
+	"(?i)x\xCA\xBC" "nb", "(?i)x\\x{2BC}nb", "(?i)ai\xCC\x87" "b",
+	"(?i)j\xCC\x8Cy",
 	"(?i)union\\s+select", "(?i)wanton", "(?i)\\p{Lm}nab",
 };
 
