@@ -66,10 +66,19 @@ usage_main(FILE *f)
 
 /* Print "grace-log: [CMD: ]message" (none when fmt is NULL: getopt has
  * already said what is wrong) and where to find help; returns 2. */
+static int usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static int
-usage_error(const char *cmd, const char *fmt, const char *arg)
+usage_error(const char *cmd, const char *fmt, ...)
 {
-	return grace_cli_usage_error(stderr, prog, cmd, fmt, arg);
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = grace_cli_usage_verror(stderr, prog, cmd, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 static int
@@ -345,7 +354,7 @@ cmd_append(int argc, char **argv)
 				    optarg);
 			break;
 		case 'h': usage_append(stdout); return 0;
-		default: return usage_error("append", NULL, NULL);
+		default: return usage_error("append", NULL);
 		}
 	}
 	if (!(log = default_log(log)))
@@ -502,7 +511,7 @@ cmd_verify(int argc, char **argv)
 		case 'p': keyargs[nkeys++] = optarg; break;
 		case 'q': quiet = 1; break;
 		case 'h': usage_verify(stdout); goto out;
-		default: status = usage_error("verify", NULL, NULL); goto out;
+		default: status = usage_error("verify", NULL); goto out;
 		}
 	}
 	while (optind < argc)
@@ -603,7 +612,7 @@ cmd_checkpoint(int argc, char **argv)
 		case 'O': origin = optarg; break;
 		case 'o': output = optarg; break;
 		case 'h': usage_checkpoint(stdout); goto out;
-		default: status = usage_error("checkpoint", NULL, NULL); goto out;
+		default: status = usage_error("checkpoint", NULL); goto out;
 		}
 	}
 	while (optind < argc)
@@ -744,7 +753,7 @@ cmd_keygen(int argc, char **argv)
 		case 'o': prefix = optarg; break;
 		case 'F': force = 1; break;
 		case 'h': usage_keygen(stdout); return 0;
-		default: return usage_error("keygen", NULL, NULL);
+		default: return usage_error("keygen", NULL);
 		}
 	}
 	if (optind != argc - 1)
@@ -827,7 +836,7 @@ cmd_repair(int argc, char **argv)
 		switch (c) {
 		case 'f': log = optarg; break;
 		case 'h': usage_repair(stdout); return 0;
-		default: return usage_error("repair", NULL, NULL);
+		default: return usage_error("repair", NULL);
 		}
 	}
 	if (optind < argc && !log)
@@ -929,7 +938,7 @@ cmd_rotate(int argc, char **argv)
 		case 'f': log = optarg; break;
 		case 't': to = optarg; break;
 		case 'h': usage_rotate(stdout); return 0;
-		default: return usage_error("rotate", NULL, NULL);
+		default: return usage_error("rotate", NULL);
 		}
 	}
 	if (optind < argc)
@@ -1097,7 +1106,7 @@ cmd_cat(int argc, char **argv)
 		case 'f': files[nfiles++] = optarg; break;
 		case 'e': events = 1; break;
 		case 'h': usage_cat(stdout); free(files); return 0;
-		default: free(files); return usage_error("cat", NULL, NULL);
+		default: free(files); return usage_error("cat", NULL);
 		}
 	}
 	while (optind < argc)
@@ -1210,7 +1219,7 @@ cmd_tail(int argc, char **argv)
 		case 'F': follow = 1; break;
 		case 'e': events = 1; break;
 		case 'h': usage_tail(stdout); return 0;
-		default: return usage_error("tail", NULL, NULL);
+		default: return usage_error("tail", NULL);
 		}
 	}
 	if (optind < argc && !log)

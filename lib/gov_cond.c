@@ -126,10 +126,17 @@ cond_new(struct gov_rule *r, int field, struct grace_err *e)
 }
 
 static int
-usage(struct grace_err *e, const struct grace_ynode *n, const char *fmt,
-    const char *a, const char *b)
+usage(struct grace_err *e, const struct grace_ynode *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+usage(struct grace_err *e, const struct grace_ynode *n, const char *fmt, ...)
 {
-	grace_err_set(e, n->file, n->line, n->col, fmt, a, b);
+	va_list ap;
+
+	va_start(ap, fmt);
+	grace_err_vset(e, n->file, n->line, n->col, fmt, ap);
+	va_end(ap);
 	e->code = GRACE_EXIT_USAGE;
 	return -1;
 }

@@ -569,11 +569,18 @@ struct vstate {
 
 static int
 broken(struct vstate *v, const char *file, unsigned long line, uint64_t seq,
-    const char *fmt, const char *a, const char *b)
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int
+broken(struct vstate *v, const char *file, unsigned long line, uint64_t seq,
+    const char *fmt, ...)
 {
 	struct grace_err *f = &v->res->fail;
+	va_list ap;
 
-	grace_err_set(f, file, line, 0, fmt, a, b);
+	va_start(ap, fmt);
+	grace_err_vset(f, file, line, 0, fmt, ap);
+	va_end(ap);
 	f->code = GRACE_EXIT_NEGATIVE;
 	v->res->fail_seq = seq;
 	v->res->intact = 0;
