@@ -1039,6 +1039,21 @@ validate_jq(struct grace_contracts *c, struct grace_err *e)
 	size_t i, j, n = 0;
 	int r = 0;
 
+	/* The nesting cap of an expression alone holds inside the program
+	 * that wraps it too. */
+	for (i = 0; i < c->n; i++) {
+		for (j = 0; j < c->v[i].nslots; j++) {
+			const struct slot *s = &c->v[i].slots[j];
+
+			if (grace_jq_check_depth(s->src, s->file, s->line,
+			    s->col, e) < 0)
+				return -1;
+		}
+	}
+	for (i = 0; i < c->njson; i++)
+		if (grace_jq_check_depth(c->json_src[i], c->json_file[i],
+		    c->json_line[i], c->json_col[i], e) < 0)
+			return -1;
 	r |= grace_buf_adds(&b, "[");
 	for (i = 0; i < c->n; i++) {
 		for (j = 0; j < c->v[i].nslots; j++) {
@@ -1059,7 +1074,7 @@ validate_jq(struct grace_contracts *c, struct grace_err *e)
 		grace_buf_free(&b);
 		return 0;
 	}
-	q = grace_jq_compile(b.p, c->path, 0, 0, e);
+	q = grace_jq_compile_program(b.p, c->path, 0, 0, e);
 	grace_buf_free(&b);
 	if (q) {
 		grace_jq_free(q);
@@ -1720,7 +1735,7 @@ eval_jq(struct grace_vevent *v, struct grace_vctx *x, size_t ki)
 	int r;
 
 	if (!x->progs[ki]) {
-		x->progs[ki] = grace_jq_compile(k->program, k->file, k->line,
+		x->progs[ki] = grace_jq_compile_program(k->program, k->file, k->line,
 		    k->col, &e);
 		if (!x->progs[ki]) {
 			grace_buf_reset(&v->error);

@@ -20,6 +20,8 @@
 #define GOV_F_TRUST (-2)
 #define GOV_F_AUTONOMOUS (-3)
 #define GOV_F_QUARANTINED (-4)
+/* A match field path has at most this many names (data.a.b is 3). */
+#define GOV_FIELD_MAX_DEPTH 64
 
 /* A field: a dotted path into the event ("data.env"). Each is located
  * once per event, when first needed, by one walk over its parent object

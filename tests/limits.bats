@@ -1,0 +1,90 @@
+#!/usr/bin/env bats
+# limits.bats - input nested too deeply for a recursive parser, and files
+# over their size limit: each is refused with a clear message and the exit
+# status of its kind of content, never a crash.
+load helpers
+
+setup() {
+	cd "$BATS_TEST_TMPDIR" || return 1
+}
+
+# nest N OPEN MIDDLE CLOSE: OPEN N times, MIDDLE, CLOSE N times.
+nest() {
+	python3 -c 'import sys; n = int(sys.argv[1]); print(sys.argv[2] * n + sys.argv[3] + sys.argv[4] * n, end="")' "$@"
+}
+
+DEEP=50000
+
+# ------------------------------------------------ jq: native, then libjq
+
+@test "grace-verify --check: a jq check of 50,000 nested parentheses is a config error (exit 2)" {
+	printf 'contracts:\n  - id: x\n    checks:\n      - name: c\n        jq: "%s"\n' \
+		"$(nest $DEEP '(' '.data.n == 1' ')')" > c.yaml
+	run -2 --separate-stderr grace-verify -c c.yaml --check
+	assert_output ''
+	[ "$stderr" = "grace-verify: c.yaml:5:13: invalid jq expression '((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((...': nested too deeply (more than 256 levels)" ]
+}
+
+@test "grace-verify: 256 levels of parentheses are still a working check" {
+	printf 'contracts:\n  - id: x\n    checks:\n      - name: c\n        jq: "%s"\n' \
+		"$(nest 256 '(' '.data.n == 1' ')')" > c.yaml
+	run -0 --separate-stderr grace-verify -c c.yaml <<<'{"id":"e","type":"a","data":{"n":1}}'
+	run jq -c '.grace.verify | [.status, .checks[0].result]' <<<"$output"
+	assert_output '["verified","pass"]'
+}
+
+@test "grace-gate --check: a when of 50,000 nested brackets is a config error (exit 2)" {
+	printf 'policies:\n  - id: p\n    when: "%s"\n    effect: deny\n' \
+		"$(nest $DEEP '[' '.' ']')" > g.yaml
+	run -2 --separate-stderr grace-gate -c g.yaml --check
+	assert_output ''
+	[ "$stderr" = "grace-gate: g.yaml:3:11: invalid jq expression '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[...': nested too deeply (more than 256 levels)" ]
+}
+
+# ---------------------------------------------------- match field paths
+
+@test "grace-gate --check: a match field path of 50,000 names is a config error (exit 2)" {
+	printf 'policies:\n  - id: p\n    match:\n      ? %s\n      : 1\n    effect: deny\n' \
+		"data$(nest $DEEP '.a' '' '')" > g.yaml
+	run -2 --separate-stderr grace-gate -c g.yaml --check
+	assert_output ''
+	[ "$stderr" = "grace-gate: g.yaml:4:9: field path 'data.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a...' is nested too deeply (more than 64 names)" ]
+	# 64 names are fine, and match
+	printf 'policies:\n  - id: p\n    match: {%s: 1}\n    effect: deny\ndefault: allow\n' \
+		"data$(nest 63 '.a' '' '')" > g.yaml
+	run -1 --separate-stderr grace-gate -c g.yaml <<<"{\"id\":\"e\",\"type\":\"x\",\"data\":$(nest 63 '{"a":' 1 '}')}"
+	run jq -c '.grace.gate.decision' <<<"$output"
+	assert_output '"deny"'
+}
+
+# ------------------------------------------------- YAML configuration
+
+@test "YAML nested 50,000 deep is a config error (exit 2) for every program" {
+	nest $DEEP '[' '' ']' > deep.yaml
+	printf 'policies: %s\n' "$(nest $DEEP '[' '' ']')" > deep-gov.yaml
+	run -2 --separate-stderr grace-gate -c deep-gov.yaml --check
+	[ "$stderr" = "grace-gate: deep-gov.yaml:1:74: nesting deeper than 64 levels" ]
+	run -2 --separate-stderr grace-decide -c deep.yaml --check
+	[ "$stderr" = "grace-decide: deep.yaml:1:65: nesting deeper than 64 levels" ]
+	run -2 --separate-stderr grace-verify -c deep.yaml --check
+	[ "$stderr" = "grace-verify: deep.yaml:1:65: nesting deeper than 64 levels" ]
+	printf 'cases:\n  - name: x\n    event: %s\n    expect: hold\n' "$(nest $DEEP '[' '' ']')" > cases.yaml
+	run -2 --separate-stderr grace-decide -c "$ROOT/config/decide.yaml" --test cases.yaml
+	[ "$stderr" = "grace-decide: cases.yaml:3:73: nesting deeper than 64 levels" ]
+}
+
+# ------------------------------------------------------- JSON events
+
+@test "an event nested 50,000 deep is a bad input line (exit 3) for every program" {
+	local ev
+	ev="{\"id\":\"e\",\"type\":\"a\",\"data\":$(nest $DEEP '[' '' ']')}"
+	run -3 --separate-stderr grace-gate -q -c "$FIX/gate/gov.yaml" <<<"$ev"
+	[ "$stderr" = "grace-gate: <stdin>:1:540: nesting deeper than 512 levels" ]
+	run -3 --separate-stderr grace-decide -q -c "$ROOT/config/decide.yaml" <<<"$ev"
+	[ "$stderr" = "grace-decide: <stdin>:1:540: nesting deeper than 512 levels" ]
+	run -3 --separate-stderr grace-verify -c "$ROOT/config/contracts.yaml" <<<"$ev"
+	[ "$stderr" = "grace-verify: <stdin>:1:540: nesting deeper than 512 levels" ]
+	run -3 --separate-stderr grace-log append -f a.log <<<"$ev"
+	[ "$stderr" = "grace-log: <stdin>:1:540: nesting deeper than 512 levels" ]
+	assert_output '{"type":"grace.input.rejected","source":"grace-log","data":{"input":"<stdin>","line":1,"column":540,"error":"nesting deeper than 512 levels"}}'
+}
