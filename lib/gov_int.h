@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "governance.h"
+#include "idset.h"
 #include "jqx.h"
 #include "json.h"
 #include "patterns.h"
@@ -222,6 +223,7 @@ struct grace_gov {
 	size_t maxfrom;             /* most approvers in one quorum */
 	struct gov_index ix;
 	struct gov_state st;
+	struct grace_idset ids;     /* rule ids, for the duplicate check */
 };
 
 /* --- gov_cond.c --------------------------------------------------- */

@@ -454,17 +454,19 @@ rule_common(struct grace_gov *g, struct gov_rule *r,
 		if (strcmp(id, "default") == 0 || strncmp(id, "tier:", 5) == 0)
 			return bad(e, n, "the id '%s' is reserved (for the "
 			    "default effect and the risk tiers)", id);
-		for (i = 0; i + 1 < g->nrules; i++) {
-			if (g->rules[i].id && strcmp(g->rules[i].id, id) == 0) {
-				grace_err_set(e, n->file, n->line, n->col,
-				    "duplicate rule id '%s' (first defined at "
-				    "line %lu)", id, g->rules[i].line);
-				e->code = GRACE_EXIT_USAGE;
-				return -1;
-			}
-		}
 		if (!(r->id = strdup(id)))
 			return oom(e);
+		switch (grace_idset_add(&g->ids, r->id, (size_t)(r - g->rules),
+		    &i)) {
+		case -1:
+			return oom(e);
+		case 0:
+			grace_err_set(e, n->file, n->line, n->col,
+			    "duplicate rule id '%s' (first defined at line %lu)",
+			    id, g->rules[i].line);
+			e->code = GRACE_EXIT_USAGE;
+			return -1;
+		}
 	}
 	if ((n = grace_yaml_get(m, "match")) && gov_match_parse(g, r, n, e) < 0)
 		return -1;
@@ -948,6 +950,7 @@ grace_gov_free(struct grace_gov *g)
 	for (i = 0; i < g->nrules; i++)
 		rule_free(&g->rules[i]);
 	free(g->rules);
+	grace_idset_free(&g->ids);
 	for (i = 0; i < 4; i++) {
 		quorum_free(g->tiers[i].q);
 		free(g->tiers[i].message);

@@ -88,3 +88,47 @@ DEEP=50000
 	[ "$stderr" = "grace-log: <stdin>:1:540: nesting deeper than 512 levels" ]
 	assert_output '{"type":"grace.input.rejected","source":"grace-log","data":{"input":"<stdin>","line":1,"column":540,"error":"nesting deeper than 512 levels"}}'
 }
+
+# ------------------------------------- many rules: the duplicate-id check
+
+# The duplicate-id scans compared each id with every one before it: 40,000
+# policies took seconds. The checks finish (no time asserted), and still
+# catch a duplicate at the far end, naming where the first one is.
+@test "grace-gate --check: 40,000 policies load, and a duplicate of the first is found at the last" {
+	python3 -c '
+print("policies:")
+for i in range(40000):
+    print("  - id: p%d\n    match: {type: t%d}\n    effect: allow" % (i, i))' > g.yaml
+	run -0 --separate-stderr grace-gate -c g.yaml --check
+	assert_output 'g.yaml: ok: 0 constitution rules, 0 threat rules, 40000 policies, 0 risk rules, 0 jq conditions, default deny'
+	printf '  - id: p0\n    effect: deny\n' >> g.yaml
+	run -2 --separate-stderr grace-gate -c g.yaml --check
+	[ "$stderr" = "grace-gate: g.yaml:120002:9: duplicate rule id 'p0' (first defined at line 2)" ]
+}
+
+@test "grace-decide --check: 40,000 rules load, and a duplicate of the first is found at the last" {
+	python3 -c '
+print("thresholds: {approve: 0.75, hold: 0.6, reject: 0.4}\ninputs:\n  governance: {weight: 1}\nrules:")
+for i in range(40000):
+    print("  - id: r%d\n    input: governance\n    when: {decision: deny}\n    verdict: reject" % i)' > d.yaml
+	run -0 --separate-stderr grace-decide -c d.yaml --check
+	assert_output 'd.yaml: ok: algorithm weighted, 1 input, 40000 rules'
+	printf '  - id: r0\n    input: governance\n    verdict: reject\n' >> d.yaml
+	run -2 --separate-stderr grace-decide -c d.yaml --check
+	[ "$stderr" = "grace-decide: d.yaml:160005:9: rule id 'r0' is used twice (first at line 5)" ]
+}
+
+@test "grace-verify --check: 40,000 contracts load, and a duplicate of the first is found at the last" {
+	python3 -c '
+print("contracts:")
+for i in range(40000):
+    print("  - id: c%d\n    match: {type: t%d}\n    checks:\n      - {name: a, jq: .data.ok}" % (i, i))' > c.yaml
+	run -0 --separate-stderr grace-verify -c c.yaml --check
+	[ "$stderr" = "grace-verify: c.yaml: ok: 40000 contracts, 40000 checks" ]
+	printf '  - id: c0\n    checks:\n      - {name: a, jq: .data.ok}\n      - {name: a, jq: .data.ok}\n' >> c.yaml
+	run -2 --separate-stderr grace-verify -c c.yaml --check
+	[ "$stderr" = "grace-verify: c.yaml:160005:16: duplicate check name 'a' in contract 'c0'" ]
+	sed -i '$d' c.yaml
+	run -2 --separate-stderr grace-verify -c c.yaml --check
+	[ "$stderr" = "grace-verify: c.yaml:160002:9: duplicate contract id 'c0' (first at line 2)" ]
+}
