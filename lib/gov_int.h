@@ -296,10 +296,12 @@ void grace_votes_chain(struct grace_votes *v, const struct grace_votes *next);
 /* Count the votes on request (len bytes) for quorum q at time now_ms.
  * *have: approvers whose latest counted vote approves; missing[] (size
  * q->nfrom) flags those who have not approved; *rejected_by: the first
- * listed approver whose latest counted vote rejects, or NULL. */
+ * listed approver whose latest counted vote rejects, or NULL. A vote
+ * older than q's expiry, or dated after now_ms, does not count; the
+ * latter is said in x (the --explain trace, NULL: none). */
 void gov_votes_count(const struct grace_votes *v, const char *request,
     size_t len, const struct gov_quorum *q, int64_t now_ms, size_t *have,
-    unsigned char *missing, const char **rejected_by);
+    unsigned char *missing, const char **rejected_by, struct grace_buf *x);
 
 /* --- hashing ------------------------------------------------------- */
 
