@@ -215,6 +215,10 @@ grace_log_record(struct grace_buf *out, struct grace_log_head *h,
 	size_t start = out->len, need;
 	char *p;
 
+	if (h->seq >= GRACE_LOG_MAX_SEQ) {
+		errno = EOVERFLOW;
+		return -1;
+	}
 	need = 20 + LIT(P_SEQ) + LIT(P_PREV) + 64 + LIT(P_TIME) +
 	    GRACE_LOG_TIMELEN + LIT(P_EVENT) + n + GRACE_LOG_TAIL + 1;
 	if (grace_buf_reserve(out, need) < 0)
@@ -265,6 +269,17 @@ grace_log_record(struct grace_buf *out, struct grace_log_head *h,
 }
 
 /* ---------------------------------------------------------------- append */
+
+/* The log's last seq is GRACE_LOG_MAX_SEQ: no record can follow it. */
+static void
+full(struct grace_err *e, const char *path, const char *what)
+{
+	grace_err_set(e, path, 0, 0, "unable to %s: the last record has seq "
+	    "%llu, the largest the format allows; no record can follow it "
+	    "(nothing was written)", what,
+	    (unsigned long long)GRACE_LOG_MAX_SEQ);
+	e->code = GRACE_EXIT_SYSTEM;
+}
 
 static int
 writer_reopen(struct grace_log_writer *w, struct grace_err *e)
@@ -385,7 +400,10 @@ grace_log_append(struct grace_log_writer *w, const char *const *evs,
 		if (grace_time_now(&w->tf, t) < 0 ||
 		    grace_log_record(&w->recs, &w->head, t, evs[i], lens[i],
 		    w->sha) < 0) {
-			grace_err_sys(e, w->path, "unable to append");
+			if (errno == EOVERFLOW)
+				full(e, w->path, "append");
+			else
+				grace_err_sys(e, w->path, "unable to append");
 			w->head = saved;
 			goto fail;
 		}
@@ -500,7 +518,10 @@ grace_log_rotate(const char *path, const char *oldname,
 	h.size = 0;
 	if (grace_time_now(&tf, t) < 0 ||
 	    grace_log_record(&rec, &h, t, ev.p, ev.len, sha) < 0) {
-		grace_err_sys(e, path, "unable to rotate");
+		if (errno == EOVERFLOW)
+			full(e, path, "rotate");
+		else
+			grace_err_sys(e, path, "unable to rotate");
 		goto out;
 	}
 	snprintf(tmp, strlen(path) + 16, "%s.new.XXXXXX", path);
