@@ -626,6 +626,12 @@ cmd_checkpoint(int argc, char **argv)
 	}
 	skey = grace_read_file(keyfile, MAX_KEYFILE, &len, &e);
 	if (!skey) {
+		if (errno == EFBIG) {
+			/* too large to be a key: a bad argument */
+			grace_err_set(&e, keyfile, 0, 0, "not a signing key: "
+			    "larger than %d bytes", MAX_KEYFILE);
+			e.code = GRACE_EXIT_USAGE;
+		}
 		status = report(&e);
 		goto out;
 	}

@@ -132,3 +132,59 @@ for i in range(40000):
 	run -2 --separate-stderr grace-verify -c c.yaml --check
 	[ "$stderr" = "grace-verify: c.yaml:160002:9: duplicate contract id 'c0' (first at line 2)" ]
 }
+
+# -------------------------------------------- files over their size limit
+
+# pad FILE N: N spaces appended to FILE.
+pad() {
+	head -c "$2" /dev/zero | tr '\0' ' ' >> "$1"
+}
+
+# signed_log: a.log of 2 records, the key pair ops.key/ops.pub, a.cp a
+# checkpoint of it and a.state a state file of a verification of it.
+signed_log() {
+	printf '{"id":"a"}\n{"id":"b"}\n' | grace-log append -f a.log >/dev/null
+	grace-log keygen -o ops ops.example.com/audit >/dev/null
+	grace-log checkpoint -f a.log -k ops.key -o a.cp
+	grace-verify -q --chain a.log --state a.state
+}
+
+@test "a checkpoint over its size limit is malformed: a negative verdict (1), not a system error" {
+	signed_log
+	cp a.cp big.cp
+	pad big.cp 1100000
+	run -1 --separate-stderr grace-log verify -q -f a.log --checkpoint big.cp --pubkey ops.pub
+	[ "$stderr" = "grace-log: big.cp: bad checkpoint: larger than 1048576 bytes" ]
+	run -1 --separate-stderr grace-verify -q --chain a.log --checkpoint big.cp --pubkey ops.pub
+	[ "$stderr" = "grace-verify: big.cp: bad checkpoint: larger than 1048576 bytes" ]
+	# the good one still passes
+	run -0 --separate-stderr grace-verify -q --chain a.log --checkpoint a.cp --pubkey ops.pub
+}
+
+# Regression: padding a state file past its limit turned "the state is not
+# valid" (1: someone tampered with it) into a system error (4).
+@test "a state file over its size limit is not valid: a negative verdict (1), and it is kept" {
+	signed_log
+	cp a.state big.state
+	pad big.state 70000
+	cp big.state before.state
+	run -1 --separate-stderr grace-verify -q --chain a.log --state big.state
+	[ "$stderr" = "grace-verify: big.state: state file is not valid (larger than 65536 bytes): cannot tell whether the log only grew since the last verification; restore it, or remove it to start afresh" ]
+	cmp big.state before.state
+	run -0 --separate-stderr grace-verify -q --chain a.log --state a.state
+}
+
+@test "a key file over its size limit is a usage error (2)" {
+	signed_log
+	cp ops.pub big.pub
+	pad big.pub 70000
+	cp ops.key big.key
+	pad big.key 70000
+	run -2 --separate-stderr grace-log verify -q -f a.log --checkpoint a.cp --pubkey big.pub
+	[ "$stderr" = "grace-log: big.pub: not a verifier key: larger than 65536 bytes" ]
+	run -2 --separate-stderr grace-verify -q --chain a.log --checkpoint a.cp --pubkey big.pub
+	[ "$stderr" = "grace-verify: big.pub: not a verifier key: larger than 65536 bytes" ]
+	run -2 --separate-stderr grace-log checkpoint -f a.log -k big.key -o b.cp
+	[ "$stderr" = "grace-log: big.key: not a signing key: larger than 65536 bytes" ]
+	[ ! -e b.cp ]
+}
