@@ -71,19 +71,22 @@ int
 gov_field_intern(struct grace_gov *g, const char *path, size_t len)
 {
 	const char *dot;
-	int parent = -1;
+	int parent = -1, f;
 	size_t i;
 
-	for (i = 0; i < g->nfields; i++) {
-		if (strlen(g->fields[i].path) == len &&
-		    memcmp(g->fields[i].path, path, len) == 0)
-			return (int)i;
-	}
+	/* by hash: a scan of every field before made many distinct fields
+	 * quadratic */
+	if (grace_idset_get(&g->field_ids, path, len, &i))
+		return (int)i;
 	dot = memrchr(path, '.', len);
 	if (dot && (parent = gov_field_intern(g, path,
 	    (size_t)(dot - path))) < 0)
 		return -1;
-	return field_add(g, path, len, parent);
+	if ((f = field_add(g, path, len, parent)) < 0 ||
+	    grace_idset_addn(&g->field_ids, g->fields[f].path, len, (size_t)f,
+	    NULL) < 0)
+		return -1;
+	return f;
 }
 
 /* ------------------------------------------------------------ parsing */

@@ -224,6 +224,7 @@ struct grace_gov {
 	struct gov_index ix;
 	struct gov_state st;
 	struct grace_idset ids;     /* rule ids, for the duplicate check */
+	struct grace_idset field_ids; /* field paths -> index in fields */
 };
 
 /* --- gov_cond.c --------------------------------------------------- */

@@ -951,6 +951,7 @@ grace_gov_free(struct grace_gov *g)
 		rule_free(&g->rules[i]);
 	free(g->rules);
 	grace_idset_free(&g->ids);
+	grace_idset_free(&g->field_ids);
 	for (i = 0; i < 4; i++) {
 		quorum_free(g->tiers[i].q);
 		free(g->tiers[i].message);

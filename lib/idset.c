@@ -8,26 +8,27 @@
 
 struct grace_idslot {
 	const char *id;            /* NULL: empty */
+	size_t len;
 	size_t val;
 };
 
 /* FNV-1a, 64 bits. */
 static uint64_t
-hash(const char *s)
+hash(const char *s, size_t n)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 
-	while (*s)
+	while (n--)
 		h = (h ^ (unsigned char)*s++) * 0x100000001b3ULL;
 	return h;
 }
 
 static struct grace_idslot *
-find(struct grace_idslot *v, size_t cap, const char *id)
+find(struct grace_idslot *v, size_t cap, const char *id, size_t len)
 {
-	size_t i = (size_t)hash(id) & (cap - 1);
+	size_t i = (size_t)hash(id, len) & (cap - 1);
 
-	while (v[i].id && strcmp(v[i].id, id) != 0)
+	while (v[i].id && (v[i].len != len || memcmp(v[i].id, id, len) != 0))
 		i = (i + 1) & (cap - 1);
 	return &v[i];
 }
@@ -45,7 +46,8 @@ grow(struct grace_idset *s)
 	}
 	for (i = 0; i < s->cap; i++)
 		if (s->slot[i].id)
-			*find(nv, ncap, s->slot[i].id) = s->slot[i];
+			*find(nv, ncap, s->slot[i].id, s->slot[i].len) =
+			    s->slot[i];
 	free(s->slot);
 	s->slot = nv;
 	s->cap = ncap;
@@ -53,23 +55,46 @@ grow(struct grace_idset *s)
 }
 
 int
-grace_idset_add(struct grace_idset *s, const char *id, size_t val,
-    size_t *prev)
+grace_idset_addn(struct grace_idset *s, const char *id, size_t len,
+    size_t val, size_t *prev)
 {
 	struct grace_idslot *sl;
 
 	/* at most half full, so probes stay short and one is always empty */
 	if ((s->n + 1) * 2 > s->cap && grow(s) < 0)
 		return -1;
-	sl = find(s->slot, s->cap, id);
+	sl = find(s->slot, s->cap, id, len);
 	if (sl->id) {
 		if (prev)
 			*prev = sl->val;
 		return 0;
 	}
 	sl->id = id;
+	sl->len = len;
 	sl->val = val;
 	s->n++;
+	return 1;
+}
+
+int
+grace_idset_add(struct grace_idset *s, const char *id, size_t val,
+    size_t *prev)
+{
+	return grace_idset_addn(s, id, strlen(id), val, prev);
+}
+
+int
+grace_idset_get(const struct grace_idset *s, const char *id, size_t len,
+    size_t *val)
+{
+	const struct grace_idslot *sl;
+
+	if (!s->cap)
+		return 0;
+	sl = find(s->slot, s->cap, id, len);
+	if (!sl->id)
+		return 0;
+	*val = sl->val;
 	return 1;
 }
 

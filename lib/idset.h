@@ -19,6 +19,14 @@ struct grace_idset {
 int grace_idset_add(struct grace_idset *s, const char *id, size_t val,
     size_t *prev);
 
+/* grace_idset_add() of id[0..len), which need not be NUL-terminated. */
+int grace_idset_addn(struct grace_idset *s, const char *id, size_t len,
+    size_t val, size_t *prev);
+
+/* Look id[0..len) up: 1 with *val set when it is in s, else 0. */
+int grace_idset_get(const struct grace_idset *s, const char *id, size_t len,
+    size_t *val);
+
 /* Release the memory; the set is empty and reusable afterwards. */
 void grace_idset_free(struct grace_idset *s);
 

@@ -188,3 +188,22 @@ signed_log() {
 	[ "$stderr" = "grace-log: big.key: not a signing key: larger than 65536 bytes" ]
 	[ ! -e b.cp ]
 }
+
+# The same for field paths: each new one was compared with every one before.
+@test "grace-gate: 40,000 policies on 40,000 distinct fields load, and each still matches its own field" {
+	python3 -c '
+print("policies:")
+for i in range(40000):
+    print("  - id: p%d\n    match: {data.f%d: 1}\n    effect: allow" % (i, i))' > g.yaml
+	run -0 --separate-stderr grace-gate -c g.yaml --check
+	assert_output 'g.yaml: ok: 0 constitution rules, 0 threat rules, 40000 policies, 0 risk rules, 0 jq conditions, default deny'
+	run -1 --separate-stderr grace-gate -c g.yaml <<-'EOF'
+	{"id":"a","type":"x","data":{"f39999":1}}
+	{"id":"b","type":"x","data":{"f0":1,"f7":1}}
+	{"id":"c","type":"x","data":{"f5":2}}
+	EOF
+	run jq -c '[.id, .grace.gate.decision, .grace.gate.rules]' <<<"$output"
+	assert_output '["a","allow",["p39999"]]
+["b","allow",["p0","p7"]]
+["c","deny",["default"]]'
+}
