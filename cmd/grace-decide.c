@@ -81,10 +81,19 @@ usage(FILE *f)
 	    "grace-decide(5).\n");
 }
 
+static int usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
 static int
-usage_error(const char *fmt, const char *arg)
+usage_error(const char *fmt, ...)
 {
-	return grace_cli_usage_error(stderr, prog, NULL, fmt, arg);
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = grace_cli_usage_verror(stderr, prog, NULL, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 static int
@@ -438,7 +447,7 @@ main(int argc, char **argv)
 		case 'V':
 			printf("grace-decide (grace) %s\n", GRACE_VERSION);
 			return 0;
-		default: return usage_error(NULL, NULL);
+		default: return usage_error(NULL);
 		}
 	}
 	if (c.emit && c.fmt != GRACE_FMT_NDJSON)

@@ -84,10 +84,19 @@ usage(FILE *f)
 	    "grace-governance(5).\n");
 }
 
+static int usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
 static int
-usage_error(const char *fmt, const char *arg)
+usage_error(const char *fmt, ...)
 {
-	return grace_cli_usage_error(stderr, prog, NULL, fmt, arg);
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = grace_cli_usage_verror(stderr, prog, NULL, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 static int
@@ -473,7 +482,7 @@ main(int argc, char **argv)
 			return 0;
 		default:
 			free(vfiles);
-			return usage_error(NULL, NULL);
+			return usage_error(NULL);
 		}
 	}
 	if ((check || test) && optind < argc) {

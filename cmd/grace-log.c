@@ -62,10 +62,19 @@ usage_main(FILE *f)
 
 /* Print "grace-log: [CMD: ]message" (none when fmt is NULL: getopt has
  * already said what is wrong) and where to find help; returns 2. */
+static int usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static int
-usage_error(const char *cmd, const char *fmt, const char *arg)
+usage_error(const char *cmd, const char *fmt, ...)
 {
-	return grace_cli_usage_error(stderr, prog, cmd, fmt, arg);
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = grace_cli_usage_verror(stderr, prog, cmd, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 static int
@@ -341,7 +350,7 @@ cmd_append(int argc, char **argv)
 				    optarg);
 			break;
 		case 'h': usage_append(stdout); return 0;
-		default: return usage_error("append", NULL, NULL);
+		default: return usage_error("append", NULL);
 		}
 	}
 	if (!(log = default_log(log)))
@@ -498,7 +507,7 @@ cmd_verify(int argc, char **argv)
 		case 'p': keyargs[nkeys++] = optarg; break;
 		case 'q': quiet = 1; break;
 		case 'h': usage_verify(stdout); goto out;
-		default: status = usage_error("verify", NULL, NULL); goto out;
+		default: status = usage_error("verify", NULL); goto out;
 		}
 	}
 	while (optind < argc)
@@ -577,8 +586,15 @@ load_signer(const char *keyfile, struct grace_err *e)
 	char *skey;
 	size_t len;
 
-	if (!(skey = grace_read_file(keyfile, MAX_KEYFILE, &len, e)))
+	if (!(skey = grace_read_file(keyfile, MAX_KEYFILE, &len, e))) {
+		if (errno == EFBIG) {
+			/* too large to be a key: a bad argument */
+			grace_err_set(e, keyfile, 0, 0, "not a signing key: "
+			    "larger than %d bytes", MAX_KEYFILE);
+			e->code = GRACE_EXIT_USAGE;
+		}
 		return NULL;
+	}
 	while (len && (skey[len - 1] == '\n' || skey[len - 1] == '\r'))
 		skey[--len] = '\0';
 	signer = grace_note_signer_parse(skey, e);
@@ -631,7 +647,7 @@ cmd_checkpoint(int argc, char **argv)
 		case 'O': origin = optarg; break;
 		case 'o': output = optarg; break;
 		case 'h': usage_checkpoint(stdout); goto out;
-		default: status = usage_error("checkpoint", NULL, NULL); goto out;
+		default: status = usage_error("checkpoint", NULL); goto out;
 		}
 	}
 	while (optind < argc)
@@ -775,7 +791,7 @@ cmd_keygen(int argc, char **argv)
 		case 'o': prefix = optarg; break;
 		case 'F': force = 1; break;
 		case 'h': usage_keygen(stdout); return 0;
-		default: return usage_error("keygen", NULL, NULL);
+		default: return usage_error("keygen", NULL);
 		}
 	}
 	if (optind != argc - 1)
@@ -858,7 +874,7 @@ cmd_repair(int argc, char **argv)
 		switch (c) {
 		case 'f': log = optarg; break;
 		case 'h': usage_repair(stdout); return 0;
-		default: return usage_error("repair", NULL, NULL);
+		default: return usage_error("repair", NULL);
 		}
 	}
 	if (optind < argc && !log)
@@ -960,7 +976,7 @@ cmd_rotate(int argc, char **argv)
 		case 'f': log = optarg; break;
 		case 't': to = optarg; break;
 		case 'h': usage_rotate(stdout); return 0;
-		default: return usage_error("rotate", NULL, NULL);
+		default: return usage_error("rotate", NULL);
 		}
 	}
 	if (optind < argc)
@@ -1128,7 +1144,7 @@ cmd_cat(int argc, char **argv)
 		case 'f': files[nfiles++] = optarg; break;
 		case 'e': events = 1; break;
 		case 'h': usage_cat(stdout); free(files); return 0;
-		default: free(files); return usage_error("cat", NULL, NULL);
+		default: free(files); return usage_error("cat", NULL);
 		}
 	}
 	while (optind < argc)
@@ -1241,7 +1257,7 @@ cmd_tail(int argc, char **argv)
 		case 'F': follow = 1; break;
 		case 'e': events = 1; break;
 		case 'h': usage_tail(stdout); return 0;
-		default: return usage_error("tail", NULL, NULL);
+		default: return usage_error("tail", NULL);
 		}
 	}
 	if (optind < argc && !log)

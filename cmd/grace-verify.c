@@ -86,10 +86,19 @@ usage(FILE *f)
 	    "See grace-verify(1) and grace-contracts(5).\n");
 }
 
+static int usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
 static int
-usage_error(const char *fmt, const char *arg)
+usage_error(const char *fmt, ...)
 {
-	return grace_cli_usage_error(stderr, prog, NULL, fmt, arg);
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = grace_cli_usage_verror(stderr, prog, NULL, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 static int
@@ -880,7 +889,7 @@ main(int argc, char **argv)
 			printf("grace-verify (grace) %s\n", GRACE_VERSION);
 			status = 0;
 			goto out;
-		default: status = usage_error(NULL, NULL); goto out;
+		default: status = usage_error(NULL); goto out;
 		}
 	}
 	signal(SIGPIPE, SIG_IGN);

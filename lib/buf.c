@@ -1,6 +1,7 @@
 /* buf.c - growable byte buffer and JSON string escaping. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,13 +32,32 @@ grace_buf_reserve(struct grace_buf *b, size_t n)
 	return 0;
 }
 
+/* Whether p points into b's memory: the source of an append may be the
+ * buffer itself (a mark inside it), which a realloc would free. */
+static int
+inside(const struct grace_buf *b, const void *p)
+{
+	uintptr_t a = (uintptr_t)p, lo = (uintptr_t)b->p;
+
+	return b->cap && a >= lo && a < lo + b->cap;
+}
+
 int
 grace_buf_add(struct grace_buf *b, const void *p, size_t n)
 {
-	if (grace_buf_reserve(b, n) < 0)
+	if (inside(b, p)) {
+		/* Keep the offset across the realloc; the source lies below
+		 * b->len, so it does not overlap what is written. */
+		size_t off = (size_t)((const char *)p - b->p);
+
+		if (grace_buf_reserve(b, n) < 0)
+			return -1;
+		p = b->p + off;
+	} else if (grace_buf_reserve(b, n) < 0) {
 		return -1;
+	}
 	if (n)
-		memcpy(b->p + b->len, p, n);
+		memmove(b->p + b->len, p, n);
 	b->len += n;
 	b->p[b->len] = '\0';
 	return 0;
@@ -49,22 +69,32 @@ grace_buf_adds(struct grace_buf *b, const char *s)
 	return grace_buf_add(b, s, strlen(s));
 }
 
+/* Formatted into a scratch buffer first, then appended: an argument may
+ * point into b itself, which neither a realloc nor vsnprintf writing
+ * over its terminator may disturb while it is read. */
 int
 grace_buf_addf(struct grace_buf *b, const char *fmt, ...)
 {
+	char small[256], *big;
 	va_list ap;
-	int n;
+	int n, rc;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(small, sizeof small, fmt, ap);
 	va_end(ap);
-	if (n < 0 || grace_buf_reserve(b, (size_t)n) < 0)
+	if (n < 0)
+		return -1;
+	if ((size_t)n < sizeof small)
+		return grace_buf_add(b, small, (size_t)n);
+	big = malloc((size_t)n + 1);
+	if (!big)
 		return -1;
 	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
 	va_end(ap);
-	b->len += (size_t)n;
-	return 0;
+	rc = grace_buf_add(b, big, (size_t)n);
+	free(big);
+	return rc;
 }
 
 int
@@ -119,6 +149,19 @@ grace_buf_add_jstr(struct grace_buf *b, const char *s, size_t n)
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, run;
 
+	if (n && inside(b, s)) {
+		/* Escaping can outgrow any reservation and move b: work from
+		 * a copy of the source. */
+		char *copy = malloc(n);
+		int rc;
+
+		if (!copy)
+			return -1;
+		memcpy(copy, s, n);
+		rc = grace_buf_add_jstr(b, copy, n);
+		free(copy);
+		return rc;
+	}
 	if (grace_buf_reserve(b, n + 2) < 0 || grace_buf_add(b, "\"", 1) < 0)
 		return -1;
 	while (i < n) {

@@ -14,7 +14,9 @@ struct grace_buf {
 /* Make room for n more bytes (plus the NUL). Returns 0, or -1 with errno
  * ENOMEM; on failure the buffer is unchanged. */
 int grace_buf_reserve(struct grace_buf *b, size_t n);
-/* Append n bytes / a C string / a formatted string. Return 0 or -1 (ENOMEM). */
+/* Append n bytes / a C string / a formatted string. Return 0 or -1 (ENOMEM).
+ * The source (or a %s argument) may point into b itself, for example at
+ * a mark inside it: it is read from where it is after any realloc. */
 int grace_buf_add(struct grace_buf *b, const void *p, size_t n);
 int grace_buf_adds(struct grace_buf *b, const char *s);
 int grace_buf_addf(struct grace_buf *b, const char *fmt, ...)
@@ -23,7 +25,8 @@ int grace_buf_addf(struct grace_buf *b, const char *fmt, ...)
 int grace_buf_addu(struct grace_buf *b, uint64_t v);
 /* Append s[0..n) as a JSON string literal, quotes included. Control
  * characters are escaped; bytes that are not valid UTF-8 become U+FFFD,
- * so the result is always valid JSON whatever s holds. */
+ * so the result is always valid JSON whatever s holds. s may point into
+ * b itself. */
 int grace_buf_add_jstr(struct grace_buf *b, const char *s, size_t n);
 /* Forget the contents, keep the memory. */
 void grace_buf_reset(struct grace_buf *b);

@@ -1,24 +1,38 @@
 /* cli.c - usage errors, error reports and number options for cmd/. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
 int
-grace_cli_usage_error(FILE *f, const char *prog, const char *cmd,
-    const char *fmt, const char *arg)
+grace_cli_usage_verror(FILE *f, const char *prog, const char *cmd,
+    const char *fmt, va_list ap)
 {
 	if (fmt) {
 		fprintf(f, "%s: ", prog);
 		if (cmd)
 			fprintf(f, "%s: ", cmd);
-		fprintf(f, fmt, arg);
+		vfprintf(f, fmt, ap);
 		fputc('\n', f);
 	}
 	fprintf(f, "Try '%s %s%s--help' for more information.\n", prog,
 	    cmd ? cmd : "", cmd ? " " : "");
 	return GRACE_EXIT_USAGE;
+}
+
+int
+grace_cli_usage_error(FILE *f, const char *prog, const char *cmd,
+    const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = grace_cli_usage_verror(f, prog, cmd, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 int

@@ -5,6 +5,7 @@
 #ifndef GRACE_CLI_H
 #define GRACE_CLI_H
 
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "err.h"
@@ -13,11 +14,14 @@
 #define GRACE_CLI_NO_EVENTS \
 	"no events judged (use --allow-empty to accept an empty stream)"
 
-/* Write "prog: [cmd: ]<fmt with arg>\n" (skipped when fmt is NULL: getopt
- * already said what was wrong) and "Try 'prog [cmd ]--help' for more
- * information.\n" to f. Returns GRACE_EXIT_USAGE. */
+/* Write "prog: [cmd: ]<formatted message>\n" (skipped when fmt is NULL:
+ * getopt already said what was wrong) and "Try 'prog [cmd ]--help' for
+ * more information.\n" to f. Returns GRACE_EXIT_USAGE. */
 int grace_cli_usage_error(FILE *f, const char *prog, const char *cmd,
-    const char *fmt, const char *arg);
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The same with the arguments as a va_list. */
+int grace_cli_usage_verror(FILE *f, const char *prog, const char *cmd,
+    const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
 
 /* grace_err_print() e to f; returns the exit status it calls for
  * (e->code, or GRACE_EXIT_SYSTEM when unset). */

@@ -15,6 +15,11 @@ grace_err_clear(struct grace_err *e)
 static void
 fill(struct grace_err *e, const char *file, unsigned long line,
     unsigned long col, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
+
+static void
+fill(struct grace_err *e, const char *file, unsigned long line,
+    unsigned long col, const char *fmt, va_list ap)
 {
 	snprintf(e->file, sizeof e->file, "%s", file ? file : "");
 	e->line = line;
@@ -34,6 +39,15 @@ grace_err_set(struct grace_err *e, const char *file, unsigned long line,
 	va_start(ap, fmt);
 	fill(e, file, line, col, fmt, ap);
 	va_end(ap);
+	return -1;
+}
+
+int
+grace_err_vset(struct grace_err *e, const char *file, unsigned long line,
+    unsigned long col, const char *fmt, va_list ap)
+{
+	if (e)
+		fill(e, file, line, col, fmt, ap);
 	return -1;
 }
 

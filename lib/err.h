@@ -8,6 +8,7 @@
 #ifndef GRACE_ERR_H
 #define GRACE_ERR_H
 
+#include <stdarg.h>
 #include <stdio.h>
 
 /* Exit statuses shared by every program (ARCHITECTURE.md). */
@@ -37,6 +38,11 @@ void grace_err_clear(struct grace_err *e);
 int grace_err_set(struct grace_err *e, const char *file, unsigned long line,
     unsigned long col, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+
+/* grace_err_set() with the arguments as a va_list. Returns -1. */
+int grace_err_vset(struct grace_err *e, const char *file, unsigned long line,
+    unsigned long col, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
 
 /* Like grace_err_set() with code GRACE_EXIT_SYSTEM and ": strerror(errno)"
  * appended; reads errno before doing anything else. Returns -1. */

@@ -153,6 +153,8 @@ grace_read_file(const char *path, size_t max, size_t *n, struct grace_err *e)
 					grace_err_sys(e, path, "unable to read");
 				free(buf);
 				close(fd);
+				if (cap > max)
+					errno = EFBIG;
 				return NULL;
 			}
 			buf = nb;
@@ -175,6 +177,7 @@ grace_read_file(const char *path, size_t max, size_t *n, struct grace_err *e)
 			    max);
 			free(buf);
 			close(fd);
+			errno = EFBIG;
 			return NULL;
 		}
 	}

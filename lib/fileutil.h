@@ -31,8 +31,11 @@ int grace_atomic_write(const char *path, const void *data, size_t n,
 int grace_fsync_dir(const char *path, struct grace_err *e);
 
 /* Read a whole file (at most max bytes) into a malloc'd NUL-terminated
- * buffer. Returns it with *n set, or NULL (e filled; a file over max is
- * an error). */
+ * buffer. Returns it with *n set, or NULL (e filled). A file over max is
+ * an error with errno EFBIG and e->msg "file larger than MAX bytes", so
+ * that the caller can give it the status its kind of content gets (a
+ * malformed checkpoint, a bad key); e->code is GRACE_EXIT_SYSTEM as for
+ * every other failure. */
 char *grace_read_file(const char *path, size_t max, size_t *n,
     struct grace_err *e);
 

@@ -33,6 +33,7 @@ struct xnode {
 	int path;                  /* X_PATH: trie node */
 	struct grace_jqn_val lit;  /* X_LIT */
 	int negate;                /* X_LIT number written -N */
+	int height;                /* 1 for a leaf; eval recurses this deep */
 };
 
 struct grace_jqn {
@@ -222,6 +223,7 @@ struct parser {
 	const char *s;          /* the source (x->src) */
 	size_t i;
 	int fail;
+	int nest;               /* parentheses open: the parser's recursion */
 };
 
 static struct xnode *
@@ -238,6 +240,25 @@ node(struct parser *p, enum xop op)
 	nd = &p->x->nodes[p->x->n++];
 	memset(nd, 0, sizeof *nd);
 	nd->op = op;
+	nd->height = 1;
+	return nd;
+}
+
+/* Record that nd holds its operands a (and b): its height, which eval()
+ * recurses. Past GRACE_JQN_MAX_DEPTH the expression is not native (libjq
+ * takes it, or rejects it). Returns nd, or NULL. */
+static struct xnode *
+joined(struct parser *p, struct xnode *nd)
+{
+	int h = nd->a->height;
+
+	if (nd->b && nd->b->height > h)
+		h = nd->b->height;
+	nd->height = h + 1;
+	if (nd->height > GRACE_JQN_MAX_DEPTH) {
+		p->fail = 1;
+		return NULL;
+	}
 	return nd;
 }
 
@@ -415,8 +436,13 @@ parse_term(struct parser *p)
 	if (s[p->i] == '.')
 		return parse_path(p);
 	if (s[p->i] == '(') {
+		if (++p->nest > GRACE_JQN_MAX_DEPTH) {
+			p->fail = 1;
+			return NULL;
+		}
 		p->i++;
 		nd = parse_pipe(p);
+		p->nest--;
 		ws(p);
 		if (!nd || s[p->i] != ')')
 			return NULL;
@@ -492,7 +518,7 @@ parse_cmp(struct parser *p)
 		nd->a = a;
 		if (!(nd->b = parse_term(p)))
 			return NULL;
-		return nd;
+		return joined(p, nd);
 	}
 	return a;
 }
@@ -509,7 +535,7 @@ parse_and(struct parser *p)
 		if (!(nd = node(p, X_AND)))
 			return NULL;
 		nd->a = a;
-		if (!(nd->b = parse_cmp(p)))
+		if (!(nd->b = parse_cmp(p)) || !joined(p, nd))
 			return NULL;
 		a = nd;
 	}
@@ -528,7 +554,7 @@ parse_or(struct parser *p)
 		if (!(nd = node(p, X_OR)))
 			return NULL;
 		nd->a = a;
-		if (!(nd->b = parse_and(p)))
+		if (!(nd->b = parse_and(p)) || !joined(p, nd))
 			return NULL;
 		a = nd;
 	}
@@ -549,6 +575,8 @@ parse_pipe(struct parser *p)
 		if (!keyword(p, "not") || !(nd = node(p, X_NOT)))
 			return NULL;
 		nd->a = a;
+		if (!joined(p, nd))
+			return NULL;
 		a = nd;
 	}
 	return a;

@@ -31,6 +31,12 @@
  * members the set needs from it. The top-level members come from the
  * scan the filter loop already made (grace_jqn_paths_bind()).
  *
+ * Nesting is capped: an expression with more than GRACE_JQN_MAX_DEPTH
+ * parentheses open at once, or whose operators nest deeper than that (a
+ * chain of 100 `and`s), is not native, so neither the parser nor the
+ * evaluator recurses without bound; libjq takes it, and grace_jq_compile()
+ * rejects what is nested too deeply for libjq as well (jqx.h).
+ *
  * Compiled paths and expressions are read-only: any number of threads
  * may evaluate them at once, each with its own spans array.
  */
@@ -40,6 +46,8 @@
 #include <stddef.h>
 
 #include "json.h"
+
+#define GRACE_JQN_MAX_DEPTH 64
 
 struct grace_jqn_paths;
 struct grace_jqn;

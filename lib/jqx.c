@@ -125,8 +125,89 @@ debug_cb(void *data, jv msg)
 	jv_free(msg);
 }
 
-struct grace_jq *
-grace_jq_compile_args(const char *expr, jv args, const char *file,
+static int
+is_word(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_' || c == '$';
+}
+
+static int
+after_word(char c)
+{
+	return is_word(c) || c == '.';
+}
+
+/* Whether the jq source s nests deeper than max: brackets, strings and
+ * their \( interpolations, if ... end. Comments and string contents are
+ * skipped; keywords are whole words (not .if, $end or end_x). */
+static int
+too_deep(const char *s, int max)
+{
+	/* What each open level is: a bracket or keyword (c), a string (s),
+	 * an interpolation (i). */
+	char st[GRACE_JQ_MAX_DEPTH + GRACE_JQ_WRAP_DEPTH + 1];
+	int d = 0;
+	size_t i;
+
+	for (i = 0; s[i]; i++) {
+		char c = s[i];
+
+		if (d > 0 && st[d - 1] == 's') {
+			if (c == '"')
+				d--;
+			else if (c == '\\' && s[i + 1] == '(') {
+				st[d++] = 'i';
+				if (d > max)
+					return 1;
+				i++;
+			} else if (c == '\\' && s[i + 1])
+				i++;
+			continue;
+		}
+		if (c == '#') {
+			while (s[i + 1] && s[i + 1] != '\n')
+				i++;
+		} else if (c == '"' || c == '(' || c == '[' || c == '{' ||
+		    (c == 'i' && s[i + 1] == 'f' && !is_word(s[i + 2]) &&
+		    (i == 0 || !after_word(s[i - 1])))) {
+			st[d++] = c == '"' ? 's' : 'c';
+			if (d > max)
+				return 1;
+		} else if (c == ')' || c == ']' || c == '}' ||
+		    (c == 'e' && strncmp(s + i, "end", 3) == 0 &&
+		    !is_word(s[i + 3]) && (i == 0 || !after_word(s[i - 1])))) {
+			if (d > 0)
+				d--;
+		}
+	}
+	return 0;
+}
+
+static int
+depth_check(const char *expr, int max, const char *file, unsigned long line,
+    unsigned long col, struct grace_err *e)
+{
+	char b[SNIP_MAX * 4 + 8];
+
+	if (!too_deep(expr, max))
+		return 0;
+	grace_err_set(e, file, line, col, "invalid jq expression '%s': nested "
+	    "too deeply (more than %d levels)", snip(expr, b, sizeof b), max);
+	if (e)
+		e->code = GRACE_EXIT_USAGE;
+	return -1;
+}
+
+int
+grace_jq_check_depth(const char *expr, const char *file, unsigned long line,
+    unsigned long col, struct grace_err *e)
+{
+	return depth_check(expr, GRACE_JQ_MAX_DEPTH, file, line, col, e);
+}
+
+static struct grace_jq *
+compile(const char *expr, jv args, int max_depth, const char *file,
     unsigned long line, unsigned long col, struct grace_err *e)
 {
 	struct grace_jq *q;
@@ -139,6 +220,10 @@ grace_jq_compile_args(const char *expr, jv args, const char *file,
 		    "jq arguments must be an object");
 		if (e)
 			e->code = GRACE_EXIT_USAGE;
+		return NULL;
+	}
+	if (depth_check(expr, max_depth, file, line, col, e) < 0) {
+		jv_free(args);
 		return NULL;
 	}
 	if (!(q = calloc(1, sizeof *q)) || !(q->src = strdup(expr)) ||
@@ -174,7 +259,22 @@ struct grace_jq *
 grace_jq_compile(const char *expr, const char *file, unsigned long line,
     unsigned long col, struct grace_err *e)
 {
-	return grace_jq_compile_args(expr, jv_object(), file, line, col, e);
+	return compile(expr, jv_object(), GRACE_JQ_MAX_DEPTH, file, line, col, e);
+}
+
+struct grace_jq *
+grace_jq_compile_args(const char *expr, jv args, const char *file,
+    unsigned long line, unsigned long col, struct grace_err *e)
+{
+	return compile(expr, args, GRACE_JQ_MAX_DEPTH, file, line, col, e);
+}
+
+struct grace_jq *
+grace_jq_compile_program(const char *expr, const char *file,
+    unsigned long line, unsigned long col, struct grace_err *e)
+{
+	return compile(expr, jv_object(), GRACE_JQ_MAX_DEPTH +
+	    GRACE_JQ_WRAP_DEPTH, file, line, col, e);
 }
 
 /* Fill e for the end of a run that stopped with jq_halted(). */

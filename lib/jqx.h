@@ -25,8 +25,25 @@ struct grace_jq;
  * "at <top-level>, line 1" suffixes removed; "line N of the expression"
  * kept when N > 1; several errors joined by "; "; <expr> cut after 64
  * bytes), e->code GRACE_EXIT_USAGE; or NULL with e->code
- * GRACE_EXIT_SYSTEM when out of memory. */
+ * GRACE_EXIT_SYSTEM when out of memory. An expression whose brackets,
+ * string interpolations and if ... end nest more than GRACE_JQ_MAX_DEPTH
+ * deep is refused before libjq sees it: "invalid jq expression '<expr>':
+ * nested too deeply (more than 256 levels)" (libjq's parser and compiler
+ * recurse on nesting). */
+#define GRACE_JQ_MAX_DEPTH 256
 struct grace_jq *grace_jq_compile(const char *expr, const char *file,
+    unsigned long line, unsigned long col, struct grace_err *e);
+
+/* Like grace_jq_compile() for a program the toolkit builds around
+ * expressions that grace_jq_compile() accepted one by one (a contract's
+ * slots in one array): it may nest GRACE_JQ_WRAP_DEPTH levels more. */
+#define GRACE_JQ_WRAP_DEPTH 16
+/* The depth check of grace_jq_compile() alone, for expressions that go
+ * into such a program: 0, or -1 with e filled as grace_jq_compile()
+ * would. */
+int grace_jq_check_depth(const char *expr, const char *file,
+    unsigned long line, unsigned long col, struct grace_err *e);
+struct grace_jq *grace_jq_compile_program(const char *expr, const char *file,
     unsigned long line, unsigned long col, struct grace_err *e);
 
 /* Like grace_jq_compile() with named arguments: args (consumes) is a jv

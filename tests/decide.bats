@@ -525,3 +525,25 @@ not ok 2 - wrong on purpose: verdict: expected reject, got hold; score: expected
 	run -2 --separate-stderr grace-decide -c "$W" --test nope.yaml
 	[ "$stderr" = "grace-decide: nope.yaml: cannot open: No such file or directory" ]
 }
+
+# Regression: the malformed-verdict message unescaped the string into a
+# scratch buffer and escaped it back into the same buffer, which a realloc
+# moved while it was read (use after free with a ~230-byte decision).
+@test "a 230-byte string as grace.gate.decision is indeterminate, quoted cut at 40 bytes" {
+	local s
+	s=$(printf 'x%.0s' $(seq 230))
+	printf '{"id":"e1","grace":{"gate":{"decision":"%s"}}}\n' "$s" > ev.ndjson
+	run -1 --separate-stderr grace-decide -c "$W" --explain < ev.ndjson
+	local q="'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...'"
+	[ "$stderr" = "grace-decide: <stdin>:1: event e1
+  input governance (grace.gate): indeterminate, weight 0.4: grace.gate.decision $q is not allow, warn, review, deny or error
+  input avn (grace.heal): absent, score 0.6, weight 0.2: missing, neutral score 0.6
+  input verification (grace.verify): absent, weight 0.3: missing
+  input mldl (grace.mldl): absent, weight 0.1: missing
+  weighted score: (0.2*0.6) / 0.2 = 0.6
+  algorithm weighted: decided by governance (indeterminate)
+  verdict escalate, confidence 0
+1 events, 0 approved, 0 held, 1 escalated, 0 rejected, 0 errors" ]
+	run jq -c '.grace.decision | [.verdict, .reasons]' <<< "$output"
+	assert_output '["escalate",["governance: indeterminate: grace.gate.decision '"$q"' is not allow, warn, review, deny or error"]]'
+}

@@ -138,6 +138,24 @@ vote() {
 	[ "$(jq -c '[.decision, .approvals]' <<<"$output")" = '["review",{"needed":2,"have":1,"missing":["alice","bob"]}]' ]
 }
 
+# Regression: a vote dated after now had a negative age, so it never
+# expired; as the latest vote it could also outvote a real one.
+@test "approvals: a vote dated in the future does not count, and --explain says why" {
+	{ vote alice approve 2026-11-21T11:30:00Z; vote bob approve 2026-11-21T12:05:00Z; vote carol approve 2026-11-21T12:00:01Z; } > "$BATS_TEST_TMPDIR/v"
+	run -1 --separate-stderr gate --votes "$BATS_TEST_TMPDIR/v" --explain <<<"$del"
+	[ "$(jq -c '[.grace.gate.decision, .grace.gate.approvals]' <<<"$output")" = '["review",{"needed":2,"have":1,"missing":["bob","carol"]}]' ]
+	[ "$(grep '^  vote' <<<"$stderr")" = "  vote by bob on del-1 ignored: dated 5m after now (a vote from the future does not count)
+  vote by carol on del-1 ignored: dated 1s after now (a vote from the future does not count)" ]
+	# dated now exactly counts
+	vote carol approve 2026-11-21T12:00:00Z >> "$BATS_TEST_TMPDIR/v"
+	run -0 verdict "$del" --votes "$BATS_TEST_TMPDIR/v"
+	[ "$(jq -c '[.decision, .reasons]' <<<"$output")" = '["allow",["approved by alice, carol"]]' ]
+	# a future reject does not outvote a real approval either
+	{ vote alice approve 2026-11-21T11:30:00Z; vote bob approve 2026-11-21T11:31:00Z; vote bob reject 2027-01-01T00:00:00Z; } > "$BATS_TEST_TMPDIR/v"
+	run -0 verdict "$del" --votes "$BATS_TEST_TMPDIR/v"
+	[ "$(jq -c '[.decision, .reasons]' <<<"$output")" = '["allow",["approved by alice, bob"]]' ]
+}
+
 @test "approvals: a reject vote by an approver denies; on_reject: ignore does not" {
 	{ vote alice approve 2026-11-21T11:30:00Z; vote carol reject 2026-11-21T11:31:00Z; vote bob approve 2026-11-21T11:32:00Z; } > "$BATS_TEST_TMPDIR/v"
 	run -1 --separate-stderr gate --votes "$BATS_TEST_TMPDIR/v" <<<"$del"

@@ -251,6 +251,15 @@ badconf() {
 	[ "$stderr" = "grace-gate: $BATS_TEST_TMPDIR/none.yaml: cannot open: No such file or directory" ]
 }
 
+# Regression: the message had two %s and one argument, so it printed
+# stack bytes (a crash under ASan); the format checker now catches that.
+@test "a risk rule with neither match nor when is a config error naming file:line:col" {
+	badconf $'risk:\n  rules:\n    - id: r1\n      level: high'
+	run -2 --separate-stderr grace-gate --check -c "$BATS_TEST_TMPDIR/bad.yaml"
+	assert_output ''
+	[ "$stderr" = "grace-gate: $BATS_TEST_TMPDIR/bad.yaml:3:7: risk rule 'r1' needs match or when" ]
+}
+
 @test "a bad votes file is a configuration error naming file and line" {
 	printf '%s\n' '{"type":"governance.vote","actor":"a","time":"2026-11-21T10:00:00Z","data":{"request":"r","vote":"approve"}}' 'garbage' > "$BATS_TEST_TMPDIR/v"
 	run -2 --separate-stderr gate --votes "$BATS_TEST_TMPDIR/v" <<<'{"id":"e","type":"x"}'

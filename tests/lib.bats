@@ -20,6 +20,8 @@ run_unit() {
 @test "lib: C2SP tlog checkpoints" { run_unit checkpoint; }
 @test "lib: pattern rules (regex, prefilter, positions, YAML)" { run_unit patterns; }
 @test "lib: the NDJSON filter driver" { run_unit filter; }
+@test "lib: buffer appends, from the buffer itself too" { run_unit buf; }
+@test "lib: the id set of the duplicate-id checks" { run_unit idset; }
 @test "lib: text, TAP, JUnit and GitHub reports" { run_unit report; }
 @test "lib: the decision engine (numbers, member walk)" { run_unit decide; }
 @test "lib: governance prefilter, event jv, glob" { run_unit governance; }

@@ -571,3 +571,24 @@ grace-log: b.ndjson:3:1: expected a JSON object, got an array" ]
 	[ "$(wc -l < audit.log)" -eq 3 ]
 	grace-log verify -q audit.log
 }
+
+# Regression: a log whose last seq is the largest 19 digits hold made the
+# next append write a 20-digit seq, which no reader parses: the chain was
+# corrupted by its own writer.
+@test "append and rotate refuse a log whose last seq is the largest the format allows (exit 4, nothing written)" {
+	local max=9999999999999999999 before
+	forge_record 9999999999999999998 "$ZEROS" '{"id":"x"}' > a.log
+	run -0 --separate-stderr grace-log append -f a.log <<<'{"id":"y"}'
+	# (not with jq: jq 1.6 reads the number as a double)
+	assert_output --partial "\"grace\":{\"log\":{\"seq\":$max,"
+	[ "$(sed -n 2p a.log | cut -c1-27)" = "{\"seq\":$max," ]
+	before=$(sha256_hex < a.log)
+	run -4 --separate-stderr grace-log append -f a.log <<<'{"id":"z"}'
+	assert_output ''
+	[ "$stderr" = "grace-log: a.log: unable to append: the last record has seq $max, the largest the format allows; no record can follow it (nothing was written)" ]
+	[ "$(sha256_hex < a.log)" = "$before" ]
+	run -4 --separate-stderr grace-log rotate -f a.log
+	[ "$stderr" = "grace-log: a.log: unable to rotate: the last record has seq $max, the largest the format allows; no record can follow it (nothing was written)" ]
+	[ "$(sha256_hex < a.log)" = "$before" ]
+	[ "$(ls a.log*)" = "a.log" ] || { ls; false; }
+}

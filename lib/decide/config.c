@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "decide.h"
+#include "idset.h"
 #include "yaml.h"
 
 static const char *const input_names[GRACE_DIN_COUNT] = {
@@ -524,9 +525,10 @@ load_when(struct grace_drule *r, const struct grace_ynode *w,
 	return 0;
 }
 
+/* Load rule r from m; ids holds the ids of the rules before it. */
 static int
 load_rule(struct grace_decide *d, struct grace_drule *r,
-    const struct grace_ynode *m, struct grace_err *e)
+    const struct grace_ynode *m, struct grace_idset *ids, struct grace_err *e)
 {
 	const struct grace_ynode *v;
 	const char *s;
@@ -543,12 +545,15 @@ load_rule(struct grace_decide *d, struct grace_drule *r,
 		return -1;
 	if (!*s)
 		return node_err(e, v, "a rule id cannot be empty");
-	for (i = 0; i < (size_t)(r - d->rules); i++)
-		if (!strcmp(d->rules[i].id, s))
-			return node_err(e, v, "rule id '%.48s' is used twice "
-			    "(first at line %lu)", s, d->rules[i].line);
 	if (!(r->id = strdup(s)))
 		return oom(e);
+	switch (grace_idset_add(ids, r->id, (size_t)(r - d->rules), &i)) {
+	case -1:
+		return oom(e);
+	case 0:
+		return node_err(e, v, "rule id '%.48s' is used twice "
+		    "(first at line %lu)", s, d->rules[i].line);
+	}
 	if (!(v = grace_yaml_require(m, "input", e)) ||
 	    as_name(v, "input", input_names, GRACE_DIN_COUNT, &k, e) < 0)
 		return -1;
@@ -591,6 +596,7 @@ load_rules(struct grace_decide *d, const struct grace_ynode *root,
     struct grace_err *e)
 {
 	const struct grace_ynode *l = grace_yaml_get(root, "rules");
+	struct grace_idset ids = {0};
 	size_t i, k;
 
 	if (!l)
@@ -604,9 +610,12 @@ load_rules(struct grace_decide *d, const struct grace_ynode *root,
 	for (i = 0; i < l->n; i++) {
 		d->nrules = i + 1;
 		if (grace_yaml_expect(l->items[i], GRACE_YMAP, e) < 0 ||
-		    load_rule(d, &d->rules[i], l->items[i], e) < 0)
+		    load_rule(d, &d->rules[i], l->items[i], &ids, e) < 0) {
+			grace_idset_free(&ids);
 			return -1;
+		}
 	}
+	grace_idset_free(&ids);
 	for (k = 0; k < GRACE_DIN_COUNT; k++) {
 		if (d->nrules && !(d->by_input[k] = calloc(d->nrules,
 		    sizeof *d->by_input[k])))

@@ -38,10 +38,17 @@ struct grace_gov_tests {
 };
 
 static int
-bad(struct grace_err *e, const struct grace_ynode *n, const char *fmt,
-    const char *a)
+bad(struct grace_err *e, const struct grace_ynode *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+bad(struct grace_err *e, const struct grace_ynode *n, const char *fmt, ...)
 {
-	grace_err_set(e, n->file, n->line, n->col, fmt, a);
+	va_list ap;
+
+	va_start(ap, fmt);
+	grace_err_vset(e, n->file, n->line, n->col, fmt, ap);
+	va_end(ap);
 	e->code = GRACE_EXIT_USAGE;
 	return -1;
 }
@@ -186,7 +193,7 @@ case_parse(const struct grace_ynode *m, struct tcase *c, struct grace_err *e)
 	j = grace_jv_parse(c->event, c->len);
 	if (jv_get_kind(j) != JV_KIND_OBJECT) {
 		jv_free(j);
-		return bad(e, ev, "event: is not a JSON object%s", "");
+		return bad(e, ev, "event: is not a JSON object");
 	}
 	j = jv_object_get(j, jv_string("id"));
 	if (jv_get_kind(j) == JV_KIND_STRING &&
@@ -202,7 +209,7 @@ case_parse(const struct grace_ynode *m, struct tcase *c, struct grace_err *e)
 			if (!c->v[i].request && !c->id)
 				return bad(e, n->items[i], "this vote needs "
 				    "request: (the case's event has no string "
-				    "id)%s", "");
+				    "id)");
 	}
 	if (ex->kind == GRACE_YSCALAR) {
 		if (grace_yaml_as_string(ex, &s, e) < 0)
@@ -252,7 +259,7 @@ grace_gov_tests_load(const char *path, struct grace_err *e)
 	    votes_parse(n, &t->v, &t->nv, 1, e) < 0)
 		goto fail;
 	if (cs->n == 0) {
-		bad(e, cs, "cases: is empty: nothing to test%s", "");
+		bad(e, cs, "cases: is empty: nothing to test");
 		goto fail;
 	}
 	if (!(t->c = calloc(cs->n, sizeof *t->c))) {

@@ -71,19 +71,22 @@ int
 gov_field_intern(struct grace_gov *g, const char *path, size_t len)
 {
 	const char *dot;
-	int parent = -1;
+	int parent = -1, f;
 	size_t i;
 
-	for (i = 0; i < g->nfields; i++) {
-		if (strlen(g->fields[i].path) == len &&
-		    memcmp(g->fields[i].path, path, len) == 0)
-			return (int)i;
-	}
+	/* by hash: a scan of every field before made many distinct fields
+	 * quadratic */
+	if (grace_idset_get(&g->field_ids, path, len, &i))
+		return (int)i;
 	dot = memrchr(path, '.', len);
 	if (dot && (parent = gov_field_intern(g, path,
 	    (size_t)(dot - path))) < 0)
 		return -1;
-	return field_add(g, path, len, parent);
+	if ((f = field_add(g, path, len, parent)) < 0 ||
+	    grace_idset_addn(&g->field_ids, g->fields[f].path, len, (size_t)f,
+	    NULL) < 0)
+		return -1;
+	return f;
 }
 
 /* ------------------------------------------------------------ parsing */
@@ -126,10 +129,17 @@ cond_new(struct gov_rule *r, int field, struct grace_err *e)
 }
 
 static int
-usage(struct grace_err *e, const struct grace_ynode *n, const char *fmt,
-    const char *a, const char *b)
+usage(struct grace_err *e, const struct grace_ynode *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+usage(struct grace_err *e, const struct grace_ynode *n, const char *fmt, ...)
 {
-	grace_err_set(e, n->file, n->line, n->col, fmt, a, b);
+	va_list ap;
+
+	va_start(ap, fmt);
+	grace_err_vset(e, n->file, n->line, n->col, fmt, ap);
+	va_end(ap);
 	e->code = GRACE_EXIT_USAGE;
 	return -1;
 }
@@ -143,7 +153,7 @@ val_from(struct gov_val *v, const struct grace_ynode *n, int glob_ok,
 	memset(v, 0, sizeof *v);
 	if (n->kind != GRACE_YSCALAR)
 		return usage(e, n, "expected a value (a string, number, "
-		    "boolean or null), got %s%s", grace_yaml_describe(n), "");
+		    "boolean or null), got %s", grace_yaml_describe(n));
 	switch (n->type) {
 	case GRACE_YT_NULL: v->kind = GRACE_J_NULL; return 0;
 	case GRACE_YT_BOOL:
@@ -158,8 +168,7 @@ val_from(struct gov_val *v, const struct grace_ynode *n, int glob_ok,
 		return 0;
 	default:
 		if (memchr(n->str, '\0', n->len))
-			return usage(e, n, "a value may not hold a NUL byte%s%s",
-			    "", "");
+			return usage(e, n, "a value may not hold a NUL byte");
 		v->kind = GRACE_J_STRING;
 		v->len = n->len;
 		v->glob = glob_ok && memchr(n->str, '*', n->len) != NULL;
@@ -233,10 +242,9 @@ cond_values(struct gov_cond *c, const struct grace_ynode *n, int glob_ok,
 
 	if (n->kind == GRACE_YMAP)
 		return usage(e, n, "expected a value or a list of values, got "
-		    "%s%s", grace_yaml_describe(n), "");
+		    "%s", grace_yaml_describe(n));
 	if (cnt == 0)
-		return usage(e, n, "an empty list can match nothing%s%s", "",
-		    "");
+		return usage(e, n, "an empty list can match nothing");
 	if (!(c->v = calloc(cnt, sizeof *c->v)))
 		return grace_err_sys(e, NULL, "out of memory");
 	for (i = 0; i < cnt; i++) {
@@ -257,18 +265,18 @@ pseudo_check(const struct gov_cond *c, const struct grace_ynode *n,
 
 	if (c->field == GOV_F_TRUST) {
 		if (c->op == GOV_OP_EXISTS)
-			return usage(e, n, "%s is always present%s", name, "");
+			return usage(e, n, "%s is always present", name);
 		for (i = 0; i < c->nv; i++)
 			if (c->v[i].kind != GRACE_J_NUMBER)
 				return usage(e, n, "%s takes numbers (or gt, gte, "
-				    "lt, lte)%s", name, "");
+				    "lt, lte)", name);
 		return 0;
 	}
 	if (c->op != GOV_OP_IN)
-		return usage(e, n, "%s takes true or false%s", name, "");
+		return usage(e, n, "%s takes true or false", name);
 	for (i = 0; i < c->nv; i++)
 		if (c->v[i].kind != GRACE_J_TRUE && c->v[i].kind != GRACE_J_FALSE)
-			return usage(e, n, "%s takes true or false%s", name, "");
+			return usage(e, n, "%s takes true or false", name);
 	return 0;
 }
 
@@ -277,7 +285,7 @@ field_of(struct grace_gov *g, const struct grace_ynode *k,
     struct grace_err *e)
 {
 	const char *s = k->str;
-	size_t i;
+	size_t i, names;
 	int f;
 
 	if (s[0] == '$') {
@@ -288,18 +296,26 @@ field_of(struct grace_gov *g, const struct grace_ynode *k,
 		if (strcmp(s, "$quarantined") == 0)
 			return GOV_F_QUARANTINED;
 		usage(e, k, "unknown field '%s' (the $ fields are $trust, "
-		    "$autonomous and $quarantined)%s", s, "");
+		    "$autonomous and $quarantined)", s);
 		return -100;
 	}
 	if (k->len == 0 || memchr(s, '\0', k->len) || s[0] == '.' ||
 	    s[k->len - 1] == '.' || strstr(s, "..")) {
 		usage(e, k, "bad field path '%s' (expected names joined by "
-		    "dots, such as data.env)%s", s, "");
+		    "dots, such as data.env)", s);
+		return -100;
+	}
+	for (i = 0, names = 1; i < k->len; i++)
+		names += s[i] == '.';
+	if (names > GOV_FIELD_MAX_DEPTH) {
+		/* gov_field_intern() and gov_field_span() recurse per name */
+		usage(e, k, "field path '%.40s...' is nested too deeply (more "
+		    "than %d names)", s, GOV_FIELD_MAX_DEPTH);
 		return -100;
 	}
 	for (i = 0; i < k->len; i++) {
 		if ((unsigned char)s[i] < 0x20) {
-			usage(e, k, "bad field path '%s'%s", s, "");
+			usage(e, k, "bad field path '%s'", s);
 			return -100;
 		}
 	}
@@ -323,7 +339,7 @@ gov_match_parse(struct grace_gov *g, struct gov_rule *r,
 		return -1;
 	if (m->n == 0)
 		return usage(e, m, "match: is empty (leave it out to match "
-		    "every event)%s%s", "", "");
+		    "every event)");
 	for (i = 0; i < m->n; i++) {
 		const struct grace_ynode *k = m->pairs[i].key;
 		const struct grace_ynode *v = m->pairs[i].value;
@@ -346,8 +362,7 @@ gov_match_parse(struct grace_gov *g, struct gov_rule *r,
 		if (grace_yaml_check_keys(v, ops, e) < 0)
 			return -1;
 		if (v->n == 0)
-			return usage(e, v, "empty condition for '%s'%s", k->str,
-			    "");
+			return usage(e, v, "empty condition for '%s'", k->str);
 		for (j = 0; j < v->n; j++) {
 			const char *op = v->pairs[j].key->str;
 			const struct grace_ynode *a = v->pairs[j].value;
@@ -359,8 +374,7 @@ gov_match_parse(struct grace_gov *g, struct gov_rule *r,
 			    strcmp(op, "not") == 0) {
 				if (op[0] == 'e' && a->kind != GRACE_YSCALAR)
 					return usage(e, a, "eq takes one value, "
-					    "got %s%s", grace_yaml_describe(a),
-					    "");
+					    "got %s", grace_yaml_describe(a));
 				c->op = GOV_OP_IN;
 				c->negate = op[0] == 'n';
 				if (cond_values(c, a, op[0] != 'e', e) < 0)

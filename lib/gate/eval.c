@@ -348,7 +348,7 @@ event_id(struct grace_gov *g, size_t *len)
 /* Count the votes of a review; fills rv. */
 static void
 review_count(struct grace_gov *g, const struct grace_gov_opts *o,
-    struct review *rv)
+    struct review *rv, struct grace_buf *x)
 {
 	char idb[512];
 	size_t len = 0;
@@ -362,7 +362,7 @@ review_count(struct grace_gov *g, const struct grace_gov_opts *o,
 		id = NULL;
 	}
 	gov_votes_count(o->votes, id, len, rv->q, o->now_ms, &rv->have,
-	    g->st.missing, &rv->rejected_by);
+	    g->st.missing, &rv->rejected_by, x);
 }
 
 static const char *
@@ -694,7 +694,7 @@ grace_gov_judge(struct grace_gov *g, const struct grace_gov_opts *o,
 	if (req == GRACE_GOV_REVIEW)
 		reviews[nrev++] = (struct review){ tier->id, NULL, tier->q, 0, NULL };
 	for (i = 0; i < nrev; i++)
-		review_count(g, o, &reviews[i]);
+		review_count(g, o, &reviews[i], x);
 	/* Deny: policies, rejected reviews, the tier, the default. */
 	for (i = 0; i < s->nhits[GOV_POLICY]; i++) {
 		const struct gov_rule *r = &g->rules[s->hits[GOV_POLICY][i]];
@@ -761,7 +761,7 @@ grace_gov_judge(struct grace_gov *g, const struct grace_gov_opts *o,
 	}
 	if (unmet) {
 		/* missing[] must describe the first unmet review. */
-		review_count(g, o, unmet);
+		review_count(g, o, unmet, NULL);
 		v->decision = GRACE_GOV_REVIEW;
 		goto done;
 	}
@@ -798,7 +798,7 @@ grace_gov_judge(struct grace_gov *g, const struct grace_gov_opts *o,
 	for (i = 0; i < nrev; i++) {
 		char who[512];
 
-		review_count(g, o, &reviews[i]);
+		review_count(g, o, &reviews[i], NULL);
 		names(who, sizeof who, reviews[i].q, s->missing, 0);
 		if (dec_add(g, reviews[i].id, reviews[i].r, "approved by %s",
 		    who) < 0)

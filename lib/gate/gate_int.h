@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "gate.h"
+#include "idset.h"
 #include "jqx.h"
 #include "json.h"
 #include "patterns.h"
@@ -20,6 +21,8 @@
 #define GOV_F_TRUST (-2)
 #define GOV_F_AUTONOMOUS (-3)
 #define GOV_F_QUARANTINED (-4)
+/* A match field path has at most this many names (data.a.b is 3). */
+#define GOV_FIELD_MAX_DEPTH 64
 
 /* A field: a dotted path into the event ("data.env"). Each is located
  * once per event, when first needed, by one walk over its parent object
@@ -221,6 +224,8 @@ struct grace_gov {
 	size_t maxfrom;             /* most approvers in one quorum */
 	struct gov_index ix;
 	struct gov_state st;
+	struct grace_idset ids;     /* rule ids, for the duplicate check */
+	struct grace_idset field_ids; /* field paths -> index in fields */
 };
 
 /* --- cond.c ------------------------------------------------------- */
@@ -293,10 +298,12 @@ void grace_votes_chain(struct grace_votes *v, const struct grace_votes *next);
 /* Count the votes on request (len bytes) for quorum q at time now_ms.
  * *have: approvers whose latest counted vote approves; missing[] (size
  * q->nfrom) flags those who have not approved; *rejected_by: the first
- * listed approver whose latest counted vote rejects, or NULL. */
+ * listed approver whose latest counted vote rejects, or NULL. A vote
+ * older than q's expiry, or dated after now_ms, does not count; the
+ * latter is said in x (the --explain trace, NULL: none). */
 void gov_votes_count(const struct grace_votes *v, const char *request,
     size_t len, const struct gov_quorum *q, int64_t now_ms, size_t *have,
-    unsigned char *missing, const char **rejected_by);
+    unsigned char *missing, const char **rejected_by, struct grace_buf *x);
 
 /* --- hashing ------------------------------------------------------- */
 

@@ -29,10 +29,17 @@ grace_gov_risk_name(int r)
 
 /* Fill e at node n with code GRACE_EXIT_USAGE. Returns -1. */
 static int
-bad(struct grace_err *e, const struct grace_ynode *n, const char *fmt,
-    const char *a)
+bad(struct grace_err *e, const struct grace_ynode *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+bad(struct grace_err *e, const struct grace_ynode *n, const char *fmt, ...)
 {
-	grace_err_set(e, n->file, n->line, n->col, fmt, a);
+	va_list ap;
+
+	va_start(ap, fmt);
+	grace_err_vset(e, n->file, n->line, n->col, fmt, ap);
+	va_end(ap);
 	e->code = GRACE_EXIT_USAGE;
 	return -1;
 }
@@ -179,7 +186,7 @@ trust_load(struct grace_gov *g, const struct grace_ynode *m,
 		}
 		if (memchr(k->str, '\0', k->len)) {
 			free(q);
-			return bad(e, k, "a name may not hold a NUL byte%s", "");
+			return bad(e, k, "a name may not hold a NUL byte");
 		}
 		if (!(t = trust_get(g, k->str))) {
 			free(q);
@@ -352,7 +359,7 @@ quorum_parse(struct grace_gov *g, const struct grace_ynode *n,
 	q->reject_denies = rej[0] == 'd';
 	if (nfrom == 0) {
 		free(from);
-		return bad(e, f, "from: lists no approver%s", "");
+		return bad(e, f, "from: lists no approver");
 	}
 	if (req < 1 || (uint64_t)req > nfrom) {
 		free(from);
@@ -365,7 +372,7 @@ quorum_parse(struct grace_gov *g, const struct grace_ynode *n,
 	if (grace_yaml_get(n, "expires") && q->expires_ms <= 0) {
 		free(from);
 		return bad(e, grace_yaml_get(n, "expires"), "expires must be "
-		    "longer than 0s%s", "");
+		    "longer than 0s");
 	}
 	q->required = (size_t)req;
 	if (nfrom > g->maxfrom)
@@ -439,7 +446,7 @@ rule_common(struct grace_gov *g, struct gov_rule *r,
 		if (grace_yaml_as_string(n, &id, e) < 0)
 			return -1;
 		if (!*id)
-			return bad(e, n, "an id may not be empty%s", "");
+			return bad(e, n, "an id may not be empty");
 		for (i = 0; id[i]; i++)
 			if ((unsigned char)id[i] < 0x20 || id[i] == ',')
 				return bad(e, n, "an id may not hold a comma or "
@@ -447,17 +454,19 @@ rule_common(struct grace_gov *g, struct gov_rule *r,
 		if (strcmp(id, "default") == 0 || strncmp(id, "tier:", 5) == 0)
 			return bad(e, n, "the id '%s' is reserved (for the "
 			    "default effect and the risk tiers)", id);
-		for (i = 0; i + 1 < g->nrules; i++) {
-			if (g->rules[i].id && strcmp(g->rules[i].id, id) == 0) {
-				grace_err_set(e, n->file, n->line, n->col,
-				    "duplicate rule id '%s' (first defined at "
-				    "line %lu)", id, g->rules[i].line);
-				e->code = GRACE_EXIT_USAGE;
-				return -1;
-			}
-		}
 		if (!(r->id = strdup(id)))
 			return oom(e);
+		switch (grace_idset_add(&g->ids, r->id, (size_t)(r - g->rules),
+		    &i)) {
+		case -1:
+			return oom(e);
+		case 0:
+			grace_err_set(e, n->file, n->line, n->col,
+			    "duplicate rule id '%s' (first defined at line %lu)",
+			    id, g->rules[i].line);
+			e->code = GRACE_EXIT_USAGE;
+			return -1;
+		}
 	}
 	if ((n = grace_yaml_get(m, "match")) && gov_match_parse(g, r, n, e) < 0)
 		return -1;
@@ -515,11 +524,11 @@ autonomy_rule(struct grace_gov *g, const struct grace_ynode *m,
 	    rule_common(g, r, m, 0, e) < 0)
 		return -1;
 	if (!r->nc && !r->when)
-		return bad(e, m, "an autonomous entry needs match or when%s", "");
+		return bad(e, m, "an autonomous entry needs match or when");
 	for (i = 0; i < r->nc; i++)
 		if (r->c[i].field == GOV_F_AUTONOMOUS)
 			return bad(e, m, "$autonomous cannot decide what is "
-			    "autonomous%s", "");
+			    "autonomous");
 	if (!r->id) {
 		char id[32];
 
@@ -636,7 +645,7 @@ policy_rule(struct grace_gov *g, const struct grace_ynode *m,
 		return -1;
 	if ((n = grace_yaml_get(m, "below_trust"))) {
 		if (r->min_trust < 0)
-			return bad(e, n, "below_trust goes with min_trust%s", "");
+			return bad(e, n, "below_trust goes with min_trust");
 		if (effect_parse(n, 0xc, &r->below_trust, e) < 0)
 			return -1;
 	}
@@ -650,7 +659,7 @@ policy_rule(struct grace_gov *g, const struct grace_ynode *m,
 			    "approvals: {required: N, from: [...]}", r->id);
 	} else if (n) {
 		return bad(e, n, "approvals: go with effect: review (or "
-		    "below_trust: review)%s", "");
+		    "below_trust: review)");
 	}
 	if (n && quorum_parse(g, n, &r->q, e) < 0)
 		return -1;
@@ -674,7 +683,7 @@ risk_rule(struct grace_gov *g, const struct grace_ynode *m,
 	    risk_parse(n, &r->risk, e) < 0)
 		return -1;
 	if (!r->nc && !r->when)
-		return bad(e, m, "risk rule '%s' needs match or when%s", r->id);
+		return bad(e, m, "risk rule '%s' needs match or when", r->id);
 	return 0;
 }
 
@@ -767,7 +776,7 @@ tiers_section(struct grace_gov *g, const struct grace_ynode *root,
 		if ((n = grace_yaml_get(tn, "below_trust"))) {
 			if (t->min_trust < 0)
 				return bad(e, n, "below_trust goes with "
-				    "min_trust%s", "");
+				    "min_trust");
 			if (effect_parse(n, 0xc, &t->below_trust, e) < 0)
 				return -1;
 		}
@@ -783,7 +792,7 @@ tiers_section(struct grace_gov *g, const struct grace_ynode *root,
 			    risk_names[i]);
 		if (!review && n)
 			return bad(e, n, "approvals: go with review (human, "
-			    "autonomous or below_trust)%s", "");
+			    "autonomous or below_trust)");
 		if (n && quorum_parse(g, n, &t->q, e) < 0)
 			return -1;
 	}
@@ -945,6 +954,8 @@ grace_gov_free(struct grace_gov *g)
 	for (i = 0; i < g->nrules; i++)
 		rule_free(&g->rules[i]);
 	free(g->rules);
+	grace_idset_free(&g->ids);
+	grace_idset_free(&g->field_ids);
 	for (i = 0; i < 4; i++) {
 		quorum_free(g->tiers[i].q);
 		free(g->tiers[i].message);

@@ -292,7 +292,7 @@ grace_votes_load_file(struct grace_votes *v, const char *path,
 void
 gov_votes_count(const struct grace_votes *v, const char *request,
     size_t len, const struct gov_quorum *q, int64_t now_ms, size_t *have,
-    unsigned char *missing, const char **rejected_by)
+    unsigned char *missing, const char **rejected_by, struct grace_buf *x)
 {
 	const struct grace_votes *w;
 	size_t i, j;
@@ -307,15 +307,32 @@ gov_votes_count(const struct grace_votes *v, const char *request,
 			const struct vreq *r = slot(w->t, w->cap, request, len);
 
 			for (j = 0; r->request && j < r->n; j++) {
-				const struct vote *x = &r->v[j];
+				const struct vote *vt = &r->v[j];
 
-				if (strcmp(x->voter, q->from[i]) != 0)
+				if (strcmp(vt->voter, q->from[i]) != 0)
 					continue;
-				if (q->expires_ms && now_ms - x->t > q->expires_ms)
+				if (vt->t > now_ms) {
+					/* No age, so it would never expire:
+					 * a vote from the future does not
+					 * count (no clock skew allowed). */
+					char d[GRACE_DURATION_LEN];
+
+					if (!x)
+						continue;
+					if (grace_duration_format(vt->t - now_ms,
+					    d, sizeof d) < 0)
+						d[0] = '\0';
+					grace_buf_addf(x, "  vote by %s on %.*s "
+					    "ignored: dated %s after now (a vote "
+					    "from the future does not count)\n",
+					    vt->voter, (int)len, request, d);
+					continue;
+				}
+				if (q->expires_ms && now_ms - vt->t > q->expires_ms)
 					continue;   /* expired */
-				if (!last || x->t > last->t ||
-				    (x->t == last->t && x->seq > last->seq))
-					last = x;
+				if (!last || vt->t > last->t ||
+				    (vt->t == last->t && vt->seq > last->seq))
+					last = vt;
 			}
 		}
 		if (!last)

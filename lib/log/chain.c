@@ -66,8 +66,16 @@ grace_chain_load_verifiers(const char *const *args, size_t n,
 
 		if (stat(args[i], &st) == 0) {
 			text = grace_read_file(args[i], MAX_KEYFILE, &len, e);
-			if (!text)
+			if (!text) {
+				/* too large to be a key: a bad argument */
+				if (errno == EFBIG) {
+					grace_err_set(e, args[i], 0, 0, "not a "
+					    "verifier key: larger than %d "
+					    "bytes", MAX_KEYFILE);
+					e->code = GRACE_EXIT_USAGE;
+				}
 				return -1;
+			}
 			while (len && (text[len - 1] == '\n' ||
 			    text[len - 1] == '\r' || text[len - 1] == ' '))
 				text[--len] = '\0';
@@ -105,8 +113,14 @@ read_state(struct grace_chain *c, char *why, size_t cap, struct grace_err *e)
 
 	if (stat(c->state, &st) < 0 && errno == ENOENT)
 		return 0;
-	if (!(text = grace_read_file(c->state, MAX_STATE, &n, e)))
-		return -2;
+	if (!(text = grace_read_file(c->state, MAX_STATE, &n, e))) {
+		/* padded past what a state holds: not valid, like any
+		 * other damage to it */
+		if (errno != EFBIG)
+			return -2;
+		snprintf(why, cap, "larger than %d bytes", MAX_STATE);
+		return -1;
+	}
 	if (grace_json_scan(text, n, keys, 2, f, c->state, 1, &pe) < 0) {
 		snprintf(why, cap, "not JSON: %.500s", pe.msg);
 		free(text);
@@ -164,6 +178,12 @@ grace_chain_verify(struct grace_chain *c, struct grace_err *e)
 
 		c->cps[i].path = c->checkpoints[i];
 		text = grace_read_file(c->checkpoints[i], MAX_CHECKPOINT, &len, e);
+		if (!text && errno == EFBIG) {
+			/* malformed, like a checkpoint that does not parse */
+			snprintf(c->cps[i].why, sizeof c->cps[i].why,
+			    "larger than %d bytes", MAX_CHECKPOINT);
+			continue;
+		}
 		if (!text)
 			return -1;
 		if (grace_checkpoint_open(text, len,

@@ -214,6 +214,10 @@ grace_log_record(struct grace_buf *out, struct grace_log_head *h,
 	size_t start = out->len, need;
 	char *p;
 
+	if (h->seq >= GRACE_LOG_MAX_SEQ) {
+		errno = EOVERFLOW;
+		return -1;
+	}
 	need = 20 + LIT(P_SEQ) + LIT(P_PREV) + 64 + LIT(P_TIME) +
 	    GRACE_LOG_TIMELEN + LIT(P_EVENT) + n + GRACE_LOG_TAIL + 1;
 	if (grace_buf_reserve(out, need) < 0)
@@ -264,6 +268,17 @@ grace_log_record(struct grace_buf *out, struct grace_log_head *h,
 }
 
 /* ---------------------------------------------------------------- append */
+
+/* The log's last seq is GRACE_LOG_MAX_SEQ: no record can follow it. */
+static void
+full(struct grace_err *e, const char *path, const char *what)
+{
+	grace_err_set(e, path, 0, 0, "unable to %s: the last record has seq "
+	    "%llu, the largest the format allows; no record can follow it "
+	    "(nothing was written)", what,
+	    (unsigned long long)GRACE_LOG_MAX_SEQ);
+	e->code = GRACE_EXIT_SYSTEM;
+}
 
 static int
 writer_reopen(struct grace_log_writer *w, struct grace_err *e)
@@ -384,7 +399,10 @@ grace_log_append(struct grace_log_writer *w, const char *const *evs,
 		if (grace_time_now(&w->tf, t) < 0 ||
 		    grace_log_record(&w->recs, &w->head, t, evs[i], lens[i],
 		    w->sha) < 0) {
-			grace_err_sys(e, w->path, "unable to append");
+			if (errno == EOVERFLOW)
+				full(e, w->path, "append");
+			else
+				grace_err_sys(e, w->path, "unable to append");
 			w->head = saved;
 			goto fail;
 		}
@@ -499,7 +517,10 @@ grace_log_rotate(const char *path, const char *oldname,
 	h.size = 0;
 	if (grace_time_now(&tf, t) < 0 ||
 	    grace_log_record(&rec, &h, t, ev.p, ev.len, sha) < 0) {
-		grace_err_sys(e, path, "unable to rotate");
+		if (errno == EOVERFLOW)
+			full(e, path, "rotate");
+		else
+			grace_err_sys(e, path, "unable to rotate");
 		goto out;
 	}
 	snprintf(tmp, strlen(path) + 16, "%s.new.XXXXXX", path);
@@ -568,11 +589,18 @@ struct vstate {
 
 static int
 broken(struct vstate *v, const char *file, unsigned long line, uint64_t seq,
-    const char *fmt, const char *a, const char *b)
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int
+broken(struct vstate *v, const char *file, unsigned long line, uint64_t seq,
+    const char *fmt, ...)
 {
 	struct grace_err *f = &v->res->fail;
+	va_list ap;
 
-	grace_err_set(f, file, line, 0, fmt, a, b);
+	va_start(ap, fmt);
+	grace_err_vset(f, file, line, 0, fmt, ap);
+	va_end(ap);
 	f->code = GRACE_EXIT_NEGATIVE;
 	v->res->fail_seq = seq;
 	v->res->intact = 0;

@@ -348,6 +348,8 @@ int grace_checkpoint_open(const char *msg, size_t n,
 
 #define GRACE_LOG_TAIL 75        /* ,"hash":"<64 hex>"} */
 #define GRACE_LOG_TIMELEN 27
+/* The largest seq: 19 digits (grace-log(5)). */
+#define GRACE_LOG_MAX_SEQ 9999999999999999999ULL
 #define GRACE_LOG_SEAM_TYPE "grace.log.seam"
 
 /* The end of a log: the last record's seq and hash. */
@@ -389,7 +391,8 @@ int grace_log_read_head(int fd, const char *path, struct grace_log_head *h,
 
 /* Append to out the record for event ev[0..n) (validated JSON object, no
  * newline) at time t, chained from h; h then names the new record.
- * Returns 0, or -1 (ENOMEM / libcrypto failure). */
+ * Returns 0, or -1 (ENOMEM / libcrypto failure; EOVERFLOW when h->seq is
+ * GRACE_LOG_MAX_SEQ already: the next seq would not parse). */
 int grace_log_record(struct grace_buf *out, struct grace_log_head *h,
     const char *t, const char *ev, size_t n, struct grace_sha256 *sha);
 

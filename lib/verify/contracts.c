@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "verify.h"
+#include "idset.h"
 #include "exec.h"
 #include "verify_int.h"
 
@@ -930,8 +931,9 @@ load_one(struct grace_contracts *c, struct contract *k,
 	static const char *const keys[] = { "id", "description", "match",
 		"when", "checks", NULL };
 	const struct grace_ynode *n, *checks;
+	struct grace_idset names = {0};
 	const char *desc;
-	size_t i, j;
+	size_t i;
 
 	k->when = -1;
 	k->all_native = 1;
@@ -966,16 +968,23 @@ load_one(struct grace_contracts *c, struct contract *k,
 		if (load_check(c, k, ck, checks->items[i], d, e) < 0) {
 			if (e->code != GRACE_EXIT_SYSTEM)
 				e->code = GRACE_EXIT_USAGE;
+			grace_idset_free(&names);
 			return -1;
 		}
-		for (j = 0; j < i; j++)
-			if (strcmp(k->checks[j].name, ck->name) == 0)
-				return cfg_err(e, grace_yaml_get(checks->items[i],
-				    "name"), "duplicate check name '%s' in "
-				    "contract '%s'", ck->name, k->id);
+		switch (grace_idset_add(&names, ck->name, i, NULL)) {
+		case -1:
+			grace_idset_free(&names);
+			return oom(e, m->file);
+		case 0:
+			grace_idset_free(&names);
+			return cfg_err(e, grace_yaml_get(checks->items[i],
+			    "name"), "duplicate check name '%s' in "
+			    "contract '%s'", ck->name, k->id);
+		}
 		if (ck->kind == VK_JQ || ck->kind == VK_CONTRACT)
 			k->ninline++;
 	}
+	grace_idset_free(&names);
 	c->nchecks += k->nchecks;
 	return 0;
 }
@@ -1030,6 +1039,21 @@ validate_jq(struct grace_contracts *c, struct grace_err *e)
 	size_t i, j, n = 0;
 	int r = 0;
 
+	/* The nesting cap of an expression alone holds inside the program
+	 * that wraps it too. */
+	for (i = 0; i < c->n; i++) {
+		for (j = 0; j < c->v[i].nslots; j++) {
+			const struct slot *s = &c->v[i].slots[j];
+
+			if (grace_jq_check_depth(s->src, s->file, s->line,
+			    s->col, e) < 0)
+				return -1;
+		}
+	}
+	for (i = 0; i < c->njson; i++)
+		if (grace_jq_check_depth(c->json_src[i], c->json_file[i],
+		    c->json_line[i], c->json_col[i], e) < 0)
+			return -1;
 	r |= grace_buf_adds(&b, "[");
 	for (i = 0; i < c->n; i++) {
 		for (j = 0; j < c->v[i].nslots; j++) {
@@ -1050,7 +1074,7 @@ validate_jq(struct grace_contracts *c, struct grace_err *e)
 		grace_buf_free(&b);
 		return 0;
 	}
-	q = grace_jq_compile(b.p, c->path, 0, 0, e);
+	q = grace_jq_compile_program(b.p, c->path, 0, 0, e);
 	grace_buf_free(&b);
 	if (q) {
 		grace_jq_free(q);
@@ -1221,6 +1245,7 @@ grace_contracts_load(const char *path, const struct grace_contracts_opts *o,
 	static const char *const keys[] = { "settings", "contracts", NULL };
 	struct grace_contracts *c = calloc(1, sizeof *c);
 	const struct grace_ynode *list;
+	struct grace_idset ids = {0};
 	struct defaults d;
 	const char *slash;
 	size_t i, j;
@@ -1266,15 +1291,17 @@ grace_contracts_load(const char *path, const struct grace_contracts_opts *o,
 				e->code = GRACE_EXIT_USAGE;
 			goto fail;
 		}
-		for (j = 0; j < i; j++) {
-			if (strcmp(c->v[j].id, c->v[i].id) == 0) {
-				cfg_err(e, grace_yaml_get(list->items[i], "id"),
-				    "duplicate contract id '%s' (first at line %lu)",
-				    c->v[i].id, c->v[j].line);
-				goto fail;
-			}
+		switch (grace_idset_add(&ids, c->v[i].id, i, &j)) {
+		case -1:
+			goto nomem;
+		case 0:
+			cfg_err(e, grace_yaml_get(list->items[i], "id"),
+			    "duplicate contract id '%s' (first at line %lu)",
+			    c->v[i].id, c->v[j].line);
+			goto fail;
 		}
 	}
+	grace_idset_free(&ids);
 	if (validate_jq(c, e) < 0)
 		goto fail;
 	if (add_key(c, "type", e) < 0 || add_key(c, "id", e) < 0 ||
@@ -1300,6 +1327,7 @@ grace_contracts_load(const char *path, const struct grace_contracts_opts *o,
 nomem:
 	oom(e, path);
 fail:
+	grace_idset_free(&ids);
 	grace_contracts_free(c);
 	return NULL;
 }

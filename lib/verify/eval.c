@@ -325,7 +325,7 @@ eval_jq(struct grace_vevent *v, struct grace_vctx *x, size_t ki)
 	int r;
 
 	if (!x->progs[ki]) {
-		x->progs[ki] = grace_jq_compile(k->program, k->file, k->line,
+		x->progs[ki] = grace_jq_compile_program(k->program, k->file, k->line,
 		    k->col, &e);
 		if (!x->progs[ki]) {
 			grace_buf_reset(&v->error);

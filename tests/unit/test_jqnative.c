@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "jqnative.h"
 #include "jqx.h"
 #include "t.h"
@@ -187,6 +188,101 @@ main(void)
 		grace_jqn_free(a);
 		grace_jqn_free(b);
 		grace_jqn_paths_free(ps);
+	}
+	/* Depth caps: parentheses and operator chains up to
+	 * GRACE_JQN_MAX_DEPTH are native, one more is libjq's; 50,000 do not
+	 * exhaust the stack of either (libjq's is refused by jqx first). */
+	{
+		static const struct { const char *open, *first, *each, *close; }
+		    shapes[] = {
+			{ "(", ".data.n == 3", "", ")" },
+			{ "", ".data.ok", " and .data.ok", "" },
+			{ "", ".data.ok", " or .data.ok", "" },
+			{ "", ".data.ok", " | not", "" },
+		};
+		static const size_t sizes[] = { GRACE_JQN_MAX_DEPTH,
+			GRACE_JQN_MAX_DEPTH + 1, 50000 };
+		struct grace_buf src = {0};
+		size_t sh, z, k;
+
+		for (sh = 0; sh < sizeof shapes / sizeof shapes[0]; sh++) {
+			for (z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+				struct grace_jqn_paths *ps = grace_jqn_paths_new();
+				struct grace_jqn *x;
+				/* a chain of n operands is n - 1 operators over
+				 * leaves: height n */
+				size_t n = sizes[z];
+
+				grace_buf_reset(&src);
+				for (k = 0; k < n && *shapes[sh].open; k++)
+					grace_buf_adds(&src, shapes[sh].open);
+				grace_buf_adds(&src, shapes[sh].first);
+				for (k = 1; k < n && *shapes[sh].each; k++)
+					grace_buf_adds(&src, shapes[sh].each);
+				for (k = 0; k < n && *shapes[sh].close; k++)
+					grace_buf_adds(&src, shapes[sh].close);
+				x = grace_jqn_compile(ps, src.p);
+				if (z == 0)
+					T_OK(x != NULL, "shape %zu, %zu deep: native", sh, n);
+				else
+					T_OK(x == NULL, "shape %zu, %zu deep: left to libjq", sh, n);
+				grace_jqn_free(x);
+				grace_jqn_paths_free(ps);
+			}
+		}
+		/* libjq gets no more than GRACE_JQ_MAX_DEPTH either. */
+		for (z = 0; z < 3; z++) {
+			size_t n = z == 0 ? GRACE_JQ_MAX_DEPTH : z == 1 ?
+			    GRACE_JQ_MAX_DEPTH + 1 : 50000;
+			struct grace_jq *q;
+
+			grace_buf_reset(&src);
+			for (k = 0; k < n; k++)
+				grace_buf_adds(&src, k % 3 == 0 ? "[" : k % 3 == 1 ?
+				    "(" : "if true then ");
+			grace_buf_adds(&src, ".");
+			for (k = n; k-- > 0;)
+				grace_buf_adds(&src, k % 3 == 0 ? "]" : k % 3 == 1 ?
+				    ")" : " else . end");
+			grace_err_clear(&e);
+			q = grace_jq_compile(src.p, "c.yaml", 3, 7, &e);
+			if (z == 0) {
+				T_OK(q != NULL, "libjq: %zu deep compiles (%s)", n, e.msg);
+			} else {
+				T_OK(q == NULL && e.code == 2 && strstr(e.msg,
+				    "': nested too deeply (more than 256 levels)"),
+				    "libjq: %zu deep is refused: %s", n, e.msg);
+			}
+			grace_jq_free(q);
+		}
+		/* Brackets in strings and comments do not count; those in
+		 * interpolations do. */
+		{
+			struct grace_jq *q;
+
+			grace_buf_reset(&src);
+			grace_buf_adds(&src, "\"");
+			for (k = 0; k < 300; k++)
+				grace_buf_adds(&src, "((\\\"");
+			grace_buf_adds(&src, "\" # ");
+			for (k = 0; k < 300; k++)
+				grace_buf_adds(&src, "[");
+			grace_buf_adds(&src, "\n| .end | .if");
+			q = grace_jq_compile(src.p, NULL, 0, 0, &e);
+			T_OK(q != NULL, "brackets in a string and a comment: %s", q ? "" : e.msg);
+			grace_jq_free(q);
+			grace_buf_reset(&src);
+			for (k = 0; k < 257; k++)
+				grace_buf_adds(&src, "\"\\(");
+			grace_buf_adds(&src, "1");
+			for (k = 0; k < 257; k++)
+				grace_buf_adds(&src, ")\"");
+			q = grace_jq_compile(src.p, NULL, 0, 0, &e);
+			T_OK(q == NULL && strstr(e.msg, "nested too deeply"),
+			    "257 nested interpolations are refused");
+			grace_jq_free(q);
+		}
+		grace_buf_free(&src);
 	}
 	printf("# %zu native evaluations, %zu bailed to libjq\n", nnative, nbail);
 	T_OK(nbail < nnative / 5, "bailing is the exception (%zu of %zu)", nbail, nbail + nnative);

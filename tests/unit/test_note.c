@@ -106,7 +106,7 @@ test_keys(void)
 	for (i = 0; i <= n; i++)
 		for (j = i + 1; j <= n; j++)
 			if (i != 0 || j != n) {
-				snprintf(buf, sizeof buf, "%.*s", (int)(j - i), PETER_VKEY + i);
+				snprintf(buf, sizeof buf, "%.*s", (int)(j - i), &PETER_VKEY[i]);
 				bad += !verifier_rejected(buf);
 			}
 	for (i = 0; i < n; i++) {
@@ -121,7 +121,7 @@ test_keys(void)
 	for (i = 0; i <= n; i++)
 		for (j = i + 1; j <= n; j++)
 			if (i != 0 || j != n) {
-				snprintf(buf, sizeof buf, "%.*s", (int)(j - i), PETER_SKEY + i);
+				snprintf(buf, sizeof buf, "%.*s", (int)(j - i), &PETER_SKEY[i]);
 				bad += !signer_rejected(buf);
 			}
 	for (i = 0; i < n; i++) {
