@@ -20,6 +20,13 @@
 
 static struct grace_note_verifier *vs[2];
 
+static void
+cleanup(void)
+{
+	grace_note_verifier_free(vs[0]);
+	grace_note_verifier_free(vs[1]);
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -29,6 +36,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	vs[1] = grace_note_verifier_parse(SUMDB_VKEY, &e);
 	if (!vs[0] || !vs[1])
 		abort();
+	atexit(cleanup);
 	return 0;
 }
 
