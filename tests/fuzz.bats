@@ -1,0 +1,72 @@
+#!/usr/bin/env bats
+# fuzz.bats - the libFuzzer harnesses of tests/fuzz/, replayed without
+# libFuzzer: each build/test/fuzz_NAME (the harness linked with
+# tests/fuzz/replay.c by the normal compiler and flags) runs over
+# tests/fuzz/regress/NAME (every input that ever crashed it) and
+# tests/fuzz/corpus/NAME (its seeds). `make fuzz` is what fuzzes.
+load helpers
+
+setup() {
+	cd "$ROOT" || exit 1
+}
+
+# count_files DIR...: regular files (not hidden) in the DIRs that exist.
+count_files() {
+	local d n=0
+	for d in "$@"; do
+		[ -d "$d" ] || continue
+		n=$((n + $(find "$d" -maxdepth 1 -type f ! -name '.*' | wc -l)))
+	done
+	echo "$n"
+}
+
+@test "fuzz: every harness replays its regression inputs and seeds cleanly" {
+	local src name dirs want failed="" ran=0
+	for src in tests/fuzz/fuzz_*.c; do
+		name=${src#tests/fuzz/fuzz_}
+		name=${name%.c}
+		dirs=()
+		for d in tests/fuzz/regress/$name tests/fuzz/corpus/$name; do
+			[ -d "$d" ] && dirs+=("$d")
+		done
+		want=$(count_files "${dirs[@]}")
+		run --separate-stderr "$GRACE_TESTBIN/fuzz_$name" "${dirs[@]}"
+		if [ "$status" -ne 0 ] || [ "$output" != "$want input$([ "$want" = 1 ] || echo s)" ] ||
+		    [ -n "$stderr" ]; then
+			failed="$failed fuzz_$name(status $status: $output $stderr)"
+		fi
+		ran=$((ran + 1))
+	done
+	[ -z "$failed" ] || { echo "failed:$failed"; false; }
+	# The shipped harnesses, at least.
+	[ "$ran" -ge 17 ]
+}
+
+@test "fuzz: every seed and regression directory belongs to a harness" {
+	local d name orphans=""
+	for d in tests/fuzz/corpus/*/ tests/fuzz/regress/*/; do
+		[ -d "$d" ] || continue
+		name=$(basename "$d")
+		[ -f "tests/fuzz/fuzz_$name.c" ] || orphans="$orphans $d"
+	done
+	[ -z "$orphans" ] || { echo "no harness for:$orphans"; false; }
+	# Every harness has seeds.
+	for d in tests/fuzz/fuzz_*.c; do
+		name=${d#tests/fuzz/fuzz_}
+		name=${name%.c}
+		[ "$(count_files "tests/fuzz/corpus/$name")" -gt 0 ] || orphans="$orphans $name"
+	done
+	[ -z "$orphans" ] || { echo "no seeds for:$orphans"; false; }
+}
+
+@test "fuzz: the replay driver refuses an input it cannot read" {
+	run -2 --separate-stderr "$GRACE_TESTBIN/fuzz_base64" tests/fuzz/no-such-input
+	[ -z "$output" ]
+	[ "$stderr" = "replay: tests/fuzz/no-such-input: No such file or directory" ]
+}
+
+@test "fuzz: the replay driver counts files and directories it ran" {
+	run -0 --separate-stderr "$GRACE_TESTBIN/fuzz_base64" tests/fuzz/corpus/base64/pad1 tests/fuzz/corpus/base64
+	[ "$output" = "$((1 + $(count_files tests/fuzz/corpus/base64))) inputs" ]
+	[ -z "$stderr" ]
+}
