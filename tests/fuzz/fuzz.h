@@ -20,6 +20,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "err.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
@@ -75,6 +77,25 @@ fuzz_file(int slot, const uint8_t *data, size_t size, char path[64])
 		path[14 + n] = '\0';
 	}
 	return 0;
+}
+
+/* A diagnostic is one line of text: abort() if the message of e (filled
+ * by a failed call) is empty, holds a control byte (a newline would
+ * forge a second diagnostic, an escape would reach the terminal:
+ * grace_err_snip() is there to quote input) or is not NUL-terminated
+ * within its buffer. */
+static inline void
+fuzz_check_err(const struct grace_err *e)
+{
+	size_t i;
+
+	if (!memchr(e->msg, '\0', sizeof e->msg) || !e->msg[0])
+		abort();
+	for (i = 0; e->msg[i]; i++)
+		if ((unsigned char)e->msg[i] < 0x20 || e->msg[i] == 0x7f)
+			abort();
+	if (!memchr(e->file, '\0', sizeof e->file))
+		abort();
 }
 
 /* A per-process scratch directory (under $TMPDIR or /tmp, removed at

@@ -43,8 +43,10 @@ gate_cases(const char *path)
 	struct grace_err e;
 	size_t i;
 
-	if (!(t = grace_gov_tests_load(path, &e)))
+	if (!(t = grace_gov_tests_load(path, &e))) {
+		fuzz_check_err(&e);
 		return;
+	}
 	for (i = 0; i < grace_gov_tests_count(t); i++) {
 		(void)grace_gov_tests_name(t, i);
 		grace_buf_reset(&why);
@@ -66,6 +68,7 @@ decide_cases(const char *path)
 
 	memset(&cs, 0, sizeof cs);
 	if (grace_dcases_load(path, &cs, &e) < 0) {
+		fuzz_check_err(&e);
 		grace_dcases_free(&cs);
 		return;
 	}

@@ -53,8 +53,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fuzz_dir_file("contracts.yaml", data, size, path) < 0)
 		return 0;
 	o.tmpdir = fuzz_dir();
-	if (!(c = grace_contracts_load(path, &o, &e)))
+	if (!(c = grace_contracts_load(path, &o, &e))) {
+		fuzz_check_err(&e);
 		return 0;
+	}
 	(void)grace_contracts_count(c);
 	(void)grace_contracts_nchecks(c);
 	if (!(x = grace_vctx_new(c)) || !(v = grace_vevent_new()))

@@ -25,8 +25,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t i;
 
 	if (!(d = grace_decide_load_string("fuzz.yaml", (const char *)data,
-	    size, &e)))
+	    size, &e))) {
+		fuzz_check_err(&e);
 		return 0;
+	}
 	for (i = 0; (ev = fuzz_event(i)); i++) {
 		struct grace_jspan f[3], rs;
 		size_t n = strlen(ev);

@@ -24,8 +24,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (fuzz_file(0, data, size, path) < 0)
 		return 0;
-	if (!(g = grace_gov_load(path, "config/trust.yaml", &e)))
+	if (!(g = grace_gov_load(path, "config/trust.yaml", &e))) {
+		fuzz_check_err(&e);
 		return 0;
+	}
 	grace_gov_summary(g, &sum);
 	grace_gov_verdict_init(&v);
 	for (i = 0; (ev = fuzz_event(i)); i++) {

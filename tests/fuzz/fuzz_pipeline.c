@@ -8,7 +8,10 @@
  * and the decision must fail closed: a gate that denied or errored is
  * never approved (with the shipped weights, governance alone keeps the
  * score below the approve threshold). The input is one line, taken as
- * the event; lines the programs reject as input are skipped. */
+ * the event; lines the programs reject as input are skipped. The input
+ * is also decided as it stands, its own grace member being whatever
+ * upstream verdicts it claims (grace-decide reads them from untrusted
+ * bytes): the decision must be a JSON object. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,6 +106,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    grace_json_scan(p, size, keys, 3, f, "fuzz", 1, &e) < 0 ||
 	    (f[0].kind != GRACE_J_NONE && f[0].kind != GRACE_J_OBJECT))
 		return 0;
+	if (grace_decide_event(dec, p, size, &f[0], &f[2], &r, NULL) < 0 ||
+	    grace_json_scan(r.json.p, r.json.len, NULL, 0, NULL, "fuzz", 1,
+	    &e) < 0)
+		abort();
 	grace_gov_verdict_init(&gv);
 	if (grace_gov_judge(gov, &o, p, size, &gv, &e) < 0)
 		abort();

@@ -21,8 +21,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (fuzz_file(0, data, size, path) < 0)
 		return 0;
-	if (!(g = grace_gov_load("config/governance.yaml", path, &e)))
+	if (!(g = grace_gov_load("config/governance.yaml", path, &e))) {
+		fuzz_check_err(&e);
 		return 0;
+	}
 	grace_gov_verdict_init(&v);
 	for (i = 0; (ev = fuzz_event(i)); i++) {
 		struct grace_gov_opts o = { .now_ms = 1795262400000 };

@@ -80,6 +80,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!root) {
 		if (e.code != GRACE_EXIT_USAGE && e.code != GRACE_EXIT_SYSTEM)
 			abort();
+		fuzz_check_err(&e);
 		return 0;
 	}
 	walk(root, 0);

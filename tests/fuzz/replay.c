@@ -197,14 +197,30 @@ main(int argc, char **argv)
 	unsigned long count = 0;
 	int i;
 
+	/* A harness's abort() (a broken promise) is ours to report. Faults
+	 * are the sanitizers' when they are linked in (their report, then
+	 * the death callback); otherwise ours, on a stack of their own so
+	 * that a stack overflow is reported too. */
+	signal(SIGABRT, on_signal);
 #ifdef HAVE_DEATH_CALLBACK
 	__sanitizer_set_death_callback(say_current);
+#else
+	{
+		static char altstack[64 * 1024];
+		stack_t ss = { .ss_sp = altstack, .ss_size = sizeof altstack };
+		struct sigaction sa;
+		static const int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL };
+		size_t k;
+
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_signal;
+		sa.sa_flags = SA_ONSTACK | SA_RESETHAND;
+		sigemptyset(&sa.sa_mask);
+		sigaltstack(&ss, NULL);
+		for (k = 0; k < sizeof sigs / sizeof sigs[0]; k++)
+			sigaction(sigs[k], &sa, NULL);
+	}
 #endif
-	signal(SIGABRT, on_signal);
-	signal(SIGSEGV, on_signal);
-	signal(SIGBUS, on_signal);
-	signal(SIGFPE, on_signal);
-	signal(SIGILL, on_signal);
 	if (LLVMFuzzerInitialize)
 		LLVMFuzzerInitialize(&argc, &argv);
 	for (i = 1; i < argc; i++) {
