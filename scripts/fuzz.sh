@@ -14,9 +14,11 @@ secs=${FUZZ_SECONDS:-60}
 LSAN_OPTIONS="suppressions=$PWD/tests/fuzz/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export LSAN_OPTIONS
 # The suppression needs whole malloc stacks, which only the slow unwinder
-# finds through libjq (built without frame pointers); it costs about 3x,
-# so only the harnesses that compile jq expressions from their input pay.
-slow_unwind=" governance contracts "
+# finds through libjq (built without frame pointers); it costs 10x. So
+# the harnesses that compile jq expressions from their input fuzz with no
+# leak check, then every input of their corpus is rerun once with leak
+# checks, slow stacks and the suppression (a leak found there fails).
+leak_pass=" governance contracts "
 fails=0
 total=0
 runs=0
@@ -31,14 +33,29 @@ for name in "$@"; do
 		[ -d "$d" ] && dirs="$dirs $d"
 	done
 	runs=$((runs + 1))
-	case $slow_unwind in
-	*" $name "*) asan="fast_unwind_on_malloc=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" ;;
-	*) asan=${ASAN_OPTIONS:-} ;;
+	case $leak_pass in
+	*" $name "*) leaks=0 ;;
+	*) leaks=1 ;;
 	esac
 	# shellcheck disable=SC2086
-	ASAN_OPTIONS=$asan "$bin" -max_total_time="$secs" -timeout=25 -rss_limit_mb=2048 \
-	    -print_final_stats=1 -artifact_prefix="$crash/" $dirs >"$log" 2>&1
+	ASAN_OPTIONS="detect_leaks=$leaks${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
+	    "$bin" -max_total_time="$secs" -timeout=25 -rss_limit_mb=2048 \
+	    -detect_leaks=$leaks -print_final_stats=1 \
+	    -artifact_prefix="$crash/" $dirs >"$log" 2>&1
 	rc=$?
+	if [ "$rc" -eq 0 ] && [ "$leaks" -eq 0 ]; then
+		# One process per input, so that a leak names its input.
+		echo "leak pass:" >>"$log"
+		# shellcheck disable=SC2086
+		for f in $(find $dirs -maxdepth 1 -type f ! -name '.*'); do
+			ASAN_OPTIONS="detect_leaks=1:fast_unwind_on_malloc=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" \
+			    "$bin" "$f" >>"$log" 2>&1 && continue
+			rc=1
+			cp "$f" "$crash/" &&
+			    echo "artifact_prefix='$crash/'; Test unit written to $crash/$(basename "$f")" >>"$log"
+			break
+		done
+	fi
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 	corp=$(grep -o 'corp: [0-9]*/[0-9a-zA-Z]*' "$log" | tail -1 | sed 's/corp: //')
 	total=$((total + ${execs:-0}))
