@@ -440,10 +440,18 @@ rule_common(struct grace_gov *g, struct gov_rule *r,
 			return -1;
 		if (!*id)
 			return bad(e, n, "an id may not be empty%s", "");
-		for (i = 0; id[i]; i++)
-			if ((unsigned char)id[i] < 0x20 || id[i] == ',')
+		for (i = 0; id[i]; i++) {
+			if ((unsigned char)id[i] < 0x20 || id[i] == 0x7f ||
+			    id[i] == ',') {
+				/* Quoted escaped: the control character
+				 * itself must not reach the diagnostic. */
+				char q[200];
+
 				return bad(e, n, "an id may not hold a comma or "
-				    "a control character: '%s'", id);
+				    "a control character: '%s'", grace_err_snip(id,
+				    strlen(id), 64, q, sizeof q));
+			}
+		}
 		if (strcmp(id, "default") == 0 || strncmp(id, "tier:", 5) == 0)
 			return bad(e, n, "the id '%s' is reserved (for the "
 			    "default effect and the risk tiers)", id);

@@ -75,3 +75,14 @@ count_files() {
 	[ "$output" = "$((1 + $(count_files tests/fuzz/corpus/base64))) inputs" ]
 	[ -z "$stderr" ]
 }
+
+# Regressions of bugs the harnesses found, as a user meets them.
+
+@test "fuzz regression: a rule id's control characters are escaped in the diagnostic" {
+	# found by fuzz_governance (regress/governance/id-control-character-in-message):
+	# the message quoted the id raw, so its tab (or a newline) reached stderr.
+	printf 'default: deny\npolicies:\n  - id: "deploy\\tprod\\u007f"\n    match: {type: x}\n    effect: allow\n' > "$BATS_TEST_TMPDIR/g.yaml"
+	run -2 --separate-stderr grace-gate --check -c "$BATS_TEST_TMPDIR/g.yaml" --trust config/trust.yaml
+	[ -z "$output" ]
+	[ "$stderr" = "grace-gate: $BATS_TEST_TMPDIR/g.yaml:3:9: an id may not hold a comma or a control character: 'deploy\\tprod\\x7f'" ]
+}
