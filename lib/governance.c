@@ -27,17 +27,12 @@ grace_gov_risk_name(int r)
 	return r >= 0 && r < 4 ? risk_names[r] : "low";
 }
 
-/* Fill e at node n with code GRACE_EXIT_USAGE, fmt's %s being a (text
- * from the file: quoted escaped and cut, as grace_err_snip() does, so
- * that a control character in it never reaches a diagnostic). Returns -1. */
+/* Fill e at node n with code GRACE_EXIT_USAGE. Returns -1. */
 static int
 bad(struct grace_err *e, const struct grace_ynode *n, const char *fmt,
     const char *a)
 {
-	char q[200];
-
-	grace_err_set(e, n->file, n->line, n->col, fmt,
-	    grace_err_snip(a, strlen(a), 64, q, sizeof q));
+	grace_err_set(e, n->file, n->line, n->col, fmt, a);
 	e->code = GRACE_EXIT_USAGE;
 	return -1;
 }
@@ -446,8 +441,7 @@ rule_common(struct grace_gov *g, struct gov_rule *r,
 		if (!*id)
 			return bad(e, n, "an id may not be empty%s", "");
 		for (i = 0; id[i]; i++)
-			if ((unsigned char)id[i] < 0x20 || id[i] == 0x7f ||
-			    id[i] == ',')
+			if ((unsigned char)id[i] < 0x20 || id[i] == ',')
 				return bad(e, n, "an id may not hold a comma or "
 				    "a control character: '%s'", id);
 		if (strcmp(id, "default") == 0 || strncmp(id, "tier:", 5) == 0)

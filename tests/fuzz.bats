@@ -87,11 +87,15 @@ count_files() {
 	[ "$stderr" = "grace-gate: $BATS_TEST_TMPDIR/g.yaml:3:9: an id may not hold a comma or a control character: 'deploy\\tprod\\x7f'" ]
 }
 
-@test "fuzz regression: governance diagnostics escape the file text they quote" {
+@test "fuzz regression: diagnostics escape the file text they quote" {
 	printf 'default: "al\\tlow\\nx"\n' > "$BATS_TEST_TMPDIR/g.yaml"
 	run -2 --separate-stderr grace-gate --check -c "$BATS_TEST_TMPDIR/g.yaml" --trust config/trust.yaml
 	[ "$stderr" = "grace-gate: $BATS_TEST_TMPDIR/g.yaml:1:10: must be allow, warn or deny, not 'al\\tlow\\nx'" ]
 	printf 'default: deny\nrisk:\n  default: "hi\\u001bgh"\n' > "$BATS_TEST_TMPDIR/g.yaml"
 	run -2 --separate-stderr grace-gate --check -c "$BATS_TEST_TMPDIR/g.yaml" --trust config/trust.yaml
 	[ "$stderr" = "grace-gate: $BATS_TEST_TMPDIR/g.yaml:3:12: risk level must be low, medium, high or critical, not 'hi\\x1bgh'" ]
+	# The same in every loader (the fix is in lib/err.c): a contract id.
+	printf 'contracts:\n  - id: "c\\nx"\n    match: {type: x}\n    checks: []\n' > "$BATS_TEST_TMPDIR/c.yaml"
+	run -2 --separate-stderr grace-verify --check -c "$BATS_TEST_TMPDIR/c.yaml"
+	[ "$stderr" = "grace-verify: $BATS_TEST_TMPDIR/c.yaml:4:13: contract 'c\\nx' has no checks" ]
 }
