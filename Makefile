@@ -53,7 +53,7 @@ MAN1 := $(wildcard man/*.1)
 MAN5 := $(wildcard man/*.5)
 MAN7 := $(wildcard man/*.7)
 
-.PHONY: all deps demo check test unit bench install uninstall clean valgrind fuzz fuzz-build
+.PHONY: all deps demo check test unit bench install uninstall clean valgrind fuzz fuzz-build fuzz-bins
 .DELETE_ON_ERROR:
 
 all: $(BINS) $(UNIT_BIN) $(FUZZ_REPLAY)
@@ -127,7 +127,10 @@ $(FB)/bin/fuzz_%: $(FB)/obj/fuzz/fuzz_%.o $(FB)/libgrace.a
 
 fuzz-build:
 	@sh scripts/deps.sh fuzz
-	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+	@$(MAKE) --no-print-directory fuzz-bins
+
+fuzz-bins: $(FUZZ_BINS)
+	@:
 
 fuzz: fuzz-build
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh scripts/fuzz.sh $(FB)/bin $(or $(FUZZ),$(FUZZ_NAMES))
