@@ -4,6 +4,8 @@
 #   make demo       install missing packages (as root), build, run the demo
 #   make check      install missing packages (as root), build, run all tests
 #   make bench      the benchmarks (ratios against sha256, jq, ... in one run)
+#   make fuzz       every libFuzzer harness in tests/fuzz/, FUZZ_SECONDS each
+#                   (clang; FUZZ=NAME runs one)
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # Knobs: WERROR=1 adds -Werror; SANITIZE=1 builds with ASan + UBSan.
@@ -56,16 +58,21 @@ LIB_HDR := $(wildcard lib/*.h lib/*/*.h)
 ARCHIVES := $(foreach s,$(SYSTEMS),$(B)/lib/lib$(s).a) $(B)/lib/libcore.a
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/test/%,$(UNIT_SRC))
+# Fuzz harnesses: each is also linked with the replay driver by the normal
+# compiler, so that make check replays their corpora without clang.
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
+FUZZ_REPLAY := $(patsubst tests/fuzz/%.c,$(B)/test/%,$(FUZZ_SRC))
 BINS := $(addprefix $(B)/bin/,$(PROGS))
 MAN1 := $(wildcard man/*.1)
 MAN5 := $(wildcard man/*.5)
 MAN7 := $(wildcard man/*.7)
 
-.PHONY: all deps demo check test unit bench install uninstall clean valgrind
+.PHONY: all deps demo check test unit bench install uninstall clean valgrind fuzz fuzz-build fuzz-bins
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BINS) $(UNIT_BIN)
+all: $(BINS) $(UNIT_BIN) $(FUZZ_REPLAY)
 
 # Rebuild everything when the flags change.
 $(B)/.flags: FORCE
@@ -100,6 +107,57 @@ $(B)/test/%: $(B)/obj/tests/unit/%.o $(ARCHIVES)
 $(B)/obj/tests/unit/%.o: tests/unit/%.c tests/unit/t.h $(LIB_HDR) $(B)/.flags
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/test/fuzz_%: $(B)/obj/tests/fuzz/fuzz_%.o $(B)/obj/tests/fuzz/replay.o $(ARCHIVES)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/obj/tests/fuzz/%.o: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIB_HDR) $(B)/.flags
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# make fuzz: the library and every harness built by clang with libFuzzer,
+# ASan and UBSan in build/fuzz/, then each harness run for FUZZ_SECONDS
+# over a scratch copy of its seed corpus and regression inputs (nothing is
+# written into the tree). scripts/fuzz.sh prints the executions and corpus
+# size of each, names any crash file, and fails if one crashed.
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FB := build/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -g -O1 $(FUZZ_SAN) -Ilib
+FUZZ_LIB_OBJ := $(patsubst lib/%.c,$(FB)/obj/lib/%.o,$(LIB_SRC))
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FB)/bin/%,$(FUZZ_SRC))
+
+$(FB)/.flags: FORCE
+	@mkdir -p $(FB)
+	@echo '$(FUZZ_CC) $(FUZZ_CFLAGS)' | cmp -s - $@ || echo '$(FUZZ_CC) $(FUZZ_CFLAGS)' > $@
+
+$(FB)/obj/lib/%.o: lib/%.c $(LIB_HDR) $(FB)/.flags
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FB)/obj/fuzz/%.o: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIB_HDR) $(FB)/.flags
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FB)/libgrace.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FB)/bin/fuzz_%: $(FB)/obj/fuzz/fuzz_%.o $(FB)/libgrace.a
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzz-build:
+	@sh scripts/deps.sh fuzz
+	@$(MAKE) --no-print-directory fuzz-bins
+
+fuzz-bins: $(FUZZ_BINS)
+	@:
+
+fuzz: fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh scripts/fuzz.sh $(FB)/bin $(or $(FUZZ),$(FUZZ_NAMES))
 
 deps:
 	@sh scripts/deps.sh

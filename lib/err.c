@@ -12,6 +12,42 @@ grace_err_clear(struct grace_err *e)
 	memset(e, 0, sizeof *e);
 }
 
+/* A diagnostic is one line of text: rewrite the control bytes of the
+ * NUL-terminated msg (cap bytes) in place as grace_err_snip() quotes
+ * them (\n, \t, \xNN), so that text quoted from input or configuration
+ * can never break the line or send escapes to a terminal. What no longer
+ * fits is cut. */
+static void
+escape_controls(char *msg, size_t cap)
+{
+	static const char hex[] = "0123456789abcdef";
+	char tmp[sizeof ((struct grace_err *)0)->msg];
+	size_t i, o = 0;
+
+	for (i = 0; msg[i]; i++)
+		if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
+			break;
+	if (!msg[i] || cap > sizeof tmp)
+		return;
+	for (i = 0; msg[i] && o + 5 < cap; i++) {
+		unsigned char c = (unsigned char)msg[i];
+
+		if (c == '\n' || c == '\t') {
+			tmp[o++] = '\\';
+			tmp[o++] = c == '\n' ? 'n' : 't';
+		} else if (c < 0x20 || c == 0x7f) {
+			tmp[o++] = '\\';
+			tmp[o++] = 'x';
+			tmp[o++] = hex[c >> 4];
+			tmp[o++] = hex[c & 15];
+		} else {
+			tmp[o++] = (char)c;
+		}
+	}
+	tmp[o] = '\0';
+	memcpy(msg, tmp, o + 1);
+}
+
 static void
 fill(struct grace_err *e, const char *file, unsigned long line,
     unsigned long col, const char *fmt, va_list ap)
@@ -26,6 +62,7 @@ fill(struct grace_err *e, const char *file, unsigned long line,
 	e->col = col;
 	e->code = GRACE_EXIT_SYSTEM;
 	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	escape_controls(e->msg, sizeof e->msg);
 }
 
 int

@@ -33,6 +33,9 @@ void grace_err_clear(struct grace_err *e);
 
 /* Fill e with file (may be NULL), line, col and a printf-style message;
  * code defaults to GRACE_EXIT_SYSTEM, change e->code after if needed.
+ * Control bytes in the formatted message (from quoted input or
+ * configuration) are written as \n, \t, \xNN, as grace_err_snip() does:
+ * a diagnostic is always one line, and never sends escapes to a terminal.
  * Always returns -1 so callers can "return grace_err_set(...)". e may be
  * NULL, in which case nothing is recorded. */
 int grace_err_set(struct grace_err *e, const char *file, unsigned long line,

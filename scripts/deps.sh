@@ -1,8 +1,20 @@
 #!/bin/sh
-# deps.sh - make sure the Debian packages Grace builds and tests with are here.
-# As root, installs what is missing; otherwise prints the apt-get line and fails.
+# deps.sh [fuzz] - make sure the Debian packages Grace builds and tests with
+# are here. As root, installs what is missing; otherwise prints the
+# apt-get line and fails. With "fuzz", the packages of make fuzz instead
+# (clang and its libFuzzer runtime): make check never needs clang.
 set -u
 pkgs="gcc make libc6-dev libyaml-dev libssl-dev libjq-dev libonig-dev jq openssl bats bats-support bats-assert valgrind curl"
+if [ "${1:-}" = fuzz ]; then
+	# libFuzzer ships in libclang-rt-<major>-dev, which clang only
+	# recommends: name the one that matches the clang installed, or the
+	# one Debian's default clang would bring.
+	pkgs="clang libyaml-dev libssl-dev libjq-dev libonig-dev"
+	v=$(clang -dumpversion 2>/dev/null | cut -d. -f1)
+	[ -n "$v" ] || v=$(apt-cache depends clang 2>/dev/null |
+	    sed -n 's/.*Depends: clang-\([0-9][0-9]*\)$/\1/p' | head -1)
+	[ -n "$v" ] && pkgs="$pkgs libclang-rt-$v-dev"
+fi
 missing=""
 for p in $pkgs; do
 	s=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)

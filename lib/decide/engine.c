@@ -236,12 +236,15 @@ static int
 str_index(struct ev *v, const struct grace_jspan *s,
     const char *const *words, int nw)
 {
-	const char *c = v->p + s->off + 1;
-	size_t n = s->len - 2;
+	const char *c;
+	size_t n;
 	int i;
 
+	/* An absent member's span has no offset to add. */
 	if (s->kind != GRACE_J_STRING)
 		return -1;
+	c = v->p + s->off + 1;
+	n = s->len - 2;
 	/* The common case: no escapes, compared in place. */
 	for (i = 0; i < nw; i++)
 		if (words[i][0] == c[0] && strlen(words[i]) == n &&

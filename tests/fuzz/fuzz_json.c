@@ -1,0 +1,174 @@
+/* fuzz_json.c - the JSON scanner, the grace splicer, string unescaping and
+ * string escaping (lib/json.h, lib/buf.h), checked against libjq's parser.
+ *
+ * Input: one line, taken as an event. When grace_json_scan() accepts it,
+ * jq must parse it to an object whose members "grace", "type", "id" and
+ * "data" are the values at the spans the scanner found (absent when it
+ * found none); each string span must unescape to jq's string; splicing
+ * grace.fz into it must give an object that scans, has grace.fz as given,
+ * and is otherwise the original (less
+ * its own grace.fz). Whatever the input, escaping its bytes
+ * with grace_buf_add_jstr() must give a string the scanner accepts. */
+#include <errno.h>
+#include <string.h>
+
+#include <jv.h>
+
+#include "buf.h"
+#include "fuzz.h"
+#include "json.h"
+#include "jqx.h"
+
+static const char *const keys[] = { "grace", "type", "id", "data" };
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+/* Value of member k of object o (borrows o), or invalid if absent. */
+static jv
+member(jv o, const char *k)
+{
+	jv v;
+
+	if (!jv_object_has(jv_copy(o), jv_string(k)))
+		return jv_invalid();
+	v = jv_object_get(jv_copy(o), jv_string(k));
+	return v;
+}
+
+static void
+check_escape(const uint8_t *data, size_t size)
+{
+	struct grace_buf b = {0};
+	struct grace_jspan f;
+	static const char *const k[] = { "k" };
+
+	if (grace_buf_adds(&b, "{\"k\":") < 0 ||
+	    grace_buf_add_jstr(&b, (const char *)data, size) < 0 ||
+	    grace_buf_adds(&b, "}") < 0) {
+		grace_buf_free(&b);
+		return;
+	}
+	if (grace_json_scan(b.p, b.len, k, 1, &f, "fuzz", 1, NULL) < 0 ||
+	    f.kind != GRACE_J_STRING)
+		abort();
+	grace_buf_free(&b);
+}
+
+static void
+check_splice(const char *p, size_t n, const struct grace_jspan *g, jv orig)
+{
+	static const char val[] = "{\"a\":[1,\"x\"]}";
+	struct grace_buf out = {0};
+	struct grace_jspan f;
+	jv got, gr, fz;
+	static const char *const k[] = { "grace" };
+
+	if (grace_json_splice_grace(&out, p, n, g, "fz", val, sizeof val - 1) < 0) {
+		/* Only a grace that is not an object is refused. */
+		if (errno != EINVAL && errno != ENOMEM)
+			abort();
+		if (errno == EINVAL && (g->kind == GRACE_J_NONE ||
+		    g->kind == GRACE_J_OBJECT))
+			abort();
+		grace_buf_free(&out);
+		return;
+	}
+	if (g->kind != GRACE_J_NONE && g->kind != GRACE_J_OBJECT)
+		abort();
+	if (grace_json_scan(out.p, out.len, k, 1, &f, "fuzz", 1, NULL) < 0 ||
+	    f.kind != GRACE_J_OBJECT)
+		abort();
+	got = grace_jv_parse(out.p, out.len);
+	if (jv_get_kind(got) != JV_KIND_OBJECT)
+		abort();
+	gr = jv_object_get(jv_copy(got), jv_string("grace"));
+	fz = jv_object_get(jv_copy(gr), jv_string("fz"));
+	if (!jv_equal(fz, grace_jv_parse(val, sizeof val - 1)))
+		abort();
+	/* Everything else as it was. */
+	gr = jv_object_delete(gr, jv_string("fz"));
+	if (g->kind == GRACE_J_NONE) {
+		if (jv_object_length(jv_copy(gr)) != 0)
+			abort();
+		got = jv_object_delete(got, jv_string("grace"));
+	} else {
+		got = jv_object_set(got, jv_string("grace"), gr);
+		gr = jv_invalid();
+	}
+	jv_free(gr);
+	/* ... where the original's own grace.fz, if any, is replaced. */
+	if (g->kind == GRACE_J_OBJECT) {
+		jv og = jv_object_get(jv_copy(orig), jv_string("grace"));
+
+		og = jv_object_delete(og, jv_string("fz"));
+		orig = jv_object_set(jv_copy(orig), jv_string("grace"), og);
+	} else {
+		orig = jv_copy(orig);
+	}
+	if (!jv_equal(got, orig))
+		abort();
+	grace_buf_free(&out);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *p = (const char *)data;
+	struct grace_jspan f[NKEYS];
+	struct grace_err e;
+	jv o;
+	size_t i;
+
+	check_escape(data, size);
+	(void)grace_json_blank(p, size);
+	if (grace_json_scan(p, size, keys, NKEYS, f, "fuzz", 1, &e) < 0) {
+		if (e.col < 1 || e.col > size + 1)
+			abort();
+		return 0;
+	}
+	o = grace_jv_parse(p, size);
+	if (!jv_is_valid(o)) {
+		/* jq 1.6 stops at 256 levels of nesting; the scanner
+		 * allows GRACE_JSON_MAXDEPTH. Nothing else may differ. */
+		jv msg = jv_invalid_get_msg(o);
+		int depth = jv_get_kind(msg) == JV_KIND_STRING &&
+		    strstr(jv_string_value(msg), "depth") != NULL;
+
+		jv_free(msg);
+		if (!depth)
+			abort();
+		return 0;
+	}
+	if (jv_get_kind(o) != JV_KIND_OBJECT)
+		abort();
+	for (i = 0; i < NKEYS; i++) {
+		jv want = member(o, keys[i]);
+
+		if (f[i].kind == GRACE_J_NONE) {
+			if (jv_is_valid(want))
+				abort();
+			jv_free(want);
+			continue;
+		}
+		if (!jv_is_valid(want) || f[i].off + f[i].len > size)
+			abort();
+		if (!jv_equal(jv_copy(want), grace_jv_parse(p + f[i].off,
+		    f[i].len)))
+			abort();
+		if (f[i].kind == GRACE_J_STRING) {
+			struct grace_buf u = {0};
+
+			if (grace_json_unescape(&u, p + f[i].off, f[i].len) == 0) {
+				int len = jv_string_length_bytes(jv_copy(want));
+
+				if ((size_t)len != u.len ||
+				    memcmp(u.p, jv_string_value(want), u.len) != 0)
+					abort();
+			}
+			grace_buf_free(&u);
+		}
+		jv_free(want);
+	}
+	check_splice(p, size, &f[0], o);
+	jv_free(o);
+	return 0;
+}
