@@ -7,6 +7,7 @@
 
 #include <oniguruma.h>
 
+#include "idset.h"
 #include "patterns.h"
 #include "rxlit.h"
 
@@ -19,6 +20,7 @@ struct compiled {
 struct grace_patterns {
 	struct compiled *v;
 	size_t n, cap;
+	struct grace_idset ids;  /* rule ids (borrowed from v[].r.id) -> index */
 	int no_prefilter;
 };
 
@@ -67,6 +69,7 @@ grace_patterns_free(struct grace_patterns *ps)
 		grace_rxlit_free(&ps->v[i].req);
 	}
 	free(ps->v);
+	grace_idset_free(&ps->ids);
 	free(ps);
 }
 
@@ -96,16 +99,14 @@ grace_patterns_add(struct grace_patterns *ps, const char *id,
 {
 	struct compiled c;
 	OnigErrorInfo einfo;
-	size_t i;
+	size_t first;
 	int r;
 
-	for (i = 0; i < ps->n; i++) {
-		if (strcmp(ps->v[i].r.id, id) == 0) {
-			grace_err_set(e, file, line, col, "duplicate rule id '%s' "
-			    "(first defined at line %lu)", id, ps->v[i].r.line);
-			e->code = GRACE_EXIT_USAGE;
-			return -1;
-		}
+	if (grace_idset_get(&ps->ids, id, strlen(id), &first)) {
+		grace_err_set(e, file, line, col, "duplicate rule id '%s' "
+		    "(first defined at line %lu)", id, ps->v[first].r.line);
+		e->code = GRACE_EXIT_USAGE;
+		return -1;
 	}
 	memset(&c, 0, sizeof c);
 	r = onig_new(&c.re, (const OnigUChar *)pattern,
@@ -141,7 +142,9 @@ grace_patterns_add(struct grace_patterns *ps, const char *id,
 	c.r.line = line;
 	c.r.col = col;
 	if (!c.r.id || !c.r.pattern || !c.r.message ||
-	    grace_rxlit_read(pattern, ignore_case, &c.req) < 0) {
+	    grace_rxlit_read(pattern, ignore_case, &c.req) < 0 ||
+	    grace_idset_add(&ps->ids, c.r.id, ps->n, NULL) < 0) {
+		grace_rxlit_free(&c.req);
 		onig_free(c.re);
 		free(c.r.id);
 		free(c.r.pattern);

@@ -118,6 +118,18 @@ for i in range(40000):
 	[ "$stderr" = "grace-decide: d.yaml:160005:9: rule id 'r0' is used twice (first at line 5)" ]
 }
 
+@test "grace-gate --check: 10,000 threat rules load, and a duplicate of the first is found at the last" {
+	python3 -c '
+print("threats:")
+for i in range(10000):
+    print("  - id: t%d\n    pattern: \"word%d\"\n    severity: high" % (i, i))' > g.yaml
+	run -0 --separate-stderr grace-gate -c g.yaml --check
+	assert_output 'g.yaml: ok: 0 constitution rules, 10000 threat rules, 0 policies, 0 risk rules, 0 jq conditions, default deny'
+	printf '  - id: t0\n    pattern: x\n' >> g.yaml
+	run -2 --separate-stderr grace-gate -c g.yaml --check
+	[ "$stderr" = "grace-gate: g.yaml:30002:9: duplicate rule id 't0' (first defined at line 2)" ]
+}
+
 @test "grace-verify --check: 40,000 contracts load, and a duplicate of the first is found at the last" {
 	python3 -c '
 print("contracts:")
