@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -280,10 +281,21 @@ votes_log_broken(const char *path)
 	char buf[sizeof head - 1];
 	struct grace_log_result res;
 	struct grace_err e;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	int fd;
 	ssize_t n;
 
-	if (fd < 0)
+	/* Votes are read twice (this look at the head, then the loader), and
+	 * a votes log must be chain-verified: both need the file itself. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		grace_err_set(&e, path, 0, 0, "not a votes file but %s: give the "
+		    "file itself (its votes are read twice, and a votes log is "
+		    "chain-verified first)", grace_file_kind(st.st_mode));
+		e.code = GRACE_EXIT_USAGE;
+		report_err(&e);
+		return 1;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return 0;
 	n = read(fd, buf, sizeof buf);
 	close(fd);

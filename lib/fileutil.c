@@ -186,3 +186,12 @@ grace_read_file(const char *path, size_t max, size_t *n, struct grace_err *e)
 	*n = len;
 	return buf;
 }
+
+const char *
+grace_file_kind(mode_t m)
+{
+	return S_ISREG(m) ? "a regular file" : S_ISDIR(m) ? "a directory" :
+	    S_ISFIFO(m) ? "a pipe" : S_ISCHR(m) ? "a character device" :
+	    S_ISSOCK(m) ? "a socket" : S_ISBLK(m) ? "a block device" :
+	    "not a regular file";
+}

@@ -3,6 +3,7 @@
 #define GRACE_FILEUTIL_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "err.h"
 
@@ -38,5 +39,10 @@ int grace_fsync_dir(const char *path, struct grace_err *e);
  * every other failure. */
 char *grace_read_file(const char *path, size_t max, size_t *n,
     struct grace_err *e);
+
+/* What a file of mode m is, for a message that refuses one that is not a
+ * regular file: "a directory", "a pipe", "a character device", "a
+ * socket", "a block device", "a regular file" or "not a regular file". */
+const char *grace_file_kind(mode_t m);
 
 #endif

@@ -193,6 +193,17 @@ vote() {
 grace-gate: $BATS_TEST_TMPDIR/audit.log: the votes log does not verify: none of its votes are counted" ]
 }
 
+@test "approvals: a votes file that is a pipe or a FIFO is refused (exit 2), not half read" {
+	vote alice approve 2026-11-21T11:30:00Z > "$BATS_TEST_TMPDIR/v"
+	run -2 --separate-stderr gate --votes <(cat "$BATS_TEST_TMPDIR/v") <<<"$del"
+	assert_output ''
+	[[ "$stderr" =~ ^grace-gate:\ /dev/fd/[0-9]+:\ not\ a\ votes\ file\ but\ a\ pipe:\ give\ the\ file\ itself ]]
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	run -2 --separate-stderr timeout 10 "$GRACE_BIN/grace-gate" -c gov.yaml --now "$NOW" --votes "$BATS_TEST_TMPDIR/fifo" <<<"$del"
+	assert_output ''
+	[ "$stderr" = "grace-gate: $BATS_TEST_TMPDIR/fifo: not a votes file but a pipe: give the file itself (its votes are read twice, and a votes log is chain-verified first)" ]
+}
+
 @test "approvals: an event without an id cannot collect votes" {
 	vote alice approve 2026-11-21T11:30:00Z > "$BATS_TEST_TMPDIR/v"
 	run -0 verdict '{"type":"resource.delete","actor":"dave","data":{"env":"dev"}}' --votes "$BATS_TEST_TMPDIR/v"

@@ -807,11 +807,7 @@ verify_file(struct vstate *v, const char *file, struct grace_err *e)
 	if (!S_ISREG(st.st_mode)) {
 		grace_err_set(e, file, 0, 0, "not a log file but %s: give the "
 		    "file itself (a pipe, a device or a directory cannot be "
-		    "verified)", S_ISDIR(st.st_mode) ? "a directory" :
-		    S_ISFIFO(st.st_mode) ? "a pipe" :
-		    S_ISCHR(st.st_mode) ? "a character device" :
-		    S_ISSOCK(st.st_mode) ? "a socket" :
-		    S_ISBLK(st.st_mode) ? "a block device" : "not a regular file");
+		    "verified)", grace_file_kind(st.st_mode));
 		e->code = GRACE_EXIT_USAGE;
 		close(fd);
 		return -1;
