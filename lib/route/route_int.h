@@ -52,6 +52,10 @@ struct grace_rtarget_ops {
 	/* Let go of everything (exec: close the subscriber's stdin and wait
 	 * for it until wait_ms, then kill it). */
 	void (*close)(struct grace_rt *t, int64_t wait_ms);
+	/* Most events handed to one write(): many for files (one locked
+	 * write each), one where a write can block on a reader, so that a
+	 * higher-priority event that arrives meanwhile goes next. */
+	size_t max_batch;
 };
 
 /* A target at run time. */

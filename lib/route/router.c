@@ -264,11 +264,13 @@ grace_router_push(struct grace_router *r, size_t t, enum grace_rprio p,
 static size_t
 take(struct tq *q, struct grace_ritem **b)
 {
-	size_t k = 0;
+	size_t k = 0, max = q->rt.ops->max_batch;
 	int p;
 
-	for (p = 0; p < GRACE_RP_N && k < BATCH; p++) {
-		while (q->h[p] && k < BATCH) {
+	if (max == 0 || max > BATCH)
+		max = BATCH;
+	for (p = 0; p < GRACE_RP_N && k < max; p++) {
+		while (q->h[p] && k < max) {
 			b[k++] = q->h[p];
 			if (!(q->h[p] = q->h[p]->next))
 				q->tl[p] = NULL;

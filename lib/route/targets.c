@@ -655,41 +655,59 @@ exec_write(struct grace_rt *t, struct grace_ritem *const *items, size_t n,
 	return 0;
 }
 
+/* Close the subscriber's stdin and wait for it to read what it was sent
+ * and exit, until wait_ms. A subscriber that dies before reading it all
+ * is restarted (backoff and retries as usual) while time is left; what
+ * is still unread at the end is dead-lettered. */
 static void
 exec_close(struct grace_rt *t, int64_t wait_ms)
 {
 	struct execst *x = t->kind;
-	int st;
+	double end = grace_mono_ms() + (double)wait_ms;
+	struct grace_err e;
+	int st = 0;
 
 	if (!x)
 		return;
-	if (x->pid > 0) {
-		double end = grace_mono_ms() + (double)wait_ms;
-		pid_t p;
+	for (;;) {
+		if (x->pid > 0) {
+			pid_t p;
 
-		close(x->wfd);
-		x->wfd = -1;
-		while ((p = waitpid(x->pid, &st, WNOHANG)) == 0 &&
-		    grace_mono_ms() < end)
-			sleep_ms(10);
-		if (p == 0) {
-			kill(-x->pid, SIGTERM);
-			sleep_ms(100);
-			if (waitpid(x->pid, &st, WNOHANG) == 0) {
-				kill(-x->pid, SIGKILL);
-				waitpid(x->pid, &st, 0);
+			close(x->wfd);
+			x->wfd = -1;
+			while ((p = waitpid(x->pid, &st, WNOHANG)) == 0 &&
+			    grace_mono_ms() < end)
+				sleep_ms(10);
+			if (p == 0) {
+				kill(-x->pid, SIGTERM);
+				sleep_ms(100);
+				if (waitpid(x->pid, &st, WNOHANG) == 0) {
+					kill(-x->pid, SIGKILL);
+					waitpid(x->pid, &st, 0);
+				}
+			}
+			trim(x);
+			if (x->head || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+				gone(t, st);
+			} else {
+				close(x->rfd);
+				x->rfd = -1;
+				x->pid = 0;
 			}
 		}
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-			gone(t, st);
-		} else {
-			trim(x);
-			close(x->rfd);
-			x->rfd = -1;
+		if (!x->head || grace_mono_ms() >= end ||
+		    atomic_load(&t->abandon))
+			break;
+		if (restart(t, &e) < 0) {
+			t->hooks.notice(t, GRACE_EXIT_SYSTEM, e.msg);
+			break;
 		}
 	}
 	while (x->head) {
-		t->hooks.dead(t, x->head, "subscriber exited before reading it");
+		x->head->attempts++;
+		t->hooks.dead(t, x->head, grace_mono_ms() >= end ||
+		    atomic_load(&t->abandon) ? "drain deadline (the subscriber "
+		    "had not read it)" : "subscriber exited before reading it");
 		unacked_pop(x);
 	}
 	if (x->wfd >= 0)
@@ -701,12 +719,12 @@ exec_close(struct grace_rt *t, int64_t wait_ms)
 }
 
 static const struct grace_rtarget_ops ops[] = {
-	[GRACE_RK_FILE] = { file_open, file_write, no_flush, file_close },
-	[GRACE_RK_LOG] = { log_open, log_write, no_flush, log_close },
-	[GRACE_RK_STDOUT] = { std_open, std_write, no_flush, std_close },
-	[GRACE_RK_STDERR] = { std_open, std_write, no_flush, std_close },
-	[GRACE_RK_FIFO] = { fifo_open, fifo_write, no_flush, fifo_close },
-	[GRACE_RK_EXEC] = { exec_open, exec_write, no_flush, exec_close },
+	[GRACE_RK_FILE] = { file_open, file_write, no_flush, file_close, 256 },
+	[GRACE_RK_LOG] = { log_open, log_write, no_flush, log_close, 256 },
+	[GRACE_RK_STDOUT] = { std_open, std_write, no_flush, std_close, 256 },
+	[GRACE_RK_STDERR] = { std_open, std_write, no_flush, std_close, 256 },
+	[GRACE_RK_FIFO] = { fifo_open, fifo_write, no_flush, fifo_close, 1 },
+	[GRACE_RK_EXEC] = { exec_open, exec_write, no_flush, exec_close, 1 },
 };
 
 const struct grace_rtarget_ops *
