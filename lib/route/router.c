@@ -650,9 +650,20 @@ grace_router_drain(struct grace_router *r, int64_t deadline_ms,
 		while ((q->count || q->spilling || q->busy) && q->started &&
 		    pthread_cond_timedwait(&q->idle, &q->mu, &ts) == 0)
 			;
-		if (q->count || q->spilling || q->busy)
+		if (q->count || q->spilling || q->busy) {
+			/* Let the writer give up its batch first (it does
+			 * within ~100 ms), so dead letters keep the order. */
+			struct timespec t2;
+
+			atomic_store(&q->rt.abandon, 1);
+			clock_gettime(CLOCK_REALTIME, &t2);
+			t2.tv_sec += 2;
+			while (q->busy && pthread_cond_timedwait(&q->idle,
+			    &q->mu, &t2) == 0)
+				;
 			if (abandon(q, e) < 0)
 				status = -1;
+		}
 		pthread_mutex_unlock(&q->mu);
 	}
 	for (i = 0; i < r->nt; i++) {
