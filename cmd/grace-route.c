@@ -588,7 +588,9 @@ main(int argc, char **argv)
 	status = finish(&c, NULL);
 done:
 	if (have_sth) {
-		pthread_cancel(sth);
+		/* shutting is set: the signal thread just returns */
+		atomic_store(&c.shutting, 1);
+		pthread_kill(sth, SIGTERM);
 		pthread_join(sth, NULL);
 	}
 	if (devnull >= 0)
