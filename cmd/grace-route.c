@@ -46,8 +46,8 @@ struct ctx {
 	int explain, dry_run, quiet, interactive;
 	atomic_int shutting;           /* the end has begun (EOF or signal) */
 	int worst;                     /* the exit status so far */
-	unsigned long long events, routed, unmatched, errors, rejected,
-	    dropped_sync;
+	unsigned long long events, routed, unmatched, quarantined, errors,
+	    rejected, dropped_sync;
 };
 
 static void
@@ -77,9 +77,9 @@ usage(FILE *f)
 	    "      --check         validate the routes file and exit\n"
 	    "  -h, --help          this help;  -V, --version  the version\n"
 	    "\n"
-	    "Exit status: 0 every event delivered, 1 some event dead-lettered, 2 usage or\n"
-	    "configuration error, 3 bad input line, 4 system error. See grace-route(1),\n"
-	    "grace-routes(5).\n");
+	    "Exit status: 0 every event delivered, 1 some event quarantined or\n"
+	    "dead-lettered, 2 usage or configuration error, 3 bad input line, 4 system\n"
+	    "error. See grace-route(1), grace-routes(5).\n");
 }
 
 static int
@@ -228,10 +228,16 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 	}
 	if (ex && fwrite(ex->p, 1, ex->len, stderr) != ex->len)
 		return grace_err_sys(e, "<stderr>", "unable to write");
-	if (c->m.unmatched)
+	if (c->m.unmatched) {
 		c->unmatched++;
-	else
+	} else if (c->m.quarantined >= 0) {
+		/* a negative verdict: the event failed its route's checks */
+		c->quarantined++;
+		status = status > GRACE_EXIT_NEGATIVE ? status :
+		    GRACE_EXIT_NEGATIVE;
+	} else {
 		c->routed++;
+	}
 
 	/* What the targets get: the event with grace.route. */
 	grace_buf_reset(&c->ann);
@@ -295,6 +301,10 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 			dec = "error";
 			o = GRACE_OUT_ERROR;
 			grace_buf_addf(&why, "; %s", je.msg);
+		} else if (c->m.quarantined >= 0) {
+			dec = "quarantined";
+			o = GRACE_OUT_FAIL;
+			grace_buf_addf(&why, "; %s", c->m.why.p);
 		} else if (c->m.unmatched) {
 			dec = "unmatched";
 			o = GRACE_OUT_WARN;
@@ -372,8 +382,9 @@ finish(struct ctx *c, const char *why)
 			fprintf(stderr, "%s: %s: stopped reading; queues "
 			    "drained\n", prog, why);
 		fprintf(stderr, "%llu events, %llu routed, %llu unmatched, "
-		    "%llu dead-lettered, %llu errors%s\n",
+		    "%llu quarantined, %llu dead-lettered, %llu errors%s\n",
 		    c->events + c->rejected, c->routed, c->unmatched,
+		    c->quarantined,
 		    (unsigned long long)dead, c->errors + c->rejected,
 		    c->dry_run ? " (dry run: nothing delivered)" : "");
 		for (i = 0; c->router && i < c->rs->nt; i++) {

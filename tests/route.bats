@@ -30,7 +30,7 @@ routes: []'
 	run -0 --separate-stderr grace-route --help
 	assert_line --index 0 'usage: grace-route [-c FILE] [-o FORMAT] [--dry-run] [--explain] [--strict]'
 	assert_output --partial '  -o, --output FMT    ndjson (default: the annotated events), text, tap, junit'
-	assert_output --partial 'Exit status: 0 every event delivered, 1 some event dead-lettered, 2 usage or'
+	assert_output --partial 'Exit status: 0 every event delivered, 1 some event quarantined or'
 	[ -z "$stderr" ]
 	run -0 --separate-stderr grace-route -h
 	assert_line --index 0 'usage: grace-route [-c FILE] [-o FORMAT] [--dry-run] [--explain] [--strict]'
@@ -91,7 +91,7 @@ routes:
     targets: [pager]'
 	run -0 --separate-stderr grace-route -c routes.yaml --check
 	assert_output 'routes.yaml: ok: 3 targets, 1 route, default out, 1 warning'
-	[ "$stderr" = "grace-route: routes.yaml:5:3: warning: target 'spare' is used by no route (and is not the default)" ]
+	[ "$stderr" = "grace-route: routes.yaml:5:3: warning: target 'spare' is used by no route (and is not the default or the quarantine)" ]
 	[ ! -e out.ndjson ] && [ ! -e dead.ndjson ]
 	cfg "$MIN"
 	run -0 --separate-stderr grace-route -c routes.yaml --check
@@ -181,7 +181,7 @@ routes:
   - type: a
     targets: out
     contiune: true'
-	bad_cfg "grace-route: routes.yaml:8:5: unknown key 'contiune' (expected one of: name, source, type, match, when, targets, priority, continue)"
+	bad_cfg "grace-route: routes.yaml:8:5: unknown key 'contiune' (expected one of: name, source, type, match, when, require, validate, targets, priority, continue)"
 	cfg 'default: out
 dead_letter: dead.ndjson
 targets:
@@ -191,7 +191,7 @@ routes: []'
 	cfg 'default: out
 dead_letter: dead.ndjson
 tagrets: {}'
-	bad_cfg "grace-route: routes.yaml:3:1: unknown key 'tagrets' (expected one of: default, dead_letter, drain_timeout, targets, routes)"
+	bad_cfg "grace-route: routes.yaml:3:1: unknown key 'tagrets' (expected one of: default, quarantine, dead_letter, drain_timeout, targets, routes)"
 }
 
 @test "--check: a route after a catch-all can never match: an error naming both" {
@@ -332,7 +332,7 @@ routes:
 	run -0 --separate-stderr grace-route -c match.yaml --dry-run < "$RFIX/events.ndjson"
 	[ "$(jq -c .grace.route <<< "$output" | sed -n 1p)" = '{"matched":["deny-web","gate"],"targets":["pager","audit"],"priority":"critical","dry_run":true}' ]
 	[ "$(jq -c .grace.route <<< "$output" | sed -n 6p)" = '{"matched":[],"targets":["unmatched"],"reason":"unmatched","rule":"default","dry_run":true}' ]
-	[ "$stderr" = '10 events, 6 routed, 4 unmatched, 0 dead-lettered, 0 errors (dry run: nothing delivered)' ]
+	[ "$stderr" = '10 events, 6 routed, 4 unmatched, 0 quarantined, 0 dead-lettered, 0 errors (dry run: nothing delivered)' ]
 	[ ! -e dead.ndjson ] && [ ! -e audit.ndjson ] && [ ! -e unmatched.ndjson ]
 }
 
@@ -376,7 +376,7 @@ grace-route: <stdin>:5: event 9
 {"id":"4","grace":{"route":{"matched":[],"targets":["out"],"reason":"unmatched","rule":"default"}}}'
 	[ "$stderr" = "grace-route: <stdin>:2:1: not JSON: unexpected 'n'
 grace-route: <stdin>:3:19: member 'grace' is an array, not an object
-4 events, 0 routed, 2 unmatched, 0 dead-lettered, 2 errors
+4 events, 0 routed, 2 unmatched, 0 quarantined, 0 dead-lettered, 2 errors
   out (file): 2 queued, 2 delivered, 0 dropped, 0 spilled, 0 failed, 0 abandoned" ]
 	[ "$(jq -r .id out.ndjson | tr '\n' ' ')" = '1 4 ' ]
 	run -3 --separate-stderr grace-route -q --strict -c routes.yaml < in.ndjson
@@ -500,4 +500,70 @@ routes: []'
 ::error title=grace-route dead::dead letters: dead - 1 event dead-lettered to dead.ndjson
 ::notice title=grace-route::2 events: 0 passed, 1 warned or held, 1 failed, 0 errors"
 	[ "$(jq -c '[.id, .grace.route.dead.target, .grace.route.dead.reason, .grace.route.dead.attempts]' dead.ndjson)" = '["x","out","retries exhausted: nofifo: unable to open: No such file or directory",1]' ]
+}
+
+# --------------------------------------------- validation, quarantine
+
+VAL='default: out
+quarantine: quar
+dead_letter: dead.ndjson
+targets:
+  out: { kind: file, path: out.ndjson }
+  quar: { kind: file, path: quar.ndjson }
+  deploy: { kind: file, path: deploy.ndjson }
+routes:
+  - name: approved-deploys
+    type: deploy.*
+    require: { gate: [allow, warn], decision: approve }
+    validate: .actor != null
+    targets: deploy'
+
+@test "validation: upstream verdicts and a jq condition must hold, or the event is quarantined (exit 1)" {
+	cfg "$VAL"
+	cat > in.ndjson <<'EOF2'
+{"id":"1","type":"deploy.run","actor":"al","grace":{"gate":{"decision":"allow"},"decision":{"verdict":"approve"}}}
+{"id":"2","type":"deploy.run","actor":"al","grace":{"gate":{"decision":"warn"},"decision":{"verdict":"approve"}}}
+{"id":"3","type":"deploy.run","actor":"al","grace":{"gate":{"decision":"deny"},"decision":{"verdict":"approve"}}}
+{"id":"4","type":"deploy.run","actor":"al","grace":{"gate":{"decision":"allow"}}}
+{"id":"5","type":"deploy.run","grace":{"gate":{"decision":"allow"},"decision":{"verdict":"approve"}}}
+{"id":"6","type":"deploy.run","actor":"al"}
+{"id":"7","type":"other"}
+EOF2
+	run -1 --separate-stderr grace-route -c routes.yaml < in.ndjson
+	run -0 jq -c '[.id, .grace.route.targets[0], .grace.route.reason, .grace.route.rule, .grace.route.why]' <<< "$output"
+	assert_output '["1","deploy",null,null,null]
+["2","deploy",null,null,null]
+["3","quar","quarantined","approved-deploys","grace.gate.decision is '"'deny'"', not allow or warn"]
+["4","quar","quarantined","approved-deploys","grace.decision.verdict is missing, not approve"]
+["5","quar","quarantined","approved-deploys","validate '"'.actor != null'"' is false"]
+["6","quar","quarantined","approved-deploys","grace.gate.decision is missing, not allow or warn"]
+["7","out","unmatched","default",null]'
+	[[ "$stderr" == "7 events, 2 routed, 1 unmatched, 4 quarantined, 0 dead-lettered, 0 errors"* ]]
+	[ "$(jq -r .id deploy.ndjson | tr '\n' ' ')" = '1 2 ' ]
+	[ "$(jq -r .id quar.ndjson | tr '\n' ' ')" = '3 4 5 6 ' ]
+	[ "$(jq -r .id out.ndjson | tr '\n' ' ')" = '7 ' ]
+	# every event passing: exit 0
+	sed -n '1,2p;7p' in.ndjson > ok.ndjson
+	run -0 --separate-stderr grace-route -q -c routes.yaml < ok.ndjson
+}
+
+@test "validation: --explain says why; reports fail quarantined events" {
+	cfg "$VAL"
+	echo '{"id":"3","type":"deploy.run","actor":"al","grace":{"gate":{"decision":"deny"},"decision":{"verdict":"approve"}}}' > in.ndjson
+	run -1 --separate-stderr grace-route -q --dry-run --explain -c routes.yaml < in.ndjson
+	[ "$stderr" = "grace-route: <stdin>:1: event 3
+  route approved-deploys: matched, quarantined: grace.gate.decision is 'deny', not allow or warn" ]
+	run -1 --separate-stderr grace-route -q --dry-run -o tap -c routes.yaml < in.ndjson
+	assert_output "TAP version 13
+not ok 1 - 3 quarantined (approved-deploys): to quar; grace.gate.decision is 'deny', not allow or warn
+1..1"
+}
+
+@test "validation: a route that validates needs a quarantine target; require values are checked" {
+	cfg "$(sed '/^quarantine:/d' <<< "$VAL")"
+	bad_cfg "grace-route: routes.yaml:8:5: route 'approved-deploys' validates events: name a quarantine target for those that fail"
+	cfg "$(sed 's/decision: approve/decision: approved/' <<< "$VAL")"
+	bad_cfg "grace-route: routes.yaml:11:47: require: decision is never 'approved'"
+	cfg "$(sed 's/quarantine: quar/quarantine: qaur/' <<< "$VAL")"
+	bad_cfg "grace-route: routes.yaml:2:13: unknown quarantine target 'qaur'"
 }

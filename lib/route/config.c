@@ -433,7 +433,15 @@ load_route(struct grace_routes *rs, struct grace_rroute *r, size_t idx,
     const struct grace_ynode *m, struct grace_err *e)
 {
 	static const char *const keys[] = { "name", "source", "type", "match",
-		"when", "targets", "priority", "continue", NULL };
+		"when", "require", "validate", "targets", "priority", "continue",
+		NULL };
+	static const char *const req_keys[] = { "gate", "verify", "decision",
+		NULL };
+	static const char *const req_vals[GRACE_RREQ_N][5] = {
+		{ "allow", "warn", "review", "deny", NULL },
+		{ "verified", "failed", "inconclusive", NULL },
+		{ "approve", "hold", "escalate", "reject", NULL },
+	};
 	const struct grace_ynode *n;
 	const char *s, **list;
 	size_t i, cnt;
@@ -475,6 +483,43 @@ load_route(struct grace_routes *rs, struct grace_rroute *r, size_t idx,
 			return -1;
 		if (!(r->when = grace_jq_compile(s, n->file, n->line, n->col,
 		    e)))
+			return -1;
+	}
+	if ((n = grace_yaml_get(m, "require"))) {
+		if (grace_yaml_expect(n, GRACE_YMAP, e) < 0 ||
+		    grace_yaml_check_keys(n, req_keys, e) < 0)
+			return -1;
+		for (i = 0; i < GRACE_RREQ_N; i++) {
+			const struct grace_ynode *v = grace_yaml_get(n,
+			    req_keys[i]);
+			size_t k, j;
+
+			if (!v)
+				continue;
+			if (grace_yaml_as_strlist(v, &r->req[i], &r->nreq[i],
+			    e) < 0)
+				return -1;
+			if (r->nreq[i] == 0)
+				return at(e, v, "require: an empty list accepts "
+				    "nothing");
+			for (k = 0; k < r->nreq[i]; k++) {
+				for (j = 0; req_vals[i][j]; j++)
+					if (strcmp(r->req[i][k],
+					    req_vals[i][j]) == 0)
+						break;
+				if (!req_vals[i][j])
+					return at(e, v->kind == GRACE_YSEQ ?
+					    v->items[k] : v, "require: %s is "
+					    "never '%s'", req_keys[i],
+					    r->req[i][k]);
+			}
+		}
+	}
+	if ((n = grace_yaml_get(m, "validate"))) {
+		if (grace_yaml_as_string(n, &s, e) < 0)
+			return -1;
+		if (!(r->validate = grace_jq_compile(s, n->file, n->line,
+		    n->col, e)))
 			return -1;
 	}
 	if (!(n = grace_yaml_require(m, "targets", e)) ||
@@ -525,8 +570,8 @@ static int
 load(struct grace_routes *rs, const struct grace_ynode *root,
     struct grace_err *e)
 {
-	static const char *const keys[] = { "default", "dead_letter",
-		"drain_timeout", "targets", "routes", NULL };
+	static const char *const keys[] = { "default", "quarantine",
+		"dead_letter", "drain_timeout", "targets", "routes", NULL };
 	const struct grace_ynode *n, *tm, *rl;
 	unsigned char *used;
 	const char *s;
@@ -566,6 +611,13 @@ load(struct grace_routes *rs, const struct grace_ynode *root,
 	if (target_index(rs, s) < 0)
 		return at(e, n, "unknown default target '%s'", s);
 	rs->dflt = (size_t)target_index(rs, s);
+	rs->quarantine = -1;
+	if ((n = grace_yaml_get(root, "quarantine"))) {
+		if (grace_yaml_as_string(n, &s, e) < 0)
+			return -1;
+		if ((rs->quarantine = target_index(rs, s)) < 0)
+			return at(e, n, "unknown quarantine target '%s'", s);
+	}
 	if (!(rl = grace_yaml_require(root, "routes", e)))
 		return -1;
 	if (rl->kind != GRACE_YSEQ)
@@ -579,6 +631,11 @@ load(struct grace_routes *rs, const struct grace_ynode *root,
 		rs->nr++;
 		if (load_route(rs, r, i, rl->items[i], e) < 0)
 			return -1;
+		if ((r->validate || r->req[0] || r->req[1] || r->req[2]) &&
+		    rs->quarantine < 0)
+			return at(e, rl->items[i], "route '%s' validates events: "
+			    "name a quarantine target for those that fail",
+			    r->name);
 		if (catchall >= 0)
 			return at(e, rl->items[i], "route '%s' can never match: "
 			    "route '%s' (line %lu) before it matches every "
@@ -592,12 +649,15 @@ load(struct grace_routes *rs, const struct grace_ynode *root,
 	if (!(used = calloc(rs->nt, 1)))
 		return grace_err_sys(e, rs->file, "out of memory");
 	used[rs->dflt] = 1;
+	if (rs->quarantine >= 0)
+		used[rs->quarantine] = 1;
 	for (i = 0; i < rs->nr; i++)
 		for (j = 0; j < rs->r[i].ntargets; j++)
 			used[rs->r[i].targets[j]] = 1;
 	for (i = 0; i < rs->nt; i++) {
 		if (!used[i] && warn(rs, tm->pairs[i].key, e, "target '%s' is "
-		    "used by no route (and is not the default)",
+		    "used by no route (and is not the default or the "
+		    "quarantine)",
 		    rs->t[i].name) < 0) {
 			free(used);
 			return -1;
@@ -658,6 +718,9 @@ grace_routes_free(struct grace_routes *rs)
 		free(r->name);
 		free(r->sources);
 		free(r->types);
+		for (j = 0; j < GRACE_RREQ_N; j++)
+			free(r->req[j]);
+		grace_jq_free(r->validate);
 		for (j = 0; j < r->nm; j++) {
 			size_t k;
 

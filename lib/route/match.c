@@ -125,26 +125,28 @@ next:
 	}
 }
 
-/* The text a matcher compares: a string unescaped, null and absent as
- * "", anything else as written. Left in b (NUL-terminated). */
+/* The text at member path segs[0..nsegs) of the object p[0..n): a
+ * string unescaped, null and absent as "", anything else as written.
+ * Left in b (NUL-terminated). Returns 1 if the member is there and not
+ * null, 0 if not, -1 when out of memory. */
 static int
-value_text(const char *p, size_t n, const struct grace_rmatcher *mt,
+lookup(const char *p, size_t n, char *const *segs, size_t nsegs,
     struct grace_buf *b, struct grace_buf *tmp)
 {
 	struct grace_jspan s = { 0, n, GRACE_J_OBJECT };
 	size_t i;
 
 	grace_buf_reset(b);
-	for (i = 0; i < mt->nsegs; i++) {
+	for (i = 0; i < nsegs; i++) {
 		if (s.kind != GRACE_J_OBJECT ||
-		    !member(p, s.off, s.len, mt->segs[i], &s, tmp))
-			return grace_buf_add(b, "", 0);
+		    !member(p, s.off, s.len, segs[i], &s, tmp))
+			return grace_buf_add(b, "", 0) < 0 ? -1 : 0;
 	}
 	if (s.kind == GRACE_J_STRING)
-		return grace_json_unescape(b, p + s.off, s.len);
+		return grace_json_unescape(b, p + s.off, s.len) < 0 ? -1 : 1;
 	if (s.kind == GRACE_J_NULL)
-		return grace_buf_add(b, "", 0);
-	return grace_buf_add(b, p + s.off, s.len);
+		return grace_buf_add(b, "", 0) < 0 ? -1 : 0;
+	return grace_buf_add(b, p + s.off, s.len) < 0 ? -1 : 1;
 }
 
 static int
@@ -173,6 +175,62 @@ globs_ok(const char **g, size_t ng, const char *s, size_t n)
 	return 0;
 }
 
+static char *const req_path[GRACE_RREQ_N][3] = {
+	{ "grace", "gate", "decision" },
+	{ "grace", "verify", "status" },
+	{ "grace", "decision", "verdict" },
+};
+
+/* Route r matched: do its validations hold? Returns 1, 0 (m->why says
+ * what failed), -1 (e filled: a jq runtime error, memory). */
+static int
+validate(const struct grace_rroute *r, const char *p, size_t n, jv *doc,
+    int *parsed, struct grace_rmatch *m, struct grace_buf *v,
+    struct grace_err *e)
+{
+	size_t i, k;
+	int t;
+
+	grace_buf_reset(&m->why);
+	for (i = 0; i < GRACE_RREQ_N; i++) {
+		if (!r->req[i])
+			continue;
+		if ((t = lookup(p, n, req_path[i], 3, v, &m->tmp)) < 0)
+			return grace_err_sys(e, NULL, "out of memory");
+		for (k = 0; t && k < r->nreq[i]; k++)
+			if (strcmp(v->p, r->req[i][k]) == 0)
+				break;
+		if (t && k < r->nreq[i])
+			continue;       /* this one holds */
+		if (t)
+			grace_buf_addf(&m->why, "grace.%s.%s is '%s', not ",
+			    req_path[i][1], req_path[i][2], v->p);
+		else
+			grace_buf_addf(&m->why, "grace.%s.%s is missing, not ",
+			    req_path[i][1], req_path[i][2]);
+		for (k = 0; k < r->nreq[i]; k++)
+			grace_buf_addf(&m->why, "%s%s", k ? " or " : "",
+			    r->req[i][k]);
+		return m->why.p ? 0 : grace_err_sys(e, NULL, "out of memory");
+	}
+	if (r->validate) {
+		if (!*parsed) {
+			*doc = grace_jv_parse(p, n);
+			*parsed = 1;
+		}
+		t = grace_jq_truthy(r->validate, jv_copy(*doc), e);
+		if (t < 0)
+			return -1;
+		if (!t) {
+			if (grace_buf_addf(&m->why, "validate '%s' is false",
+			    grace_jq_source(r->validate)) < 0)
+				return grace_err_sys(e, NULL, "out of memory");
+			return 0;
+		}
+	}
+	return 1;
+}
+
 int
 grace_rmatch_init(struct grace_rmatch *m, const struct grace_routes *rs)
 {
@@ -195,6 +253,7 @@ grace_rmatch_free(struct grace_rmatch *m)
 	free(m->targets);
 	free(m->seen);
 	grace_buf_free(&m->tmp);
+	grace_buf_free(&m->why);
 	memset(m, 0, sizeof *m);
 }
 
@@ -237,6 +296,7 @@ grace_routes_match(const struct grace_routes *rs, const char *p, size_t n,
 	m->nroutes = m->ntargets = 0;
 	m->prio = GRACE_RP_LOW;
 	m->unmatched = 0;
+	m->quarantined = -1;
 	if ((have_src = span_str(p, src, &sv)) < 0 ||
 	    (have_type = span_str(p, type, &tv)) < 0)
 		goto nomem;
@@ -259,7 +319,8 @@ grace_routes_match(const struct grace_routes *rs, const char *p, size_t n,
 			continue;
 		}
 		for (j = 0; j < r->nm && ok; j++) {
-			if (value_text(p, n, &r->m[j], &mv, &m->tmp) < 0)
+			if (lookup(p, n, r->m[j].segs, r->m[j].nsegs, &mv,
+			    &m->tmp) < 0)
 				goto nomem;
 			if (!matcher_ok(&r->m[j], mv.p, mv.len)) {
 				ok = 0;
@@ -288,6 +349,30 @@ grace_routes_match(const struct grace_routes *rs, const char *p, size_t n,
 				EXPLAIN("  route %s: no: when '%s' is false\n",
 				    r->name, grace_jq_source(r->when));
 				continue;
+			}
+		}
+		if (r->validate || r->req[0] || r->req[1] || r->req[2]) {
+			int v = validate(r, p, n, &doc, &parsed, m, &mv, e);
+
+			if (v < 0) {
+				EXPLAIN("  route %s: error: %s\n", r->name,
+				    e->msg);
+				status = -1;
+				m->nroutes = 0;
+				break;
+			}
+			if (!v) {
+				EXPLAIN("  route %s: matched, quarantined: %s\n",
+				    r->name, m->why.p);
+				for (j = 0; j < m->ntargets; j++)
+					m->seen[m->targets[j]] = 0;
+				m->ntargets = 0;
+				m->routes[0] = i;
+				m->nroutes = 1;
+				m->quarantined = (long)i;
+				m->prio = r->prio;
+				add_target(m, (size_t)rs->quarantine);
+				goto out;
 			}
 		}
 		EXPLAIN("  route %s: matched%s\n", r->name, r->cont ?
@@ -349,9 +434,17 @@ grace_rmatch_json(const struct grace_routes *rs,
 	x |= add_names(out, "matched", m->routes, m->nroutes, rs, 1);
 	x |= grace_buf_add(out, ",", 1);
 	x |= add_names(out, "targets", m->targets, m->ntargets, rs, 0);
-	if (m->unmatched)
+	if (m->unmatched) {
 		x |= grace_buf_adds(out, ",\"reason\":\"unmatched\","
 		    "\"rule\":\"default\"");
+	} else if (m->quarantined >= 0) {
+		const char *rn = rs->r[m->quarantined].name;
+
+		x |= grace_buf_adds(out, ",\"reason\":\"quarantined\",\"rule\":");
+		x |= grace_buf_add_jstr(out, rn, strlen(rn));
+		x |= grace_buf_adds(out, ",\"why\":");
+		x |= grace_buf_add_jstr(out, m->why.p, m->why.len);
+	}
 	else
 		x |= grace_buf_addf(out, ",\"priority\":\"%s\"",
 		    grace_rprio_name(m->prio));

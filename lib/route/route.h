@@ -91,6 +91,10 @@ struct grace_rmatcher {
 	void *re;                   /* OnigRegex of \A(?:value)\z */
 };
 
+/* require: one upstream verdict that must hold. */
+enum grace_rreq { GRACE_RREQ_GATE, GRACE_RREQ_VERIFY, GRACE_RREQ_DECISION,
+	GRACE_RREQ_N };
+
 struct grace_rroute {
 	char *name;                 /* "name:", else "route N" (1-based) */
 	const char **sources;       /* exact values or globs; none: any */
@@ -100,6 +104,10 @@ struct grace_rroute {
 	struct grace_rmatcher *m;
 	size_t nm;
 	struct grace_jq *when;      /* NULL: none */
+	/* validation before dispatch: what fails goes to quarantine */
+	const char **req[GRACE_RREQ_N]; /* accepted verdicts; NULL: none */
+	size_t nreq[GRACE_RREQ_N];
+	struct grace_jq *validate;  /* NULL: none */
 	size_t *targets;            /* indexes into grace_routes.t */
 	size_t ntargets;
 	enum grace_rprio prio;
@@ -114,6 +122,7 @@ struct grace_routes {
 	struct grace_rroute *r;
 	size_t nr;
 	size_t dflt;                /* the default target's index */
+	long quarantine;            /* the quarantine target, -1: none */
 	char *dead_letter;          /* the dead-letter file */
 	int64_t drain_ms;           /* the drain deadline at the end */
 	struct grace_err *warn;     /* what --check warns about */
@@ -145,6 +154,9 @@ struct grace_rmatch {
 	unsigned char *seen;        /* private: per target */
 	enum grace_rprio prio;      /* the highest of the matched routes */
 	int unmatched;              /* no route: the default target */
+	long quarantined;           /* the route whose validation failed
+	                               (the event goes to quarantine), or -1 */
+	struct grace_buf why;       /* why it was quarantined */
 	struct grace_buf tmp;       /* private */
 	size_t cap_;
 };
@@ -156,7 +168,9 @@ void grace_rmatch_free(struct grace_rmatch *m);
 
 /* Route the validated event p[0..n), whose top-level `source` and `type`
  * are at src and type (kind GRACE_J_NONE when absent): try the routes in
- * order, the first match wins unless it says continue. When explain is
+ * order, the first match wins unless it says continue. A matched route
+ * whose validation (require, validate) fails sends the event to the
+ * quarantine target instead, and no route after it is tried. When explain is
  * not NULL, one line per route consulted ("  route NAME: matched",
  * "  route NAME: no: type 'x' does not match 'gate.*'") is appended.
  * Returns 0, or -1 with e filled when a jq condition failed at run time
@@ -169,6 +183,8 @@ int grace_routes_match(const struct grace_routes *rs, const char *p,
 /* Append the JSON of grace.route for m to out:
  *   {"matched":["a","b"],"targets":["x"],"priority":"high"}
  *   {"matched":[],"targets":["dead"],"reason":"unmatched","rule":"default"}
+ *   {"matched":["r"],"targets":["q"],"reason":"quarantined","rule":"r",
+ *    "why":"grace.gate.decision is 'deny', not allow"}
  * extra, when not NULL, is appended inside the object as is (it starts
  * with ','). Returns 0 or -1 (ENOMEM). */
 int grace_rmatch_json(const struct grace_routes *rs,
