@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -26,11 +27,12 @@
 #include "reject.h"
 #include "report.h"
 #include "route/route.h"
+#include "timeutil.h"
 #include "version.h"
 
 static const char *prog = "grace-route";
 
-enum { K_GRACE, K_ID, K_TYPE, K_SOURCE, K_N };
+enum { K_GRACE, K_ID, K_TYPE, K_SOURCE, K_TIME, K_N };
 
 #define FLUSH_AT (64u * 1024)
 
@@ -38,6 +40,8 @@ struct ctx {
 	const struct grace_routes *rs;
 	struct grace_router *router;   /* NULL under --dry-run */
 	struct grace_rmatch m;
+	struct grace_rstorm *storm;
+	struct grace_buf sline, sann;  /* a summary event being sent */
 	pthread_mutex_t out_mu;        /* guards obuf and standard output */
 	struct grace_buf obuf;         /* what goes to stdout */
 	struct grace_buf line, ann, extra, ex, t1, t2;
@@ -46,8 +50,8 @@ struct ctx {
 	int explain, dry_run, quiet, interactive;
 	atomic_int shutting;           /* the end has begun (EOF or signal) */
 	int worst;                     /* the exit status so far */
-	unsigned long long events, routed, unmatched, quarantined, errors,
-	    rejected, dropped_sync;
+	unsigned long long events, routed, unmatched, quarantined, suppressed,
+	    summaries, errors, rejected, dropped_sync;
 };
 
 static void
@@ -188,6 +192,63 @@ route_names(struct ctx *c, struct grace_buf *b)
 	return b->p ? b->p : "";
 }
 
+/* The event's time in Unix ms: its `time` member when that is an RFC 3339
+ * time, else the clock's. */
+static int64_t
+event_ms(const struct grace_event *ev)
+{
+	const struct grace_jspan *t = &ev->found[K_TIME];
+	struct timespec ts;
+
+	if (t->kind != GRACE_J_STRING || t->len < 2 ||
+	    grace_time_parse(ev->p + t->off + 1, t->len - 2, &ts, NULL) < 0)
+		clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A route.throttled summary: annotated as sent by its route, delivered to
+ * the route's targets, and passed on. */
+static int
+on_summary(void *vc, size_t ri, const char *ev, size_t n,
+    struct grace_err *e)
+{
+	struct ctx *c = vc;
+	const struct grace_rroute *r = &c->rs->r[ri];
+	static const struct grace_jspan none = { 0, 0, GRACE_J_NONE };
+	size_t i;
+	int x = 0;
+
+	c->summaries++;
+	grace_buf_reset(&c->sann);
+	grace_buf_reset(&c->sline);
+	x |= grace_buf_adds(&c->sann, "{\"matched\":[");
+	x |= grace_buf_add_jstr(&c->sann, r->name, strlen(r->name));
+	x |= grace_buf_adds(&c->sann, "],\"targets\":[");
+	for (i = 0; i < r->ntargets; i++) {
+		const char *t = c->rs->t[r->targets[i]].name;
+
+		if (i)
+			x |= grace_buf_add(&c->sann, ",", 1);
+		x |= grace_buf_add_jstr(&c->sann, t, strlen(t));
+	}
+	x |= grace_buf_addf(&c->sann, "],\"priority\":\"%s\"%s}",
+	    grace_rprio_name(r->prio), c->dry_run ? ",\"dry_run\":true" : "");
+	if (x || grace_json_splice_grace(&c->sline, ev, n, &none, "route",
+	    c->sann.p, c->sann.len) < 0)
+		return grace_err_sys(e, NULL, "out of memory");
+	for (i = 0; c->router && i < r->ntargets; i++)
+		if (grace_router_push(c->router, r->targets[i], r->prio,
+		    c->sline.p, c->sline.len, e) < 0)
+			return -1;
+	if (c->fmt != GRACE_FMT_NDJSON)
+		return 0;
+	pthread_mutex_lock(&c->out_mu);
+	x = grace_buf_add(&c->obuf, c->sline.p, c->sline.len) |
+	    grace_buf_add(&c->obuf, "\n", 1);
+	pthread_mutex_unlock(&c->out_mu);
+	return x ? grace_err_sys(e, NULL, "out of memory") : 0;
+}
+
 static int
 on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
     struct grace_err *e)
@@ -226,9 +287,14 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 		c->errors++;
 		status = GRACE_EXIT_INPUT;
 	}
+	if (c->storm && grace_rstorm_apply(c->storm, &c->m, ev->p, ev->n,
+	    event_ms(ev), on_summary, c, ex, e) < 0)
+		return -1;
 	if (ex && fwrite(ex->p, 1, ex->len, stderr) != ex->len)
 		return grace_err_sys(e, "<stderr>", "unable to write");
-	if (c->m.unmatched) {
+	if (c->m.suppressed >= 0) {
+		c->suppressed++;
+	} else if (c->m.unmatched) {
 		c->unmatched++;
 	} else if (c->m.quarantined >= 0) {
 		/* a negative verdict: the event failed its route's checks */
@@ -301,6 +367,18 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 			dec = "error";
 			o = GRACE_OUT_ERROR;
 			grace_buf_addf(&why, "; %s", je.msg);
+		} else if (c->m.suppressed >= 0) {
+			size_t k;
+
+			for (k = 0; k < c->m.nroutes; k++)
+				if (c->m.routes[k] == (size_t)c->m.suppressed)
+					break;
+			dec = c->m.supp[k] == GRACE_RSUP_DEDUPED ? "deduped" :
+			    "throttled";
+			o = GRACE_OUT_PASS;
+			grace_buf_reset(&why);
+			grace_buf_addf(&why, "held back by %s",
+			    c->rs->r[c->m.suppressed].name);
 		} else if (c->m.quarantined >= 0) {
 			dec = "quarantined";
 			o = GRACE_OUT_FAIL;
@@ -344,6 +422,8 @@ finish(struct ctx *c, const char *why)
 	size_t i;
 
 	grace_err_clear(&e);
+	if (c->storm && grace_rstorm_flush(c->storm, on_summary, c, &e) < 0)
+		grace_err_print(stderr, prog, &e);
 	if (c->router && grace_router_drain(c->router, c->rs->drain_ms,
 	    &e) < 0) {
 		grace_err_print(stderr, prog, &e);
@@ -381,12 +461,22 @@ finish(struct ctx *c, const char *why)
 		if (why)
 			fprintf(stderr, "%s: %s: stopped reading; queues "
 			    "drained\n", prog, why);
+		uint64_t dd = 0, th = 0;
+
+		if (c->storm)
+			grace_rstorm_counts(c->storm, &dd, &th);
 		fprintf(stderr, "%llu events, %llu routed, %llu unmatched, "
-		    "%llu quarantined, %llu dead-lettered, %llu errors%s\n",
+		    "%llu quarantined, %llu suppressed, %llu dead-lettered, "
+		    "%llu errors%s\n",
 		    c->events + c->rejected, c->routed, c->unmatched,
-		    c->quarantined,
+		    c->quarantined, c->suppressed,
 		    (unsigned long long)dead, c->errors + c->rejected,
 		    c->dry_run ? " (dry run: nothing delivered)" : "");
+		if (dd || th || c->summaries)
+			fprintf(stderr, "  storm control: %llu deduped, %llu "
+			    "throttled, %llu route.throttled summaries\n",
+			    (unsigned long long)dd, (unsigned long long)th,
+			    c->summaries);
 		for (i = 0; c->router && i < c->rs->nt; i++) {
 			struct grace_rtstats st;
 
@@ -480,7 +570,7 @@ main(int argc, char **argv)
 		{ 0, 0, 0, 0 },
 	};
 	static const char *const keys[K_N] = { "grace", "id", "type",
-		"source" };
+		"source", "time" };
 	struct grace_filter_opts fo;
 	struct grace_err e;
 	struct grace_routes *rs;
@@ -541,7 +631,8 @@ main(int argc, char **argv)
 	pthread_mutex_init(&c.out_mu, NULL);
 	atomic_init(&c.shutting, 0);
 	c.interactive = fstat(STDIN_FILENO, &st) < 0 || !S_ISREG(st.st_mode);
-	if (grace_rmatch_init(&c.m, rs) < 0) {
+	if (grace_rmatch_init(&c.m, rs) < 0 ||
+	    !(c.storm = grace_rstorm_new(rs))) {
 		grace_err_sys(&e, NULL, "unable to start");
 		status = grace_cli_report(stderr, prog, &e);
 		goto done;
@@ -609,6 +700,9 @@ done:
 	grace_router_free(c.router);
 	grace_report_free(c.rep);
 	grace_rmatch_free(&c.m);
+	grace_rstorm_free(c.storm);
+	grace_buf_free(&c.sline);
+	grace_buf_free(&c.sann);
 	grace_buf_free(&c.obuf);
 	grace_buf_free(&c.line);
 	grace_buf_free(&c.ann);

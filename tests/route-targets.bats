@@ -73,7 +73,7 @@ EOF
 	[ "$(ids dead.ndjson)" = '1 2 ' ]
 	[ "$(jq -c '.grace.route.dead | [.target, .reason, .attempts]' dead.ndjson | sort -u)" = '["sub","subscriber exited before reading it",3]' ]
 	[[ "$stderr" == *"grace-route: target 'sub': subscriber 'sh' (pid "*") exited with status 7"* ]]
-	[[ "$stderr" == *"2 events, 0 routed, 2 unmatched, 0 quarantined, 2 dead-lettered, 0 errors"* ]]
+	[[ "$stderr" == *"2 events, 0 routed, 2 unmatched, 0 quarantined, 0 suppressed, 2 dead-lettered, 0 errors"* ]]
 	[[ "$(summary_of sub)" =~ ^'  sub (exec): 2 queued, 0 delivered, 0 dropped, 0 spilled, 2 failed, 0 abandoned, '([0-9]+)' exits, '([0-9]+)' restarts'$ ]]
 	# each event was tried by three subscribers
 	[ "${BASH_REMATCH[1]}" -ge 3 ] && [ "${BASH_REMATCH[2]}" -ge 2 ]
@@ -155,7 +155,7 @@ EOF
 		[ "$(jq -r .grace.route.dead.reason dead.ndjson | sort -u | tr '\n' '|')" = 'drain deadline (the subscriber had not read it)|drain deadline|' ]
 	stderr=$(cat err.txt)
 	[[ "$stderr" == *"grace-route: SIGTERM: stopped reading; queues drained
-20 events, 20 routed, 0 unmatched, 0 quarantined, $dead dead-lettered, 0 errors
+20 events, 20 routed, 0 unmatched, 0 quarantined, 0 suppressed, $dead dead-lettered, 0 errors
   slow (exec): 20 queued, $got delivered, "* ]]
 	[[ "$(summary_of fast)" == '  fast (file): 20 queued, 20 delivered, 0 dropped, 0 spilled, 0 failed, 0 abandoned' ]]
 }
@@ -194,7 +194,7 @@ EOF
 	[ "$(ids dead.ndjson)" = "$(seq -f 'e-%g' 1 30 | tr '\n' ' ')" ]
 	[ "$(jq -r .grace.route.dead.reason dead.ndjson | sort -u)" = 'drain deadline' ]
 	[ "$(summary_of f)" = '  f (fifo): 30 queued, 0 delivered, 0 dropped, 0 spilled, 0 failed, 30 abandoned' ]
-	[[ "$stderr" == *"30 events, 30 routed, 0 unmatched, 0 quarantined, 30 dead-lettered, 0 errors"* ]]
+	[[ "$stderr" == *"30 events, 30 routed, 0 unmatched, 0 quarantined, 0 suppressed, 30 dead-lettered, 0 errors"* ]]
 }
 
 # A blocked subscriber: it reads nothing until the file 'go' exists.

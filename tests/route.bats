@@ -181,7 +181,7 @@ routes:
   - type: a
     targets: out
     contiune: true'
-	bad_cfg "grace-route: routes.yaml:8:5: unknown key 'contiune' (expected one of: name, source, type, match, when, require, validate, targets, priority, continue)"
+	bad_cfg "grace-route: routes.yaml:8:5: unknown key 'contiune' (expected one of: name, source, type, match, when, require, validate, dedupe, throttle, targets, priority, continue)"
 	cfg 'default: out
 dead_letter: dead.ndjson
 targets:
@@ -332,7 +332,7 @@ routes:
 	run -0 --separate-stderr grace-route -c match.yaml --dry-run < "$RFIX/events.ndjson"
 	[ "$(jq -c .grace.route <<< "$output" | sed -n 1p)" = '{"matched":["deny-web","gate"],"targets":["pager","audit"],"priority":"critical","dry_run":true}' ]
 	[ "$(jq -c .grace.route <<< "$output" | sed -n 6p)" = '{"matched":[],"targets":["unmatched"],"reason":"unmatched","rule":"default","dry_run":true}' ]
-	[ "$stderr" = '10 events, 6 routed, 4 unmatched, 0 quarantined, 0 dead-lettered, 0 errors (dry run: nothing delivered)' ]
+	[ "$stderr" = '10 events, 6 routed, 4 unmatched, 0 quarantined, 0 suppressed, 0 dead-lettered, 0 errors (dry run: nothing delivered)' ]
 	[ ! -e dead.ndjson ] && [ ! -e audit.ndjson ] && [ ! -e unmatched.ndjson ]
 }
 
@@ -376,7 +376,7 @@ grace-route: <stdin>:5: event 9
 {"id":"4","grace":{"route":{"matched":[],"targets":["out"],"reason":"unmatched","rule":"default"}}}'
 	[ "$stderr" = "grace-route: <stdin>:2:1: not JSON: unexpected 'n'
 grace-route: <stdin>:3:19: member 'grace' is an array, not an object
-4 events, 0 routed, 2 unmatched, 0 quarantined, 0 dead-lettered, 2 errors
+4 events, 0 routed, 2 unmatched, 0 quarantined, 0 suppressed, 0 dead-lettered, 2 errors
   out (file): 2 queued, 2 delivered, 0 dropped, 0 spilled, 0 failed, 0 abandoned" ]
 	[ "$(jq -r .id out.ndjson | tr '\n' ' ')" = '1 4 ' ]
 	run -3 --separate-stderr grace-route -q --strict -c routes.yaml < in.ndjson
@@ -538,7 +538,7 @@ EOF2
 ["5","quar","quarantined","approved-deploys","validate '"'.actor != null'"' is false"]
 ["6","quar","quarantined","approved-deploys","grace.gate.decision is missing, not allow or warn"]
 ["7","out","unmatched","default",null]'
-	[[ "$stderr" == "7 events, 2 routed, 1 unmatched, 4 quarantined, 0 dead-lettered, 0 errors"* ]]
+	[[ "$stderr" == "7 events, 2 routed, 1 unmatched, 4 quarantined, 0 suppressed, 0 dead-lettered, 0 errors"* ]]
 	[ "$(jq -r .id deploy.ndjson | tr '\n' ' ')" = '1 2 ' ]
 	[ "$(jq -r .id quar.ndjson | tr '\n' ' ')" = '3 4 5 6 ' ]
 	[ "$(jq -r .id out.ndjson | tr '\n' ' ')" = '7 ' ]

@@ -389,6 +389,104 @@ load_matcher(struct grace_routes *rs, struct grace_rmatcher *mt,
 	return 0;
 }
 
+/* key: a member path or a list of them. */
+static int
+load_key(struct grace_routes *rs, const struct grace_ynode *m,
+    struct grace_rpath **out, size_t *nout, struct grace_err *e)
+{
+	const struct grace_ynode *n = grace_yaml_get(m, "key");
+	const char **list;
+	size_t cnt, i;
+
+	if (!n)
+		return 0;  /* no key: one window for the whole route */
+	if (grace_yaml_as_strlist(n, &list, &cnt, e) < 0)
+		return -1;
+	if (cnt && !(*out = calloc(cnt, sizeof **out))) {
+		free(list);
+		return grace_err_sys(e, rs->file, "out of memory");
+	}
+	for (i = 0; i < cnt; i++) {
+		const struct grace_ynode *at_n = n->kind == GRACE_YSEQ ?
+		    n->items[i] : n;
+		struct grace_rpath *kp = &(*out)[i];
+		const char *p = list[i];
+		char *copy, *seg, *save;
+
+		(*nout)++;
+		if (*p == '.')
+			p++;
+		if (!(kp->text = strdup(list[i])) || !(copy = strdup(p))) {
+			free(list);
+			return grace_err_sys(e, rs->file, "out of memory");
+		}
+		for (seg = strtok_r(copy, ".", &save); seg;
+		    seg = strtok_r(NULL, ".", &save)) {
+			const char *c;
+
+			for (c = seg; *c && is_path_char(*c); c++)
+				;
+			if (*c || kp->nsegs == GRACE_ROUTE_MAX_PATH ||
+			    !(kp->segs[kp->nsegs++] = strdup(seg))) {
+				at(e, at_n, "key '%s' is not a member path such "
+				    "as data.host", list[i]);
+				free(copy);
+				free(list);
+				return -1;
+			}
+		}
+		free(copy);
+		if (kp->nsegs == 0 || strstr(p, "..") || p[strlen(p) - 1] == '.') {
+			at(e, at_n, "key '%s' is not a member path such as "
+			    "data.host", list[i]);
+			free(list);
+			return -1;
+		}
+	}
+	free(list);
+	return 0;
+}
+
+static int
+load_storm(struct grace_routes *rs, struct grace_rroute *r,
+    const struct grace_ynode *m, struct grace_err *e)
+{
+	static const char *const dkeys[] = { "key", "window", NULL };
+	static const char *const tkeys[] = { "key", "limit", "interval", NULL };
+	const struct grace_ynode *n, *v;
+	int64_t x;
+
+	if ((n = grace_yaml_get(m, "dedupe"))) {
+		if (grace_yaml_expect(n, GRACE_YMAP, e) < 0 ||
+		    grace_yaml_check_keys(n, dkeys, e) < 0 ||
+		    !(v = grace_yaml_require(n, "window", e)) ||
+		    grace_yaml_as_duration(v, &r->dwindow_ms, e) < 0 ||
+		    load_key(rs, n, &r->dkey, &r->ndkey, e) < 0)
+			return -1;
+		if (r->dwindow_ms <= 0)
+			return at(e, v, "the dedupe window must be longer than 0");
+	}
+	if ((n = grace_yaml_get(m, "throttle"))) {
+		if (grace_yaml_expect(n, GRACE_YMAP, e) < 0 ||
+		    grace_yaml_check_keys(n, tkeys, e) < 0 ||
+		    !(v = grace_yaml_require(n, "limit", e)) ||
+		    grace_yaml_as_int(v, &x, e) < 0)
+			return -1;
+		if (x < 1)
+			return at(e, v, "the throttle limit is at least 1, not "
+			    "%lld", (long long)x);
+		r->tlimit = (uint64_t)x;
+		if (!(v = grace_yaml_require(n, "interval", e)) ||
+		    grace_yaml_as_duration(v, &r->tinterval_ms, e) < 0 ||
+		    load_key(rs, n, &r->tkey, &r->ntkey, e) < 0)
+			return -1;
+		if (r->tinterval_ms <= 0)
+			return at(e, v, "the throttle interval must be longer "
+			    "than 0");
+	}
+	return 0;
+}
+
 /* source: or type: as a list of exact values and globs. */
 static int
 load_globs(struct grace_routes *rs, const struct grace_ynode *m,
@@ -433,8 +531,8 @@ load_route(struct grace_routes *rs, struct grace_rroute *r, size_t idx,
     const struct grace_ynode *m, struct grace_err *e)
 {
 	static const char *const keys[] = { "name", "source", "type", "match",
-		"when", "require", "validate", "targets", "priority", "continue",
-		NULL };
+		"when", "require", "validate", "dedupe", "throttle", "targets",
+		"priority", "continue", NULL };
 	static const char *const req_keys[] = { "gate", "verify", "decision",
 		NULL };
 	static const char *const req_vals[GRACE_RREQ_N][5] = {
@@ -522,6 +620,8 @@ load_route(struct grace_routes *rs, struct grace_rroute *r, size_t idx,
 		    n->col, e)))
 			return -1;
 	}
+	if (load_storm(rs, r, m, e) < 0)
+		return -1;
 	if (!(n = grace_yaml_require(m, "targets", e)) ||
 	    grace_yaml_as_strlist(n, &list, &cnt, e) < 0)
 		return -1;
@@ -721,6 +821,17 @@ grace_routes_free(struct grace_routes *rs)
 		for (j = 0; j < GRACE_RREQ_N; j++)
 			free(r->req[j]);
 		grace_jq_free(r->validate);
+		for (j = 0; j < r->ndkey + r->ntkey; j++) {
+			struct grace_rpath *kp = j < r->ndkey ? &r->dkey[j] :
+			    &r->tkey[j - r->ndkey];
+			size_t k;
+
+			free(kp->text);
+			for (k = 0; k < kp->nsegs; k++)
+				free(kp->segs[k]);
+		}
+		free(r->dkey);
+		free(r->tkey);
 		for (j = 0; j < r->nm; j++) {
 			size_t k;
 

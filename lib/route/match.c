@@ -5,7 +5,7 @@
 
 #include "jqx.h"
 #include "jwalk.h"
-#include "route.h"
+#include "route_int.h"
 
 /* Does the set at g ('[' already skipped) hold c? *end is set past ']'. */
 static int
@@ -129,8 +129,8 @@ next:
  * string unescaped, null and absent as "", anything else as written.
  * Left in b (NUL-terminated). Returns 1 if the member is there and not
  * null, 0 if not, -1 when out of memory. */
-static int
-lookup(const char *p, size_t n, char *const *segs, size_t nsegs,
+int
+grace_rlookup(const char *p, size_t n, char *const *segs, size_t nsegs,
     struct grace_buf *b, struct grace_buf *tmp)
 {
 	struct grace_jspan s = { 0, n, GRACE_J_OBJECT };
@@ -195,7 +195,7 @@ validate(const struct grace_rroute *r, const char *p, size_t n, jv *doc,
 	for (i = 0; i < GRACE_RREQ_N; i++) {
 		if (!r->req[i])
 			continue;
-		if ((t = lookup(p, n, req_path[i], 3, v, &m->tmp)) < 0)
+		if ((t = grace_rlookup(p, n, req_path[i], 3, v, &m->tmp)) < 0)
 			return grace_err_sys(e, NULL, "out of memory");
 		for (k = 0; t && k < r->nreq[i]; k++)
 			if (strcmp(v->p, r->req[i][k]) == 0)
@@ -238,7 +238,8 @@ grace_rmatch_init(struct grace_rmatch *m, const struct grace_routes *rs)
 	m->routes = calloc(rs->nr + 1, sizeof *m->routes);
 	m->targets = calloc(rs->nt + 1, sizeof *m->targets);
 	m->seen = calloc(rs->nt + 1, 1);
-	if (!m->routes || !m->targets || !m->seen) {
+	m->supp = calloc(rs->nr + 1, 1);
+	if (!m->routes || !m->targets || !m->seen || !m->supp) {
 		grace_rmatch_free(m);
 		return -1;
 	}
@@ -252,6 +253,7 @@ grace_rmatch_free(struct grace_rmatch *m)
 	free(m->routes);
 	free(m->targets);
 	free(m->seen);
+	free(m->supp);
 	grace_buf_free(&m->tmp);
 	grace_buf_free(&m->why);
 	memset(m, 0, sizeof *m);
@@ -297,6 +299,7 @@ grace_routes_match(const struct grace_routes *rs, const char *p, size_t n,
 	m->prio = GRACE_RP_LOW;
 	m->unmatched = 0;
 	m->quarantined = -1;
+	m->suppressed = -1;
 	if ((have_src = span_str(p, src, &sv)) < 0 ||
 	    (have_type = span_str(p, type, &tv)) < 0)
 		goto nomem;
@@ -319,7 +322,7 @@ grace_routes_match(const struct grace_routes *rs, const char *p, size_t n,
 			continue;
 		}
 		for (j = 0; j < r->nm && ok; j++) {
-			if (lookup(p, n, r->m[j].segs, r->m[j].nsegs, &mv,
+			if (grace_rlookup(p, n, r->m[j].segs, r->m[j].nsegs, &mv,
 			    &m->tmp) < 0)
 				goto nomem;
 			if (!matcher_ok(&r->m[j], mv.p, mv.len)) {
@@ -368,6 +371,7 @@ grace_routes_match(const struct grace_routes *rs, const char *p, size_t n,
 					m->seen[m->targets[j]] = 0;
 				m->ntargets = 0;
 				m->routes[0] = i;
+				m->supp[0] = GRACE_RSUP_NONE;
 				m->nroutes = 1;
 				m->quarantined = (long)i;
 				m->prio = r->prio;
@@ -377,6 +381,7 @@ grace_routes_match(const struct grace_routes *rs, const char *p, size_t n,
 		}
 		EXPLAIN("  route %s: matched%s\n", r->name, r->cont ?
 		    " (continue)" : "");
+		m->supp[m->nroutes] = GRACE_RSUP_NONE;
 		m->routes[m->nroutes++] = i;
 		if (r->prio < m->prio)
 			m->prio = r->prio;
@@ -437,6 +442,16 @@ grace_rmatch_json(const struct grace_routes *rs,
 	if (m->unmatched) {
 		x |= grace_buf_adds(out, ",\"reason\":\"unmatched\","
 		    "\"rule\":\"default\"");
+	} else if (m->suppressed >= 0) {
+		const char *rn = rs->r[m->suppressed].name;
+		size_t i;
+
+		for (i = 0; i < m->nroutes; i++)
+			if (m->routes[i] == (size_t)m->suppressed)
+				break;
+		x |= grace_buf_addf(out, ",\"reason\":\"%s\",\"rule\":",
+		    m->supp[i] == GRACE_RSUP_DEDUPED ? "deduped" : "throttled");
+		x |= grace_buf_add_jstr(out, rn, strlen(rn));
 	} else if (m->quarantined >= 0) {
 		const char *rn = rs->r[m->quarantined].name;
 
@@ -444,10 +459,26 @@ grace_rmatch_json(const struct grace_routes *rs,
 		x |= grace_buf_add_jstr(out, rn, strlen(rn));
 		x |= grace_buf_adds(out, ",\"why\":");
 		x |= grace_buf_add_jstr(out, m->why.p, m->why.len);
-	}
-	else
+	} else {
+		size_t i, k = 0;
+
 		x |= grace_buf_addf(out, ",\"priority\":\"%s\"",
 		    grace_rprio_name(m->prio));
+		for (i = 0; i < m->nroutes; i++) {
+			const char *rn = rs->r[m->routes[i]].name;
+
+			if (!m->supp[i])
+				continue;
+			x |= grace_buf_adds(out, k++ ? "," : ",\"suppressed\":[");
+			x |= grace_buf_adds(out, "{\"route\":");
+			x |= grace_buf_add_jstr(out, rn, strlen(rn));
+			x |= grace_buf_addf(out, ",\"reason\":\"%s\"}",
+			    m->supp[i] == GRACE_RSUP_DEDUPED ? "deduped" :
+			    "throttled");
+		}
+		if (k)
+			x |= grace_buf_add(out, "]", 1);
+	}
 	if (extra)
 		x |= grace_buf_adds(out, extra);
 	x |= grace_buf_add(out, "}", 1);

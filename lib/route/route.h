@@ -95,6 +95,13 @@ struct grace_rmatcher {
 enum grace_rreq { GRACE_RREQ_GATE, GRACE_RREQ_VERIFY, GRACE_RREQ_DECISION,
 	GRACE_RREQ_N };
 
+/* A member path for storm-control keys: "data.host". */
+struct grace_rpath {
+	char *text;
+	char *segs[GRACE_ROUTE_MAX_PATH];
+	size_t nsegs;
+};
+
 struct grace_rroute {
 	char *name;                 /* "name:", else "route N" (1-based) */
 	const char **sources;       /* exact values or globs; none: any */
@@ -108,6 +115,15 @@ struct grace_rroute {
 	const char **req[GRACE_RREQ_N]; /* accepted verdicts; NULL: none */
 	size_t nreq[GRACE_RREQ_N];
 	struct grace_jq *validate;  /* NULL: none */
+	/* storm control, in event time: dedupe (window > 0) and throttle
+	 * (limit > 0), each keyed by member paths */
+	struct grace_rpath *dkey;
+	size_t ndkey;
+	int64_t dwindow_ms;
+	struct grace_rpath *tkey;
+	size_t ntkey;
+	uint64_t tlimit;
+	int64_t tinterval_ms;
 	size_t *targets;            /* indexes into grace_routes.t */
 	size_t ntargets;
 	enum grace_rprio prio;
@@ -154,12 +170,18 @@ struct grace_rmatch {
 	unsigned char *seen;        /* private: per target */
 	enum grace_rprio prio;      /* the highest of the matched routes */
 	int unmatched;              /* no route: the default target */
+	unsigned char *supp;        /* per matched route: 0, or the
+	                               GRACE_RSUP_* that held it back */
+	long suppressed;            /* every matched route held it back:
+	                               the first of them, or -1 */
 	long quarantined;           /* the route whose validation failed
 	                               (the event goes to quarantine), or -1 */
 	struct grace_buf why;       /* why it was quarantined */
 	struct grace_buf tmp;       /* private */
 	size_t cap_;
 };
+
+enum { GRACE_RSUP_NONE, GRACE_RSUP_DEDUPED, GRACE_RSUP_THROTTLED };
 
 /* Prepare m for rs (m->... sized for rs's routes and targets). Returns 0,
  * or -1 when out of memory. */
@@ -189,6 +211,43 @@ int grace_routes_match(const struct grace_routes *rs, const char *p,
  * with ','). Returns 0 or -1 (ENOMEM). */
 int grace_rmatch_json(const struct grace_routes *rs,
     const struct grace_rmatch *m, const char *extra, struct grace_buf *out);
+
+/* ===================================================================== */
+/* storm.c - dedupe and throttle, per route, keyed by members of the
+ * event, in event time (the caller passes the event's time, or the
+ * clock's when it has none), so a replayed stream gives the answers the
+ * live one did. */
+
+struct grace_rstorm;
+
+/* Called with each route.throttled summary event that falls due: ev[0..n)
+ * is a whole JSON object (no '\n') for route. Returns 0, or -1 with e
+ * filled to stop. */
+typedef int grace_rstorm_emit_fn(void *arg, size_t route, const char *ev,
+    size_t n, struct grace_err *e);
+
+/* State for rs (borrowed). NULL when out of memory. */
+struct grace_rstorm *grace_rstorm_new(const struct grace_routes *rs);
+void grace_rstorm_free(struct grace_rstorm *s);
+
+/* Apply the storm control of m's routes to the event p[0..n) at time
+ * now_ms (Unix ms): a route that holds the event back is marked in
+ * m->supp, and m->targets keeps only the targets of the routes that did
+ * not; when none is left m->suppressed names the first. Summaries that
+ * fell due by now_ms are emitted first. explain, when not NULL, gets a
+ * line per decision. Returns 0 or -1 (e filled). */
+int grace_rstorm_apply(struct grace_rstorm *s, struct grace_rmatch *m,
+    const char *p, size_t n, int64_t now_ms, grace_rstorm_emit_fn *emit,
+    void *arg, struct grace_buf *explain, struct grace_err *e);
+
+/* At the end of input: emit the summaries of every interval that held
+ * events back. Returns 0 or -1. */
+int grace_rstorm_flush(struct grace_rstorm *s, grace_rstorm_emit_fn *emit,
+    void *arg, struct grace_err *e);
+
+/* Events held back so far: deduped, throttled. */
+void grace_rstorm_counts(const struct grace_rstorm *s, uint64_t *deduped,
+    uint64_t *throttled);
 
 /* ===================================================================== */
 /* router.c - queues, writers, dead letters. */
