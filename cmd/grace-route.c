@@ -61,6 +61,7 @@ usage(FILE *f)
 	    "usage: grace-route [-c FILE] [-o FORMAT] [--dry-run] [--explain] [--strict]\n"
 	    "                   [--max-line BYTES] [-q] [FILE...]\n"
 	    "       grace-route [-c FILE] --check\n"
+	    "       grace-route [-c FILE] [-o FORMAT] --test CASES\n"
 	    "\n"
 	    "Deliver each event to the targets of the routes it matches (files, grace-log\n"
 	    "chains, fifos, subscribers, stdout, stderr), each target with its own bounded\n"
@@ -79,11 +80,13 @@ usage(FILE *f)
 	    "      --max-line N    longest input line accepted, in bytes (default 1048576)\n"
 	    "  -q, --quiet         no closing summary on stderr\n"
 	    "      --check         validate the routes file and exit\n"
+	    "      --test CASES    run the cases of a routes test file (events in virtual\n"
+	    "                      time, where each must go), delivering nothing\n"
 	    "  -h, --help          this help;  -V, --version  the version\n"
 	    "\n"
 	    "Exit status: 0 every event delivered, 1 some event quarantined or\n"
-	    "dead-lettered, 2 usage or configuration error, 3 bad input line, 4 system\n"
-	    "error. See grace-route(1), grace-routes(5).\n");
+	    "dead-lettered or a test case failed, 2 usage or configuration error, 3 bad\n"
+	    "input line, 4 system error. See grace-route(1), grace-routes(5).\n");
 }
 
 static int
@@ -552,10 +555,80 @@ run_check(const struct grace_routes *rs, const char *path)
 	return GRACE_EXIT_OK;
 }
 
+/* --test: one line per case (ok / not ok, or the -o report), a summary
+ * on stderr, exit 1 if any case failed. */
+static int
+run_tests(const struct grace_routes *rs, const char *file,
+    enum grace_report_fmt fmt)
+{
+	struct grace_rcases cs;
+	struct grace_buf why = {0}, out = {0};
+	struct grace_report *rep = NULL;
+	struct grace_err e;
+	size_t i, passed = 0;
+	int status = GRACE_EXIT_OK;
+
+	if (grace_rcases_load(file, rs, &cs, &e) < 0) {
+		grace_err_print(stderr, prog, &e);
+		return e.code == GRACE_EXIT_SYSTEM && access(file, R_OK) != 0 ?
+		    GRACE_EXIT_USAGE : e.code ? e.code : GRACE_EXIT_SYSTEM;
+	}
+	if (fmt != GRACE_FMT_NDJSON && !(rep = grace_report_new(fmt, prog,
+	    fmt == GRACE_FMT_TEXT && isatty(STDOUT_FILENO) &&
+	    !getenv("NO_COLOR")))) {
+		grace_rcases_free(&cs);
+		fprintf(stderr, "%s: out of memory\n", prog);
+		return GRACE_EXIT_SYSTEM;
+	}
+	for (i = 0; i < cs.n; i++) {
+		int ok;
+
+		grace_buf_reset(&why);
+		grace_buf_add(&why, "", 0);
+		ok = grace_rcase_run(rs, &cs.v[i], &why, &e);
+		if (ok < 0) {
+			status = grace_cli_report(stderr, prog, &e);
+			break;
+		}
+		passed += ok;
+		if (rep) {
+			struct grace_report_item it = { cs.v[i].name, NULL,
+				ok ? "pass" : "fail", ok ? GRACE_OUT_PASS :
+				GRACE_OUT_FAIL, "", why.p };
+
+			grace_buf_reset(&out);
+			grace_report_add(rep, &it, &out);
+			fwrite(out.p, 1, out.len, stdout);
+		} else if (ok) {
+			printf("ok %zu - %s\n", i + 1, cs.v[i].name);
+		} else {
+			printf("not ok %zu - %s: %s\n", i + 1, cs.v[i].name,
+			    why.p);
+		}
+	}
+	if (rep) {
+		grace_buf_reset(&out);
+		grace_report_finish(rep, &out);
+		fwrite(out.p, 1, out.len, stdout);
+	}
+	if (status == GRACE_EXIT_OK) {
+		fflush(stdout);
+		fprintf(stderr, "%zu cases, %zu passed, %zu failed\n", cs.n,
+		    passed, cs.n - passed);
+		if (passed < cs.n)
+			status = GRACE_EXIT_NEGATIVE;
+	}
+	grace_report_free(rep);
+	grace_buf_free(&why);
+	grace_buf_free(&out);
+	grace_rcases_free(&cs);
+	return status;
+}
+
 int
 main(int argc, char **argv)
 {
-	enum { O_DRY = 256, O_EXPLAIN, O_STRICT, O_MAXLINE, O_CHECK };
+	enum { O_DRY = 256, O_EXPLAIN, O_STRICT, O_MAXLINE, O_CHECK, O_TEST };
 	static const struct option lo[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "output", required_argument, NULL, 'o' },
@@ -565,6 +638,7 @@ main(int argc, char **argv)
 		{ "max-line", required_argument, NULL, O_MAXLINE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "check", no_argument, NULL, O_CHECK },
+		{ "test", required_argument, NULL, O_TEST },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0, 0, 0, 0 },
@@ -576,7 +650,7 @@ main(int argc, char **argv)
 	struct grace_routes *rs;
 	struct ctx c;
 	struct stat st;
-	const char *cfg = NULL;
+	const char *cfg = NULL, *test = NULL;
 	char *found = NULL;
 	unsigned long long max = 0;
 	pthread_t sth;
@@ -604,6 +678,7 @@ main(int argc, char **argv)
 			break;
 		case 'q': c.quiet = 1; break;
 		case O_CHECK: check = 1; break;
+		case O_TEST: test = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V':
 			printf("grace-route (grace) %s\n", GRACE_VERSION);
@@ -611,8 +686,10 @@ main(int argc, char **argv)
 		default: return usage_error(NULL, NULL);
 		}
 	}
-	if (check && optind < argc)
-		return usage_error("%s", "--check reads no input files");
+	if ((check || test) && optind < argc)
+		return usage_error("%s", "--check and --test read no input files");
+	if (check && test)
+		return usage_error("%s", "give --check or --test, not both");
 	if (!cfg && !(cfg = found = grace_config_find("routes.yaml", &e)))
 		return grace_cli_report(stderr, prog, &e);
 	if (!(rs = grace_routes_load(cfg, &e))) {
@@ -624,6 +701,10 @@ main(int argc, char **argv)
 	}
 	if (check) {
 		status = run_check(rs, cfg);
+		goto done;
+	}
+	if (test) {
+		status = run_tests(rs, test, c.fmt);
 		goto done;
 	}
 	signal(SIGPIPE, SIG_IGN);

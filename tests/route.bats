@@ -57,7 +57,7 @@ Try 'grace-route --help' for more information." ]
 	[ "$stderr" = "grace-route: --max-line takes a byte count from 1 to 1073741824, not '0'
 Try 'grace-route --help' for more information." ]
 	run -2 --separate-stderr grace-route -c routes.yaml --check x.ndjson
-	[ "$stderr" = "grace-route: --check reads no input files
+	[ "$stderr" = "grace-route: --check and --test read no input files
 Try 'grace-route --help' for more information." ]
 	[ ! -e out.ndjson ] && [ ! -e dead.ndjson ]
 }
@@ -566,4 +566,67 @@ not ok 1 - 3 quarantined (approved-deploys): to quar; grace.gate.decision is 'de
 	bad_cfg "grace-route: routes.yaml:11:47: require: decision is never 'approved'"
 	cfg "$(sed 's/quarantine: quar/quarantine: qaur/' <<< "$VAL")"
 	bad_cfg "grace-route: routes.yaml:2:13: unknown quarantine target 'qaur'"
+}
+
+# ------------------------------------------------------------- --test
+
+@test "the shipped config/routes.yaml passes --check and its own --test file" {
+	cd "$ROOT"
+	run -0 --separate-stderr grace-route --check
+	assert_output 'config/routes.yaml: ok: 12 targets, 11 routes, default unrouted, 0 warnings'
+	[ -z "$stderr" ]
+	run -0 --separate-stderr grace-route --test config/routes.test.yaml
+	assert_line --index 0 'ok 1 - a broken chain goes to the chain file, the console and the audit log'
+	refute_output --partial 'not ok'
+	[ "$stderr" = '8 cases, 8 passed, 0 failed' ]
+}
+
+@test "--test: a failing case says which event and what went where; exit 1; -o junit" {
+	cp "$RFIX/match.yaml" .
+	cat > cases.yaml <<'EOF2'
+cases:
+  - name: denials page
+    events:
+      - { id: "1", source: grace-gate, type: gate.denied, data: { host: web-1, env: prod } }
+    expect:
+      - { targets: [audit, pager], rule: deny-web }
+  - name: wrong on purpose
+    events:
+      - { id: "2", type: anomaly.x, data: { host: web-1 } }
+      - { id: "3", type: anomaly.x, data: { host: db-1 } }
+    expect:
+      - { targets: [web] }
+      - { targets: [web] }
+  - name: wrong reason
+    events:
+      - { type: nothing }
+    expect:
+      - { reason: routed }
+EOF2
+	run -1 --separate-stderr grace-route -c match.yaml --test cases.yaml
+	assert_output 'ok 1 - denials page
+not ok 2 - wrong on purpose: event 2 (line 13): expected targets [web], got [unmatched]
+not ok 3 - wrong reason: event 1 (line 18): expected routed, got unmatched (by default)'
+	[ "$stderr" = '3 cases, 1 passed, 2 failed' ]
+	[ ! -e audit.ndjson ] && [ ! -e dead.ndjson ]
+	run -1 --separate-stderr grace-route -c match.yaml --test cases.yaml -o junit
+	assert_output --partial '<testsuite name="grace-route" tests="3" failures="2" errors="0">'
+}
+
+@test "--test: a bad test file is a usage error at its line" {
+	cp "$RFIX/match.yaml" .
+	printf 'cases:\n  - name: x\n    events: [{type: a}]\n    expect: [{targets: [nope]}]\n' > cases.yaml
+	run -2 --separate-stderr grace-route -c match.yaml --test cases.yaml
+	[ "$stderr" = "grace-route: cases.yaml:4:25: unknown target 'nope'" ]
+	printf 'cases:\n  - name: x\n    events: [{type: a}, {type: b}]\n    expect: [{}]\n' > cases.yaml
+	run -2 --separate-stderr grace-route -c match.yaml --test cases.yaml
+	[ "$stderr" = "grace-route: cases.yaml:4:13: expect is a list with one entry per event (2)" ]
+	printf 'cases:\n  - name: x\n    events: [{type: a}]\n    expect: [{reason: lost}]\n' > cases.yaml
+	run -2 --separate-stderr grace-route -c match.yaml --test cases.yaml
+	[ "$stderr" = "grace-route: cases.yaml:4:23: unknown reason 'lost' (expected one of: routed, unmatched, quarantined, deduped, throttled)" ]
+	run -2 --separate-stderr grace-route -c match.yaml --test missing.yaml
+	[ "$stderr" = "grace-route: missing.yaml: cannot open: No such file or directory" ]
+	run -2 --separate-stderr grace-route -c match.yaml --test cases.yaml --check
+	[ "$stderr" = "grace-route: give --check or --test, not both
+Try 'grace-route --help' for more information." ]
 }

@@ -250,6 +250,49 @@ void grace_rstorm_counts(const struct grace_rstorm *s, uint64_t *deduped,
     uint64_t *throttled);
 
 /* ===================================================================== */
+/* cases.c - routes test files (--test, man/grace-routes.5): cases of
+ * events, in virtual time, and where each must go. Run offline: nothing
+ * is delivered. */
+
+struct grace_rexpect {
+	size_t *targets;            /* the targets, in any order */
+	size_t ntargets;
+	int has_targets;
+	const char *reason;         /* "routed", "unmatched", "quarantined",
+	                               "deduped", "throttled"; NULL: any */
+	const char *rule;           /* the route that decided; NULL: any */
+	unsigned long line;
+};
+
+struct grace_rcase {
+	const char *name;
+	char **events;              /* each event's JSON text */
+	size_t nevents;
+	struct grace_rexpect *expect;   /* one per event */
+	long summaries;             /* route.throttled summaries; -1: any */
+	unsigned long line;
+};
+
+struct grace_rcases {
+	struct grace_rcase *v;
+	size_t n;
+	void *root_;                /* private */
+};
+
+/* Load the test file at path against rs (target and route names are
+ * checked). Returns 0, or -1 with e filled (file:line:col,
+ * GRACE_EXIT_USAGE; GRACE_EXIT_SYSTEM when it cannot be read). */
+int grace_rcases_load(const char *path, const struct grace_routes *rs,
+    struct grace_rcases *cs, struct grace_err *e);
+void grace_rcases_free(struct grace_rcases *cs);
+
+/* Run case c: its events through the routes with fresh storm state.
+ * Returns 1 if every expectation held, 0 if not (why says the first that
+ * did not), -1 with e filled (memory). */
+int grace_rcase_run(const struct grace_routes *rs,
+    const struct grace_rcase *c, struct grace_buf *why, struct grace_err *e);
+
+/* ===================================================================== */
 /* router.c - queues, writers, dead letters. */
 
 /* Called from any thread with something the user should hear (e->msg);
