@@ -630,3 +630,30 @@ not ok 3 - wrong reason: event 1 (line 18): expected routed, got unmatched (by d
 	[ "$stderr" = "grace-route: give --check or --test, not both
 Try 'grace-route --help' for more information." ]
 }
+
+# ------------------------------------------------------------- man pages
+
+@test "the example in grace-routes(5) checks and passes its tests as printed" {
+	sed -n '/^\.Sh EXAMPLES/,/^\.Sh /p' "$ROOT/man/grace-routes.5" |
+	    sed -n '/^\.Bd -literal$/,/^\.Ed/p' | sed '1d;$d' |
+	    awk '/^# routes.yaml$/{f=1} /^# routes.test.yaml$/{f=2} f==1{print > "routes.yaml"} f==2{print > "routes.test.yaml"}'
+	run -0 --separate-stderr grace-route -c routes.yaml --check
+	assert_output 'routes.yaml: ok: 5 targets, 3 routes, default unrouted, 0 warnings'
+	run -0 --separate-stderr grace-route -c routes.yaml --test routes.test.yaml
+	assert_output 'ok 1 - a denial is recorded twice
+ok 2 - an approved deploy the gate did not allow is held
+ok 3 - one cpu anomaly per host a minute'
+	[ "$stderr" = '3 cases, 3 passed, 0 failed' ]
+	# and it routes a denial to both targets
+	run -0 --separate-stderr grace-route -q -c routes.yaml <<< '{"id":"d","type":"x","grace":{"gate":{"decision":"deny"}}}'
+	[ "$(jq -r .id denials.ndjson)" = d ]
+	run -0 grace-log verify audit.log
+	[ "$(jq -r .data.records <<< "$output")" = 1 ]
+}
+
+@test "the man pages render without warnings" {
+	for f in grace-route.1 grace-routes.5; do
+		run -0 --separate-stderr groff -mdoc -Tutf8 -ww -z "$ROOT/man/$f"
+		[ -z "$stderr" ]
+	done
+}
