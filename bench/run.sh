@@ -5,7 +5,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 4
 status=0
-for b in bench/log.sh bench/gate.sh bench/decide.sh bench/verify.sh; do
+for b in bench/log.sh bench/gate.sh bench/decide.sh bench/verify.sh bench/route.sh; do
 	[ -f "$b" ] || continue
 	echo "=== $b"
 	sh "$b" || status=1

@@ -272,7 +272,7 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 		grace_buf_addf(ex, "%s: %s:%lu: event %s\n", prog, ev->input,
 		    ev->line, have > 0 ? c->t1.p : "(no id)");
 	}
-	grace_err_clear(&je);
+	je.code = 0;
 	r = grace_routes_match(c->rs, ev->p, ev->n, &ev->found[K_SOURCE],
 	    &ev->found[K_TYPE], &c->m, ex, &je);
 	if (r < 0) {
@@ -290,7 +290,7 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 		c->errors++;
 		status = GRACE_EXIT_INPUT;
 	}
-	if (c->storm && grace_rstorm_apply(c->storm, &c->m, ev->p, ev->n,
+	if (c->rs->storm && grace_rstorm_apply(c->storm, &c->m, ev->p, ev->n,
 	    event_ms(ev), on_summary, c, ex, e) < 0)
 		return -1;
 	if (ex && fwrite(ex->p, 1, ex->len, stderr) != ex->len)

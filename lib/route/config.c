@@ -736,6 +736,8 @@ load(struct grace_routes *rs, const struct grace_ynode *root,
 			return at(e, rl->items[i], "route '%s' validates events: "
 			    "name a quarantine target for those that fail",
 			    r->name);
+		if (r->dwindow_ms || r->tlimit)
+			rs->storm = 1;
 		if (catchall >= 0)
 			return at(e, rl->items[i], "route '%s' can never match: "
 			    "route '%s' (line %lu) before it matches every "

@@ -256,6 +256,9 @@ grace_rmatch_free(struct grace_rmatch *m)
 	free(m->supp);
 	grace_buf_free(&m->tmp);
 	grace_buf_free(&m->why);
+	grace_buf_free(&m->sv);
+	grace_buf_free(&m->tv);
+	grace_buf_free(&m->mv);
 	memset(m, 0, sizeof *m);
 }
 
@@ -288,7 +291,7 @@ grace_routes_match(const struct grace_routes *rs, const char *p, size_t n,
     const struct grace_jspan *src, const struct grace_jspan *type,
     struct grace_rmatch *m, struct grace_buf *explain, struct grace_err *e)
 {
-	struct grace_buf sv = {0}, tv = {0}, mv = {0};
+	struct grace_buf *sv = &m->sv, *tv = &m->tv, *mv = &m->mv;
 	jv doc = jv_invalid();
 	int have_src, have_type, parsed = 0, status = 0;
 	size_t i, j;
@@ -300,35 +303,35 @@ grace_routes_match(const struct grace_routes *rs, const char *p, size_t n,
 	m->unmatched = 0;
 	m->quarantined = -1;
 	m->suppressed = -1;
-	if ((have_src = span_str(p, src, &sv)) < 0 ||
-	    (have_type = span_str(p, type, &tv)) < 0)
+	if ((have_src = span_str(p, src, sv)) < 0 ||
+	    (have_type = span_str(p, type, tv)) < 0)
 		goto nomem;
 	for (i = 0; i < rs->nr; i++) {
 		const struct grace_rroute *r = &rs->r[i];
 		int ok = 1;
 
 		if (r->nsources && !(have_src && globs_ok(r->sources,
-		    r->nsources, sv.p, sv.len))) {
+		    r->nsources, sv->p, sv->len))) {
 			EXPLAIN("  route %s: no: source %s%s%s does not match\n",
-			    r->name, have_src ? "'" : "", have_src ? sv.p :
+			    r->name, have_src ? "'" : "", have_src ? sv->p :
 			    "(none)", have_src ? "'" : "");
 			continue;
 		}
 		if (r->ntypes && !(have_type && globs_ok(r->types, r->ntypes,
-		    tv.p, tv.len))) {
+		    tv->p, tv->len))) {
 			EXPLAIN("  route %s: no: type %s%s%s does not match\n",
-			    r->name, have_type ? "'" : "", have_type ? tv.p :
+			    r->name, have_type ? "'" : "", have_type ? tv->p :
 			    "(none)", have_type ? "'" : "");
 			continue;
 		}
 		for (j = 0; j < r->nm && ok; j++) {
-			if (grace_rlookup(p, n, r->m[j].segs, r->m[j].nsegs, &mv,
+			if (grace_rlookup(p, n, r->m[j].segs, r->m[j].nsegs, mv,
 			    &m->tmp) < 0)
 				goto nomem;
-			if (!matcher_ok(&r->m[j], mv.p, mv.len)) {
+			if (!matcher_ok(&r->m[j], mv->p, mv->len)) {
 				ok = 0;
 				EXPLAIN("  route %s: no: matcher '%s' fails on "
-				    "'%s'\n", r->name, r->m[j].text, mv.p);
+				    "'%s'\n", r->name, r->m[j].text, mv->p);
 			}
 		}
 		if (!ok)
@@ -355,7 +358,7 @@ grace_routes_match(const struct grace_routes *rs, const char *p, size_t n,
 			}
 		}
 		if (r->validate || r->req[0] || r->req[1] || r->req[2]) {
-			int v = validate(r, p, n, &doc, &parsed, m, &mv, e);
+			int v = validate(r, p, n, &doc, &parsed, m, mv, e);
 
 			if (v < 0) {
 				EXPLAIN("  route %s: error: %s\n", r->name,
@@ -406,9 +409,6 @@ nomem:
 	status = grace_err_sys(e, NULL, "out of memory");
 out:
 	jv_free(doc);
-	grace_buf_free(&sv);
-	grace_buf_free(&tv);
-	grace_buf_free(&mv);
 	return status;
 }
 
@@ -417,7 +417,10 @@ add_names(struct grace_buf *out, const char *key, const size_t *ix,
     size_t n, const struct grace_routes *rs, int routes)
 {
 	size_t i;
-	int x = grace_buf_addf(out, "\"%s\":[", key);
+	int x = grace_buf_add(out, "\"", 1);
+
+	x |= grace_buf_adds(out, key);
+	x |= grace_buf_add(out, "\":[", 3);
 
 	for (i = 0; i < n; i++) {
 		const char *s = routes ? rs->r[ix[i]].name : rs->t[ix[i]].name;
@@ -462,8 +465,9 @@ grace_rmatch_json(const struct grace_routes *rs,
 	} else {
 		size_t i, k = 0;
 
-		x |= grace_buf_addf(out, ",\"priority\":\"%s\"",
-		    grace_rprio_name(m->prio));
+		x |= grace_buf_adds(out, ",\"priority\":\"");
+		x |= grace_buf_adds(out, grace_rprio_name(m->prio));
+		x |= grace_buf_add(out, "\"", 1);
 		for (i = 0; i < m->nroutes; i++) {
 			const char *rn = rs->r[m->routes[i]].name;
 

@@ -141,6 +141,7 @@ struct grace_routes {
 	long quarantine;            /* the quarantine target, -1: none */
 	char *dead_letter;          /* the dead-letter file */
 	int64_t drain_ms;           /* the drain deadline at the end */
+	int storm;                  /* some route has dedupe or throttle */
 	struct grace_err *warn;     /* what --check warns about */
 	size_t nwarn;
 	void *root_;                /* private: the YAML tree */
@@ -177,7 +178,7 @@ struct grace_rmatch {
 	long quarantined;           /* the route whose validation failed
 	                               (the event goes to quarantine), or -1 */
 	struct grace_buf why;       /* why it was quarantined */
-	struct grace_buf tmp;       /* private */
+	struct grace_buf tmp, sv, tv, mv; /* private */
 	size_t cap_;
 };
 

@@ -20,6 +20,8 @@
 #include "timeutil.h"
 
 #define BATCH 256
+#define DQ_MAX (16u << 20)  /* dead-letter bytes queued before pushers wait */
+#define GATHER_MS 1       /* longest a writer waits to fill a batch */
 
 struct tq {
 	struct grace_rt rt;
@@ -43,7 +45,12 @@ struct grace_router {
 	const struct grace_routes *rs;
 	struct tq *t;
 	size_t nt;
-	pthread_mutex_t dmu;
+	pthread_mutex_t dmu;        /* guards everything dead-letter */
+	pthread_cond_t dwork, droom;
+	pthread_t dth;
+	int dstarted, dclosing;
+	struct grace_buf dq;        /* dead letters not yet written */
+	uint64_t dq_n;
 	int dfd;
 	uint64_t dead, lost;
 	struct grace_timefmt tf;
@@ -74,17 +81,19 @@ say(struct grace_router *r, const struct grace_rt *t, int code,
 	r->notice(r->arg, &e);
 }
 
-/* Write line[0..n) ('\n' optional) to the dead-letter file with
- * grace.route.dead. Returns 0 or -1 (counted as lost, e filled). */
+/* Queue line[0..n) ('\n' optional) for the dead-letter file, with
+ * grace.route.dead; the dead-letter thread writes it. Returns 0, or -1
+ * (e filled) when it could not even be made (counted as lost). */
 static int
 dead_letter(struct grace_router *r, const struct tq *q, const char *line,
     size_t n, const char *reason, unsigned attempts, struct grace_err *e)
 {
 	static const char *const keys[] = { "grace" };
-	struct grace_buf b = {0}, v = {0};
+	struct grace_buf v = {0};
 	struct grace_jspan g;
 	struct grace_err se;
 	char now[GRACE_TIME_LEN];
+	size_t mark;
 	int x = 0;
 
 	if (!e)
@@ -92,6 +101,8 @@ dead_letter(struct grace_router *r, const struct tq *q, const char *line,
 	if (n && line[n - 1] == '\n')
 		n--;
 	pthread_mutex_lock(&r->dmu);
+	while (r->dq.len > DQ_MAX && r->dstarted && !r->dclosing)
+		pthread_cond_wait(&r->droom, &r->dmu);
 	if (grace_time_now(&r->tf, now) < 0)
 		strcpy(now, "1970-01-01T00:00:00.000000Z");
 	x |= grace_buf_adds(&v, "{\"dead\":{\"target\":");
@@ -100,34 +111,74 @@ dead_letter(struct grace_router *r, const struct tq *q, const char *line,
 	x |= grace_buf_add_jstr(&v, reason, strlen(reason));
 	x |= grace_buf_addf(&v, ",\"attempts\":%u,\"time\":\"%s\"}}", attempts,
 	    now);
+	mark = r->dq.len;
 	if (x || grace_json_scan(line, n, keys, 1, &g, "dead letter", 0,
-	    e) < 0 || grace_json_splice_grace(&b, line, n, &g, "route", v.p,
-	    v.len) < 0 || grace_buf_add(&b, "\n", 1) < 0) {
+	    e) < 0 || grace_json_splice_grace(&r->dq, line, n, &g, "route", v.p,
+	    v.len) < 0 || grace_buf_add(&r->dq, "\n", 1) < 0) {
+		r->dq.len = mark;
+		if (r->dq.p)
+			r->dq.p[mark] = '\0';
 		grace_err_sys(e, r->rs->dead_letter, "unable to make a dead "
 		    "letter");
-		goto fail;
+		r->lost++;
+		pthread_mutex_unlock(&r->dmu);
+		if (e == &se)
+			r->notice(r->arg, e);
+		grace_buf_free(&v);
+		return -1;
 	}
-	if (grace_lock(r->dfd, 0, r->rs->dead_letter, e) < 0)
-		goto fail;
-	if (grace_write_all(r->dfd, b.p, b.len) < 0) {
-		grace_err_sys(e, r->rs->dead_letter, "unable to write");
-		grace_unlock(r->dfd);
-		goto fail;
-	}
-	grace_unlock(r->dfd);
 	r->dead++;
+	if (r->dq_n++ == 0)
+		pthread_cond_signal(&r->dwork);
 	pthread_mutex_unlock(&r->dmu);
-	grace_buf_free(&b);
 	grace_buf_free(&v);
 	return 0;
-fail:
-	r->lost++;
+}
+
+/* The dead-letter thread: writes what is queued, in batches, under the
+ * lock grace-log takes, until told to stop and nothing is left. */
+static void *
+dead_writer(void *arg)
+{
+	struct grace_router *r = arg;
+	struct grace_buf b = {0}, t;
+	struct grace_err e;
+	uint64_t k;
+
+	pthread_mutex_lock(&r->dmu);
+	for (;;) {
+		while (r->dq_n == 0 && !r->dclosing)
+			pthread_cond_wait(&r->dwork, &r->dmu);
+		if (r->dq_n == 0)
+			break;
+		t = r->dq;
+		r->dq = b;
+		b = t;
+		grace_buf_reset(&r->dq);
+		k = r->dq_n;
+		r->dq_n = 0;
+		pthread_cond_broadcast(&r->droom);
+		pthread_mutex_unlock(&r->dmu);
+		grace_err_clear(&e);
+		if (grace_lock(r->dfd, 0, r->rs->dead_letter, &e) == 0) {
+			if (grace_write_all(r->dfd, b.p, b.len) < 0)
+				grace_err_sys(&e, r->rs->dead_letter,
+				    "unable to write");
+			grace_unlock(r->dfd);
+		}
+		pthread_mutex_lock(&r->dmu);
+		if (e.msg[0]) {
+			r->dead -= k;
+			r->lost += k;
+			pthread_mutex_unlock(&r->dmu);
+			r->notice(r->arg, &e);
+			pthread_mutex_lock(&r->dmu);
+		}
+		grace_buf_reset(&b);
+	}
 	pthread_mutex_unlock(&r->dmu);
-	if (e == &se)
-		r->notice(r->arg, e);
 	grace_buf_free(&b);
-	grace_buf_free(&v);
-	return -1;
+	return NULL;
 }
 
 static void
@@ -138,7 +189,10 @@ hook_dead(struct grace_rt *t, const struct grace_ritem *it,
 
 	dead_letter(q->r, q, it->p, it->n, reason, it->attempts, NULL);
 	pthread_mutex_lock(&q->mu);
-	q->st.failed++;
+	if (strncmp(reason, "drain deadline", 14) == 0)
+		q->st.abandoned++;
+	else
+		q->st.failed++;
 	if (q->st.delivered)
 		q->st.delivered--;
 	pthread_mutex_unlock(&q->mu);
@@ -255,7 +309,10 @@ grace_router_push(struct grace_router *r, size_t t, enum grace_rprio p,
 	q->tl[p] = it;
 	q->count++;
 	q->st.queued++;
-	pthread_cond_signal(&q->work);
+	/* Wake the writer for the first event, and for a full batch; in
+	 * between it gathers for up to GATHER_MS (see writer()). */
+	if (q->count == 1 || q->count == BATCH)
+		pthread_cond_signal(&q->work);
 	pthread_mutex_unlock(&q->mu);
 	return status;
 }
@@ -447,6 +504,20 @@ writer(void *arg)
 			pthread_mutex_unlock(&q->mu);
 			break;
 		}
+		if (q->count && q->count < BATCH && !q->closing &&
+		    q->rt.ops->max_batch > 1) {
+			/* A burst is written in one go: wait a moment for
+			 * a full batch (push wakes us when there is one). */
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += GATHER_MS * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&q->work, &q->mu, &ts);
+		}
 		if (q->count) {
 			k = take(q, b);
 		} else {
@@ -525,6 +596,8 @@ grace_router_new(const struct grace_routes *rs, pthread_mutex_t *out_mu,
 	r->drain_end = 1e300;
 	r->dfd = -1;
 	pthread_mutex_init(&r->dmu, NULL);
+	pthread_cond_init(&r->dwork, NULL);
+	pthread_cond_init(&r->droom, NULL);
 	for (i = 0; i < r->nt; i++) {
 		struct tq *q = &r->t[i];
 
@@ -555,6 +628,16 @@ grace_router_new(const struct grace_routes *rs, pthread_mutex_t *out_mu,
 		if (rs->t[i].overflow == GRACE_RO_SPILL &&
 		    spill_open(&r->t[i], e) < 0)
 			goto fail;
+	{
+		int err = pthread_create(&r->dth, NULL, dead_writer, r);
+
+		if (err) {
+			errno = err;
+			grace_err_sys(e, NULL, "unable to start a writer");
+			goto fail;
+		}
+		r->dstarted = 1;
+	}
 	for (i = 0; i < r->nt; i++) {
 		int err = pthread_create(&r->t[i].th, NULL, writer, &r->t[i]);
 
@@ -671,6 +754,15 @@ grace_router_drain(struct grace_router *r, int64_t deadline_ms,
 			pthread_join(r->t[i].th, NULL);
 		r->t[i].started = 0;
 	}
+	/* Last, the dead letters: everything above may have made some. */
+	pthread_mutex_lock(&r->dmu);
+	r->dclosing = 1;
+	pthread_cond_broadcast(&r->dwork);
+	pthread_cond_broadcast(&r->droom);
+	pthread_mutex_unlock(&r->dmu);
+	if (r->dstarted)
+		pthread_join(r->dth, NULL);
+	r->dstarted = 0;
 	return status;
 }
 
@@ -728,6 +820,9 @@ grace_router_free(struct grace_router *r)
 	if (r->dfd >= 0)
 		close(r->dfd);
 	pthread_mutex_destroy(&r->dmu);
+	pthread_cond_destroy(&r->dwork);
+	pthread_cond_destroy(&r->droom);
+	grace_buf_free(&r->dq);
 	free(r->t);
 	free(r);
 }

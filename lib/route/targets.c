@@ -679,9 +679,14 @@ exec_close(struct grace_rt *t, int64_t wait_ms)
 			    grace_mono_ms() < end)
 				sleep_ms(10);
 			if (p == 0) {
+				int k;
+
+				/* SIGTERM, then SIGKILL after 100 ms */
 				kill(-x->pid, SIGTERM);
-				sleep_ms(100);
-				if (waitpid(x->pid, &st, WNOHANG) == 0) {
+				for (k = 0; k < 20 && (p = waitpid(x->pid, &st,
+				    WNOHANG)) == 0; k++)
+					sleep_ms(5);
+				if (p == 0) {
 					kill(-x->pid, SIGKILL);
 					waitpid(x->pid, &st, 0);
 				}
