@@ -181,6 +181,21 @@ on_notice(void *arg, const struct grace_err *e)
 	grace_err_print(stderr, prog, e);
 }
 
+/* An event the router made (route.breaker.*): passed on in the stream. */
+static void
+on_router_event(void *arg, const char *ev, size_t n)
+{
+	struct ctx *c = arg;
+
+	if (c->fmt != GRACE_FMT_NDJSON)
+		return;
+	pthread_mutex_lock(&c->out_mu);
+	if (grace_buf_add(&c->obuf, ev, n) < 0 ||
+	    grace_buf_add(&c->obuf, "\n", 1) < 0)
+		fprintf(stderr, "%s: out of memory\n", prog);
+	pthread_mutex_unlock(&c->out_mu);
+}
+
 /* The names of m's routes as "a, b" into b. */
 static const char *
 route_names(struct ctx *c, struct grace_buf *b)
@@ -494,6 +509,9 @@ finish(struct ctx *c, const char *why)
 			    (unsigned long long)st.spilled,
 			    (unsigned long long)st.failed,
 			    (unsigned long long)st.abandoned);
+			if (c->rs->t[i].breaker_failures)
+				fprintf(stderr, ", breaker opened %llu times",
+				    (unsigned long long)st.breaker_opened);
 			if (c->rs->t[i].kind == GRACE_RK_EXEC)
 				fprintf(stderr, ", %llu exits, %llu restarts",
 				    (unsigned long long)st.exits,
@@ -733,7 +751,7 @@ main(int argc, char **argv)
 	sigaddset(&stop_sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
 	if (!c.dry_run && !(c.router = grace_router_new(rs, &c.out_mu,
-	    on_notice, &c, &e))) {
+	    on_notice, on_router_event, &c, &e))) {
 		status = grace_cli_report(stderr, prog, &e);
 		goto done;
 	}

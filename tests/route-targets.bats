@@ -373,3 +373,53 @@ EOF
 	# 20000 events and a 200 ms deadline: well under 10 s
 	[ $(( (end - start) / 1000000 )) -lt 10000 ]
 }
+
+@test "circuit breaker: a failing target trips, probes after the cool-down, and closes on success" {
+	mkfifo pipe
+	cat > routes.yaml <<'EOF2'
+default: f
+dead_letter: dead.ndjson
+drain_timeout: 5s
+targets:
+  f: { kind: fifo, path: pipe, retries: 100, backoff: 20ms, breaker: { failures: 3, cooldown: 300ms } }
+routes: []
+EOF2
+	gen_events 3 > in.ndjson
+	( sleep 0.8; cat pipe > got.ndjson ) &
+	run -0 --separate-stderr grace-route -c routes.yaml < in.ndjson
+	wait
+	[ "$(ids got.ndjson)" = 'e-1 e-2 e-3 ' ]
+	[ ! -s dead.ndjson ]
+	# the stream: the three events, and the breaker's state changes
+	run -0 jq -r 'select(.type | startswith("route.breaker.")) | .type' <<< "$output"
+	[ "${lines[0]}" = route.breaker.opened ]
+	[ "${lines[1]}" = route.breaker.half_open ]
+	[ "${lines[-1]}" = route.breaker.closed ]
+	# opened and half_open alternate until the probe gets through
+	[ "$(printf '%s\n' "${lines[@]}" | uniq | wc -l)" -eq "${#lines[@]}" ]
+	[[ "$stderr" == *"grace-route: target 'f': circuit breaker opened: pipe: no reader on the fifo
+grace-route: target 'f': circuit breaker half_open"* ]]
+	[[ "$stderr" == *"grace-route: target 'f': circuit breaker closed
+3 events, 0 routed, 3 unmatched, 0 quarantined, 0 suppressed, 0 dead-lettered, 0 errors"* ]]
+}
+
+@test "circuit breaker: open under a drop policy, events are dead-lettered at once" {
+	cat > routes.yaml <<'EOF2'
+default: f
+dead_letter: dead.ndjson
+drain_timeout: 300ms
+targets:
+  f: { kind: fifo, path: nopipe, retries: 100, backoff: 10ms, overflow: drop_newest, breaker: { failures: 2, cooldown: 10s } }
+routes: []
+EOF2
+	mkfifo in
+	( gen_events 1; sleep 0.5; gen_events 3 later ) > in &
+	run -1 --separate-stderr grace-route -c routes.yaml < in
+	wait
+	[ "$(jq -r '.id + " " + .grace.route.dead.reason' dead.ndjson)" = 'e-1 breaker open
+later-1 breaker open
+later-2 breaker open
+later-3 breaker open' ]
+	[ "$(jq -r 'select(.type | startswith("route.")) | .type' <<< "$output")" = 'route.breaker.opened' ]
+	[[ "$(summary_of f)" == '  f (fifo): 1 queued, 0 delivered, 3 dropped, 0 spilled, 1 failed, 0 abandoned, breaker opened 1 times' ]]
+}

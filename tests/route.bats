@@ -187,7 +187,7 @@ dead_letter: dead.ndjson
 targets:
   out: { kind: file, path: out.ndjson, overflw: drop_newest }
 routes: []'
-	bad_cfg "grace-route: routes.yaml:4:40: unknown key 'overflw' (expected one of: kind, path, argv, queue, overflow, spill, retries, backoff, backoff_max)"
+	bad_cfg "grace-route: routes.yaml:4:40: unknown key 'overflw' (expected one of: kind, path, argv, queue, overflow, spill, retries, backoff, backoff_max, breaker)"
 	cfg 'default: out
 dead_letter: dead.ndjson
 tagrets: {}'

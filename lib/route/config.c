@@ -138,7 +138,8 @@ load_target(struct grace_routes *rs, struct grace_rtarget_cfg *t,
     struct grace_err *e)
 {
 	static const char *const keys[] = { "kind", "path", "argv", "queue",
-		"overflow", "spill", "retries", "backoff", "backoff_max", NULL };
+		"overflow", "spill", "retries", "backoff", "backoff_max", "breaker",
+		NULL };
 	const struct grace_ynode *n;
 	const char *s;
 	int64_t v;
@@ -260,6 +261,25 @@ load_target(struct grace_routes *rs, struct grace_rtarget_cfg *t,
 		return -1;
 	if (t->backoff_max_ms < t->backoff_ms)
 		t->backoff_max_ms = t->backoff_ms;
+	if ((n = grace_yaml_get(m, "breaker"))) {
+		static const char *const bkeys[] = { "failures", "cooldown",
+			NULL };
+		const struct grace_ynode *f;
+
+		if (grace_yaml_expect(n, GRACE_YMAP, e) < 0 ||
+		    grace_yaml_check_keys(n, bkeys, e) < 0 ||
+		    !(f = grace_yaml_require(n, "failures", e)) ||
+		    grace_yaml_as_int(f, &v, e) < 0)
+			return -1;
+		if (v < 1 || v > 1000)
+			return at(e, f, "breaker failures is from 1 to 1000, not "
+			    "%lld", (long long)v);
+		t->breaker_failures = (unsigned)v;
+		t->breaker_cooldown_ms = 30000;
+		if (grace_yaml_get_duration(n, "cooldown",
+		    &t->breaker_cooldown_ms, e) < 0)
+			return -1;
+	}
 	return 0;
 }
 

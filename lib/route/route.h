@@ -75,6 +75,9 @@ struct grace_rtarget_cfg {
 	unsigned retries;           /* failed attempts before a dead letter */
 	int64_t backoff_ms;         /* first wait after a failure (doubles) */
 	int64_t backoff_max_ms;
+	unsigned breaker_failures;  /* consecutive failures that open the
+	                               circuit breaker; 0: no breaker */
+	int64_t breaker_cooldown_ms;
 	unsigned long line, col;    /* where it is defined */
 };
 
@@ -301,6 +304,11 @@ int grace_rcase_run(const struct grace_routes *rs,
  * GRACE_EXIT_SYSTEM for a failure. */
 typedef void grace_router_notice_fn(void *arg, const struct grace_err *e);
 
+/* Called from a writer thread with an event the router made (a
+ * route.breaker.opened, .half_open or .closed): ev[0..n), a JSON object
+ * without '\n', for the output stream. */
+typedef void grace_router_event_fn(void *arg, const char *ev, size_t n);
+
 struct grace_router;
 
 struct grace_rtstats {
@@ -312,6 +320,7 @@ struct grace_rtstats {
 	uint64_t abandoned;         /* left at the drain deadline (dead-lettered) */
 	uint64_t restarts;          /* exec: subscriber restarts */
 	uint64_t exits;             /* exec: subscriber exits seen */
+	uint64_t breaker_opened;    /* times the circuit breaker opened */
 };
 
 /* A router for rs (borrowed: it must outlive the router). out_mu guards
@@ -320,8 +329,8 @@ struct grace_rtstats {
  * one writer thread per target; each opens its own target. Returns the
  * router, or NULL with e filled. */
 struct grace_router *grace_router_new(const struct grace_routes *rs,
-    pthread_mutex_t *out_mu, grace_router_notice_fn *notice, void *arg,
-    struct grace_err *e);
+    pthread_mutex_t *out_mu, grace_router_notice_fn *notice,
+    grace_router_event_fn *event, void *arg, struct grace_err *e);
 
 enum {
 	GRACE_RPUSH_QUEUED = 0,     /* in the target's queue */

@@ -38,8 +38,13 @@ struct tq {
 	int sfd;
 	int spilling;
 	off_t srd, swr;
+	/* circuit breaker (q->mu): closed, open until bopen_until, half open */
+	int bstate;
+	unsigned bfails;
 	struct grace_rtstats st;
 };
+
+enum { B_CLOSED, B_OPEN, B_HALF };
 
 struct grace_router {
 	const struct grace_routes *rs;
@@ -55,6 +60,7 @@ struct grace_router {
 	uint64_t dead, lost;
 	struct grace_timefmt tf;
 	grace_router_notice_fn *notice;
+	grace_router_event_fn *event;
 	void *arg;
 	double drain_end;           /* grace_mono_ms() of the deadline */
 };
@@ -253,6 +259,15 @@ grace_router_push(struct grace_router *r, size_t t, enum grace_rprio p,
 				return -1;
 			return GRACE_RPUSH_CLOSED;
 		}
+		if (q->bstate == B_OPEN &&
+		    (q->rt.cfg->overflow == GRACE_RO_DROP_NEWEST ||
+		    q->rt.cfg->overflow == GRACE_RO_DROP_OLDEST)) {
+			q->st.dropped++;
+			status = dead_letter(r, q, line, n, "breaker open", 0,
+			    e) < 0 ? -1 : GRACE_RPUSH_DROPPED;
+			pthread_mutex_unlock(&q->mu);
+			return status;
+		}
 		if (q->spilling) {
 			status = spill_add(q, line, n, e) < 0 ? -1 :
 			    GRACE_RPUSH_SPILLED;
@@ -408,6 +423,39 @@ backoff_wait(struct tq *q, int64_t ms)
 	return 0;
 }
 
+/* A breaker state change: tell the user and emit the event. */
+static void
+breaker_event(struct tq *q, const char *state, const char *why)
+{
+	const struct grace_rtarget_cfg *c = q->rt.cfg;
+	struct grace_buf b = {0};
+	char now[GRACE_TIME_LEN], cd[GRACE_DURATION_LEN], msg[1300];
+	struct grace_timefmt tf = {0};
+
+	if (grace_time_now(&tf, now) < 0)
+		strcpy(now, "1970-01-01T00:00:00.000000Z");
+	grace_duration_format(c->breaker_cooldown_ms, cd, sizeof cd);
+	grace_buf_addf(&b, "{\"type\":\"route.breaker.%s\",\"source\":"
+	    "\"grace-route\",\"time\":\"%s\",\"data\":{\"target\":", state,
+	    now);
+	grace_buf_add_jstr(&b, c->name, strlen(c->name));
+	grace_buf_addf(&b, ",\"failures\":%u,\"cooldown\":\"%s\"", q->bfails,
+	    cd);
+	if (why) {
+		grace_buf_adds(&b, ",\"error\":");
+		grace_buf_add_jstr(&b, why, strlen(why));
+	}
+	grace_buf_adds(&b, "}}");
+	snprintf(msg, sizeof msg, "circuit breaker %s%s%s", state,
+	    why ? ": " : "", why ? why : "");
+	say(q->r, &q->rt, GRACE_EXIT_OK, msg);
+	if (b.p && q->r->event)
+		q->r->event(q->r->arg, b.p, b.len);
+	grace_buf_free(&b);
+}
+
+static int backoff_wait(struct tq *q, int64_t ms);
+
 /* Deliver b[0..n), with retries; what cannot be delivered is
  * dead-lettered. Frees the items. */
 static void
@@ -432,7 +480,8 @@ deliver(struct tq *q, struct grace_ritem **b, size_t n)
 		}
 		done = 0;
 		if (r == 0) {
-			r = q->rt.ops->write(&q->rt, b + off, n - off, &done, &e);
+			r = q->rt.ops->write(&q->rt, b + off, q->bstate == B_HALF ?
+			    1 : n - off, &done, &e);
 			if (r == 0)
 				r = q->rt.ops->flush(&q->rt, &e);
 		}
@@ -442,9 +491,21 @@ deliver(struct tq *q, struct grace_ritem **b, size_t n)
 		for (i = off; i < off + done; i++)
 			free(b[i]);
 		off += done;
-		if (r == 0 || off == n)
+		if (r == 0 && q->bstate == B_HALF) {
+			/* the probe went through */
+			pthread_mutex_lock(&q->mu);
+			q->bstate = B_CLOSED;
+			pthread_mutex_unlock(&q->mu);
+			breaker_event(q, "closed", NULL);
+		}
+		if (r == 0)
+			q->bfails = 0;
+		if (off == n)
 			break;
+		if (r == 0)
+			continue;       /* after a probe: the rest */
 		attempts++;
+		q->bfails++;
 		if (e.file[0])
 			snprintf(why, sizeof why, "%s: %s", e.file, e.msg);
 		else
@@ -465,6 +526,48 @@ deliver(struct tq *q, struct grace_ritem **b, size_t n)
 		if (q->rt.is_open && c->kind != GRACE_RK_EXEC) {
 			q->rt.ops->close(&q->rt, 0);
 			q->rt.is_open = 0;
+		}
+		if (c->breaker_failures && (q->bstate == B_HALF ||
+		    (q->bstate == B_CLOSED && q->bfails >= c->breaker_failures))) {
+			pthread_mutex_lock(&q->mu);
+			q->bstate = B_OPEN;
+			q->st.breaker_opened++;
+			pthread_mutex_unlock(&q->mu);
+			breaker_event(q, "opened", why);
+		}
+		if (q->bstate == B_OPEN) {
+			if (c->overflow == GRACE_RO_DROP_NEWEST ||
+			    c->overflow == GRACE_RO_DROP_OLDEST) {
+				/* under a drop policy an open breaker sends
+				 * nothing: what it holds is dead-lettered */
+				for (i = off; i < n; i++) {
+					dead_letter(q->r, q, b[i]->p, b[i]->n,
+					    "breaker open", b[i]->attempts +
+					    attempts, NULL);
+					free(b[i]);
+				}
+				pthread_mutex_lock(&q->mu);
+				q->st.failed += n - off;
+				pthread_mutex_unlock(&q->mu);
+				if (backoff_wait(q, c->breaker_cooldown_ms) == 0) {
+					pthread_mutex_lock(&q->mu);
+					q->bstate = B_HALF;
+					pthread_mutex_unlock(&q->mu);
+					breaker_event(q, "half_open", NULL);
+				}
+				return;
+			}
+			/* otherwise the events wait out the cool-down (the
+			 * queue's policy takes what arrives meanwhile) and
+			 * the first one is the probe */
+			if (backoff_wait(q, c->breaker_cooldown_ms) < 0)
+				continue;   /* abandoned: dead-lettered above */
+			pthread_mutex_lock(&q->mu);
+			q->bstate = B_HALF;
+			pthread_mutex_unlock(&q->mu);
+			breaker_event(q, "half_open", NULL);
+			attempts = 0;
+			continue;
 		}
 		if (attempts > c->retries) {
 			char reason[1200];
@@ -579,7 +682,8 @@ spill_open(struct tq *q, struct grace_err *e)
 
 struct grace_router *
 grace_router_new(const struct grace_routes *rs, pthread_mutex_t *out_mu,
-    grace_router_notice_fn *notice, void *arg, struct grace_err *e)
+    grace_router_notice_fn *notice, grace_router_event_fn *event, void *arg,
+    struct grace_err *e)
 {
 	struct grace_router *r = calloc(1, sizeof *r);
 	size_t i;
@@ -592,6 +696,7 @@ grace_router_new(const struct grace_routes *rs, pthread_mutex_t *out_mu,
 	r->rs = rs;
 	r->nt = rs->nt;
 	r->notice = notice;
+	r->event = event;
 	r->arg = arg;
 	r->drain_end = 1e300;
 	r->dfd = -1;
