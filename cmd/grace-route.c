@@ -310,7 +310,7 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 		return -1;
 	if (ex && fwrite(ex->p, 1, ex->len, stderr) != ex->len)
 		return grace_err_sys(e, "<stderr>", "unable to write");
-	if (c->m.suppressed >= 0) {
+	if (c->m.suppressed >= 0 || c->m.inhibited >= 0) {
 		c->suppressed++;
 	} else if (c->m.unmatched) {
 		c->unmatched++;
@@ -385,6 +385,12 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 			dec = "error";
 			o = GRACE_OUT_ERROR;
 			grace_buf_addf(&why, "; %s", je.msg);
+		} else if (c->m.inhibited >= 0) {
+			dec = "inhibited";
+			o = GRACE_OUT_PASS;
+			grace_buf_reset(&why);
+			grace_buf_addf(&why, "held back by %s",
+			    c->rs->inh[c->m.inhibited].name);
 		} else if (c->m.suppressed >= 0) {
 			size_t k;
 
@@ -479,10 +485,10 @@ finish(struct ctx *c, const char *why)
 		if (why)
 			fprintf(stderr, "%s: %s: stopped reading; queues "
 			    "drained\n", prog, why);
-		uint64_t dd = 0, th = 0;
+		uint64_t dd = 0, th = 0, ih = 0;
 
 		if (c->storm)
-			grace_rstorm_counts(c->storm, &dd, &th);
+			grace_rstorm_counts(c->storm, &dd, &th, &ih);
 		fprintf(stderr, "%llu events, %llu routed, %llu unmatched, "
 		    "%llu quarantined, %llu suppressed, %llu dead-lettered, "
 		    "%llu errors%s\n",
@@ -490,10 +496,11 @@ finish(struct ctx *c, const char *why)
 		    c->quarantined, c->suppressed,
 		    (unsigned long long)dead, c->errors + c->rejected,
 		    c->dry_run ? " (dry run: nothing delivered)" : "");
-		if (dd || th || c->summaries)
+		if (dd || th || ih || c->summaries)
 			fprintf(stderr, "  storm control: %llu deduped, %llu "
-			    "throttled, %llu route.throttled summaries\n",
-			    (unsigned long long)dd, (unsigned long long)th,
+			    "throttled, %llu inhibited, %llu route.throttled "
+			    "summaries\n", (unsigned long long)dd,
+			    (unsigned long long)th, (unsigned long long)ih,
 			    c->summaries);
 		for (i = 0; c->router && i < c->rs->nt; i++) {
 			struct grace_rtstats st;

@@ -39,7 +39,7 @@ EOF2
 ["7",["pager"],null,null]'
 	[ "$(jq -r .id pager.ndjson | tr '\n' ' ')" = '1 3 5 7 ' ]
 	[[ "$stderr" == "7 events, 4 routed, 0 unmatched, 0 quarantined, 3 suppressed, 0 dead-lettered, 0 errors
-  storm control: 3 deduped, 0 throttled, 0 route.throttled summaries
+  storm control: 3 deduped, 0 throttled, 0 inhibited, 0 route.throttled summaries
 "* ]]
 	# replayed: the same answers, whatever the clock says now
 	run -0 --separate-stderr grace-route -q --dry-run -c routes.yaml < in.ndjson
@@ -104,7 +104,7 @@ EOF2
 	[ "$(jq -r '.id // .type' pager.ndjson | tr '\n' ' ')" = '1 2 4 route.throttled 6 7 8 ' ]
 	[ "$(jq -c 'select(.type == "route.throttled") | .grace.route' pager.ndjson)" = '{"matched":["cpu"],"targets":["pager"],"priority":"high"}' ]
 	[[ "$stderr" == "8 events, 6 routed, 0 unmatched, 0 quarantined, 2 suppressed, 0 dead-lettered, 0 errors
-  storm control: 0 deduped, 2 throttled, 1 route.throttled summaries
+  storm control: 0 deduped, 2 throttled, 0 inhibited, 1 route.throttled summaries
 "* ]]
 }
 
@@ -162,4 +162,82 @@ grace-route: <stdin>:2: event 2
 	sed -i 's/throttle: .*/throttle: { limit: 1 }/' routes.yaml
 	run -2 --separate-stderr grace-route --check -c routes.yaml
 	[ "$stderr" = "grace-route: routes.yaml:7:15: missing required key 'interval'" ]
+}
+
+INH='default: out
+dead_letter: dead.ndjson
+targets:
+  out: { kind: file, path: out.ndjson }
+  pager: { kind: file, path: pager.ndjson }
+inhibit:
+  - name: node-down
+    source: { type: node.down }
+    target: { type: "latency.*" }
+    equal: data.host
+    ttl: 10m
+  - name: self
+    source: { type: "flap.*" }
+    target: { type: "flap.*" }
+    equal: data.host
+    ttl: 10m
+routes:
+  - type: ["latency.*", node.down, "flap.*"]
+    targets: pager'
+
+# iev ID TYPE HOST MM:SS
+iev() {
+	printf '{"id":"%s","type":"%s","time":"2026-01-01T00:%sZ","data":{"host":"%s"}}\n' "$1" "$2" "$4" "$3"
+}
+
+@test "inhibit: while a source event is active, target events with equal members are held back, for the ttl" {
+	printf '%s\n' "$INH" > routes.yaml
+	{ iev 1 latency.p95 a 00:00; iev 2 node.down a 00:10; iev 3 latency.p95 a 00:20; iev 4 latency.p95 b 00:30
+	  iev 5 latency.p99 a 09:00; iev 6 latency.p95 a 10:10; iev 7 latency.p95 a 10:11; } > in.ndjson
+	run -0 --separate-stderr grace-route -c routes.yaml < in.ndjson
+	run -0 jq -c '[.id, .grace.route.targets, .grace.route.reason, .grace.route.rule]' <<< "$output"
+	assert_output '["1",["pager"],null,null]
+["2",["pager"],null,null]
+["3",[],"inhibited","node-down"]
+["4",["pager"],null,null]
+["5",[],"inhibited","node-down"]
+["6",["pager"],null,null]
+["7",["pager"],null,null]'
+	[ "$(jq -r .id pager.ndjson | tr '\n' ' ')" = '1 2 4 6 7 ' ]
+	[[ "$stderr" == "7 events, 5 routed, 0 unmatched, 0 quarantined, 2 suppressed, 0 dead-lettered, 0 errors
+  storm control: 0 deduped, 0 throttled, 2 inhibited, 0 route.throttled summaries
+"* ]]
+}
+
+@test "inhibit: an event matching both sides does not inhibit itself, nor others like it" {
+	printf '%s\n' "$INH" > routes.yaml
+	{ iev 1 flap.up a 00:00; iev 2 flap.down a 00:01; iev 3 flap.up a 00:02; } > in.ndjson
+	run -0 --separate-stderr grace-route -q -c routes.yaml < in.ndjson
+	[ "$(jq -r '.grace.route.reason // "sent"' <<< "$output" | tr '\n' ' ')" = 'sent sent sent ' ]
+}
+
+@test "inhibit: --test and --explain see it; a rule needs equal and two sides" {
+	printf '%s\n' "$INH" > routes.yaml
+	cat > cases.yaml <<'EOF2'
+cases:
+  - name: latency is quiet while the node is down
+    events:
+      - { type: node.down, time: "2026-01-01T00:00:00Z", data: { host: a } }
+      - { type: latency.p95, time: "2026-01-01T00:05:00Z", data: { host: a } }
+      - { type: latency.p95, time: "2026-01-01T00:05:00Z", data: { host: b } }
+    expect:
+      - { targets: [pager] }
+      - { reason: inhibited, rule: node-down, targets: [] }
+      - { targets: [pager] }
+EOF2
+	run -0 --separate-stderr grace-route -c routes.yaml --test cases.yaml
+	assert_output 'ok 1 - latency is quiet while the node is down'
+	{ iev 1 node.down a 00:00; iev 2 latency.p95 a 00:01; } > in.ndjson
+	run -0 --separate-stderr grace-route -q --dry-run --explain -c routes.yaml < in.ndjson
+	[[ "$stderr" == *'  inhibit node-down: inhibited: key {"data.host":"a"} active since 1000ms, ttl 600000ms'* ]]
+	sed -i '/    equal: data.host/d' routes.yaml
+	run -2 --separate-stderr grace-route --check -c routes.yaml
+	[ "$stderr" = "grace-route: routes.yaml:7:5: inhibit 'node-down' needs equal: the members whose values source and target events share" ]
+	printf '%s\n' "$INH" | sed 's/    target: { type: "latency.\*" }/    target: {}/' > routes.yaml
+	run -2 --separate-stderr grace-route --check -c routes.yaml
+	[ "$stderr" = "grace-route: routes.yaml:9:13: an inhibit side must say which events it takes (source, type or match)" ]
 }

@@ -9,7 +9,7 @@
 #include "yaml.h"
 
 static const char *const reasons[] = { "routed", "unmatched", "quarantined",
-	"deduped", "throttled", NULL };
+	"deduped", "throttled", "inhibited", NULL };
 
 static int
 at(struct grace_err *e, const struct grace_ynode *n, const char *fmt, ...)
@@ -82,14 +82,20 @@ load_expect(const struct grace_routes *rs, struct grace_rexpect *x,
 		if (!reasons[i])
 			return at(e, grace_yaml_get(m, "reason"), "unknown reason "
 			    "'%s' (expected one of: routed, unmatched, "
-			    "quarantined, deduped, throttled)", x->reason);
+			    "quarantined, deduped, throttled, inhibited)",
+			    x->reason);
 	}
 	if (grace_yaml_get_string(m, "rule", &x->rule, e) < 0)
 		return -1;
 	if (x->rule && strcmp(x->rule, "default") != 0) {
+		size_t k;
+
 		for (i = 0; i < rs->nr; i++)
 			if (strcmp(rs->r[i].name, x->rule) == 0)
 				break;
+		for (k = 0; i == rs->nr && k < rs->ninh; k++)
+			if (strcmp(rs->inh[k].name, x->rule) == 0)
+				i = rs->nr + 1;
 		if (i == rs->nr)
 			return at(e, grace_yaml_get(m, "rule"), "unknown route "
 			    "'%s'", x->rule);
@@ -228,6 +234,8 @@ reason_of(const struct grace_rmatch *m)
 {
 	size_t i;
 
+	if (m->inhibited >= 0)
+		return "inhibited";
 	if (m->unmatched)
 		return "unmatched";
 	if (m->quarantined >= 0)
@@ -245,6 +253,8 @@ reason_of(const struct grace_rmatch *m)
 static const char *
 rule_of(const struct grace_routes *rs, const struct grace_rmatch *m)
 {
+	if (m->inhibited >= 0)
+		return rs->inh[m->inhibited].name;
 	if (m->unmatched)
 		return "default";
 	if (m->quarantined >= 0)

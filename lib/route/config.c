@@ -409,12 +409,13 @@ load_matcher(struct grace_routes *rs, struct grace_rmatcher *mt,
 	return 0;
 }
 
-/* key: a member path or a list of them. */
+/* name (key, equal): a member path or a list of them. */
 static int
-load_key(struct grace_routes *rs, const struct grace_ynode *m,
-    struct grace_rpath **out, size_t *nout, struct grace_err *e)
+load_key_named(struct grace_routes *rs, const struct grace_ynode *m,
+    const char *name, struct grace_rpath **out, size_t *nout,
+    struct grace_err *e)
 {
-	const struct grace_ynode *n = grace_yaml_get(m, "key");
+	const struct grace_ynode *n = grace_yaml_get(m, name);
 	const char **list;
 	size_t cnt, i;
 
@@ -465,6 +466,13 @@ load_key(struct grace_routes *rs, const struct grace_ynode *m,
 	}
 	free(list);
 	return 0;
+}
+
+static int
+load_key(struct grace_routes *rs, const struct grace_ynode *m,
+    struct grace_rpath **out, size_t *nout, struct grace_err *e)
+{
+	return load_key_named(rs, m, "key", out, nout, e);
 }
 
 static int
@@ -530,6 +538,92 @@ load_globs(struct grace_routes *rs, const struct grace_ynode *m,
 			return at(e, v->kind == GRACE_YSEQ ? v->items[i] : v,
 			    "bad glob '%s': %s", (*out)[i], why);
 	}
+	return 0;
+}
+
+/* One side of an inhibit rule: {source, type, match}. */
+static int
+load_sel(struct grace_routes *rs, struct grace_rsel *sel,
+    const struct grace_ynode *m, struct grace_err *e)
+{
+	static const char *const keys[] = { "source", "type", "match", NULL };
+	const struct grace_ynode *n;
+	size_t i;
+
+	if (grace_yaml_expect(m, GRACE_YMAP, e) < 0 ||
+	    grace_yaml_check_keys(m, keys, e) < 0 ||
+	    load_globs(rs, m, "source", &sel->sources, &sel->nsources, e) < 0 ||
+	    load_globs(rs, m, "type", &sel->types, &sel->ntypes, e) < 0)
+		return -1;
+	if ((n = grace_yaml_get(m, "match"))) {
+		if (n->kind != GRACE_YSEQ)
+			return at(e, n, "match is a list of matchers such as "
+			    "'data.host =~ web-.*', got %s",
+			    grace_yaml_describe(n));
+		if (n->n && !(sel->m = calloc(n->n, sizeof *sel->m)))
+			return grace_err_sys(e, rs->file, "out of memory");
+		for (i = 0; i < n->n; i++) {
+			sel->nm++;
+			if (load_matcher(rs, &sel->m[i], n->items[i], e) < 0)
+				return -1;
+		}
+	}
+	if (!sel->nsources && !sel->ntypes && !sel->nm)
+		return at(e, m, "an inhibit side must say which events it takes "
+		    "(source, type or match)");
+	return 0;
+}
+
+static int
+load_inhibit(struct grace_routes *rs, const struct grace_ynode *l,
+    struct grace_err *e)
+{
+	static const char *const keys[] = { "name", "source", "target",
+		"equal", "ttl", NULL };
+	size_t i;
+
+	if (l->kind != GRACE_YSEQ)
+		return at(e, l, "inhibit is a list of rules, got %s",
+		    grace_yaml_describe(l));
+	if (l->n && !(rs->inh = calloc(l->n, sizeof *rs->inh)))
+		return grace_err_sys(e, rs->file, "out of memory");
+	for (i = 0; i < l->n; i++) {
+		struct grace_rinhibit *h = &rs->inh[i];
+		const struct grace_ynode *m = l->items[i], *n;
+		const char *s = NULL;
+		char buf[32];
+
+		rs->ninh++;
+		h->line = m->line;
+		h->col = m->col;
+		if (grace_yaml_expect(m, GRACE_YMAP, e) < 0 ||
+		    grace_yaml_check_keys(m, keys, e) < 0 ||
+		    grace_yaml_get_string(m, "name", &s, e) < 0)
+			return -1;
+		if (!s) {
+			snprintf(buf, sizeof buf, "inhibit %zu", i + 1);
+			s = buf;
+		}
+		if (!(h->name = dup_or(rs, s, e)))
+			return -1;
+		if (!(n = grace_yaml_require(m, "source", e)) ||
+		    load_sel(rs, &h->src, n, e) < 0 ||
+		    !(n = grace_yaml_require(m, "target", e)) ||
+		    load_sel(rs, &h->dst, n, e) < 0 ||
+		    !(n = grace_yaml_require(m, "ttl", e)) ||
+		    grace_yaml_as_duration(n, &h->ttl_ms, e) < 0)
+			return -1;
+		if (h->ttl_ms <= 0)
+			return at(e, n, "the inhibit ttl must be longer than 0");
+		if (!grace_yaml_get(m, "equal"))
+			return at(e, m, "inhibit '%s' needs equal: the members "
+			    "whose values source and target events share",
+			    h->name);
+		if (load_key_named(rs, m, "equal", &h->equal, &h->nequal,
+		    e) < 0)
+			return -1;
+	}
+	rs->storm |= rs->ninh > 0;
 	return 0;
 }
 
@@ -691,7 +785,8 @@ load(struct grace_routes *rs, const struct grace_ynode *root,
     struct grace_err *e)
 {
 	static const char *const keys[] = { "default", "quarantine",
-		"dead_letter", "drain_timeout", "targets", "routes", NULL };
+		"dead_letter", "drain_timeout", "targets", "routes", "inhibit",
+		NULL };
 	const struct grace_ynode *n, *tm, *rl;
 	unsigned char *used;
 	const char *s;
@@ -768,6 +863,8 @@ load(struct grace_routes *rs, const struct grace_ynode *root,
 		    !r->cont)
 			catchall = (long)i;
 	}
+	if ((n = grace_yaml_get(root, "inhibit")) && load_inhibit(rs, n, e) < 0)
+		return -1;
 	if (!(used = calloc(rs->nt, 1)))
 		return grace_err_sys(e, rs->file, "out of memory");
 	used[rs->dflt] = 1;
@@ -814,6 +911,35 @@ grace_routes_load(const char *path, struct grace_err *e)
 		return NULL;
 	}
 	return rs;
+}
+
+static void
+free_matchers(struct grace_rmatcher *m, size_t n)
+{
+	size_t j, k;
+
+	for (j = 0; j < n; j++) {
+		free(m[j].text);
+		free(m[j].value);
+		for (k = 0; k < m[j].nsegs; k++)
+			free(m[j].segs[k]);
+		if (m[j].re)
+			onig_free(m[j].re);
+	}
+	free(m);
+}
+
+static void
+free_paths(struct grace_rpath *p, size_t n)
+{
+	size_t j, k;
+
+	for (j = 0; j < n; j++) {
+		free(p[j].text);
+		for (k = 0; k < p[j].nsegs; k++)
+			free(p[j].segs[k]);
+	}
+	free(p);
 }
 
 void
@@ -869,6 +995,20 @@ grace_routes_free(struct grace_routes *rs)
 		free(r->targets);
 	}
 	free(rs->r);
+	for (i = 0; i < rs->ninh; i++) {
+		struct grace_rinhibit *h = &rs->inh[i];
+		struct grace_rsel *sel[2] = { &h->src, &h->dst };
+		int k;
+
+		free(h->name);
+		for (k = 0; k < 2; k++) {
+			free(sel[k]->sources);
+			free(sel[k]->types);
+			free_matchers(sel[k]->m, sel[k]->nm);
+		}
+		free_paths(h->equal, h->nequal);
+	}
+	free(rs->inh);
 	free(rs->warn);
 	free(rs->dead_letter);
 	grace_yaml_free(rs->root_);

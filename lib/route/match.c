@@ -175,6 +175,37 @@ globs_ok(const char **g, size_t ng, const char *s, size_t n)
 	return 0;
 }
 
+int
+grace_rsel_match(const struct grace_rsel *sel, const char *p, size_t n,
+    struct grace_rmatch *m)
+{
+	static char *const src[] = { "source" }, *const typ[] = { "type" };
+	size_t j;
+	int t;
+
+	if (sel->nsources) {
+		if ((t = grace_rlookup(p, n, src, 1, &m->sv, &m->tmp)) < 0)
+			return -1;
+		if (!t || !globs_ok(sel->sources, sel->nsources, m->sv.p,
+		    m->sv.len))
+			return 0;
+	}
+	if (sel->ntypes) {
+		if ((t = grace_rlookup(p, n, typ, 1, &m->tv, &m->tmp)) < 0)
+			return -1;
+		if (!t || !globs_ok(sel->types, sel->ntypes, m->tv.p, m->tv.len))
+			return 0;
+	}
+	for (j = 0; j < sel->nm; j++) {
+		if (grace_rlookup(p, n, sel->m[j].segs, sel->m[j].nsegs, &m->mv,
+		    &m->tmp) < 0)
+			return -1;
+		if (!matcher_ok(&sel->m[j], m->mv.p, m->mv.len))
+			return 0;
+	}
+	return 1;
+}
+
 static char *const req_path[GRACE_RREQ_N][3] = {
 	{ "grace", "gate", "decision" },
 	{ "grace", "verify", "status" },
@@ -303,6 +334,7 @@ grace_routes_match(const struct grace_routes *rs, const char *p, size_t n,
 	m->unmatched = 0;
 	m->quarantined = -1;
 	m->suppressed = -1;
+	m->inhibited = -1;
 	if ((have_src = span_str(p, src, sv)) < 0 ||
 	    (have_type = span_str(p, type, tv)) < 0)
 		goto nomem;
@@ -442,7 +474,12 @@ grace_rmatch_json(const struct grace_routes *rs,
 	x |= add_names(out, "matched", m->routes, m->nroutes, rs, 1);
 	x |= grace_buf_add(out, ",", 1);
 	x |= add_names(out, "targets", m->targets, m->ntargets, rs, 0);
-	if (m->unmatched) {
+	if (m->inhibited >= 0) {
+		const char *rn = rs->inh[m->inhibited].name;
+
+		x |= grace_buf_adds(out, ",\"reason\":\"inhibited\",\"rule\":");
+		x |= grace_buf_add_jstr(out, rn, strlen(rn));
+	} else if (m->unmatched) {
 		x |= grace_buf_adds(out, ",\"reason\":\"unmatched\","
 		    "\"rule\":\"default\"");
 	} else if (m->suppressed >= 0) {

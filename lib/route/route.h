@@ -134,6 +134,28 @@ struct grace_rroute {
 	unsigned long line, col;
 };
 
+/* One side of an inhibit rule: which events it takes. */
+struct grace_rsel {
+	const char **sources;
+	size_t nsources;
+	const char **types;
+	size_t ntypes;
+	struct grace_rmatcher *m;
+	size_t nm;
+};
+
+/* While an event of the source side is active (ttl from its time), events
+ * of the target side with the same values at the equal paths are held
+ * back. An event of both sides is never held back by the rule. */
+struct grace_rinhibit {
+	char *name;
+	struct grace_rsel src, dst;
+	struct grace_rpath *equal;
+	size_t nequal;
+	int64_t ttl_ms;
+	unsigned long line, col;
+};
+
 struct grace_routes {
 	char *file;                 /* the path it was loaded from */
 	struct grace_rtarget_cfg *t;
@@ -144,7 +166,10 @@ struct grace_routes {
 	long quarantine;            /* the quarantine target, -1: none */
 	char *dead_letter;          /* the dead-letter file */
 	int64_t drain_ms;           /* the drain deadline at the end */
-	int storm;                  /* some route has dedupe or throttle */
+	struct grace_rinhibit *inh;
+	size_t ninh;
+	int storm;                  /* some route has dedupe or throttle, or
+	                               there is an inhibit rule */
 	struct grace_err *warn;     /* what --check warns about */
 	size_t nwarn;
 	void *root_;                /* private: the YAML tree */
@@ -178,6 +203,8 @@ struct grace_rmatch {
 	                               GRACE_RSUP_* that held it back */
 	long suppressed;            /* every matched route held it back:
 	                               the first of them, or -1 */
+	long inhibited;             /* the inhibit rule that held it back,
+	                               or -1 */
 	long quarantined;           /* the route whose validation failed
 	                               (the event goes to quarantine), or -1 */
 	struct grace_buf why;       /* why it was quarantined */
@@ -209,6 +236,7 @@ int grace_routes_match(const struct grace_routes *rs, const char *p,
 /* Append the JSON of grace.route for m to out:
  *   {"matched":["a","b"],"targets":["x"],"priority":"high"}
  *   {"matched":[],"targets":["dead"],"reason":"unmatched","rule":"default"}
+ *   {"matched":[],"targets":[],"reason":"inhibited","rule":"node-down"}
  *   {"matched":["r"],"targets":["q"],"reason":"quarantined","rule":"r",
  *    "why":"grace.gate.decision is 'deny', not allow"}
  * extra, when not NULL, is appended inside the object as is (it starts
@@ -217,8 +245,8 @@ int grace_rmatch_json(const struct grace_routes *rs,
     const struct grace_rmatch *m, const char *extra, struct grace_buf *out);
 
 /* ===================================================================== */
-/* storm.c - dedupe and throttle, per route, keyed by members of the
- * event, in event time (the caller passes the event's time, or the
+/* storm.c - inhibit rules, and dedupe and throttle per route, keyed by
+ * members of the event, in event time (the caller passes the event's time, or the
  * clock's when it has none), so a replayed stream gives the answers the
  * live one did. */
 
@@ -237,7 +265,8 @@ void grace_rstorm_free(struct grace_rstorm *s);
 /* Apply the storm control of m's routes to the event p[0..n) at time
  * now_ms (Unix ms): a route that holds the event back is marked in
  * m->supp, and m->targets keeps only the targets of the routes that did
- * not; when none is left m->suppressed names the first. Summaries that
+ * not; when none is left m->suppressed names the first. An event an
+ * inhibit rule holds back goes nowhere (m->inhibited). Summaries that
  * fell due by now_ms are emitted first. explain, when not NULL, gets a
  * line per decision. Returns 0 or -1 (e filled). */
 int grace_rstorm_apply(struct grace_rstorm *s, struct grace_rmatch *m,
@@ -249,9 +278,9 @@ int grace_rstorm_apply(struct grace_rstorm *s, struct grace_rmatch *m,
 int grace_rstorm_flush(struct grace_rstorm *s, grace_rstorm_emit_fn *emit,
     void *arg, struct grace_err *e);
 
-/* Events held back so far: deduped, throttled. */
+/* Events held back so far: deduped, throttled, inhibited. */
 void grace_rstorm_counts(const struct grace_rstorm *s, uint64_t *deduped,
-    uint64_t *throttled);
+    uint64_t *throttled, uint64_t *inhibited);
 
 /* ===================================================================== */
 /* cases.c - routes test files (--test, man/grace-routes.5): cases of

@@ -79,6 +79,12 @@ struct grace_rt {
 int grace_rlookup(const char *p, size_t n, char *const *segs, size_t nsegs,
     struct grace_buf *b, struct grace_buf *tmp);
 
+/* match.c: 1 if the event p[0..n) is taken by selector sel (its source,
+ * type and matchers), else 0; -1 when out of memory. m lends scratch
+ * buffers. */
+int grace_rsel_match(const struct grace_rsel *sel, const char *p, size_t n,
+    struct grace_rmatch *m);
+
 /* The ops table of kind k. */
 const struct grace_rtarget_ops *grace_rtarget_ops_for(enum grace_rkind k);
 

@@ -32,7 +32,8 @@ struct rstate {
 struct grace_rstorm {
 	const struct grace_routes *rs;
 	struct rstate *r;
-	uint64_t deduped, throttled;
+	struct table *inh;          /* per inhibit rule: active sources */
+	uint64_t deduped, throttled, inhibited;
 	struct grace_buf key, val, tmp, ev;
 };
 
@@ -120,7 +121,10 @@ grace_rstorm_new(const struct grace_routes *rs)
 	struct grace_rstorm *s = calloc(1, sizeof *s);
 	size_t i;
 
-	if (!s || !(s->r = calloc(rs->nr + 1, sizeof *s->r))) {
+	if (!s || !(s->r = calloc(rs->nr + 1, sizeof *s->r)) ||
+	    !(s->inh = calloc(rs->ninh + 1, sizeof *s->inh))) {
+		if (s)
+			free(s->r);
 		free(s);
 		return NULL;
 	}
@@ -151,6 +155,9 @@ grace_rstorm_free(struct grace_rstorm *s)
 		table_free(&s->r[i].d);
 		table_free(&s->r[i].t);
 	}
+	for (i = 0; i < s->rs->ninh; i++)
+		table_free(&s->inh[i]);
+	free(s->inh);
 	free(s->r);
 	grace_buf_free(&s->key);
 	grace_buf_free(&s->val);
@@ -267,7 +274,41 @@ grace_rstorm_apply(struct grace_rstorm *s, struct grace_rmatch *m,
 	for (i = 0; i < rs->nr; i++)
 		if (rs->r[i].tlimit && due(s, i, now, emit, arg, e) < 0)
 			return -1;
-	if (m->unmatched || m->quarantined >= 0)
+	if (m->quarantined >= 0)
+		return 0;
+	for (i = 0; i < rs->ninh; i++) {
+		const struct grace_rinhibit *h = &rs->inh[i];
+		int src = grace_rsel_match(&h->src, p, n, m);
+		int dst = grace_rsel_match(&h->dst, p, n, m);
+		struct ent *en;
+
+		if (src < 0 || dst < 0)
+			goto nomem;
+		if (!src && !dst)
+			continue;
+		if (make_key(s, h->equal, h->nequal, p, n) < 0 ||
+		    !(en = get(&s->inh[i], s->key.p, s->key.len, h->ttl_ms,
+		    now)))
+			goto nomem;
+		if (dst && !src && m->inhibited < 0 && en->start != INT64_MIN &&
+		    now >= en->start && now - en->start < h->ttl_ms) {
+			m->inhibited = (long)i;
+			EXPLAIN("  inhibit %s: inhibited: key %s active since "
+			    "%lldms, ttl %lldms\n", h->name, s->key.p,
+			    (long long)(now - en->start), (long long)h->ttl_ms);
+		}
+		if (src && (en->start == INT64_MIN || now > en->start))
+			en->start = now;
+	}
+	if (m->inhibited >= 0) {
+		for (i = 0; i < m->ntargets; i++)
+			m->seen[m->targets[i]] = 0;
+		m->ntargets = 0;
+		m->unmatched = 0;
+		s->inhibited++;
+		return 0;
+	}
+	if (m->unmatched)
 		return 0;
 	for (i = 0; i < m->nroutes; i++) {
 		size_t ri = m->routes[i];
@@ -365,8 +406,9 @@ grace_rstorm_flush(struct grace_rstorm *s, grace_rstorm_emit_fn *emit,
 
 void
 grace_rstorm_counts(const struct grace_rstorm *s, uint64_t *deduped,
-    uint64_t *throttled)
+    uint64_t *throttled, uint64_t *inhibited)
 {
 	*deduped = s->deduped;
 	*throttled = s->throttled;
+	*inhibited = s->inhibited;
 }
