@@ -623,7 +623,8 @@ run_tests(const struct grace_routes *rs, const char *file,
 
 			grace_buf_reset(&out);
 			grace_report_add(rep, &it, &out);
-			fwrite(out.p, 1, out.len, stdout);
+			if (out.len)
+				fwrite(out.p, 1, out.len, stdout);
 		} else if (ok) {
 			printf("ok %zu - %s\n", i + 1, cs.v[i].name);
 		} else {
@@ -634,7 +635,8 @@ run_tests(const struct grace_routes *rs, const char *file,
 	if (rep) {
 		grace_buf_reset(&out);
 		grace_report_finish(rep, &out);
-		fwrite(out.p, 1, out.len, stdout);
+		if (out.len)
+			fwrite(out.p, 1, out.len, stdout);
 	}
 	if (status == GRACE_EXIT_OK) {
 		fflush(stdout);
