@@ -446,7 +446,11 @@ finish(struct ctx *c, const char *why)
 	size_t i;
 
 	grace_err_clear(&e);
-	if (c->storm && grace_rstorm_flush(c->storm, on_summary, c, &e) < 0)
+	/* At the end of input the intervals still open are summarised; on
+	 * a signal the main thread may still be inside the storm state, so
+	 * they are not (the events they held back were all passed on). */
+	if (!why && c->storm && grace_rstorm_flush(c->storm, on_summary, c,
+	    &e) < 0)
 		grace_err_print(stderr, prog, &e);
 	if (c->router && grace_router_drain(c->router, c->rs->drain_ms,
 	    &e) < 0) {

@@ -87,6 +87,27 @@ say(struct grace_router *r, const struct grace_rt *t, int code,
 	r->notice(r->arg, &e);
 }
 
+/* Write the queued dead letters from this thread (r->dmu held). */
+static void
+dq_write_now(struct grace_router *r)
+{
+	struct grace_err we;
+
+	grace_err_clear(&we);
+	if (grace_lock(r->dfd, 0, r->rs->dead_letter, &we) == 0) {
+		if (grace_write_all(r->dfd, r->dq.p, r->dq.len) < 0)
+			grace_err_sys(&we, r->rs->dead_letter, "unable to write");
+		grace_unlock(r->dfd);
+	}
+	if (we.msg[0]) {
+		r->dead -= r->dq_n;
+		r->lost += r->dq_n;
+		r->notice(r->arg, &we);
+	}
+	grace_buf_reset(&r->dq);
+	r->dq_n = 0;
+}
+
 /* Queue line[0..n) ('\n' optional) for the dead-letter file, with
  * grace.route.dead; the dead-letter thread writes it. Returns 0, or -1
  * (e filled) when it could not even be made (counted as lost). */
@@ -136,6 +157,8 @@ dead_letter(struct grace_router *r, const struct tq *q, const char *line,
 	r->dead++;
 	if (r->dq_n++ == 0)
 		pthread_cond_signal(&r->dwork);
+	if (!r->dstarted)
+		dq_write_now(r);   /* no dead-letter thread (any more) */
 	pthread_mutex_unlock(&r->dmu);
 	grace_buf_free(&v);
 	return 0;
@@ -867,7 +890,11 @@ grace_router_drain(struct grace_router *r, int64_t deadline_ms,
 	pthread_mutex_unlock(&r->dmu);
 	if (r->dstarted)
 		pthread_join(r->dth, NULL);
+	pthread_mutex_lock(&r->dmu);
 	r->dstarted = 0;
+	if (r->dq_n)
+		dq_write_now(r);   /* made after the thread's last look */
+	pthread_mutex_unlock(&r->dmu);
 	return status;
 }
 
