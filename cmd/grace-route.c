@@ -310,7 +310,8 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 		return -1;
 	if (ex && fwrite(ex->p, 1, ex->len, stderr) != ex->len)
 		return grace_err_sys(e, "<stderr>", "unable to write");
-	if (c->m.suppressed >= 0 || c->m.inhibited >= 0) {
+	if (c->m.suppressed >= 0 || c->m.inhibited >= 0 ||
+	    c->m.silenced >= 0) {
 		c->suppressed++;
 	} else if (c->m.unmatched) {
 		c->unmatched++;
@@ -385,6 +386,12 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 			dec = "error";
 			o = GRACE_OUT_ERROR;
 			grace_buf_addf(&why, "; %s", je.msg);
+		} else if (c->m.silenced >= 0) {
+			dec = "silenced";
+			o = GRACE_OUT_PASS;
+			grace_buf_reset(&why);
+			grace_buf_addf(&why, "held back by silence %s",
+			    c->rs->sil[c->m.silenced].id);
 		} else if (c->m.inhibited >= 0) {
 			dec = "inhibited";
 			o = GRACE_OUT_PASS;
@@ -489,10 +496,10 @@ finish(struct ctx *c, const char *why)
 		if (why)
 			fprintf(stderr, "%s: %s: stopped reading; queues "
 			    "drained\n", prog, why);
-		uint64_t dd = 0, th = 0, ih = 0;
+		uint64_t dd = 0, th = 0, ih = 0, si = 0;
 
 		if (c->storm)
-			grace_rstorm_counts(c->storm, &dd, &th, &ih);
+			grace_rstorm_counts(c->storm, &dd, &th, &ih, &si);
 		fprintf(stderr, "%llu events, %llu routed, %llu unmatched, "
 		    "%llu quarantined, %llu suppressed, %llu dead-lettered, "
 		    "%llu errors%s\n",
@@ -500,12 +507,12 @@ finish(struct ctx *c, const char *why)
 		    c->quarantined, c->suppressed,
 		    (unsigned long long)dead, c->errors + c->rejected,
 		    c->dry_run ? " (dry run: nothing delivered)" : "");
-		if (dd || th || ih || c->summaries)
+		if (dd || th || ih || si || c->summaries)
 			fprintf(stderr, "  storm control: %llu deduped, %llu "
-			    "throttled, %llu inhibited, %llu route.throttled "
-			    "summaries\n", (unsigned long long)dd,
+			    "throttled, %llu inhibited, %llu silenced, %llu "
+			    "route.throttled summaries\n", (unsigned long long)dd,
 			    (unsigned long long)th, (unsigned long long)ih,
-			    c->summaries);
+			    (unsigned long long)si, c->summaries);
 		for (i = 0; c->router && i < c->rs->nt; i++) {
 			struct grace_rtstats st;
 

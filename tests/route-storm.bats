@@ -39,7 +39,7 @@ EOF2
 ["7",["pager"],null,null]'
 	[ "$(jq -r .id pager.ndjson | tr '\n' ' ')" = '1 3 5 7 ' ]
 	[[ "$stderr" == "7 events, 4 routed, 0 unmatched, 0 quarantined, 3 suppressed, 0 dead-lettered, 0 errors
-  storm control: 3 deduped, 0 throttled, 0 inhibited, 0 route.throttled summaries
+  storm control: 3 deduped, 0 throttled, 0 inhibited, 0 silenced, 0 route.throttled summaries
 "* ]]
 	# replayed: the same answers, whatever the clock says now
 	run -0 --separate-stderr grace-route -q --dry-run -c routes.yaml < in.ndjson
@@ -104,7 +104,7 @@ EOF2
 	[ "$(jq -r '.id // .type' pager.ndjson | tr '\n' ' ')" = '1 2 4 route.throttled 6 7 8 ' ]
 	[ "$(jq -c 'select(.type == "route.throttled") | .grace.route' pager.ndjson)" = '{"matched":["cpu"],"targets":["pager"],"priority":"high"}' ]
 	[[ "$stderr" == "8 events, 6 routed, 0 unmatched, 0 quarantined, 2 suppressed, 0 dead-lettered, 0 errors
-  storm control: 0 deduped, 2 throttled, 0 inhibited, 1 route.throttled summaries
+  storm control: 0 deduped, 2 throttled, 0 inhibited, 0 silenced, 1 route.throttled summaries
 "* ]]
 }
 
@@ -204,7 +204,7 @@ iev() {
 ["7",["pager"],null,null]'
 	[ "$(jq -r .id pager.ndjson | tr '\n' ' ')" = '1 2 4 6 7 ' ]
 	[[ "$stderr" == "7 events, 5 routed, 0 unmatched, 0 quarantined, 2 suppressed, 0 dead-lettered, 0 errors
-  storm control: 0 deduped, 0 throttled, 2 inhibited, 0 route.throttled summaries
+  storm control: 0 deduped, 0 throttled, 2 inhibited, 0 silenced, 0 route.throttled summaries
 "* ]]
 }
 
@@ -240,4 +240,48 @@ EOF2
 	printf '%s\n' "$INH" | sed 's/    target: { type: "latency.\*" }/    target: {}/' > routes.yaml
 	run -2 --separate-stderr grace-route --check -c routes.yaml
 	[ "$stderr" = "grace-route: routes.yaml:9:13: an inhibit side must say which events it takes (source, type or match)" ]
+}
+
+@test "silences: matching events within [starts, ends) are held back with who and why; expired ones are ignored and --check says so" {
+	cat > routes.yaml <<'EOF2'
+default: out
+dead_letter: dead.ndjson
+silences: silences.yaml
+targets:
+  out: { kind: file, path: out.ndjson }
+routes:
+  - type: "*"
+    targets: out
+EOF2
+	cat > silences.yaml <<'EOF2'
+silences:
+  - id: maint-web-1
+    match: [data.host = web-1]
+    starts: "2026-01-01T00:00:00Z"
+    ends: "2099-01-01T00:00:00Z"
+    by: alice
+    why: disk replacement
+  - id: old
+    type: "*"
+    starts: "2020-01-01T00:00:00Z"
+    ends: "2020-01-02T00:00:00Z"
+    by: bob
+    why: last year
+EOF2
+	run -0 --separate-stderr grace-route --check -c routes.yaml
+	assert_output 'routes.yaml: ok: 1 target, 1 route, default out, 1 warning'
+	[ "$stderr" = "grace-route: silences.yaml:8:5: warning: silence 'old' expired at 2020-01-02T00:00:00.000000Z (set by bob: last year): ignored" ]
+	printf '%s\n' '{"id":"1","type":"t","time":"2026-06-01T00:00:00Z","data":{"host":"web-1"}}' \
+		'{"id":"2","type":"t","time":"2025-12-31T23:59:59Z","data":{"host":"web-1"}}' \
+		'{"id":"3","type":"t","time":"2026-06-01T00:00:00Z","data":{"host":"web-2"}}' > in.ndjson
+	run -0 --separate-stderr grace-route -c routes.yaml < in.ndjson
+	run -0 jq -c '[.id, .grace.route.targets, .grace.route.reason, .grace.route.rule, .grace.route.by, .grace.route.why]' <<< "$output"
+	assert_output '["1",[],"silenced","maint-web-1","alice","disk replacement"]
+["2",["out"],null,null,null,null]
+["3",["out"],null,null,null,null]'
+	[ "$(jq -r .id out.ndjson | tr '\n' ' ')" = '2 3 ' ]
+	[[ "$stderr" == *"storm control: 0 deduped, 0 throttled, 0 inhibited, 1 silenced, 0 route.throttled summaries"* ]]
+	sed -i 's/    by: alice/    by: alice\n    note: x/' silences.yaml
+	run -2 --separate-stderr grace-route --check -c routes.yaml
+	[ "$stderr" = "grace-route: silences.yaml:7:5: unknown key 'note' (expected one of: id, source, type, match, starts, ends, by, why)" ]
 }

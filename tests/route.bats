@@ -191,7 +191,7 @@ routes: []'
 	cfg 'default: out
 dead_letter: dead.ndjson
 tagrets: {}'
-	bad_cfg "grace-route: routes.yaml:3:1: unknown key 'tagrets' (expected one of: default, quarantine, dead_letter, drain_timeout, targets, routes, inhibit)"
+	bad_cfg "grace-route: routes.yaml:3:1: unknown key 'tagrets' (expected one of: default, quarantine, dead_letter, drain_timeout, targets, routes, inhibit, silences)"
 }
 
 @test "--check: a route after a catch-all can never match: an error naming both" {
@@ -623,7 +623,7 @@ not ok 3 - wrong reason: event 1 (line 18): expected routed, got unmatched (by d
 	[ "$stderr" = "grace-route: cases.yaml:4:13: expect is a list with one entry per event (2)" ]
 	printf 'cases:\n  - name: x\n    events: [{type: a}]\n    expect: [{reason: lost}]\n' > cases.yaml
 	run -2 --separate-stderr grace-route -c match.yaml --test cases.yaml
-	[ "$stderr" = "grace-route: cases.yaml:4:23: unknown reason 'lost' (expected one of: routed, unmatched, quarantined, deduped, throttled, inhibited)" ]
+	[ "$stderr" = "grace-route: cases.yaml:4:23: unknown reason 'lost' (expected one of: routed, unmatched, quarantined, deduped, throttled, inhibited, silenced)" ]
 	run -2 --separate-stderr grace-route -c match.yaml --test missing.yaml
 	[ "$stderr" = "grace-route: missing.yaml: cannot open: No such file or directory" ]
 	run -2 --separate-stderr grace-route -c match.yaml --test cases.yaml --check

@@ -9,7 +9,7 @@
 #include "yaml.h"
 
 static const char *const reasons[] = { "routed", "unmatched", "quarantined",
-	"deduped", "throttled", "inhibited", NULL };
+	"deduped", "throttled", "inhibited", "silenced", NULL };
 
 static int
 at(struct grace_err *e, const struct grace_ynode *n, const char *fmt, ...)
@@ -82,7 +82,8 @@ load_expect(const struct grace_routes *rs, struct grace_rexpect *x,
 		if (!reasons[i])
 			return at(e, grace_yaml_get(m, "reason"), "unknown reason "
 			    "'%s' (expected one of: routed, unmatched, "
-			    "quarantined, deduped, throttled, inhibited)",
+			    "quarantined, deduped, throttled, inhibited, "
+			    "silenced)",
 			    x->reason);
 	}
 	if (grace_yaml_get_string(m, "rule", &x->rule, e) < 0)
@@ -95,6 +96,9 @@ load_expect(const struct grace_routes *rs, struct grace_rexpect *x,
 				break;
 		for (k = 0; i == rs->nr && k < rs->ninh; k++)
 			if (strcmp(rs->inh[k].name, x->rule) == 0)
+				i = rs->nr + 1;
+		for (k = 0; i == rs->nr && k < rs->nsil; k++)
+			if (strcmp(rs->sil[k].id, x->rule) == 0)
 				i = rs->nr + 1;
 		if (i == rs->nr)
 			return at(e, grace_yaml_get(m, "rule"), "unknown route "
@@ -236,6 +240,8 @@ reason_of(const struct grace_rmatch *m)
 
 	if (m->inhibited >= 0)
 		return "inhibited";
+	if (m->silenced >= 0)
+		return "silenced";
 	if (m->unmatched)
 		return "unmatched";
 	if (m->quarantined >= 0)
@@ -255,6 +261,8 @@ rule_of(const struct grace_routes *rs, const struct grace_rmatch *m)
 {
 	if (m->inhibited >= 0)
 		return rs->inh[m->inhibited].name;
+	if (m->silenced >= 0)
+		return rs->sil[m->silenced].id;
 	if (m->unmatched)
 		return "default";
 	if (m->quarantined >= 0)

@@ -4,8 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
 #include "jqx.h"
 #include "route.h"
+#include "timeutil.h"
 #include "yaml.h"
 
 #define DEFAULT_QUEUE 1024
@@ -38,6 +41,8 @@ grace_roverflow_name(enum grace_roverflow o)
 {
 	return (unsigned)o <= GRACE_RO_SPILL ? overflow_names[o] : "?";
 }
+
+static void free_matchers(struct grace_rmatcher *m, size_t n);
 
 /* An error at node n. Returns -1. */
 static int
@@ -544,14 +549,15 @@ load_globs(struct grace_routes *rs, const struct grace_ynode *m,
 /* One side of an inhibit rule: {source, type, match}. */
 static int
 load_sel(struct grace_routes *rs, struct grace_rsel *sel,
-    const struct grace_ynode *m, struct grace_err *e)
+    const struct grace_ynode *m, const char *const *allowed,
+    struct grace_err *e)
 {
 	static const char *const keys[] = { "source", "type", "match", NULL };
 	const struct grace_ynode *n;
 	size_t i;
 
 	if (grace_yaml_expect(m, GRACE_YMAP, e) < 0 ||
-	    grace_yaml_check_keys(m, keys, e) < 0 ||
+	    grace_yaml_check_keys(m, allowed ? allowed : keys, e) < 0 ||
 	    load_globs(rs, m, "source", &sel->sources, &sel->nsources, e) < 0 ||
 	    load_globs(rs, m, "type", &sel->types, &sel->ntypes, e) < 0)
 		return -1;
@@ -607,9 +613,9 @@ load_inhibit(struct grace_routes *rs, const struct grace_ynode *l,
 		if (!(h->name = dup_or(rs, s, e)))
 			return -1;
 		if (!(n = grace_yaml_require(m, "source", e)) ||
-		    load_sel(rs, &h->src, n, e) < 0 ||
+		    load_sel(rs, &h->src, n, NULL, e) < 0 ||
 		    !(n = grace_yaml_require(m, "target", e)) ||
-		    load_sel(rs, &h->dst, n, e) < 0 ||
+		    load_sel(rs, &h->dst, n, NULL, e) < 0 ||
 		    !(n = grace_yaml_require(m, "ttl", e)) ||
 		    grace_yaml_as_duration(n, &h->ttl_ms, e) < 0)
 			return -1;
@@ -624,6 +630,99 @@ load_inhibit(struct grace_routes *rs, const struct grace_ynode *l,
 			return -1;
 	}
 	rs->storm |= rs->ninh > 0;
+	return 0;
+}
+
+static int
+get_time(const struct grace_ynode *m, const char *key, int64_t *ms,
+    struct grace_err *e)
+{
+	const struct grace_ynode *n = grace_yaml_require(m, key, e);
+	const char *s;
+	struct timespec ts;
+
+	if (!n || grace_yaml_as_string(n, &s, e) < 0)
+		return -1;
+	if (grace_time_parse(s, strlen(s), &ts, e) < 0) {
+		char msg[sizeof e->msg];
+
+		snprintf(msg, sizeof msg, "%s", e->msg);
+		return at(e, n, "%s: %s", key, msg);
+	}
+	*ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return 0;
+}
+
+/* The silences file: those that have not ended by now_ms are kept;
+ * the others are warnings. */
+static int
+load_silences(struct grace_routes *rs, int64_t now_ms, struct grace_err *e)
+{
+	static const char *const top[] = { "silences", NULL };
+	static const char *const keys[] = { "id", "source", "type", "match",
+		"starts", "ends", "by", "why", NULL };
+	struct grace_ynode *root;
+	const struct grace_ynode *l;
+	size_t i;
+
+	if (!(root = grace_yaml_load_file(rs->silences_file, e)))
+		return -1;
+	rs->sroot_ = root;
+	if (grace_yaml_expect(root, GRACE_YMAP, e) < 0 ||
+	    grace_yaml_check_keys(root, top, e) < 0 ||
+	    !(l = grace_yaml_require(root, "silences", e)))
+		return -1;
+	if (l->kind != GRACE_YSEQ)
+		return at(e, l, "silences is a list, got %s",
+		    grace_yaml_describe(l));
+	if (l->n && !(rs->sil = calloc(l->n, sizeof *rs->sil)))
+		return grace_err_sys(e, rs->file, "out of memory");
+	for (i = 0; i < l->n; i++) {
+		struct grace_rsilence *z = &rs->sil[rs->nsil];
+		const struct grace_ynode *m = l->items[i];
+		const char *s = NULL;
+		char buf[32], t[GRACE_TIME_LEN];
+		struct timespec ts;
+
+		memset(z, 0, sizeof *z);
+		rs->nsil++;
+		z->line = m->line;
+		z->col = m->col;
+		if (load_sel(rs, &z->sel, m, keys, e) < 0 ||
+		    grace_yaml_get_string(m, "id", &s, e) < 0 ||
+		    get_time(m, "starts", &z->starts_ms, e) < 0 ||
+		    get_time(m, "ends", &z->ends_ms, e) < 0 ||
+		    !grace_yaml_require(m, "by", e) ||
+		    grace_yaml_get_string(m, "by", &z->by, e) < 0 ||
+		    !grace_yaml_require(m, "why", e) ||
+		    grace_yaml_get_string(m, "why", &z->why, e) < 0)
+			return -1;
+		if (!s) {
+			snprintf(buf, sizeof buf, "silence %zu", i + 1);
+			s = buf;
+		}
+		if (!(z->id = dup_or(rs, s, e)))
+			return -1;
+		if (z->ends_ms <= z->starts_ms)
+			return at(e, grace_yaml_get(m, "ends"), "silence '%s' ends "
+			    "before it starts", z->id);
+		if (z->ends_ms <= now_ms) {
+			ts.tv_sec = (time_t)(z->ends_ms / 1000);
+			ts.tv_nsec = (long)(z->ends_ms % 1000) * 1000000L;
+			if (grace_time_format(NULL, &ts, t) < 0)
+				strcpy(t, "?");
+			if (warn(rs, m, e, "silence '%s' expired at %s (set by "
+			    "%s: %s): ignored", z->id, t, z->by, z->why) < 0)
+				return -1;
+			free(z->id);
+			free(z->sel.sources);
+			free(z->sel.types);
+			free_matchers(z->sel.m, z->sel.nm);
+			rs->nsil--;
+		}
+	}
+	if (rs->nsil)
+		rs->storm = 1;
 	return 0;
 }
 
@@ -786,7 +885,7 @@ load(struct grace_routes *rs, const struct grace_ynode *root,
 {
 	static const char *const keys[] = { "default", "quarantine",
 		"dead_letter", "drain_timeout", "targets", "routes", "inhibit",
-		NULL };
+		"silences", NULL };
 	const struct grace_ynode *n, *tm, *rl;
 	unsigned char *used;
 	const char *s;
@@ -865,6 +964,18 @@ load(struct grace_routes *rs, const struct grace_ynode *root,
 	}
 	if ((n = grace_yaml_get(root, "inhibit")) && load_inhibit(rs, n, e) < 0)
 		return -1;
+	if ((n = grace_yaml_get(root, "silences"))) {
+		struct timespec now;
+
+		if (grace_yaml_as_string(n, &s, e) < 0)
+			return -1;
+		if (!(rs->silences_file = dup_or(rs, s, e)))
+			return -1;
+		clock_gettime(CLOCK_REALTIME, &now);
+		if (load_silences(rs, (int64_t)now.tv_sec * 1000 +
+		    now.tv_nsec / 1000000, e) < 0)
+			return -1;
+	}
 	if (!(used = calloc(rs->nt, 1)))
 		return grace_err_sys(e, rs->file, "out of memory");
 	used[rs->dflt] = 1;
@@ -1009,6 +1120,15 @@ grace_routes_free(struct grace_routes *rs)
 		free_paths(h->equal, h->nequal);
 	}
 	free(rs->inh);
+	for (i = 0; i < rs->nsil; i++) {
+		free(rs->sil[i].id);
+		free(rs->sil[i].sel.sources);
+		free(rs->sil[i].sel.types);
+		free_matchers(rs->sil[i].sel.m, rs->sil[i].sel.nm);
+	}
+	free(rs->sil);
+	free(rs->silences_file);
+	grace_yaml_free(rs->sroot_);
 	free(rs->warn);
 	free(rs->dead_letter);
 	grace_yaml_free(rs->root_);

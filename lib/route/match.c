@@ -335,6 +335,7 @@ grace_routes_match(const struct grace_routes *rs, const char *p, size_t n,
 	m->quarantined = -1;
 	m->suppressed = -1;
 	m->inhibited = -1;
+	m->silenced = -1;
 	if ((have_src = span_str(p, src, sv)) < 0 ||
 	    (have_type = span_str(p, type, tv)) < 0)
 		goto nomem;
@@ -479,6 +480,15 @@ grace_rmatch_json(const struct grace_routes *rs,
 
 		x |= grace_buf_adds(out, ",\"reason\":\"inhibited\",\"rule\":");
 		x |= grace_buf_add_jstr(out, rn, strlen(rn));
+	} else if (m->silenced >= 0) {
+		const struct grace_rsilence *z = &rs->sil[m->silenced];
+
+		x |= grace_buf_adds(out, ",\"reason\":\"silenced\",\"rule\":");
+		x |= grace_buf_add_jstr(out, z->id, strlen(z->id));
+		x |= grace_buf_adds(out, ",\"by\":");
+		x |= grace_buf_add_jstr(out, z->by, strlen(z->by));
+		x |= grace_buf_adds(out, ",\"why\":");
+		x |= grace_buf_add_jstr(out, z->why, strlen(z->why));
 	} else if (m->unmatched) {
 		x |= grace_buf_adds(out, ",\"reason\":\"unmatched\","
 		    "\"rule\":\"default\"");

@@ -156,6 +156,16 @@ struct grace_rinhibit {
 	unsigned long line, col;
 };
 
+/* A silence: events it takes, whose time falls in [starts, ends), are
+ * held back. */
+struct grace_rsilence {
+	char *id;
+	struct grace_rsel sel;
+	int64_t starts_ms, ends_ms;
+	const char *by, *why;       /* borrowed from the silences tree */
+	unsigned long line, col;
+};
+
 struct grace_routes {
 	char *file;                 /* the path it was loaded from */
 	struct grace_rtarget_cfg *t;
@@ -168,6 +178,10 @@ struct grace_routes {
 	int64_t drain_ms;           /* the drain deadline at the end */
 	struct grace_rinhibit *inh;
 	size_t ninh;
+	char *silences_file;        /* NULL: none */
+	struct grace_rsilence *sil; /* those not expired at load */
+	size_t nsil;
+	void *sroot_;               /* private: the silences tree */
 	int storm;                  /* some route has dedupe or throttle, or
 	                               there is an inhibit rule */
 	struct grace_err *warn;     /* what --check warns about */
@@ -205,6 +219,7 @@ struct grace_rmatch {
 	                               the first of them, or -1 */
 	long inhibited;             /* the inhibit rule that held it back,
 	                               or -1 */
+	long silenced;              /* the silence that held it back, or -1 */
 	long quarantined;           /* the route whose validation failed
 	                               (the event goes to quarantine), or -1 */
 	struct grace_buf why;       /* why it was quarantined */
@@ -278,9 +293,9 @@ int grace_rstorm_apply(struct grace_rstorm *s, struct grace_rmatch *m,
 int grace_rstorm_flush(struct grace_rstorm *s, grace_rstorm_emit_fn *emit,
     void *arg, struct grace_err *e);
 
-/* Events held back so far: deduped, throttled, inhibited. */
+/* Events held back so far: deduped, throttled, inhibited, silenced. */
 void grace_rstorm_counts(const struct grace_rstorm *s, uint64_t *deduped,
-    uint64_t *throttled, uint64_t *inhibited);
+    uint64_t *throttled, uint64_t *inhibited, uint64_t *silenced);
 
 /* ===================================================================== */
 /* cases.c - routes test files (--test, man/grace-routes.5): cases of

@@ -33,7 +33,7 @@ struct grace_rstorm {
 	const struct grace_routes *rs;
 	struct rstate *r;
 	struct table *inh;          /* per inhibit rule: active sources */
-	uint64_t deduped, throttled, inhibited;
+	uint64_t deduped, throttled, inhibited, silenced;
 	struct grace_buf key, val, tmp, ev;
 };
 
@@ -300,12 +300,30 @@ grace_rstorm_apply(struct grace_rstorm *s, struct grace_rmatch *m,
 		if (src && (en->start == INT64_MIN || now > en->start))
 			en->start = now;
 	}
-	if (m->inhibited >= 0) {
+	for (i = 0; m->inhibited < 0 && i < rs->nsil; i++) {
+		const struct grace_rsilence *z = &rs->sil[i];
+		int t;
+
+		if (now < z->starts_ms || now >= z->ends_ms)
+			continue;
+		if ((t = grace_rsel_match(&z->sel, p, n, m)) < 0)
+			goto nomem;
+		if (t) {
+			m->silenced = (long)i;
+			EXPLAIN("  silence %s: silenced (set by %s: %s)\n",
+			    z->id, z->by, z->why);
+			break;
+		}
+	}
+	if (m->inhibited >= 0 || m->silenced >= 0) {
+		if (m->inhibited >= 0)
+			s->inhibited++;
+		else
+			s->silenced++;
 		for (i = 0; i < m->ntargets; i++)
 			m->seen[m->targets[i]] = 0;
 		m->ntargets = 0;
 		m->unmatched = 0;
-		s->inhibited++;
 		return 0;
 	}
 	if (m->unmatched)
@@ -406,9 +424,10 @@ grace_rstorm_flush(struct grace_rstorm *s, grace_rstorm_emit_fn *emit,
 
 void
 grace_rstorm_counts(const struct grace_rstorm *s, uint64_t *deduped,
-    uint64_t *throttled, uint64_t *inhibited)
+    uint64_t *throttled, uint64_t *inhibited, uint64_t *silenced)
 {
 	*deduped = s->deduped;
 	*throttled = s->throttled;
 	*inhibited = s->inhibited;
+	*silenced = s->silenced;
 }
