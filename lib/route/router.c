@@ -81,8 +81,9 @@ say(struct grace_router *r, const struct grace_rt *t, int code,
 	struct grace_err e;
 
 	grace_err_clear(&e);
-	snprintf(e.msg, sizeof e.msg, "target '%s': %s", t ? t->cfg->name :
-	    "?", msg);
+	/* cut to fit: a name is short, a message is cut at 640 bytes */
+	snprintf(e.msg, sizeof e.msg, "target '%.100s': %.640s", t ?
+	    t->cfg->name : "?", msg);
 	e.code = code;
 	r->notice(r->arg, &e);
 }
