@@ -17,6 +17,12 @@
 #   bench/verify.sh  grace-verify with jq-only contracts >= 200,000
 #                    events/s on one core (it first checks that its
 #                    verdicts agree with a jq program's: else exit 4)
+#   bench/route.sh   grace-route, exact and glob routes to file targets,
+#                    >= 1,000,000 events/s and >= 10x the jq program (one
+#                    select per target); with one jq condition per route
+#                    >= 3x jq; beside a target that sleeps 10 ms per event
+#                    (drop_newest) >= 0.9 of the rate without it; all five
+#                    targets receive what jq's selects write
 #
 # This repeats the target lines at the end and exits 0 only when every
 # script ran and met every target: 1 if a target was missed, 4 if a script
@@ -27,7 +33,7 @@ cd "$(dirname "$0")/.." || exit 4
 out=$(mktemp "${TMPDIR:-/tmp}/grace-bench-run.XXXXXX") || exit 4
 trap 'rm -f "$out" "$out.rc"' EXIT
 status=0
-for b in bench/log.sh bench/gate.sh bench/decide.sh bench/verify.sh; do
+for b in bench/log.sh bench/gate.sh bench/decide.sh bench/verify.sh bench/route.sh; do
 	echo "=== $b"
 	if [ ! -f "$b" ]; then
 		echo "bench: $b: missing" >&2

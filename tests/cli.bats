@@ -6,7 +6,7 @@
 
 load helpers
 
-PROGS="grace-log grace-gate grace-verify grace-decide"
+PROGS="grace-log grace-gate grace-verify grace-decide grace-route"
 VERSION=$(sed -n 's/^#define GRACE_VERSION "\(.*\)"$/\1/p' "$ROOT/lib/version.h")
 
 setup() {
@@ -20,6 +20,10 @@ setup() {
 	printf '%s\n' '{"id":"e1","type":"t","ok":true}' > grace-verify.ndjson
 	head -n 1 "$FIX/decide/stream.ndjson" > grace-decide.ndjson
 	cp grace-verify.ndjson one.ndjson
+	printf '%s\n' 'default: out' 'dead_letter: dead.ndjson' 'targets:' \
+	    '  out: {kind: file, path: out.ndjson}' 'routes:' \
+	    '  - {type: t, targets: [out]}' > routes.yaml
+	cp grace-verify.ndjson grace-route.ndjson
 }
 
 # conf PROG: the -c option that gives PROG its test configuration.
@@ -28,6 +32,7 @@ conf() {
 	grace-gate) echo "-c gov.yaml" ;;
 	grace-verify) echo "-c contracts.yaml" ;;
 	grace-decide) echo "-c decide.yaml" ;;
+	grace-route) echo "-c routes.yaml" ;;
 	esac
 }
 
@@ -86,8 +91,8 @@ Try 'grace-log verify --help' for more information." ]
 	done
 }
 
-@test "-o FORMAT and --output FORMAT are the same option in gate, verify and decide" {
-	for p in grace-gate grace-verify grace-decide; do
+@test "-o FORMAT and --output FORMAT are the same option in gate, verify, decide and route" {
+	for p in grace-gate grace-verify grace-decide grace-route; do
 		# shellcheck disable=SC2046
 		run -0 --separate-stderr "$p" $(conf "$p") -o tap "$p.ndjson"
 		short=$output
@@ -101,6 +106,8 @@ Try 'grace-log verify --help' for more information." ]
 		[[ "$stderr" == "$p: -o takes ndjson, text, tap, junit or github, not 'xml'"* ]]
 	done
 	# grace-decide's old spelling still works (deprecated).
+	run -0 --separate-stderr grace-decide -c decide.yaml -o tap grace-decide.ndjson
+	short=$output
 	run -0 --separate-stderr grace-decide -c decide.yaml --format tap grace-decide.ndjson
 	[ "$output" = "$short" ]
 	# grace-log: -o/--output names the file written.
@@ -114,7 +121,7 @@ Try 'grace-log verify --help' for more information." ]
 	[ "$(head -n 3 a.cp)" = "$(head -n 3 a2.cp)" ]
 }
 
-@test "--check prints its one line on stdout, nothing on stderr, in gate, verify and decide" {
+@test "--check prints its one line on stdout, nothing on stderr, in gate, verify, decide and route" {
 	run -0 --separate-stderr grace-gate -c gov.yaml --check
 	assert_output "gov.yaml: ok: 2 constitution rules, 4 threat rules, 9 policies, 1 risk rule, 1 jq condition, default deny"
 	[ -z "$stderr" ]
@@ -124,9 +131,12 @@ Try 'grace-log verify --help' for more information." ]
 	run -0 --separate-stderr grace-decide -c decide.yaml --check
 	assert_output "decide.yaml: ok: algorithm weighted, 4 inputs, 0 rules"
 	[ -z "$stderr" ]
+	run -0 --separate-stderr grace-route -c routes.yaml --check
+	assert_output "routes.yaml: ok: 1 target, 1 route, default out, 0 warnings"
+	[ -z "$stderr" ]
 	# An invalid configuration: nothing on stdout, the error on stderr, 2.
 	printf 'bogus: 1\n' > bad.yaml
-	for p in grace-gate grace-verify grace-decide; do
+	for p in grace-gate grace-verify grace-decide grace-route; do
 		run -2 --separate-stderr "$p" -c bad.yaml --check
 		[ -z "$output" ]
 		[[ "$stderr" == "$p: bad.yaml:"* ]]
@@ -148,7 +158,7 @@ Try 'grace-log verify --help' for more information." ]
 	[ "$output" = "$ev" ]
 	[ -z "$stderr" ]
 	# --check with -q: the exit status alone.
-	for p in grace-gate grace-verify grace-decide; do
+	for p in grace-gate grace-verify grace-decide grace-route; do
 		# shellcheck disable=SC2046
 		run -0 --separate-stderr "$p" -q $(conf "$p") --check
 		[ -z "$output" ] && [ -z "$stderr" ]
@@ -159,6 +169,9 @@ Try 'grace-log verify --help' for more information." ]
 	[[ "${lines[0]}" == "ok 1 - "* ]]
 	[ -z "$stderr" ]
 	run -0 --separate-stderr grace-decide -q --test config/decide.test.yaml
+	[[ "${lines[0]}" == "ok 1 - "* ]]
+	[ -z "$stderr" ]
+	run -0 --separate-stderr grace-route -q --test config/routes.test.yaml
 	[[ "${lines[0]}" == "ok 1 - "* ]]
 	[ -z "$stderr" ]
 	cd "$BATS_TEST_TMPDIR"

@@ -1,0 +1,117 @@
+#!/bin/sh
+# bench/route.sh - grace-route throughput, in one run:
+#   1. exact and glob routes to file targets, no jq, against the jq a user
+#      would otherwise write (one `jq -c 'select(...)' > file` per target);
+#   2. the same routes with one jq `when` each, against the same jq;
+#   3. isolation: the same file targets with and without one more target,
+#      a subscriber that sleeps 10 ms per event under drop_newest (with a
+#      10 ms drain deadline: what it has not read by then is
+#      dead-lettered, so the run measures the other targets).
+# Each timing is the best of $REPS runs; rates are events / wall time.
+#
+#   BENCH_EVENTS=1000000  events for grace-route
+#   BENCH_JQ_EVENTS=100000 events for jq (a smaller sample)
+#   REPS=3
+# Exit status 1 if a target is missed.
+set -u
+cd "$(dirname "$0")/.." || exit 4
+BIN=${GRACE_BIN:-$PWD/build/bin}
+PATH="$BIN:$PATH"
+N=${BENCH_EVENTS:-1000000}
+NJ=${BENCH_JQ_EVENTS:-100000}
+REPS=${REPS:-3}
+. bench/lib.sh
+# with the slow target, the dropped events are dead letters: exit 1
+BEST_OK=1
+
+echo "grace-route benchmark: $N events (jq: $NJ), best of $REPS runs each"
+awk -v n="$N" 'BEGIN{
+	split("gate.denied gate.allowed anomaly.cpu anomaly.mem deploy.requested healing.proposed review.requested other.thing", ty, " ");
+	for (i = 0; i < n; i++)
+		printf "{\"specversion\":\"1.0\",\"id\":\"evt-%08d\",\"type\":\"%s\",\"source\":\"grace-gate\",\"actor\":\"alice\",\"data\":{\"host\":\"web-%d\",\"n\":%d}}\n", i, ty[1 + i % 8], i % 20, i
+}' > "$dir/ev.ndjson"
+head -n "$NJ" "$dir/ev.ndjson" > "$dir/small.ndjson"
+evbytes=$(wc -c < "$dir/ev.ndjson")
+printf 'events: %d bytes, %.0f bytes/event\n\n' "$evbytes" "$(awk -v b="$evbytes" -v n="$N" 'BEGIN{print b/n}')"
+
+# routes FILE [WHEN]: five file targets in $dir/out, four routes.
+routes() {
+	w=${2:-}
+	dl=2s
+	[ -n "${3:-}" ] && dl=10ms
+	cat > "$1" <<EOF
+default: other
+dead_letter: $dir/out/dead.ndjson
+drain_timeout: $dl
+targets:
+  denials: { kind: file, path: $dir/out/denials.ndjson }
+  anomalies: { kind: file, path: $dir/out/anomalies.ndjson }
+  deploys: { kind: file, path: $dir/out/deploys.ndjson }
+  healing: { kind: file, path: $dir/out/healing.ndjson }
+  other: { kind: file, path: $dir/out/other.ndjson }
+EOF
+	[ -n "${3:-}" ] && cat >> "$1" <<EOF
+  slow: { kind: exec, argv: [sh, -c, "while read -r l; do sleep 0.01; done"], queue: 64, overflow: drop_newest }
+EOF
+	cat >> "$1" <<EOF
+routes:
+  - { type: gate.denied, targets: [denials${3:+, slow}]${w:+, when: '.data.n >= 0'} }
+  - { type: "anomaly.*", targets: anomalies${w:+, when: '.data.host != null'} }
+  - { type: deploy.requested, targets: deploys${w:+, when: '.actor != null'} }
+  - { type: "healing.*", source: "grace-*", targets: healing${w:+, when: '.id != null'} }
+EOF
+}
+mkdir -p "$dir/out"
+routes "$dir/plain.yaml"
+routes "$dir/jq.yaml" when
+routes "$dir/slow.yaml" "" slow
+BENCH_PREP="rm -f $dir/out/*"
+
+# The jq a user would write: one select per target, each into its file.
+cat > "$dir/jq.sh" <<EOF
+jq -c 'select(.type == "gate.denied")' '$dir/small.ndjson' > '$dir/out/j1'
+jq -c 'select(.type | startswith("anomaly."))' '$dir/small.ndjson' > '$dir/out/j2'
+jq -c 'select(.type == "deploy.requested")' '$dir/small.ndjson' > '$dir/out/j3'
+jq -c 'select((.type | startswith("healing.")) and (.source | startswith("grace-")))' '$dir/small.ndjson' > '$dir/out/j4'
+jq -c 'select((.type == "gate.denied" or (.type | startswith("anomaly.")) or .type == "deploy.requested" or ((.type | startswith("healing.")) and (.source | startswith("grace-")))) | not)' '$dir/small.ndjson' > '$dir/out/j5'
+EOF
+
+# Does grace-route send what jq selects?
+grace-route -q -c "$dir/plain.yaml" < "$dir/small.ndjson" > /dev/null
+sh "$dir/jq.sh"
+agree=0
+for p in "denials j1" "anomalies j2" "deploys j3" "healing j4" "other j5"; do
+	set -- $p
+	a=$(jq -r .id "$dir/out/$1.ndjson" | md5sum)
+	b=$(jq -r .id "$dir/out/$2" | md5sum)
+	[ "$a" = "$b" ] && agree=$((agree + 1))
+done
+
+t_plain=$(best "grace-route -q -c '$dir/plain.yaml' < '$dir/ev.ndjson' > /dev/null")
+t_jqr=$(best "grace-route -q -c '$dir/jq.yaml' < '$dir/ev.ndjson' > /dev/null")
+t_slow=$(best "grace-route -q -c '$dir/slow.yaml' < '$dir/ev.ndjson' > /dev/null")
+t_jq=$(best "sh '$dir/jq.sh'")
+for t in "$t_plain" "$t_jqr" "$t_slow" "$t_jq"; do
+	[ -n "$t" ] || { echo "bench: a run failed" >&2; exit 4; }
+done
+r_plain=$(rate "$N" "$t_plain"); r_jqr=$(rate "$N" "$t_jqr")
+r_slow=$(rate "$N" "$t_slow"); r_jq=$(rate "$NJ" "$t_jq")
+
+printf '%-56s %12s\n' "" "events/s"
+printf '%-56s %12s\n' "grace-route, exact and glob routes, 5 file targets" "$r_plain"
+printf '%-56s %12s\n' "grace-route, the same with one jq when per route" "$r_jqr"
+printf '%-56s %12s\n' "grace-route, plus a 10 ms/event subscriber (drop_newest)" "$r_slow"
+printf '%-56s %12s\n' "jq -c 'select(...)' > file, one per target" "$r_jq"
+echo
+echo "ratios (same run):"
+printf '  routing vs jq:                       %sx faster\n' "$(ratio "$r_plain" "$r_jq")"
+printf '  routing with jq conditions vs jq:    %sx faster\n' "$(ratio "$r_jqr" "$r_jq")"
+printf '  with the slow target / without:      %s\n' "$(ratio "$r_slow" "$r_plain")"
+printf '  targets that agree with jq:          %s of 5\n' "$agree"
+echo
+check "grace-route events/s, no jq (one reader)" "$r_plain" ">=" 1000000
+check "grace-route vs jq, no jq" "$(ratio "$r_plain" "$r_jq")" ">=" 10
+check "grace-route vs jq, one jq condition per route" "$(ratio "$r_jqr" "$r_jq")" ">=" 3
+check "throughput kept beside a slow target" "$(ratio "$r_slow" "$r_plain")" ">=" 0.9
+check "targets agreeing with jq" "$agree" ">=" 5
+exit $missed

@@ -1,0 +1,852 @@
+/* grace-route - deliver each event to the targets its routes file names
+ * and annotate it with grace.route (man/grace-route.1, the routes file in
+ * man/grace-routes.5). Options, the filter callback, the signal thread and
+ * the summary only: matching, queues and targets live in lib/route/. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "config.h"
+#include "err.h"
+#include "fileutil.h"
+#include "filter.h"
+#include "json.h"
+#include "reject.h"
+#include "report.h"
+#include "route/route.h"
+#include "timeutil.h"
+#include "version.h"
+
+static const char *prog = "grace-route";
+
+enum { K_GRACE, K_ID, K_TYPE, K_SOURCE, K_TIME, K_N };
+
+#define FLUSH_AT (64u * 1024)
+
+struct ctx {
+	const struct grace_routes *rs;
+	struct grace_router *router;   /* NULL under --dry-run */
+	struct grace_rmatch m;
+	struct grace_rstorm *storm;
+	struct grace_buf sline, sann;  /* a summary event being sent */
+	pthread_mutex_t out_mu;        /* guards obuf and standard output */
+	struct grace_buf obuf;         /* what goes to stdout */
+	struct grace_buf line, ann, extra, ex, t1, t2;
+	enum grace_report_fmt fmt;
+	struct grace_report *rep;
+	int explain, dry_run, quiet, interactive;
+	atomic_int shutting;           /* the end has begun (EOF or signal) */
+	int worst;                     /* the exit status so far */
+	unsigned long long events, routed, unmatched, quarantined, suppressed,
+	    summaries, errors, rejected, dropped_sync;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: grace-route [-c FILE] [-o FORMAT] [--dry-run] [--explain] [--strict]\n"
+	    "                   [--max-line BYTES] [-q] [FILE...]\n"
+	    "       grace-route [-c FILE] --check\n"
+	    "       grace-route [-c FILE] [-o FORMAT] --test CASES\n"
+	    "\n"
+	    "Deliver each event to the targets of the routes it matches (files, grace-log\n"
+	    "chains, fifos, subscribers, stdout, stderr), each target with its own bounded\n"
+	    "queue and writer, and pass it on annotated with grace.route. What cannot be\n"
+	    "delivered goes to the dead-letter file.\n"
+	    "\n"
+	    "  -c, --config FILE   the routes file (default: routes.yaml on the search path:\n"
+	    "                      $GRACE_CONFIG_DIR, ./config, ~/.config/grace, /etc/grace)\n"
+	    "  -o, --output FMT    ndjson (default: the annotated events), text, tap, junit\n"
+	    "                      or github\n"
+	    "      --dry-run       annotate every event with where it would go; deliver\n"
+	    "                      nothing, open no target\n"
+	    "      --explain       every route consulted for each event and why it matched\n"
+	    "                      or not, on stderr\n"
+	    "      --strict        stop at the first bad input line\n"
+	    "      --max-line N    longest input line accepted, in bytes (default 1048576)\n"
+	    "  -q, --quiet         only errors and warnings: no closing summary, no\n"
+	    "                      --check line, no --test totals\n"
+	    "      --check         validate the routes file and exit\n"
+	    "      --test CASES    run the cases of a routes test file (events in virtual\n"
+	    "                      time, where each must go), delivering nothing\n"
+	    "  -h, --help          this help;  -V, --version  the version\n"
+	    "\n"
+	    "Exit status: 0 every event delivered, 1 some event quarantined or\n"
+	    "dead-lettered or a test case failed, 2 usage or configuration error, 3 bad\n"
+	    "input line, 4 system error. See grace-route(1), grace-routes(5).\n");
+}
+
+static int usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static int
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = grace_cli_usage_verror(stderr, prog, NULL, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static void
+worse(struct ctx *c, int s)
+{
+	if (s > c->worst)
+		c->worst = s;
+}
+
+/* Write obuf (out_mu held). */
+static int
+out_flush(struct ctx *c, struct grace_err *e)
+{
+	if (c->obuf.len && grace_write_all(STDOUT_FILENO, c->obuf.p,
+	    c->obuf.len) < 0)
+		return grace_err_sys(e, "<stdout>", "unable to write");
+	grace_buf_reset(&c->obuf);
+	return 0;
+}
+
+/* 1 when more input is waiting on stdin (so output may wait too). */
+static int
+input_waiting(void)
+{
+	struct pollfd pf = { STDIN_FILENO, POLLIN, 0 };
+
+	return poll(&pf, 1, 0) > 0;
+}
+
+static int
+span_text(struct grace_buf *b, const char *p, const struct grace_jspan *s)
+{
+	grace_buf_reset(b);
+	if (s->kind == GRACE_J_STRING)
+		return grace_json_unescape(b, p + s->off, s->len) < 0 ? -1 : 1;
+	if (s->kind == GRACE_J_NUMBER)
+		return grace_buf_add(b, p + s->off, s->len) < 0 ? -1 : 1;
+	return 0;
+}
+
+static int
+report_item(struct ctx *c, const char *input, unsigned long line,
+    const char *id, const char *type, const char *decision,
+    enum grace_outcome o, const char *rules, const char *reason)
+{
+	struct grace_report_item it;
+	char where[320];
+
+	if (!id) {
+		snprintf(where, sizeof where, "%s:%lu", input, line);
+		id = where;
+	}
+	it.id = id;
+	it.type = type;
+	it.decision = decision;
+	it.outcome = o;
+	it.rules = rules;
+	it.reason = reason;
+	return grace_report_add(c->rep, &it, &c->obuf);
+}
+
+static void
+on_bad_line(void *vc, const struct grace_err *bad)
+{
+	struct ctx *c = vc;
+	int x;
+
+	grace_err_print(stderr, prog, bad);
+	pthread_mutex_lock(&c->out_mu);
+	c->rejected++;
+	worse(c, GRACE_EXIT_INPUT);
+	if (c->fmt == GRACE_FMT_NDJSON)
+		x = grace_reject_json(&c->obuf, prog, bad);
+	else
+		x = report_item(c, bad->file, bad->line, NULL, NULL, "error",
+		    GRACE_OUT_ERROR, "", bad->msg);
+	if (x < 0)
+		fprintf(stderr, "%s: out of memory\n", prog);
+	pthread_mutex_unlock(&c->out_mu);
+}
+
+static void
+on_notice(void *arg, const struct grace_err *e)
+{
+	(void)arg;
+	grace_err_print(stderr, prog, e);
+}
+
+/* An event the router made (route.breaker.*): passed on in the stream. */
+static void
+on_router_event(void *arg, const char *ev, size_t n)
+{
+	struct ctx *c = arg;
+
+	if (c->fmt != GRACE_FMT_NDJSON)
+		return;
+	pthread_mutex_lock(&c->out_mu);
+	if (grace_buf_add(&c->obuf, ev, n) < 0 ||
+	    grace_buf_add(&c->obuf, "\n", 1) < 0)
+		fprintf(stderr, "%s: out of memory\n", prog);
+	pthread_mutex_unlock(&c->out_mu);
+}
+
+/* The names of m's routes as "a, b" into b. */
+static const char *
+route_names(struct ctx *c, struct grace_buf *b)
+{
+	size_t i;
+
+	grace_buf_reset(b);
+	grace_buf_add(b, "", 0);
+	for (i = 0; i < c->m.nroutes; i++)
+		grace_buf_addf(b, "%s%s", i ? ", " : "",
+		    c->rs->r[c->m.routes[i]].name);
+	return b->p ? b->p : "";
+}
+
+/* The event's time in Unix ms: its `time` member when that is an RFC 3339
+ * time, else the clock's. */
+static int64_t
+event_ms(const struct grace_event *ev)
+{
+	const struct grace_jspan *t = &ev->found[K_TIME];
+	struct timespec ts;
+
+	if (t->kind != GRACE_J_STRING || t->len < 2 ||
+	    grace_time_parse(ev->p + t->off + 1, t->len - 2, &ts, NULL) < 0)
+		clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A route.throttled summary: annotated as sent by its route, delivered to
+ * the route's targets, and passed on. */
+static int
+on_summary(void *vc, size_t ri, const char *ev, size_t n,
+    struct grace_err *e)
+{
+	struct ctx *c = vc;
+	const struct grace_rroute *r = &c->rs->r[ri];
+	static const struct grace_jspan none = { 0, 0, GRACE_J_NONE };
+	size_t i;
+	int x = 0;
+
+	c->summaries++;
+	grace_buf_reset(&c->sann);
+	grace_buf_reset(&c->sline);
+	x |= grace_buf_adds(&c->sann, "{\"matched\":[");
+	x |= grace_buf_add_jstr(&c->sann, r->name, strlen(r->name));
+	x |= grace_buf_adds(&c->sann, "],\"targets\":[");
+	for (i = 0; i < r->ntargets; i++) {
+		const char *t = c->rs->t[r->targets[i]].name;
+
+		if (i)
+			x |= grace_buf_add(&c->sann, ",", 1);
+		x |= grace_buf_add_jstr(&c->sann, t, strlen(t));
+	}
+	x |= grace_buf_addf(&c->sann, "],\"priority\":\"%s\"%s}",
+	    grace_rprio_name(r->prio), c->dry_run ? ",\"dry_run\":true" : "");
+	if (x || grace_json_splice_grace(&c->sline, ev, n, &none, "route",
+	    c->sann.p, c->sann.len) < 0)
+		return grace_err_sys(e, NULL, "out of memory");
+	for (i = 0; c->router && i < r->ntargets; i++)
+		if (grace_router_push(c->router, r->targets[i], r->prio,
+		    c->sline.p, c->sline.len, e) < 0)
+			return -1;
+	if (c->fmt != GRACE_FMT_NDJSON)
+		return 0;
+	pthread_mutex_lock(&c->out_mu);
+	x = grace_buf_add(&c->obuf, c->sline.p, c->sline.len) |
+	    grace_buf_add(&c->obuf, "\n", 1);
+	pthread_mutex_unlock(&c->out_mu);
+	return x ? grace_err_sys(e, NULL, "out of memory") : 0;
+}
+
+static int
+on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
+    struct grace_err *e)
+{
+	struct ctx *c = vc;
+	const struct grace_jspan *g = &ev->found[K_GRACE];
+	struct grace_err je;
+	struct grace_buf *ex = c->explain ? &c->ex : NULL;
+	size_t i, ndead = 0;
+	int r, status = GRACE_EXIT_OK, jqerr = 0;
+
+	(void)unused;
+	c->events++;
+	if (ex) {
+		int have = span_text(&c->t1, ev->p, &ev->found[K_ID]);
+
+		grace_buf_reset(ex);
+		grace_buf_addf(ex, "%s: %s:%lu: event %s\n", prog, ev->input,
+		    ev->line, have > 0 ? c->t1.p : "(no id)");
+	}
+	je.code = 0;
+	r = grace_routes_match(c->rs, ev->p, ev->n, &ev->found[K_SOURCE],
+	    &ev->found[K_TYPE], &c->m, ex, &je);
+	if (r < 0) {
+		if (je.code != GRACE_EXIT_INPUT) {
+			*e = je;
+			return -1;
+		}
+		/* the event could not be judged: say so, and it still goes
+		 * somewhere (the default target) */
+		grace_err_print(stderr, prog, &je);
+		fprintf(stderr, "%s: %s:%lu: routed to the default target "
+		    "'%s'\n", prog, ev->input, ev->line,
+		    c->rs->t[c->rs->dflt].name);
+		jqerr = 1;
+		c->errors++;
+		status = GRACE_EXIT_INPUT;
+	}
+	if (c->rs->storm && grace_rstorm_apply(c->storm, &c->m, ev->p, ev->n,
+	    event_ms(ev), on_summary, c, ex, e) < 0)
+		return -1;
+	if (ex && fwrite(ex->p, 1, ex->len, stderr) != ex->len)
+		return grace_err_sys(e, "<stderr>", "unable to write");
+	if (c->m.suppressed >= 0 || c->m.inhibited >= 0 ||
+	    c->m.silenced >= 0) {
+		c->suppressed++;
+	} else if (c->m.unmatched) {
+		c->unmatched++;
+	} else if (c->m.quarantined >= 0) {
+		/* a negative verdict: the event failed its route's checks */
+		c->quarantined++;
+		status = status > GRACE_EXIT_NEGATIVE ? status :
+		    GRACE_EXIT_NEGATIVE;
+	} else {
+		c->routed++;
+	}
+
+	/* What the targets get: the event with grace.route. */
+	grace_buf_reset(&c->ann);
+	grace_buf_reset(&c->line);
+	if (grace_rmatch_json(c->rs, &c->m, c->dry_run ? ",\"dry_run\":true" :
+	    jqerr ? ",\"error\":true" : NULL, &c->ann) < 0 ||
+	    grace_json_splice_grace(&c->line, ev->p, ev->n, g, "route",
+	    c->ann.p, c->ann.len) < 0)
+		return grace_err_sys(e, NULL, "out of memory");
+	grace_buf_reset(&c->extra);
+	for (i = 0; c->router && i < c->m.ntargets; i++) {
+		size_t t = c->m.targets[i];
+
+		r = grace_router_push(c->router, t, c->m.prio, c->line.p,
+		    c->line.len, e);
+		if (r < 0)
+			return -1;
+		if (r == GRACE_RPUSH_DROPPED || r == GRACE_RPUSH_CLOSED) {
+			const char *nm = c->rs->t[t].name;
+
+			grace_buf_adds(&c->extra, ndead++ ? "," : ",\"dead_lettered\":[");
+			grace_buf_add_jstr(&c->extra, nm, strlen(nm));
+		}
+	}
+	if (ndead) {
+		/* the stream says which targets did not get it */
+		grace_buf_add(&c->extra, "]", 1);
+		c->dropped_sync++;
+		grace_buf_reset(&c->ann);
+		grace_buf_reset(&c->line);
+		if (grace_rmatch_json(c->rs, &c->m, c->extra.p, &c->ann) < 0 ||
+		    grace_json_splice_grace(&c->line, ev->p, ev->n, g, "route",
+		    c->ann.p, c->ann.len) < 0)
+			return grace_err_sys(e, NULL, "out of memory");
+		if (status < GRACE_EXIT_NEGATIVE)
+			status = GRACE_EXIT_NEGATIVE;
+	}
+
+	pthread_mutex_lock(&c->out_mu);
+	if (c->fmt == GRACE_FMT_NDJSON) {
+		r = grace_buf_add(&c->obuf, c->line.p, c->line.len) |
+		    grace_buf_add(&c->obuf, "\n", 1);
+	} else {
+		const char *id = span_text(&c->t1, ev->p, &ev->found[K_ID]) > 0 ?
+		    c->t1.p : NULL;
+		const char *type = span_text(&c->t2, ev->p,
+		    &ev->found[K_TYPE]) > 0 ? c->t2.p : NULL;
+		struct grace_buf names = {0}, why = {0};
+		const char *dec;
+		enum grace_outcome o;
+
+		for (i = 0; i < c->m.ntargets; i++)
+			grace_buf_addf(&why, "%s%s", i ? ", " : "to ",
+			    c->rs->t[c->m.targets[i]].name);
+		if (ndead) {
+			dec = "dead";
+			o = GRACE_OUT_FAIL;
+			grace_buf_addf(&why, "; dead-lettered for %s",
+			    c->extra.p + strlen(",\"dead_lettered\":"));
+		} else if (jqerr) {
+			dec = "error";
+			o = GRACE_OUT_ERROR;
+			grace_buf_addf(&why, "; %s", je.msg);
+		} else if (c->m.silenced >= 0) {
+			dec = "silenced";
+			o = GRACE_OUT_PASS;
+			grace_buf_reset(&why);
+			grace_buf_addf(&why, "held back by silence %s",
+			    c->rs->sil[c->m.silenced].id);
+		} else if (c->m.inhibited >= 0) {
+			dec = "inhibited";
+			o = GRACE_OUT_PASS;
+			grace_buf_reset(&why);
+			grace_buf_addf(&why, "held back by %s",
+			    c->rs->inh[c->m.inhibited].name);
+		} else if (c->m.suppressed >= 0) {
+			size_t k;
+
+			for (k = 0; k < c->m.nroutes; k++)
+				if (c->m.routes[k] == (size_t)c->m.suppressed)
+					break;
+			dec = c->m.supp[k] == GRACE_RSUP_DEDUPED ? "deduped" :
+			    "throttled";
+			o = GRACE_OUT_PASS;
+			grace_buf_reset(&why);
+			grace_buf_addf(&why, "held back by %s",
+			    c->rs->r[c->m.suppressed].name);
+		} else if (c->m.quarantined >= 0) {
+			dec = "quarantined";
+			o = GRACE_OUT_FAIL;
+			grace_buf_addf(&why, "; %s", c->m.why.p);
+		} else if (c->m.unmatched) {
+			dec = "unmatched";
+			o = GRACE_OUT_WARN;
+		} else {
+			dec = "routed";
+			o = GRACE_OUT_PASS;
+		}
+		r = report_item(c, ev->input, ev->line, id, type, dec, o,
+		    c->m.unmatched ? "default" : route_names(c, &names),
+		    why.p ? why.p : "");
+		grace_buf_free(&names);
+		grace_buf_free(&why);
+	}
+	worse(c, status);
+	if (r < 0) {
+		pthread_mutex_unlock(&c->out_mu);
+		return grace_err_sys(e, NULL, "out of memory");
+	}
+	if ((c->obuf.len >= FLUSH_AT || (c->interactive && !input_waiting())) &&
+	    out_flush(c, e) < 0) {
+		pthread_mutex_unlock(&c->out_mu);
+		return -1;
+	}
+	pthread_mutex_unlock(&c->out_mu);
+	return status;
+}
+
+/* Drain, close the report, print the summary; returns the exit status.
+ * Called once, by the main thread at the end of input or by the signal
+ * thread. */
+static int
+finish(struct ctx *c, const char *why)
+{
+	struct grace_err e;
+	uint64_t dead = 0, lost = 0;
+	int status;
+	size_t i;
+
+	grace_err_clear(&e);
+	/* At the end of input the intervals still open are summarised; on
+	 * a signal the main thread may still be inside the storm state, so
+	 * they are not (the events they held back were all passed on). */
+	if (!why && c->storm && grace_rstorm_flush(c->storm, on_summary, c,
+	    &e) < 0)
+		grace_err_print(stderr, prog, &e);
+	if (c->router && grace_router_drain(c->router, c->rs->drain_ms,
+	    &e) < 0) {
+		grace_err_print(stderr, prog, &e);
+	}
+	if (c->router)
+		dead = grace_router_dead(c->router, &lost);
+	pthread_mutex_lock(&c->out_mu);
+	status = c->worst;
+	if (dead && status < GRACE_EXIT_NEGATIVE)
+		status = GRACE_EXIT_NEGATIVE;
+	if (lost)
+		status = GRACE_EXIT_SYSTEM;
+	if (c->rep) {
+		int x = 0;
+
+		if (dead) {
+			char reason[600];
+
+			snprintf(reason, sizeof reason, "%llu event%s "
+			    "dead-lettered to %s", (unsigned long long)dead,
+			    dead == 1 ? "" : "s", c->rs->dead_letter);
+			x = report_item(c, "dead letters", 0, "dead letters",
+			    NULL, "dead", GRACE_OUT_FAIL, "", reason);
+		}
+		if (x < 0 || grace_report_finish(c->rep, &c->obuf) < 0) {
+			fprintf(stderr, "%s: out of memory\n", prog);
+			status = GRACE_EXIT_SYSTEM;
+		}
+	}
+	if (out_flush(c, &e) < 0) {
+		grace_err_print(stderr, prog, &e);
+		status = GRACE_EXIT_SYSTEM;
+	}
+	if (!c->quiet) {
+		if (why)
+			fprintf(stderr, "%s: %s: stopped reading; queues "
+			    "drained\n", prog, why);
+		uint64_t dd = 0, th = 0, ih = 0, si = 0;
+
+		if (c->storm)
+			grace_rstorm_counts(c->storm, &dd, &th, &ih, &si);
+		fprintf(stderr, "%llu events, %llu routed, %llu unmatched, "
+		    "%llu quarantined, %llu suppressed, %llu dead-lettered, "
+		    "%llu errors%s\n",
+		    c->events + c->rejected, c->routed, c->unmatched,
+		    c->quarantined, c->suppressed,
+		    (unsigned long long)dead, c->errors + c->rejected,
+		    c->dry_run ? " (dry run: nothing delivered)" : "");
+		if (dd || th || ih || si || c->summaries)
+			fprintf(stderr, "  storm control: %llu deduped, %llu "
+			    "throttled, %llu inhibited, %llu silenced, %llu "
+			    "route.throttled summaries\n", (unsigned long long)dd,
+			    (unsigned long long)th, (unsigned long long)ih,
+			    (unsigned long long)si, c->summaries);
+		for (i = 0; c->router && i < c->rs->nt; i++) {
+			struct grace_rtstats st;
+
+			grace_router_stats(c->router, i, &st);
+			fprintf(stderr, "  %s (%s): %llu queued, %llu delivered, "
+			    "%llu dropped, %llu spilled, %llu failed, %llu "
+			    "abandoned", c->rs->t[i].name,
+			    grace_rkind_name(c->rs->t[i].kind),
+			    (unsigned long long)st.queued,
+			    (unsigned long long)st.delivered,
+			    (unsigned long long)st.dropped,
+			    (unsigned long long)st.spilled,
+			    (unsigned long long)st.failed,
+			    (unsigned long long)st.abandoned);
+			if (c->rs->t[i].breaker_failures)
+				fprintf(stderr, ", breaker opened %llu times",
+				    (unsigned long long)st.breaker_opened);
+			if (c->rs->t[i].kind == GRACE_RK_EXEC)
+				fprintf(stderr, ", %llu exits, %llu restarts",
+				    (unsigned long long)st.exits,
+				    (unsigned long long)st.restarts);
+			fputc('\n', stderr);
+		}
+		if (lost)
+			fprintf(stderr, "%s: %llu events could not be written to "
+			    "the dead-letter file %s\n", prog,
+			    (unsigned long long)lost, c->rs->dead_letter);
+	}
+	if (fflush(stdout) != 0 || ferror(stdout))
+		status = GRACE_EXIT_SYSTEM;
+	pthread_mutex_unlock(&c->out_mu);
+	return status;
+}
+
+static sigset_t stop_sigs;
+
+/* SIGTERM, SIGINT, SIGHUP: stop reading, drain within the deadline,
+ * dead-letter the rest, summarise, exit. The main thread may be blocked
+ * in read(); it is never joined. */
+static void *
+signal_thread(void *arg)
+{
+	struct ctx *c = arg;
+	int sig, status, expected = 0;
+
+	for (;;) {
+		if (sigwait(&stop_sigs, &sig) != 0)
+			continue;
+		if (!atomic_compare_exchange_strong(&c->shutting, &expected, 1))
+			return NULL; /* the main thread is already finishing */
+		status = finish(c, sig == SIGTERM ? "SIGTERM" : sig == SIGINT ?
+		    "SIGINT" : "SIGHUP");
+		/* Hold standard output so that the main thread writes
+		 * nothing more; exit without running its cleanup. */
+		pthread_mutex_lock(&c->out_mu);
+		fflush(stderr);
+		_exit(status);
+	}
+}
+
+static int
+run_check(const struct grace_routes *rs, const char *path, int quiet)
+{
+	size_t i;
+
+	for (i = 0; i < rs->nwarn; i++) {
+		const struct grace_err *w = &rs->warn[i];
+
+		fprintf(stderr, "%s: %s:%lu:%lu: warning: %s\n", prog, w->file,
+		    w->line, w->col, w->msg);
+	}
+	if (quiet)
+		return GRACE_EXIT_OK;
+	printf("%s: ok: %zu target%s, %zu route%s, default %s, %zu "
+	    "warning%s\n", path, rs->nt, rs->nt == 1 ? "" : "s", rs->nr,
+	    rs->nr == 1 ? "" : "s", rs->t[rs->dflt].name, rs->nwarn,
+	    rs->nwarn == 1 ? "" : "s");
+	return GRACE_EXIT_OK;
+}
+
+/* --test: one line per case (ok / not ok, or the -o report), a summary
+ * on stderr, exit 1 if any case failed. */
+static int
+run_tests(const struct grace_routes *rs, const char *file,
+    enum grace_report_fmt fmt, int quiet)
+{
+	struct grace_rcases cs;
+	struct grace_buf why = {0}, out = {0};
+	struct grace_report *rep = NULL;
+	struct grace_err e;
+	size_t i, passed = 0;
+	int status = GRACE_EXIT_OK;
+
+	if (grace_rcases_load(file, rs, &cs, &e) < 0) {
+		grace_err_print(stderr, prog, &e);
+		return e.code == GRACE_EXIT_SYSTEM && access(file, R_OK) != 0 ?
+		    GRACE_EXIT_USAGE : e.code ? e.code : GRACE_EXIT_SYSTEM;
+	}
+	if (fmt != GRACE_FMT_NDJSON && !(rep = grace_report_new(fmt, prog,
+	    fmt == GRACE_FMT_TEXT && isatty(STDOUT_FILENO) &&
+	    !getenv("NO_COLOR")))) {
+		grace_rcases_free(&cs);
+		fprintf(stderr, "%s: out of memory\n", prog);
+		return GRACE_EXIT_SYSTEM;
+	}
+	for (i = 0; i < cs.n; i++) {
+		int ok;
+
+		grace_buf_reset(&why);
+		grace_buf_add(&why, "", 0);
+		ok = grace_rcase_run(rs, &cs.v[i], &why, &e);
+		if (ok < 0) {
+			status = grace_cli_report(stderr, prog, &e);
+			break;
+		}
+		passed += ok;
+		if (rep) {
+			struct grace_report_item it = { cs.v[i].name, NULL,
+				ok ? "pass" : "fail", ok ? GRACE_OUT_PASS :
+				GRACE_OUT_FAIL, "", why.p };
+
+			grace_buf_reset(&out);
+			grace_report_add(rep, &it, &out);
+			if (out.len)
+				fwrite(out.p, 1, out.len, stdout);
+		} else if (ok) {
+			printf("ok %zu - %s\n", i + 1, cs.v[i].name);
+		} else {
+			printf("not ok %zu - %s: %s\n", i + 1, cs.v[i].name,
+			    why.p);
+		}
+	}
+	if (rep) {
+		grace_buf_reset(&out);
+		grace_report_finish(rep, &out);
+		if (out.len)
+			fwrite(out.p, 1, out.len, stdout);
+	}
+	if (status == GRACE_EXIT_OK) {
+		fflush(stdout);
+		if (!quiet)
+			fprintf(stderr, "%zu cases, %zu passed, %zu failed\n",
+			    cs.n, passed, cs.n - passed);
+		if (passed < cs.n)
+			status = GRACE_EXIT_NEGATIVE;
+	}
+	grace_report_free(rep);
+	grace_buf_free(&why);
+	grace_buf_free(&out);
+	grace_rcases_free(&cs);
+	return status;
+}
+
+int
+main(int argc, char **argv)
+{
+	enum { O_DRY = 256, O_EXPLAIN, O_STRICT, O_MAXLINE, O_CHECK, O_TEST };
+	static const struct option lo[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "dry-run", no_argument, NULL, O_DRY },
+		{ "explain", no_argument, NULL, O_EXPLAIN },
+		{ "strict", no_argument, NULL, O_STRICT },
+		{ "max-line", required_argument, NULL, O_MAXLINE },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "check", no_argument, NULL, O_CHECK },
+		{ "test", required_argument, NULL, O_TEST },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0, 0, 0, 0 },
+	};
+	static const char *const keys[K_N] = { "grace", "id", "type",
+		"source", "time" };
+	struct grace_filter_opts fo;
+	struct grace_err e;
+	struct grace_routes *rs;
+	struct ctx c;
+	struct stat st;
+	const char *cfg = NULL, *test = NULL;
+	char *found = NULL;
+	unsigned long long max = 0;
+	pthread_t sth;
+	int opt, check = 0, strict = 0, status, devnull = -1, expected = 0;
+	int have_sth = 0;
+
+	memset(&c, 0, sizeof c);
+	argv[0] = (char *)prog;
+	while ((opt = getopt_long(argc, argv, "c:o:qhV", lo, NULL)) != -1) {
+		switch (opt) {
+		case 'c': cfg = optarg; break;
+		case 'o':
+			if (grace_report_fmt_parse(optarg, &c.fmt) < 0)
+				return usage_error("-o takes ndjson, text, tap, "
+				    "junit or github, not '%s'", optarg);
+			break;
+		case O_DRY: c.dry_run = 1; break;
+		case O_EXPLAIN: c.explain = 1; break;
+		case O_STRICT: strict = 1; break;
+		case O_MAXLINE:
+			if (grace_cli_parse_size(optarg, &max) < 0 || max == 0 ||
+			    max > (1ull << 30))
+				return usage_error("--max-line takes a byte count "
+				    "from 1 to 1073741824, not '%s'", optarg);
+			break;
+		case 'q': c.quiet = 1; break;
+		case O_CHECK: check = 1; break;
+		case O_TEST: test = optarg; break;
+		case 'h': usage(stdout); return 0;
+		case 'V':
+			printf("grace-route (grace) %s\n", GRACE_VERSION);
+			return 0;
+		default: return usage_error(NULL);
+		}
+	}
+	if ((check || test) && optind < argc)
+		return usage_error("%s", "--check and --test read no input files");
+	if (check && test)
+		return usage_error("%s", "give --check or --test, not both");
+	if (!cfg && !(cfg = found = grace_config_find("routes.yaml", &e)))
+		return grace_cli_report(stderr, prog, &e);
+	if (!(rs = grace_routes_load(cfg, &e))) {
+		grace_err_print(stderr, prog, &e);
+		status = e.code == GRACE_EXIT_SYSTEM && access(cfg, R_OK) != 0 ?
+		    GRACE_EXIT_USAGE : e.code ? e.code : GRACE_EXIT_SYSTEM;
+		free(found);
+		return status;
+	}
+	if (check) {
+		status = run_check(rs, cfg, c.quiet);
+		goto done;
+	}
+	if (test) {
+		status = run_tests(rs, test, c.fmt, c.quiet);
+		goto done;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	c.rs = rs;
+	pthread_mutex_init(&c.out_mu, NULL);
+	atomic_init(&c.shutting, 0);
+	c.interactive = fstat(STDIN_FILENO, &st) < 0 || !S_ISREG(st.st_mode);
+	if (grace_rmatch_init(&c.m, rs) < 0 ||
+	    !(c.storm = grace_rstorm_new(rs))) {
+		grace_err_sys(&e, NULL, "unable to start");
+		status = grace_cli_report(stderr, prog, &e);
+		goto done;
+	}
+	if (c.fmt != GRACE_FMT_NDJSON &&
+	    !(c.rep = grace_report_new(c.fmt, prog, c.fmt == GRACE_FMT_TEXT &&
+	    isatty(STDOUT_FILENO) && !getenv("NO_COLOR")))) {
+		grace_err_sys(&e, NULL, "unable to start");
+		status = grace_cli_report(stderr, prog, &e);
+		goto done;
+	}
+	/* The signal thread, and the writers the router starts, inherit a
+	 * mask with the stop signals blocked: only sigwait() sees them. */
+	sigemptyset(&stop_sigs);
+	sigaddset(&stop_sigs, SIGTERM);
+	sigaddset(&stop_sigs, SIGINT);
+	sigaddset(&stop_sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
+	if (!c.dry_run && !(c.router = grace_router_new(rs, &c.out_mu,
+	    on_notice, on_router_event, &c, &e))) {
+		status = grace_cli_report(stderr, prog, &e);
+		goto done;
+	}
+	if (pthread_create(&sth, NULL, signal_thread, &c) == 0)
+		have_sth = 1;
+	/* Our own output goes through obuf under out_mu (the stdout
+	 * target shares it); the filter writes nothing itself. */
+	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (devnull < 0) {
+		grace_err_sys(&e, "/dev/null", "unable to open");
+		status = grace_cli_report(stderr, prog, &e);
+		goto done;
+	}
+	memset(&fo, 0, sizeof fo);
+	fo.prog = prog;
+	fo.max_line = (size_t)max;
+	fo.strict = strict;
+	fo.keys = keys;
+	fo.nkeys = K_N;
+	fo.out_fd = devnull;
+	fo.no_reject_records = 1;
+	fo.check_grace = 1;
+	grace_err_clear(&e);
+	status = grace_filter_run(&fo, argv + optind, (size_t)(argc - optind),
+	    on_event, on_bad_line, &c, NULL, &e);
+	if (status == GRACE_EXIT_SYSTEM) {
+		grace_err_print(stderr, prog, &e);
+		c.worst = GRACE_EXIT_SYSTEM;
+	}
+	if (!atomic_compare_exchange_strong(&c.shutting, &expected, 1)) {
+		/* a signal came first: its thread finishes and exits */
+		for (;;)
+			pause();
+	}
+	status = finish(&c, NULL);
+done:
+	if (have_sth) {
+		/* shutting is set: the signal thread just returns */
+		atomic_store(&c.shutting, 1);
+		pthread_kill(sth, SIGTERM);
+		pthread_join(sth, NULL);
+	}
+	if (devnull >= 0)
+		close(devnull);
+	grace_router_free(c.router);
+	grace_report_free(c.rep);
+	grace_rmatch_free(&c.m);
+	grace_rstorm_free(c.storm);
+	grace_buf_free(&c.sline);
+	grace_buf_free(&c.sann);
+	grace_buf_free(&c.obuf);
+	grace_buf_free(&c.line);
+	grace_buf_free(&c.ann);
+	grace_buf_free(&c.extra);
+	grace_buf_free(&c.ex);
+	grace_buf_free(&c.t1);
+	grace_buf_free(&c.t2);
+	if (c.rs)
+		pthread_mutex_destroy(&c.out_mu);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		status = GRACE_EXIT_SYSTEM;
+	grace_routes_free(rs);
+	free(found);
+	return status;
+}

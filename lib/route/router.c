@@ -1,0 +1,961 @@
+/* router.c - one bounded queue and one writer thread per target, the
+ * overflow policies, spill files, retries, dead letters and the drain.
+ *
+ * Locks: each target's mutex guards its queue, spill state and counters;
+ * the dead-letter mutex guards the dead-letter file. A thread holding a
+ * target's mutex may take the dead-letter mutex, never the reverse.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fileutil.h"
+#include "json.h"
+#include "route_int.h"
+#include "timeutil.h"
+
+#define BATCH 256
+#define DQ_MAX (16u << 20)  /* dead-letter bytes queued before pushers wait */
+#define GATHER_MS 1       /* longest a writer waits to fill a batch */
+
+struct tq {
+	struct grace_rt rt;
+	struct grace_router *r;
+	pthread_t th;
+	int started;
+	pthread_mutex_t mu;
+	pthread_cond_t work, room, idle;
+	struct grace_ritem *h[GRACE_RP_N], *tl[GRACE_RP_N];
+	size_t count;
+	int closing;                /* no more pushes */
+	int busy;                   /* the writer holds a batch */
+	/* spill: lines [srd, swr) of the spill file are waiting */
+	int sfd;
+	int spilling;
+	off_t srd, swr;
+	/* circuit breaker (q->mu): closed, open until bopen_until, half open */
+	int bstate;
+	unsigned bfails;
+	struct grace_rtstats st;
+};
+
+enum { B_CLOSED, B_OPEN, B_HALF };
+
+struct grace_router {
+	const struct grace_routes *rs;
+	struct tq *t;
+	size_t nt;
+	pthread_mutex_t dmu;        /* guards everything dead-letter */
+	pthread_cond_t dwork, droom;
+	pthread_t dth;
+	int dstarted, dclosing;
+	struct grace_buf dq;        /* dead letters not yet written */
+	uint64_t dq_n;
+	int dfd;
+	uint64_t dead, lost;
+	struct grace_timefmt tf;
+	grace_router_notice_fn *notice;
+	grace_router_event_fn *event;
+	void *arg;
+	double drain_end;           /* grace_mono_ms() of the deadline */
+};
+
+static void
+sleep_ms(int64_t ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static void
+say(struct grace_router *r, const struct grace_rt *t, int code,
+    const char *msg)
+{
+	struct grace_err e;
+
+	grace_err_clear(&e);
+	/* cut to fit: a name is short, a message is cut at 640 bytes */
+	snprintf(e.msg, sizeof e.msg, "target '%.100s': %.640s", t ?
+	    t->cfg->name : "?", msg);
+	e.code = code;
+	r->notice(r->arg, &e);
+}
+
+/* Write the queued dead letters from this thread (r->dmu held). */
+static void
+dq_write_now(struct grace_router *r)
+{
+	struct grace_err we;
+
+	grace_err_clear(&we);
+	if (grace_lock(r->dfd, 0, r->rs->dead_letter, &we) == 0) {
+		if (grace_write_all(r->dfd, r->dq.p, r->dq.len) < 0)
+			grace_err_sys(&we, r->rs->dead_letter, "unable to write");
+		grace_unlock(r->dfd);
+	}
+	if (we.msg[0]) {
+		r->dead -= r->dq_n;
+		r->lost += r->dq_n;
+		r->notice(r->arg, &we);
+	}
+	grace_buf_reset(&r->dq);
+	r->dq_n = 0;
+}
+
+/* Queue line[0..n) ('\n' optional) for the dead-letter file, with
+ * grace.route.dead; the dead-letter thread writes it. Returns 0, or -1
+ * (e filled) when it could not even be made (counted as lost). */
+static int
+dead_letter(struct grace_router *r, const struct tq *q, const char *line,
+    size_t n, const char *reason, unsigned attempts, struct grace_err *e)
+{
+	static const char *const keys[] = { "grace" };
+	struct grace_buf v = {0};
+	struct grace_jspan g;
+	struct grace_err se;
+	char now[GRACE_TIME_LEN];
+	size_t mark;
+	int x = 0;
+
+	if (!e)
+		e = &se;
+	if (n && line[n - 1] == '\n')
+		n--;
+	pthread_mutex_lock(&r->dmu);
+	while (r->dq.len > DQ_MAX && r->dstarted && !r->dclosing)
+		pthread_cond_wait(&r->droom, &r->dmu);
+	if (grace_time_now(&r->tf, now) < 0)
+		strcpy(now, "1970-01-01T00:00:00.000000Z");
+	x |= grace_buf_adds(&v, "{\"dead\":{\"target\":");
+	x |= grace_buf_add_jstr(&v, q->rt.cfg->name, strlen(q->rt.cfg->name));
+	x |= grace_buf_adds(&v, ",\"reason\":");
+	x |= grace_buf_add_jstr(&v, reason, strlen(reason));
+	x |= grace_buf_addf(&v, ",\"attempts\":%u,\"time\":\"%s\"}}", attempts,
+	    now);
+	mark = r->dq.len;
+	if (x || grace_json_scan(line, n, keys, 1, &g, "dead letter", 0,
+	    e) < 0 || grace_json_splice_grace(&r->dq, line, n, &g, "route", v.p,
+	    v.len) < 0 || grace_buf_add(&r->dq, "\n", 1) < 0) {
+		r->dq.len = mark;
+		if (r->dq.p)
+			r->dq.p[mark] = '\0';
+		grace_err_sys(e, r->rs->dead_letter, "unable to make a dead "
+		    "letter");
+		r->lost++;
+		pthread_mutex_unlock(&r->dmu);
+		if (e == &se)
+			r->notice(r->arg, e);
+		grace_buf_free(&v);
+		return -1;
+	}
+	r->dead++;
+	if (r->dq_n++ == 0)
+		pthread_cond_signal(&r->dwork);
+	if (!r->dstarted)
+		dq_write_now(r);   /* no dead-letter thread (any more) */
+	pthread_mutex_unlock(&r->dmu);
+	grace_buf_free(&v);
+	return 0;
+}
+
+/* The dead-letter thread: writes what is queued, in batches, under the
+ * lock grace-log takes, until told to stop and nothing is left. */
+static void *
+dead_writer(void *arg)
+{
+	struct grace_router *r = arg;
+	struct grace_buf b = {0}, t;
+	struct grace_err e;
+	uint64_t k;
+
+	pthread_mutex_lock(&r->dmu);
+	for (;;) {
+		while (r->dq_n == 0 && !r->dclosing)
+			pthread_cond_wait(&r->dwork, &r->dmu);
+		if (r->dq_n == 0)
+			break;
+		t = r->dq;
+		r->dq = b;
+		b = t;
+		grace_buf_reset(&r->dq);
+		k = r->dq_n;
+		r->dq_n = 0;
+		pthread_cond_broadcast(&r->droom);
+		pthread_mutex_unlock(&r->dmu);
+		grace_err_clear(&e);
+		if (grace_lock(r->dfd, 0, r->rs->dead_letter, &e) == 0) {
+			if (grace_write_all(r->dfd, b.p, b.len) < 0)
+				grace_err_sys(&e, r->rs->dead_letter,
+				    "unable to write");
+			grace_unlock(r->dfd);
+		}
+		pthread_mutex_lock(&r->dmu);
+		if (e.msg[0]) {
+			r->dead -= k;
+			r->lost += k;
+			pthread_mutex_unlock(&r->dmu);
+			r->notice(r->arg, &e);
+			pthread_mutex_lock(&r->dmu);
+		}
+		grace_buf_reset(&b);
+	}
+	pthread_mutex_unlock(&r->dmu);
+	grace_buf_free(&b);
+	return NULL;
+}
+
+static void
+hook_dead(struct grace_rt *t, const struct grace_ritem *it,
+    const char *reason)
+{
+	struct tq *q = (struct tq *)t;
+
+	dead_letter(q->r, q, it->p, it->n, reason, it->attempts, NULL);
+	pthread_mutex_lock(&q->mu);
+	if (strncmp(reason, "drain deadline", 14) == 0)
+		q->st.abandoned++;
+	else
+		q->st.failed++;
+	if (q->st.delivered)
+		q->st.delivered--;
+	pthread_mutex_unlock(&q->mu);
+}
+
+static void
+hook_notice(struct grace_rt *t, int code, const char *msg)
+{
+	say(((struct tq *)t)->r, t, code, msg);
+}
+
+static struct grace_ritem *
+item_new(const char *line, size_t n, int nl)
+{
+	struct grace_ritem *it = malloc(sizeof *it + n + 1);
+
+	if (!it)
+		return NULL;
+	it->next = NULL;
+	it->attempts = 0;
+	memcpy(it->p, line, n);
+	if (nl)
+		it->p[n++] = '\n';
+	it->n = n;
+	return it;
+}
+
+/* Append line to the spill file (q->mu held). */
+static int
+spill_add(struct tq *q, const char *line, size_t n, struct grace_err *e)
+{
+	const char *path = q->rt.cfg->spill;
+
+	if (pwrite(q->sfd, line, n, q->swr) != (ssize_t)n ||
+	    pwrite(q->sfd, "\n", 1, q->swr + (off_t)n) != 1)
+		return grace_err_sys(e, path, "unable to write");
+	q->swr += (off_t)n + 1;
+	q->spilling = 1;
+	q->st.spilled++;
+	q->st.queued++;
+	pthread_cond_signal(&q->work);
+	return 0;
+}
+
+int
+grace_router_push(struct grace_router *r, size_t t, enum grace_rprio p,
+    const char *line, size_t n, struct grace_err *e)
+{
+	struct tq *q = &r->t[t];
+	struct grace_ritem *it;
+	int status = GRACE_RPUSH_QUEUED;
+
+	pthread_mutex_lock(&q->mu);
+	for (;;) {
+		if (q->closing) {
+			pthread_mutex_unlock(&q->mu);
+			if (dead_letter(r, q, line, n, "shutting down", 0, e) < 0)
+				return -1;
+			return GRACE_RPUSH_CLOSED;
+		}
+		if (q->bstate == B_OPEN &&
+		    (q->rt.cfg->overflow == GRACE_RO_DROP_NEWEST ||
+		    q->rt.cfg->overflow == GRACE_RO_DROP_OLDEST)) {
+			q->st.dropped++;
+			status = dead_letter(r, q, line, n, "breaker open", 0,
+			    e) < 0 ? -1 : GRACE_RPUSH_DROPPED;
+			pthread_mutex_unlock(&q->mu);
+			return status;
+		}
+		if (q->spilling) {
+			status = spill_add(q, line, n, e) < 0 ? -1 :
+			    GRACE_RPUSH_SPILLED;
+			pthread_mutex_unlock(&q->mu);
+			return status;
+		}
+		if (q->count < q->rt.cfg->queue)
+			break;
+		switch (q->rt.cfg->overflow) {
+		case GRACE_RO_BLOCK:
+			pthread_cond_wait(&q->room, &q->mu);
+			continue;
+		case GRACE_RO_DROP_NEWEST:
+			q->st.dropped++;
+			status = dead_letter(r, q, line, n, "queue full "
+			    "(drop_newest)", 0, e) < 0 ? -1 :
+			    GRACE_RPUSH_DROPPED;
+			pthread_mutex_unlock(&q->mu);
+			return status;
+		case GRACE_RO_DROP_OLDEST: {
+			int lp;
+
+			for (lp = GRACE_RP_N - 1; lp >= 0 && !q->h[lp]; lp--)
+				;
+			it = q->h[lp];
+			if (!(q->h[lp] = it->next))
+				q->tl[lp] = NULL;
+			q->count--;
+			q->st.dropped++;
+			if (dead_letter(r, q, it->p, it->n, "queue full "
+			    "(drop_oldest)", 0, e) < 0) {
+				free(it);
+				pthread_mutex_unlock(&q->mu);
+				return -1;
+			}
+			free(it);
+			continue;
+		}
+		case GRACE_RO_SPILL:
+			status = spill_add(q, line, n, e) < 0 ? -1 :
+			    GRACE_RPUSH_SPILLED;
+			pthread_mutex_unlock(&q->mu);
+			return status;
+		}
+	}
+	if (!(it = item_new(line, n, 1))) {
+		pthread_mutex_unlock(&q->mu);
+		return grace_err_sys(e, NULL, "out of memory");
+	}
+	if (q->tl[p])
+		q->tl[p]->next = it;
+	else
+		q->h[p] = it;
+	q->tl[p] = it;
+	q->count++;
+	q->st.queued++;
+	/* Wake the writer for the first event, and for a full batch; in
+	 * between it gathers for up to GATHER_MS (see writer()). */
+	if (q->count == 1 || q->count == BATCH)
+		pthread_cond_signal(&q->work);
+	pthread_mutex_unlock(&q->mu);
+	return status;
+}
+
+/* Take up to BATCH queued items, highest priority first (q->mu held). */
+static size_t
+take(struct tq *q, struct grace_ritem **b)
+{
+	size_t k = 0, max = q->rt.ops->max_batch;
+	int p;
+
+	if (max == 0 || max > BATCH)
+		max = BATCH;
+	for (p = 0; p < GRACE_RP_N && k < max; p++) {
+		while (q->h[p] && k < max) {
+			b[k++] = q->h[p];
+			if (!(q->h[p] = q->h[p]->next))
+				q->tl[p] = NULL;
+		}
+	}
+	q->count -= k;
+	return k;
+}
+
+/* Read the next whole lines of the spill file (q->mu held). */
+static size_t
+take_spill(struct tq *q, struct grace_ritem **b, struct grace_err *e)
+{
+	size_t want = 65536, k = 0;
+	char *buf = NULL;
+	ssize_t got;
+
+	for (;;) {
+		char *nb;
+
+		if ((off_t)want > q->swr - q->srd)
+			want = (size_t)(q->swr - q->srd);
+		if (!(nb = realloc(buf, want))) {
+			free(buf);
+			grace_err_sys(e, q->rt.cfg->spill, "out of memory");
+			return 0;
+		}
+		buf = nb;
+		got = pread(q->sfd, buf, want, q->srd);
+		if (got <= 0) {
+			free(buf);
+			grace_err_sys(e, q->rt.cfg->spill, "unable to read");
+			return 0;
+		}
+		if (memchr(buf, '\n', (size_t)got))
+			break;
+		if ((off_t)want >= q->swr - q->srd) {
+			free(buf);
+			grace_err_set(e, q->rt.cfg->spill, 0, 0, "the spill file "
+			    "ends in a partial line");
+			return 0;
+		}
+		want *= 2;
+	}
+	{
+		size_t i = 0, s = 0;
+
+		for (; i < (size_t)got && k < BATCH; i++) {
+			if (buf[i] != '\n')
+				continue;
+			if (!(b[k] = item_new(buf + s, i + 1 - s, 0)))
+				break;
+			k++;
+			s = i + 1;
+		}
+		q->srd += (off_t)s;
+	}
+	free(buf);
+	if (q->srd == q->swr) {
+		if (ftruncate(q->sfd, 0) == 0)
+			q->srd = q->swr = 0;
+		q->spilling = 0;
+		pthread_cond_broadcast(&q->room);
+	}
+	return k;
+}
+
+static int
+backoff_wait(struct tq *q, int64_t ms)
+{
+	int64_t w;
+
+	for (w = 0; w < ms; w += 50) {
+		if (atomic_load(&q->rt.abandon))
+			return -1;
+		sleep_ms(ms - w < 50 ? ms - w : 50);
+	}
+	return 0;
+}
+
+/* A breaker state change: tell the user and emit the event. */
+static void
+breaker_event(struct tq *q, const char *state, const char *why)
+{
+	const struct grace_rtarget_cfg *c = q->rt.cfg;
+	struct grace_buf b = {0};
+	char now[GRACE_TIME_LEN], cd[GRACE_DURATION_LEN], msg[1300];
+	struct grace_timefmt tf = {0};
+
+	if (grace_time_now(&tf, now) < 0)
+		strcpy(now, "1970-01-01T00:00:00.000000Z");
+	grace_duration_format(c->breaker_cooldown_ms, cd, sizeof cd);
+	grace_buf_addf(&b, "{\"type\":\"route.breaker.%s\",\"source\":"
+	    "\"grace-route\",\"time\":\"%s\",\"data\":{\"target\":", state,
+	    now);
+	grace_buf_add_jstr(&b, c->name, strlen(c->name));
+	grace_buf_addf(&b, ",\"failures\":%u,\"cooldown\":\"%s\"", q->bfails,
+	    cd);
+	if (why) {
+		grace_buf_adds(&b, ",\"error\":");
+		grace_buf_add_jstr(&b, why, strlen(why));
+	}
+	grace_buf_adds(&b, "}}");
+	snprintf(msg, sizeof msg, "circuit breaker %s%s%s", state,
+	    why ? ": " : "", why ? why : "");
+	say(q->r, &q->rt, GRACE_EXIT_OK, msg);
+	if (b.p && q->r->event)
+		q->r->event(q->r->arg, b.p, b.len);
+	grace_buf_free(&b);
+}
+
+static int backoff_wait(struct tq *q, int64_t ms);
+
+/* Deliver b[0..n), with retries; what cannot be delivered is
+ * dead-lettered. Frees the items. */
+static void
+deliver(struct tq *q, struct grace_ritem **b, size_t n)
+{
+	const struct grace_rtarget_cfg *c = q->rt.cfg;
+	int64_t backoff = c->backoff_ms;
+	unsigned attempts = 0;
+	size_t off = 0, done, i;
+	struct grace_err e;
+	char why[1100];
+
+	while (off < n) {
+		int r = 0;
+
+		grace_err_clear(&e);
+		if (!q->rt.is_open) {
+			if (q->rt.ops->open(&q->rt, &e) == 0)
+				q->rt.is_open = 1;
+			else
+				r = -1;
+		}
+		done = 0;
+		if (r == 0) {
+			r = q->rt.ops->write(&q->rt, b + off, q->bstate == B_HALF ?
+			    1 : n - off, &done, &e);
+			if (r == 0)
+				r = q->rt.ops->flush(&q->rt, &e);
+		}
+		pthread_mutex_lock(&q->mu);
+		q->st.delivered += done;
+		pthread_mutex_unlock(&q->mu);
+		for (i = off; i < off + done; i++)
+			free(b[i]);
+		off += done;
+		if (r == 0 && q->bstate == B_HALF) {
+			/* the probe went through */
+			pthread_mutex_lock(&q->mu);
+			q->bstate = B_CLOSED;
+			pthread_mutex_unlock(&q->mu);
+			breaker_event(q, "closed", NULL);
+		}
+		if (r == 0)
+			q->bfails = 0;
+		if (off == n)
+			break;
+		if (r == 0)
+			continue;       /* after a probe: the rest */
+		attempts++;
+		q->bfails++;
+		if (e.file[0])
+			snprintf(why, sizeof why, "%s: %s", e.file, e.msg);
+		else
+			snprintf(why, sizeof why, "%s", e.msg);
+		if (atomic_load(&q->rt.abandon)) {
+			for (i = off; i < n; i++) {
+				dead_letter(q->r, q, b[i]->p, b[i]->n,
+				    "drain deadline", b[i]->attempts + attempts,
+				    NULL);
+				free(b[i]);
+			}
+			pthread_mutex_lock(&q->mu);
+			q->st.abandoned += n - off;
+			pthread_mutex_unlock(&q->mu);
+			return;
+		}
+		say(q->r, &q->rt, GRACE_EXIT_SYSTEM, why);
+		if (q->rt.is_open && c->kind != GRACE_RK_EXEC) {
+			q->rt.ops->close(&q->rt, 0);
+			q->rt.is_open = 0;
+		}
+		if (c->breaker_failures && (q->bstate == B_HALF ||
+		    (q->bstate == B_CLOSED && q->bfails >= c->breaker_failures))) {
+			pthread_mutex_lock(&q->mu);
+			q->bstate = B_OPEN;
+			q->st.breaker_opened++;
+			pthread_mutex_unlock(&q->mu);
+			breaker_event(q, "opened", why);
+		}
+		if (q->bstate == B_OPEN) {
+			if (c->overflow == GRACE_RO_DROP_NEWEST ||
+			    c->overflow == GRACE_RO_DROP_OLDEST) {
+				/* under a drop policy an open breaker sends
+				 * nothing: what it holds is dead-lettered */
+				for (i = off; i < n; i++) {
+					dead_letter(q->r, q, b[i]->p, b[i]->n,
+					    "breaker open", b[i]->attempts +
+					    attempts, NULL);
+					free(b[i]);
+				}
+				pthread_mutex_lock(&q->mu);
+				q->st.failed += n - off;
+				pthread_mutex_unlock(&q->mu);
+				if (backoff_wait(q, c->breaker_cooldown_ms) == 0) {
+					pthread_mutex_lock(&q->mu);
+					q->bstate = B_HALF;
+					pthread_mutex_unlock(&q->mu);
+					breaker_event(q, "half_open", NULL);
+				}
+				return;
+			}
+			/* otherwise the events wait out the cool-down (the
+			 * queue's policy takes what arrives meanwhile) and
+			 * the first one is the probe */
+			if (backoff_wait(q, c->breaker_cooldown_ms) < 0)
+				continue;   /* abandoned: dead-lettered above */
+			pthread_mutex_lock(&q->mu);
+			q->bstate = B_HALF;
+			pthread_mutex_unlock(&q->mu);
+			breaker_event(q, "half_open", NULL);
+			attempts = 0;
+			continue;
+		}
+		if (attempts > c->retries) {
+			char reason[1200];
+
+			snprintf(reason, sizeof reason, "retries exhausted: %s",
+			    why);
+			for (i = off; i < n; i++) {
+				dead_letter(q->r, q, b[i]->p, b[i]->n, reason,
+				    b[i]->attempts + attempts, NULL);
+				free(b[i]);
+			}
+			pthread_mutex_lock(&q->mu);
+			q->st.failed += n - off;
+			pthread_mutex_unlock(&q->mu);
+			return;
+		}
+		backoff_wait(q, backoff);
+		backoff = backoff * 2 > c->backoff_max_ms ? c->backoff_max_ms :
+		    backoff * 2;
+	}
+}
+
+static void *
+writer(void *arg)
+{
+	struct tq *q = arg;
+	struct grace_ritem *b[BATCH];
+	struct grace_err e;
+	size_t k;
+
+	for (;;) {
+		pthread_mutex_lock(&q->mu);
+		while (q->count == 0 && !q->spilling && !q->closing)
+			pthread_cond_wait(&q->work, &q->mu);
+		if ((q->count == 0 && !q->spilling) ||
+		    atomic_load(&q->rt.abandon)) {
+			pthread_mutex_unlock(&q->mu);
+			break;
+		}
+		if (q->count && q->count < BATCH && !q->closing &&
+		    q->rt.ops->max_batch > 1) {
+			/* A burst is written in one go: wait a moment for
+			 * a full batch (push wakes us when there is one). */
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += GATHER_MS * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&q->work, &q->mu, &ts);
+		}
+		if (q->count) {
+			k = take(q, b);
+		} else {
+			k = take_spill(q, b, &e);
+			if (k == 0) {
+				/* the spill file failed us: what is left in
+				 * it is the drain's to dead-letter */
+				say(q->r, &q->rt, GRACE_EXIT_SYSTEM, e.msg);
+				q->spilling = 0;
+				pthread_cond_broadcast(&q->room);
+				pthread_mutex_unlock(&q->mu);
+				continue;
+			}
+		}
+		q->busy = 1;
+		pthread_cond_broadcast(&q->room);
+		pthread_mutex_unlock(&q->mu);
+		deliver(q, b, k);
+		pthread_mutex_lock(&q->mu);
+		q->busy = 0;
+		pthread_cond_broadcast(&q->idle);
+		pthread_mutex_unlock(&q->mu);
+	}
+	if (q->rt.is_open) {
+		double left = q->r->drain_end - grace_mono_ms();
+
+		q->rt.ops->close(&q->rt, atomic_load(&q->rt.abandon) ||
+		    left < 0 ? 0 : (int64_t)left);
+		q->rt.is_open = 0;
+	}
+	pthread_mutex_lock(&q->mu);
+	q->busy = 0;
+	pthread_cond_broadcast(&q->idle);
+	pthread_mutex_unlock(&q->mu);
+	return NULL;
+}
+
+/* Open (or take over) target q's spill file. */
+static int
+spill_open(struct tq *q, struct grace_err *e)
+{
+	const char *path = q->rt.cfg->spill;
+	struct stat st;
+
+	q->sfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (q->sfd < 0)
+		return grace_err_sys(e, path, "unable to open");
+	if (flock(q->sfd, LOCK_EX | LOCK_NB) < 0)
+		return grace_err_sys(e, path, "spill file in use by another "
+		    "process");
+	if (fstat(q->sfd, &st) < 0)
+		return grace_err_sys(e, path, "unable to stat");
+	/* What a killed run left behind goes first. */
+	q->srd = 0;
+	q->swr = st.st_size;
+	q->spilling = st.st_size > 0;
+	return 0;
+}
+
+struct grace_router *
+grace_router_new(const struct grace_routes *rs, pthread_mutex_t *out_mu,
+    grace_router_notice_fn *notice, grace_router_event_fn *event, void *arg,
+    struct grace_err *e)
+{
+	struct grace_router *r = calloc(1, sizeof *r);
+	size_t i;
+
+	if (!r || !(r->t = calloc(rs->nt, sizeof *r->t))) {
+		free(r);
+		grace_err_sys(e, NULL, "out of memory");
+		return NULL;
+	}
+	r->rs = rs;
+	r->nt = rs->nt;
+	r->notice = notice;
+	r->event = event;
+	r->arg = arg;
+	r->drain_end = 1e300;
+	r->dfd = -1;
+	pthread_mutex_init(&r->dmu, NULL);
+	pthread_cond_init(&r->dwork, NULL);
+	pthread_cond_init(&r->droom, NULL);
+	for (i = 0; i < r->nt; i++) {
+		struct tq *q = &r->t[i];
+
+		q->r = r;
+		q->sfd = -1;
+		q->rt.cfg = &rs->t[i];
+		q->rt.index = i;
+		q->rt.ops = grace_rtarget_ops_for(rs->t[i].kind);
+		q->rt.hooks.dead = hook_dead;
+		q->rt.hooks.notice = hook_notice;
+		q->rt.out_mu = out_mu;
+		atomic_init(&q->rt.abandon, 0);
+		atomic_init(&q->rt.restarts, 0);
+		atomic_init(&q->rt.exits, 0);
+		pthread_mutex_init(&q->mu, NULL);
+		pthread_cond_init(&q->work, NULL);
+		pthread_cond_init(&q->room, NULL);
+		pthread_cond_init(&q->idle, NULL);
+	}
+	r->dfd = open(rs->dead_letter, O_WRONLY | O_CREAT | O_APPEND |
+	    O_CLOEXEC, 0644);
+	if (r->dfd < 0) {
+		grace_err_sys(e, rs->dead_letter, "unable to open the dead-letter "
+		    "file");
+		goto fail;
+	}
+	for (i = 0; i < r->nt; i++)
+		if (rs->t[i].overflow == GRACE_RO_SPILL &&
+		    spill_open(&r->t[i], e) < 0)
+			goto fail;
+	{
+		int err = pthread_create(&r->dth, NULL, dead_writer, r);
+
+		if (err) {
+			errno = err;
+			grace_err_sys(e, NULL, "unable to start a writer");
+			goto fail;
+		}
+		r->dstarted = 1;
+	}
+	for (i = 0; i < r->nt; i++) {
+		int err = pthread_create(&r->t[i].th, NULL, writer, &r->t[i]);
+
+		if (err) {
+			errno = err;
+			grace_err_sys(e, NULL, "unable to start a writer");
+			goto fail;
+		}
+		r->t[i].started = 1;
+	}
+	return r;
+fail:
+	grace_router_drain(r, 0, NULL);
+	grace_router_free(r);
+	return NULL;
+}
+
+/* Dead-letter what is still queued or spilled for q (q->mu held). */
+static int
+abandon(struct tq *q, struct grace_err *e)
+{
+	struct grace_ritem *b[BATCH];
+	int status = 0, p;
+
+	atomic_store(&q->rt.abandon, 1);
+	for (p = 0; p < GRACE_RP_N; p++) {
+		struct grace_ritem *it, *next;
+
+		for (it = q->h[p]; it; it = next) {
+			next = it->next;
+			if (dead_letter(q->r, q, it->p, it->n, "drain deadline",
+			    it->attempts, e) < 0)
+				status = -1;
+			q->st.abandoned++;
+			free(it);
+		}
+		q->h[p] = q->tl[p] = NULL;
+	}
+	q->count = 0;
+	while (q->spilling) {
+		struct grace_err se;
+		size_t k = take_spill(q, b, &se), i;
+
+		if (k == 0) {
+			q->spilling = 0;
+			break;
+		}
+		for (i = 0; i < k; i++) {
+			if (dead_letter(q->r, q, b[i]->p, b[i]->n,
+			    "drain deadline", 0, e) < 0)
+				status = -1;
+			q->st.abandoned++;
+			free(b[i]);
+		}
+	}
+	pthread_cond_broadcast(&q->work);
+	pthread_cond_broadcast(&q->room);
+	return status;
+}
+
+int
+grace_router_drain(struct grace_router *r, int64_t deadline_ms,
+    struct grace_err *e)
+{
+	struct grace_err se;
+	struct timespec ts;
+	size_t i;
+	int status = 0;
+
+	if (!e)
+		e = &se;
+	r->drain_end = grace_mono_ms() + (double)deadline_ms;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)(deadline_ms / 1000);
+	ts.tv_nsec += (long)(deadline_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	for (i = 0; i < r->nt; i++) {
+		struct tq *q = &r->t[i];
+
+		pthread_mutex_lock(&q->mu);
+		q->closing = 1;
+		pthread_cond_broadcast(&q->work);
+		pthread_cond_broadcast(&q->room);
+		pthread_mutex_unlock(&q->mu);
+	}
+	for (i = 0; i < r->nt; i++) {
+		struct tq *q = &r->t[i];
+
+		pthread_mutex_lock(&q->mu);
+		while ((q->count || q->spilling || q->busy) && q->started &&
+		    pthread_cond_timedwait(&q->idle, &q->mu, &ts) == 0)
+			;
+		if (q->count || q->spilling || q->busy) {
+			/* Let the writer give up its batch first (it does
+			 * within ~100 ms), so dead letters keep the order. */
+			struct timespec t2;
+
+			atomic_store(&q->rt.abandon, 1);
+			clock_gettime(CLOCK_REALTIME, &t2);
+			t2.tv_sec += 2;
+			while (q->busy && pthread_cond_timedwait(&q->idle,
+			    &q->mu, &t2) == 0)
+				;
+			if (abandon(q, e) < 0)
+				status = -1;
+		}
+		pthread_mutex_unlock(&q->mu);
+	}
+	for (i = 0; i < r->nt; i++) {
+		if (r->t[i].started)
+			pthread_join(r->t[i].th, NULL);
+		r->t[i].started = 0;
+	}
+	/* Last, the dead letters: everything above may have made some. */
+	pthread_mutex_lock(&r->dmu);
+	r->dclosing = 1;
+	pthread_cond_broadcast(&r->dwork);
+	pthread_cond_broadcast(&r->droom);
+	pthread_mutex_unlock(&r->dmu);
+	if (r->dstarted)
+		pthread_join(r->dth, NULL);
+	pthread_mutex_lock(&r->dmu);
+	r->dstarted = 0;
+	if (r->dq_n)
+		dq_write_now(r);   /* made after the thread's last look */
+	pthread_mutex_unlock(&r->dmu);
+	return status;
+}
+
+void
+grace_router_stats(struct grace_router *r, size_t t, struct grace_rtstats *st)
+{
+	struct tq *q = &r->t[t];
+
+	pthread_mutex_lock(&q->mu);
+	*st = q->st;
+	st->restarts = atomic_load(&q->rt.restarts);
+	st->exits = atomic_load(&q->rt.exits);
+	pthread_mutex_unlock(&q->mu);
+}
+
+uint64_t
+grace_router_dead(struct grace_router *r, uint64_t *lost)
+{
+	uint64_t d;
+
+	pthread_mutex_lock(&r->dmu);
+	d = r->dead;
+	if (lost)
+		*lost = r->lost;
+	pthread_mutex_unlock(&r->dmu);
+	return d;
+}
+
+void
+grace_router_free(struct grace_router *r)
+{
+	size_t i;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->nt; i++) {
+		struct tq *q = &r->t[i];
+		int p;
+
+		for (p = 0; p < GRACE_RP_N; p++) {
+			struct grace_ritem *it, *next;
+
+			for (it = q->h[p]; it; it = next) {
+				next = it->next;
+				free(it);
+			}
+		}
+		if (q->sfd >= 0)
+			close(q->sfd);
+		pthread_mutex_destroy(&q->mu);
+		pthread_cond_destroy(&q->work);
+		pthread_cond_destroy(&q->room);
+		pthread_cond_destroy(&q->idle);
+	}
+	if (r->dfd >= 0)
+		close(r->dfd);
+	pthread_mutex_destroy(&r->dmu);
+	pthread_cond_destroy(&r->dwork);
+	pthread_cond_destroy(&r->droom);
+	grace_buf_free(&r->dq);
+	free(r->t);
+	free(r);
+}

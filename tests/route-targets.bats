@@ -1,0 +1,425 @@
+#!/usr/bin/env bats
+# grace-route: exec subscribers (data only, crash and restart), the
+# overflow policies, spill replay, priorities, isolation of a slow target,
+# SIGTERM and end-of-input drain, dead letters and their redelivery. Real
+# processes: tests/fixtures/route/{record,crash,slow}.sh.
+
+load helpers
+
+RFIX="$FIX/route"
+
+setup() {
+	cd "$BATS_TEST_TMPDIR" || return 1
+}
+
+ids() {
+	jq -r .id "$@" | tr '\n' ' '
+}
+
+# summary_of TARGET: the counters of TARGET's summary line on stderr.
+summary_of() {
+	grep "^  $1 (" <<< "$stderr"
+}
+
+@test "exec: event data with shell metacharacters reaches the subscriber as data only" {
+	cat > routes.yaml <<EOF
+default: sub
+dead_letter: dead.ndjson
+targets:
+  sub: { kind: exec, argv: ["$RFIX/record.sh", "got.ndjson", "\$(touch argv-pwned)"] }
+routes: []
+EOF
+	cat > in.ndjson <<'EOF'
+{"id":"1","data":{"cmd":"$(touch pwned1); `touch pwned2`; rm -rf / | cat > x & echo 'q' \"dq\" \\ ;"}}
+{"id":"2","data":{"cmd":"'; touch pwned3; '"}}
+EOF
+	run -0 --separate-stderr grace-route -q -c routes.yaml < in.ndjson
+	[ -z "$stderr" ]
+	[ ! -e pwned1 ] && [ ! -e pwned2 ] && [ ! -e pwned3 ] && [ ! -e argv-pwned ] && [ ! -e x ]
+	[ "$(jq -r .data.cmd got.ndjson)" = "\$(touch pwned1); \`touch pwned2\`; rm -rf / | cat > x & echo 'q' \"dq\" \\ ;
+'; touch pwned3; '" ]
+	[ "$(cat got.ndjson)" = "$output" ]
+}
+
+@test "exec: a subscriber that crashes is restarted, reported, and sent what it had not read" {
+	cat > routes.yaml <<EOF
+default: sub
+dead_letter: dead.ndjson
+targets:
+  sub: { kind: exec, argv: ["$RFIX/crash.sh", "got.ndjson"], backoff: 20ms }
+routes: []
+EOF
+	printf '%s\n' '{"id":"1"}' '{"id":"2","data":{"crash":true}}' '{"id":"3"}' '{"id":"4","data":{"crash":true}}' '{"id":"5"}' > in.ndjson
+	run -0 --separate-stderr grace-route -c routes.yaml < in.ndjson
+	[ "$(ids got.ndjson)" = '1 2 3 4 5 ' ]
+	[ ! -s dead.ndjson ]
+	run -0 grep -c "^grace-route: target 'sub': subscriber '$RFIX/crash.sh' (pid [0-9]*) exited with status 3$" <<< "$stderr"
+	[ "$output" -eq 2 ]
+	run -0 grep -c "^grace-route: target 'sub': subscriber '$RFIX/crash.sh' restarted (pid [0-9]*)$" <<< "$stderr"
+	[ "$output" -eq 2 ]
+	[ "$(summary_of sub)" = '  sub (exec): 5 queued, 5 delivered, 0 dropped, 0 spilled, 0 failed, 0 abandoned, 2 exits, 2 restarts' ]
+}
+
+@test "exec: a subscriber that always dies before reading: retries, then dead letters" {
+	cat > routes.yaml <<'EOF'
+default: sub
+dead_letter: dead.ndjson
+targets:
+  sub: { kind: exec, argv: [sh, -c, "exit 7"], retries: 2, backoff: 10ms }
+routes: []
+EOF
+	printf '%s\n' '{"id":"1"}' '{"id":"2"}' > in.ndjson
+	run -1 --separate-stderr grace-route -c routes.yaml < in.ndjson
+	[ "$(ids dead.ndjson)" = '1 2 ' ]
+	[ "$(jq -c '.grace.route.dead | [.target, .reason, .attempts]' dead.ndjson | sort -u)" = '["sub","subscriber exited before reading it",3]' ]
+	[[ "$stderr" == *"grace-route: target 'sub': subscriber 'sh' (pid "*") exited with status 7"* ]]
+	[[ "$stderr" == *"2 events, 0 routed, 2 unmatched, 0 quarantined, 0 suppressed, 2 dead-lettered, 0 errors"* ]]
+	[[ "$(summary_of sub)" =~ ^'  sub (exec): 2 queued, 0 delivered, 0 dropped, 0 spilled, 2 failed, 0 abandoned, '([0-9]+)' exits, '([0-9]+)' restarts'$ ]]
+	# each event was tried by three subscribers
+	[ "${BASH_REMATCH[1]}" -ge 3 ] && [ "${BASH_REMATCH[2]}" -ge 2 ]
+}
+
+@test "exec: a command that cannot be started is retried and dead-lettered, exit 1" {
+	cat > routes.yaml <<'EOF'
+default: sub
+dead_letter: dead.ndjson
+targets:
+  sub: { kind: exec, argv: [./no-such-subscriber], retries: 1, backoff: 10ms }
+routes: []
+EOF
+	run -1 --separate-stderr grace-route -c routes.yaml <<< '{"id":"1"}'
+	[ "$(jq -c '.grace.route.dead | [.target, .reason, .attempts]' dead.ndjson)" = '["sub","retries exhausted: unable to run '"'./no-such-subscriber'"': No such file or directory",2]' ]
+	[ "$(grep -c "^grace-route: target 'sub': unable to run './no-such-subscriber': No such file or directory$" <<< "$stderr")" -eq 2 ]
+}
+
+@test "dead letters are the original event plus grace.route.dead, and route again as they are" {
+	cat > routes.yaml <<'EOF'
+default: out
+dead_letter: dead.ndjson
+targets:
+  out: { kind: fifo, path: missing.fifo, retries: 0, backoff: 10ms }
+routes: []
+EOF
+	printf '%s\n' '{"id":"1","type":"t","grace":{"gate":{"decision":"allow"}}}' '{"id":"2","type":"t"}' > in.ndjson
+	run -1 --separate-stderr grace-route -q -c routes.yaml < in.ndjson
+	run -0 jq -c 'del(.grace.route.dead.time)' dead.ndjson
+	assert_output '{"id":"1","type":"t","grace":{"gate":{"decision":"allow"},"route":{"dead":{"target":"out","reason":"retries exhausted: missing.fifo: unable to open: No such file or directory","attempts":1}}}}
+{"id":"2","type":"t","grace":{"route":{"dead":{"target":"out","reason":"retries exhausted: missing.fifo: unable to open: No such file or directory","attempts":1}}}}'
+	[[ "$(jq -r .grace.route.dead.time dead.ndjson | head -1)" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{15}Z$ ]]
+	# once the target is back, the dead letters are delivered again
+	cat > routes2.yaml <<'EOF'
+default: out
+dead_letter: dead2.ndjson
+targets:
+  out: { kind: file, path: out.ndjson }
+routes: []
+EOF
+	run -0 --separate-stderr grace-route -q -c routes2.yaml < dead.ndjson
+	[ "$(ids out.ndjson)" = '1 2 ' ]
+	[ "$(jq -c .grace out.ndjson | head -1)" = '{"gate":{"decision":"allow"},"route":{"matched":[],"targets":["out"],"reason":"unmatched","rule":"default"}}' ]
+	[ ! -s dead2.ndjson ]
+}
+
+@test "SIGTERM: reading stops, queues drain until the deadline, the rest is dead-lettered exactly" {
+	cat > routes.yaml <<EOF
+default: slow
+dead_letter: dead.ndjson
+drain_timeout: 600ms
+targets:
+  slow: { kind: exec, argv: ["$RFIX/slow.sh", "got.ndjson", "0.2"] }
+  fast: { kind: file, path: fast.ndjson }
+routes:
+  - targets: [slow, fast]
+EOF
+	mkfifo in
+	grace-route -c routes.yaml < in > out.ndjson 2> err.txt &
+	pid=$!
+	exec 7> in
+	gen_events 20 >&7
+	sleep 1
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 1 ]
+	exec 7>&-
+	# every event read reached the fast target and stdout; the slow one
+	# got some, and exactly the others are dead letters
+	[ "$(wc -l < fast.ndjson)" -eq 20 ]
+	[ "$(wc -l < out.ndjson)" -eq 20 ]
+	got=$(wc -l < got.ndjson)
+	dead=$(wc -l < dead.ndjson)
+	[ "$got" -ge 3 ] && [ "$dead" -ge 1 ]
+	[ $((got + dead)) -eq 20 ]
+	[ "$(ids got.ndjson dead.ndjson)" = "$(seq -f 'e-%g' 1 20 | tr '\n' ' ')" ]
+	[ "$(jq -r .grace.route.dead.reason dead.ndjson | sort -u | tr '\n' '|')" = 'drain deadline (the subscriber had not read it)|' ] ||
+		[ "$(jq -r .grace.route.dead.reason dead.ndjson | sort -u | tr '\n' '|')" = 'drain deadline (the subscriber had not read it)|drain deadline|' ]
+	stderr=$(cat err.txt)
+	[[ "$stderr" == *"grace-route: SIGTERM: stopped reading; queues drained
+20 events, 20 routed, 0 unmatched, 0 quarantined, 0 suppressed, $dead dead-lettered, 0 errors
+  slow (exec): 20 queued, $got delivered, "* ]]
+	[[ "$(summary_of fast)" == '  fast (file): 20 queued, 20 delivered, 0 dropped, 0 spilled, 0 failed, 0 abandoned' ]]
+}
+
+@test "end of input drains the queues: a slow subscriber gets everything within the deadline" {
+	cat > routes.yaml <<EOF
+default: slow
+dead_letter: dead.ndjson
+drain_timeout: 10s
+targets:
+  slow: { kind: exec, argv: ["$RFIX/slow.sh", "got.ndjson", "0.02"] }
+routes: []
+EOF
+	gen_events 20 > in.ndjson
+	run -0 --separate-stderr grace-route -c routes.yaml < in.ndjson
+	[ "$(ids got.ndjson)" = "$(seq -f 'e-%g' 1 20 | tr '\n' ' ')" ]
+	[ ! -s dead.ndjson ]
+	[ "$(summary_of slow)" = '  slow (exec): 20 queued, 20 delivered, 0 dropped, 0 spilled, 0 failed, 0 abandoned, 0 exits, 0 restarts' ]
+}
+
+@test "a target that never becomes writable: its queue is dead-lettered at the deadline, the others are not held up" {
+	mkfifo nobody
+	cat > routes.yaml <<'EOF'
+default: f
+dead_letter: dead.ndjson
+drain_timeout: 300ms
+targets:
+  f: { kind: fifo, path: nobody, retries: 1000, backoff: 50ms }
+  file: { kind: file, path: file.ndjson }
+routes:
+  - targets: [f, file]
+EOF
+	gen_events 30 > in.ndjson
+	run -1 --separate-stderr grace-route -c routes.yaml < in.ndjson
+	[ "$(ids file.ndjson)" = "$(seq -f 'e-%g' 1 30 | tr '\n' ' ')" ]
+	[ "$(ids dead.ndjson)" = "$(seq -f 'e-%g' 1 30 | tr '\n' ' ')" ]
+	[ "$(jq -r .grace.route.dead.reason dead.ndjson | sort -u)" = 'drain deadline' ]
+	[ "$(summary_of f)" = '  f (fifo): 30 queued, 0 delivered, 0 dropped, 0 spilled, 0 failed, 30 abandoned' ]
+	[[ "$stderr" == *"30 events, 30 routed, 0 unmatched, 0 quarantined, 0 suppressed, 30 dead-lettered, 0 errors"* ]]
+}
+
+# A blocked subscriber: it reads nothing until the file 'go' exists.
+gated() {
+	cat > gate.sh <<'EOF'
+#!/bin/sh
+while [ ! -e go ]; do sleep 0.02; done
+exec "$@"
+EOF
+	chmod +x gate.sh
+}
+
+@test "drop_newest: a full queue dead-letters the arriving event; counts add up exactly" {
+	gated
+	cat > routes.yaml <<EOF
+default: sub
+dead_letter: dead.ndjson
+drain_timeout: 10s
+targets:
+  sub: { kind: exec, argv: [./gate.sh, "$RFIX/record.sh", got.ndjson], queue: 5, overflow: drop_newest }
+routes: []
+EOF
+	pad=$(head -c 2000 /dev/zero | tr '\0' p)
+	for i in $(seq 1 40); do printf '{"id":"%d","pad":"%s"}\n' "$i" "$pad"; done > in.ndjson
+	( sleep 1; touch go ) &
+	run -1 --separate-stderr grace-route -c routes.yaml < in.ndjson
+	wait
+	got=$(wc -l < got.ndjson)
+	dropped=$(wc -l < dead.ndjson)
+	[ $((got + dropped)) -eq 40 ]
+	[ "$dropped" -ge 25 ]
+	[ "$(jq -r .grace.route.dead.reason dead.ndjson | sort -u)" = 'queue full (drop_newest)' ]
+	# nothing delivered twice, nothing lost, each stream in order
+	[ "$(jq -r .id got.ndjson dead.ndjson | sort -n | tr '\n' ' ')" = "$(seq 1 40 | tr '\n' ' ')" ]
+	[ "$(jq -r .id got.ndjson | sort -n | tr '\n' ' ')" = "$(ids got.ndjson)" ]
+	# the first events were kept; stdout says which events were dropped
+	[ "$(jq -r .id got.ndjson | head -1)" = 1 ]
+	[ "$(jq -c 'select(.grace.route.dead_lettered) | .id' <<< "$output" | wc -l)" -eq "$dropped" ]
+	[ "$(summary_of sub)" = "  sub (exec): $got queued, $got delivered, $dropped dropped, 0 spilled, 0 failed, 0 abandoned, 0 exits, 0 restarts" ]
+}
+
+@test "drop_oldest: a full queue dead-letters the oldest queued event; the newest are kept" {
+	gated
+	cat > routes.yaml <<EOF
+default: sub
+dead_letter: dead.ndjson
+drain_timeout: 10s
+targets:
+  sub: { kind: exec, argv: [./gate.sh, "$RFIX/record.sh", got.ndjson], queue: 5, overflow: drop_oldest }
+routes: []
+EOF
+	pad=$(head -c 2000 /dev/zero | tr '\0' p)
+	for i in $(seq 1 40); do printf '{"id":"%d","pad":"%s"}\n' "$i" "$pad"; done > in.ndjson
+	( sleep 1; touch go ) &
+	run -1 --separate-stderr grace-route -c routes.yaml < in.ndjson
+	wait
+	got=$(wc -l < got.ndjson)
+	dropped=$(wc -l < dead.ndjson)
+	[ $((got + dropped)) -eq 40 ]
+	[ "$dropped" -ge 25 ]
+	[ "$(jq -r .grace.route.dead.reason dead.ndjson | sort -u)" = 'queue full (drop_oldest)' ]
+	[ "$(jq -r .id got.ndjson dead.ndjson | sort -n | tr '\n' ' ')" = "$(seq 1 40 | tr '\n' ' ')" ]
+	# the last five events were queued last and are never the oldest
+	[ "$(jq -r .id got.ndjson | tail -5 | tr '\n' ' ')" = '36 37 38 39 40 ' ]
+	[ "$(ids dead.ndjson)" = "$(jq -r .id dead.ndjson | sort -n | tr '\n' ' ')" ]
+	[ "$(summary_of sub)" = "  sub (exec): 40 queued, $got delivered, $dropped dropped, 0 spilled, 0 failed, 0 abandoned, 0 exits, 0 restarts" ]
+}
+
+@test "spill: overflow goes to the spill file and is replayed in order; nothing dropped" {
+	gated
+	cat > routes.yaml <<EOF
+default: sub
+dead_letter: dead.ndjson
+drain_timeout: 20s
+targets:
+  sub: { kind: exec, argv: [./gate.sh, "$RFIX/record.sh", got.ndjson], queue: 3, overflow: spill, spill: sub.spill }
+routes: []
+EOF
+	pad=$(head -c 2000 /dev/zero | tr '\0' p)
+	for i in $(seq 1 60); do printf '{"id":"%d","pad":"%s"}\n' "$i" "$pad"; done > in.ndjson
+	( sleep 1; touch go ) &
+	run -0 --separate-stderr grace-route -c routes.yaml < in.ndjson
+	wait
+	[ "$(ids got.ndjson)" = "$(seq 1 60 | tr '\n' ' ')" ]
+	[ ! -s dead.ndjson ]
+	[ ! -s sub.spill ]
+	[[ "$(summary_of sub)" =~ ^'  sub (exec): 60 queued, 60 delivered, 0 dropped, '([0-9]+)' spilled, 0 failed, 0 abandoned, 0 exits, 0 restarts'$ ]]
+	[ "${BASH_REMATCH[1]}" -ge 40 ]
+}
+
+@test "spill: what is still spilled at the deadline is dead-lettered; a spill file in use is refused" {
+	mkfifo nobody
+	cat > routes.yaml <<'EOF'
+default: f
+dead_letter: dead.ndjson
+drain_timeout: 300ms
+targets:
+  f: { kind: fifo, path: nobody, queue: 2, overflow: spill, spill: f.spill, retries: 1000 }
+routes: []
+EOF
+	gen_events 10 > in.ndjson
+	run -1 --separate-stderr grace-route -c routes.yaml < in.ndjson
+	[ "$(ids dead.ndjson)" = "$(seq -f 'e-%g' 1 10 | tr '\n' ' ')" ]
+	[ ! -s f.spill ]
+	[[ "$(summary_of f)" =~ ^'  f (fifo): 10 queued, 0 delivered, 0 dropped, '[0-9]+' spilled, 0 failed, 10 abandoned'$ ]]
+	flock f.spill sleep 2 &
+	sleep 0.3
+	run -4 --separate-stderr grace-route -c routes.yaml < in.ndjson
+	[ "$stderr" = 'grace-route: f.spill: spill file in use by another process: Resource temporarily unavailable' ]
+	wait
+}
+
+@test "block: a full queue holds the reader back; everything is delivered" {
+	gated
+	cat > routes.yaml <<EOF
+default: sub
+dead_letter: dead.ndjson
+drain_timeout: 20s
+targets:
+  sub: { kind: exec, argv: [./gate.sh, "$RFIX/record.sh", got.ndjson], queue: 2 }
+routes: []
+EOF
+	gen_events 50 > in.ndjson
+	( sleep 0.5; touch go ) &
+	run -0 --separate-stderr grace-route -c routes.yaml < in.ndjson
+	wait
+	[ "$(ids got.ndjson)" = "$(seq -f 'e-%g' 1 50 | tr '\n' ' ')" ]
+	[ ! -s dead.ndjson ]
+}
+
+@test "priorities: a critical event overtakes queued low-priority ones behind a slow target" {
+	cat > routes.yaml <<EOF
+default: slow
+dead_letter: dead.ndjson
+drain_timeout: 20s
+targets:
+  slow: { kind: exec, argv: ["$RFIX/slow.sh", got.ndjson, "0.05"] }
+routes:
+  - type: page
+    targets: slow
+    priority: critical
+  - targets: slow
+    priority: low
+EOF
+	pad=$(head -c 3000 /dev/zero | tr '\0' p)
+	{ for i in $(seq 1 30); do printf '{"id":"%d","type":"chatter","pad":"%s"}\n' "$i" "$pad"; done
+	  echo '{"id":"page","type":"page"}'; } > in.ndjson
+	run -0 --separate-stderr grace-route -c routes.yaml < in.ndjson
+	[ "$(wc -l < got.ndjson)" -eq 31 ]
+	pos=$(jq -r .id got.ndjson | grep -n '^page$' | cut -d: -f1)
+	# the pipe holds one page and the writer one event: at most a few
+	# low events were already on their way
+	[ "$pos" -le 5 ]
+	# the low ones keep their order
+	[ "$(jq -r 'select(.type == "chatter") | .id' got.ndjson | tr '\n' ' ')" = "$(seq 1 30 | tr '\n' ' ')" ]
+}
+
+@test "isolation: a stuck target under drop_newest does not slow the others" {
+	gated
+	cat > routes.yaml <<EOF
+default: stuck
+dead_letter: dead.ndjson
+drain_timeout: 200ms
+targets:
+  stuck: { kind: exec, argv: [./gate.sh, cat], queue: 10, overflow: drop_newest }
+  fast: { kind: file, path: fast.ndjson }
+routes:
+  - targets: [stuck, fast]
+EOF
+	gen_events 20000 > in.ndjson
+	start=$(date +%s%N)
+	run -1 --separate-stderr grace-route -q -c routes.yaml < in.ndjson
+	end=$(date +%s%N)
+	[ "$(wc -l < fast.ndjson)" -eq 20000 ]
+	[ "$(wc -l < dead.ndjson)" -ge 19900 ]
+	# 20000 events and a 200 ms deadline: well under 10 s
+	[ $(( (end - start) / 1000000 )) -lt 10000 ]
+}
+
+@test "circuit breaker: a failing target trips, probes after the cool-down, and closes on success" {
+	mkfifo pipe
+	cat > routes.yaml <<'EOF2'
+default: f
+dead_letter: dead.ndjson
+drain_timeout: 5s
+targets:
+  f: { kind: fifo, path: pipe, retries: 100, backoff: 20ms, breaker: { failures: 3, cooldown: 300ms } }
+routes: []
+EOF2
+	gen_events 3 > in.ndjson
+	( sleep 0.8; cat pipe > got.ndjson ) &
+	run -0 --separate-stderr grace-route -c routes.yaml < in.ndjson
+	wait
+	[ "$(ids got.ndjson)" = 'e-1 e-2 e-3 ' ]
+	[ ! -s dead.ndjson ]
+	# the stream: the three events, and the breaker's state changes
+	run -0 jq -r 'select(.type | startswith("route.breaker.")) | .type' <<< "$output"
+	[ "${lines[0]}" = route.breaker.opened ]
+	[ "${lines[1]}" = route.breaker.half_open ]
+	[ "${lines[-1]}" = route.breaker.closed ]
+	# opened and half_open alternate until the probe gets through
+	[ "$(printf '%s\n' "${lines[@]}" | uniq | wc -l)" -eq "${#lines[@]}" ]
+	[[ "$stderr" == *"grace-route: target 'f': circuit breaker opened: pipe: no reader on the fifo
+grace-route: target 'f': circuit breaker half_open"* ]]
+	[[ "$stderr" == *"grace-route: target 'f': circuit breaker closed
+3 events, 0 routed, 3 unmatched, 0 quarantined, 0 suppressed, 0 dead-lettered, 0 errors"* ]]
+}
+
+@test "circuit breaker: open under a drop policy, events are dead-lettered at once" {
+	cat > routes.yaml <<'EOF2'
+default: f
+dead_letter: dead.ndjson
+drain_timeout: 300ms
+targets:
+  f: { kind: fifo, path: nopipe, retries: 100, backoff: 10ms, overflow: drop_newest, breaker: { failures: 2, cooldown: 10s } }
+routes: []
+EOF2
+	mkfifo in
+	( gen_events 1; sleep 0.5; gen_events 3 later ) > in &
+	run -1 --separate-stderr grace-route -c routes.yaml < in
+	wait
+	[ "$(jq -r '.id + " " + .grace.route.dead.reason' dead.ndjson)" = 'e-1 breaker open
+later-1 breaker open
+later-2 breaker open
+later-3 breaker open' ]
+	[ "$(jq -r 'select(.type | startswith("route.")) | .type' <<< "$output")" = 'route.breaker.opened' ]
+	[[ "$(summary_of f)" == '  f (fifo): 1 queued, 0 delivered, 3 dropped, 0 spilled, 1 failed, 0 abandoned, breaker opened 1 times' ]]
+}
