@@ -1,12 +1,17 @@
 /* route.h - the trigger mesh: the one public header of lib/route/.
  *
  * grace-route reads events and delivers each to the targets its routes
- * file names (man/grace-routes.5). The system is in three parts:
+ * file names: grace-route(1) is the program, man/grace-routes.5 the
+ * routes, test and silences formats. Uses the core (lib/) and lib/log/
+ * (the log target appends to a chain through log/log.h). Its files:
  *
  *   config.c   loading and checking the routes file: targets, routes,
  *              globs, matchers, jq conditions, the default target, the
  *              warnings --check reports
  *   match.c    which routes an event matches and where it goes
+ *   storm.c    storm control in event time: dedupe, throttle, inhibit,
+ *              silences
+ *   cases.c    routes test files (--test), run in virtual time
  *   router.c   one bounded queue and one writer thread per target, the
  *              overflow policies, spill files, retries, dead letters and
  *              the drain at the end
