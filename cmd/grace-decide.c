@@ -108,10 +108,7 @@ report_err(const struct grace_err *e)
 static int
 report_load_err(const struct grace_err *e, const char *path)
 {
-	grace_err_print(stderr, prog, e);
-	if (e->code == GRACE_EXIT_SYSTEM && access(path, R_OK) != 0)
-		return GRACE_EXIT_USAGE;
-	return e->code ? e->code : GRACE_EXIT_SYSTEM;
+	return grace_cli_report_load(stderr, prog, e, path);
 }
 
 /* "hold,escalate" -> verdict bits (reject always included). */

@@ -617,9 +617,7 @@ run_tests(const struct grace_routes *rs, const char *file,
 	int status = GRACE_EXIT_OK;
 
 	if (grace_rcases_load(file, rs, &cs, &e) < 0) {
-		grace_err_print(stderr, prog, &e);
-		return e.code == GRACE_EXIT_SYSTEM && access(file, R_OK) != 0 ?
-		    GRACE_EXIT_USAGE : e.code ? e.code : GRACE_EXIT_SYSTEM;
+		return grace_cli_report_load(stderr, prog, &e, file);
 	}
 	if (fmt != GRACE_FMT_NDJSON && !(rep = grace_report_new(fmt, prog,
 	    fmt == GRACE_FMT_TEXT && isatty(STDOUT_FILENO) &&
@@ -744,9 +742,7 @@ main(int argc, char **argv)
 	if (!cfg && !(cfg = found = grace_config_find("routes.yaml", &e)))
 		return grace_cli_report(stderr, prog, &e);
 	if (!(rs = grace_routes_load(cfg, &e))) {
-		grace_err_print(stderr, prog, &e);
-		status = e.code == GRACE_EXIT_SYSTEM && access(cfg, R_OK) != 0 ?
-		    GRACE_EXIT_USAGE : e.code ? e.code : GRACE_EXIT_SYSTEM;
+		status = grace_cli_report_load(stderr, prog, &e, cfg);
 		free(found);
 		return status;
 	}

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -39,6 +40,16 @@ int
 grace_cli_report(FILE *f, const char *prog, const struct grace_err *e)
 {
 	grace_err_print(f, prog, e);
+	return e->code ? e->code : GRACE_EXIT_SYSTEM;
+}
+
+int
+grace_cli_report_load(FILE *f, const char *prog, const struct grace_err *e,
+    const char *path)
+{
+	grace_err_print(f, prog, e);
+	if (e->code == GRACE_EXIT_SYSTEM && access(path, R_OK) != 0)
+		return GRACE_EXIT_USAGE;
 	return e->code ? e->code : GRACE_EXIT_SYSTEM;
 }
 

@@ -26,6 +26,11 @@ int grace_cli_usage_verror(FILE *f, const char *prog, const char *cmd,
 /* grace_err_print() e to f; returns the exit status it calls for
  * (e->code, or GRACE_EXIT_SYSTEM when unset). */
 int grace_cli_report(FILE *f, const char *prog, const struct grace_err *e);
+/* The same for a configuration or case file at path that failed to load:
+ * a file that cannot be read (missing, unreadable) is a usage error, like
+ * a bad flag, not a system error; nothing has been processed. */
+int grace_cli_report_load(FILE *f, const char *prog,
+    const struct grace_err *e, const char *path);
 
 /* The end-of-stream verdict of a filter: a run that read no event (an
  * empty stream, or only blank lines) judged nothing, and a gate that
