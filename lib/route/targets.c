@@ -510,19 +510,26 @@ spawn(struct grace_rt *t, struct grace_err *e)
 	return 0;
 }
 
+/* Start the subscriber. Returns 0, or -1 (e filled) with nothing kept:
+ * the router closes only targets that opened. */
 static int
 exec_open(struct grace_rt *t, struct grace_err *e)
 {
 	struct execst *x = t->kind;
 
-	if (!x) {
-		if (!(x = calloc(1, sizeof *x)))
-			return grace_err_sys(e, NULL, "out of memory");
-		x->wfd = x->rfd = -1;
-		x->backoff = t->cfg->backoff_ms;
-		t->kind = x;
+	if (x)
+		return x->pid > 0 ? 0 : spawn(t, e);
+	if (!(x = calloc(1, sizeof *x)))
+		return grace_err_sys(e, NULL, "out of memory");
+	x->wfd = x->rfd = -1;
+	x->backoff = t->cfg->backoff_ms;
+	t->kind = x;
+	if (spawn(t, e) < 0) {
+		free(x);
+		t->kind = NULL;
+		return -1;
 	}
-	return x->pid > 0 ? 0 : spawn(t, e);
+	return 0;
 }
 
 /* Write one item (already on the unacked list) whole. Returns 0, -2
