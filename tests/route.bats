@@ -75,6 +75,14 @@ Try 'grace-route --help' for more information." ]
 	[[ "$stderr" == "grace-route: no routes.yaml found (looked in: "*"use -c FILE" ]]
 	run -2 --separate-stderr grace-route -c nothere.yaml < /dev/null
 	[ "$stderr" = "grace-route: nothere.yaml: cannot open: No such file or directory" ]
+	# A silences file the routes file names but that is not there: the
+	# same configuration error, before any event is read.
+	cd ..
+	printf 'default: out\ndead_letter: d\nsilences: gone.yaml\ntargets:\n  out: { kind: file, path: x }\nroutes: []\n' > s-routes.yaml
+	run -2 --separate-stderr grace-route -c s-routes.yaml <<< '{"type":"t"}'
+	assert_output ''
+	[ "$stderr" = "grace-route: gone.yaml: cannot open: No such file or directory" ]
+	[ ! -e x ]
 }
 
 # ------------------------------------------------------------ --check

@@ -3,8 +3,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include <time.h>
+#include <unistd.h>
 
 #include "jqx.h"
 #include "route.h"
@@ -665,8 +665,14 @@ load_silences(struct grace_routes *rs, int64_t now_ms, struct grace_err *e)
 	const struct grace_ynode *l;
 	size_t i;
 
-	if (!(root = grace_yaml_load_file(rs->silences_file, e)))
+	if (!(root = grace_yaml_load_file(rs->silences_file, e))) {
+		/* the routes file names a file that is not there: a
+		 * configuration error, like a missing routes file */
+		if (e->code == GRACE_EXIT_SYSTEM &&
+		    access(rs->silences_file, R_OK) != 0)
+			e->code = GRACE_EXIT_USAGE;
 		return -1;
+	}
 	rs->sroot_ = root;
 	if (grace_yaml_expect(root, GRACE_YMAP, e) < 0 ||
 	    grace_yaml_check_keys(root, top, e) < 0 ||
