@@ -125,6 +125,8 @@ def verdict_of($op; $onerr):
     (if $g.verify.status == "failed" and ($t | startswith("deploy."))
      then {v: "reject", rule: "failed-deploy-rollback", by: "verification", cert: $vs.cert,
            obl: [{action: "rollback"}]} else empty end),
+    (if $g.verify.status == "inconclusive" and ($t | startswith("deploy."))
+     then {v: "escalate", rule: "inconclusive-deploy", by: "verification", cert: $vs.cert} else empty end),
     (if $vs.op == "absent" and $t == "deploy.completed"
      then {v: "escalate", rule: "unverified-deploy", by: "verification", cert: $vs.cert} else empty end),
     # mldl, learning, memory
