@@ -546,19 +546,16 @@ load_globs(struct grace_routes *rs, const struct grace_ynode *m,
 	return 0;
 }
 
-/* One side of an inhibit rule: {source, type, match}. */
+/* The source, type and match keys of map m, into sel (the keys of m are
+ * the caller's to check). */
 static int
-load_sel(struct grace_routes *rs, struct grace_rsel *sel,
-    const struct grace_ynode *m, const char *const *allowed,
-    struct grace_err *e)
+load_select(struct grace_routes *rs, struct grace_rsel *sel,
+    const struct grace_ynode *m, struct grace_err *e)
 {
-	static const char *const keys[] = { "source", "type", "match", NULL };
 	const struct grace_ynode *n;
 	size_t i;
 
-	if (grace_yaml_expect(m, GRACE_YMAP, e) < 0 ||
-	    grace_yaml_check_keys(m, allowed ? allowed : keys, e) < 0 ||
-	    load_globs(rs, m, "source", &sel->sources, &sel->nsources, e) < 0 ||
+	if (load_globs(rs, m, "source", &sel->sources, &sel->nsources, e) < 0 ||
 	    load_globs(rs, m, "type", &sel->types, &sel->ntypes, e) < 0)
 		return -1;
 	if ((n = grace_yaml_get(m, "match"))) {
@@ -574,6 +571,29 @@ load_sel(struct grace_routes *rs, struct grace_rsel *sel,
 				return -1;
 		}
 	}
+	return 0;
+}
+
+static void
+free_select(struct grace_rsel *sel)
+{
+	free(sel->sources);
+	free(sel->types);
+	free_matchers(sel->m, sel->nm);
+}
+
+/* One side of an inhibit rule, or a silence: {source, type, match}. */
+static int
+load_sel(struct grace_routes *rs, struct grace_rsel *sel,
+    const struct grace_ynode *m, const char *const *allowed,
+    struct grace_err *e)
+{
+	static const char *const keys[] = { "source", "type", "match", NULL };
+
+	if (grace_yaml_expect(m, GRACE_YMAP, e) < 0 ||
+	    grace_yaml_check_keys(m, allowed ? allowed : keys, e) < 0 ||
+	    load_select(rs, sel, m, e) < 0)
+		return -1;
 	if (!sel->nsources && !sel->ntypes && !sel->nm)
 		return at(e, m, "an inhibit side must say which events it takes "
 		    "(source, type or match)");
@@ -721,9 +741,7 @@ load_silences(struct grace_routes *rs, int64_t now_ms, struct grace_err *e)
 			    "%s: %s): ignored", z->id, t, z->by, z->why) < 0)
 				return -1;
 			free(z->id);
-			free(z->sel.sources);
-			free(z->sel.types);
-			free_matchers(z->sel.m, z->sel.nm);
+			free_select(&z->sel);
 			rs->nsil--;
 		}
 	}
@@ -779,22 +797,8 @@ load_route(struct grace_routes *rs, struct grace_rroute *r, size_t idx,
 	}
 	if (!(r->name = dup_or(rs, s, e)))
 		return -1;
-	if (load_globs(rs, m, "source", &r->sources, &r->nsources, e) < 0 ||
-	    load_globs(rs, m, "type", &r->types, &r->ntypes, e) < 0)
+	if (load_select(rs, &r->sel, m, e) < 0)
 		return -1;
-	if ((n = grace_yaml_get(m, "match"))) {
-		if (n->kind != GRACE_YSEQ)
-			return at(e, n, "match is a list of matchers such as "
-			    "'data.host =~ web-.*', got %s",
-			    grace_yaml_describe(n));
-		if (n->n && !(r->m = calloc(n->n, sizeof *r->m)))
-			return grace_err_sys(e, rs->file, "out of memory");
-		for (i = 0; i < n->n; i++) {
-			r->nm++;
-			if (load_matcher(rs, &r->m[i], n->items[i], e) < 0)
-				return -1;
-		}
-	}
 	if ((n = grace_yaml_get(m, "when"))) {
 		if (grace_yaml_as_string(n, &s, e) < 0)
 			return -1;
@@ -963,8 +967,9 @@ load(struct grace_routes *rs, const struct grace_ynode *root,
 			    "route '%s' (line %lu) before it matches every "
 			    "event and does not continue", r->name,
 			    rs->r[catchall].name, rs->r[catchall].line);
-		if (all_star(r->sources, r->nsources) &&
-		    all_star(r->types, r->ntypes) && r->nm == 0 && !r->when &&
+		if (all_star(r->sel.sources, r->sel.nsources) &&
+		    all_star(r->sel.types, r->sel.ntypes) && r->sel.nm == 0 &&
+		    !r->when &&
 		    !r->cont)
 			catchall = (long)i;
 	}
@@ -1081,8 +1086,7 @@ grace_routes_free(struct grace_routes *rs)
 		struct grace_rroute *r = &rs->r[i];
 
 		free(r->name);
-		free(r->sources);
-		free(r->types);
+		free_select(&r->sel);
 		for (j = 0; j < GRACE_RREQ_N; j++)
 			free(r->req[j]);
 		grace_jq_free(r->validate);
@@ -1097,17 +1101,6 @@ grace_routes_free(struct grace_routes *rs)
 		}
 		free(r->dkey);
 		free(r->tkey);
-		for (j = 0; j < r->nm; j++) {
-			size_t k;
-
-			free(r->m[j].text);
-			free(r->m[j].value);
-			for (k = 0; k < r->m[j].nsegs; k++)
-				free(r->m[j].segs[k]);
-			if (r->m[j].re)
-				onig_free(r->m[j].re);
-		}
-		free(r->m);
 		grace_jq_free(r->when);
 		free(r->targets);
 	}
@@ -1118,19 +1111,14 @@ grace_routes_free(struct grace_routes *rs)
 		int k;
 
 		free(h->name);
-		for (k = 0; k < 2; k++) {
-			free(sel[k]->sources);
-			free(sel[k]->types);
-			free_matchers(sel[k]->m, sel[k]->nm);
-		}
+		for (k = 0; k < 2; k++)
+			free_select(sel[k]);
 		free_paths(h->equal, h->nequal);
 	}
 	free(rs->inh);
 	for (i = 0; i < rs->nsil; i++) {
 		free(rs->sil[i].id);
-		free(rs->sil[i].sel.sources);
-		free(rs->sil[i].sel.types);
-		free_matchers(rs->sil[i].sel.m, rs->sil[i].sel.nm);
+		free_select(&rs->sil[i].sel);
 	}
 	free(rs->sil);
 	free(rs->silences_file);

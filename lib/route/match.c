@@ -343,28 +343,28 @@ grace_routes_match(const struct grace_routes *rs, const char *p, size_t n,
 		const struct grace_rroute *r = &rs->r[i];
 		int ok = 1;
 
-		if (r->nsources && !(have_src && globs_ok(r->sources,
-		    r->nsources, sv->p, sv->len))) {
+		if (r->sel.nsources && !(have_src && globs_ok(r->sel.sources,
+		    r->sel.nsources, sv->p, sv->len))) {
 			EXPLAIN("  route %s: no: source %s%s%s does not match\n",
 			    r->name, have_src ? "'" : "", have_src ? sv->p :
 			    "(none)", have_src ? "'" : "");
 			continue;
 		}
-		if (r->ntypes && !(have_type && globs_ok(r->types, r->ntypes,
+		if (r->sel.ntypes && !(have_type && globs_ok(r->sel.types, r->sel.ntypes,
 		    tv->p, tv->len))) {
 			EXPLAIN("  route %s: no: type %s%s%s does not match\n",
 			    r->name, have_type ? "'" : "", have_type ? tv->p :
 			    "(none)", have_type ? "'" : "");
 			continue;
 		}
-		for (j = 0; j < r->nm && ok; j++) {
-			if (grace_rlookup(p, n, r->m[j].segs, r->m[j].nsegs, mv,
+		for (j = 0; j < r->sel.nm && ok; j++) {
+			if (grace_rlookup(p, n, r->sel.m[j].segs, r->sel.m[j].nsegs, mv,
 			    &m->tmp) < 0)
 				goto nomem;
-			if (!matcher_ok(&r->m[j], mv->p, mv->len)) {
+			if (!matcher_ok(&r->sel.m[j], mv->p, mv->len)) {
 				ok = 0;
 				EXPLAIN("  route %s: no: matcher '%s' fails on "
-				    "'%s'\n", r->name, r->m[j].text, mv->p);
+				    "'%s'\n", r->name, r->sel.m[j].text, mv->p);
 			}
 		}
 		if (!ok)

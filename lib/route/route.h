@@ -110,14 +110,20 @@ struct grace_rpath {
 	size_t nsegs;
 };
 
-struct grace_rroute {
-	char *name;                 /* "name:", else "route N" (1-based) */
-	const char **sources;       /* exact values or globs; none: any */
+/* Which events a route, an inhibit side or a silence takes: source and
+ * type (exact values or globs; none: any) and matchers (all must hold). */
+struct grace_rsel {
+	const char **sources;
 	size_t nsources;
 	const char **types;
 	size_t ntypes;
 	struct grace_rmatcher *m;
 	size_t nm;
+};
+
+struct grace_rroute {
+	char *name;                 /* "name:", else "route N" (1-based) */
+	struct grace_rsel sel;      /* source, type, match */
 	struct grace_jq *when;      /* NULL: none */
 	/* validation before dispatch: what fails goes to quarantine */
 	const char **req[GRACE_RREQ_N]; /* accepted verdicts; NULL: none */
@@ -137,16 +143,6 @@ struct grace_rroute {
 	enum grace_rprio prio;
 	int cont;                   /* continue: true */
 	unsigned long line, col;
-};
-
-/* One side of an inhibit rule: which events it takes. */
-struct grace_rsel {
-	const char **sources;
-	size_t nsources;
-	const char **types;
-	size_t ntypes;
-	struct grace_rmatcher *m;
-	size_t nm;
 };
 
 /* While an event of the source side is active (ttl from its time), events
