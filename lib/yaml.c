@@ -47,21 +47,18 @@ snip(const char *s, size_t n, char *buf)
 	return grace_err_snip(s, n, SNIP_MAX, buf, SNIP_BUF);
 }
 
-/* Error at a node: a config error (GRACE_EXIT_USAGE). */
-__attribute__((format(printf, 3, 4)))
-static int
-node_err(struct grace_err *e, const struct grace_ynode *n, const char *fmt,
-    ...)
+int
+grace_yaml_err(struct grace_err *e, const struct grace_ynode *n,
+    const char *fmt, ...)
 {
 	va_list ap;
-	char msg[sizeof e->msg];
 
 	if (!e)
 		return -1;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	grace_err_vset(e, n ? n->file : NULL, n ? n->line : 0, n ? n->col : 0,
+	    fmt, ap);
 	va_end(ap);
-	grace_err_set(e, n->file, n->line, n->col, "%s", msg);
 	e->code = GRACE_EXIT_USAGE;
 	return -1;
 }
@@ -294,10 +291,10 @@ attach(struct ctx *c, struct grace_ynode *n)
 		return 0;
 	}
 	if (n->kind != GRACE_YSCALAR)
-		return node_err(c->e, n, "mapping keys must be scalars, got %s",
+		return grace_yaml_err(c->e, n, "mapping keys must be scalars, got %s",
 		    grace_yaml_describe(n));
 	if (memchr(n->str, '\0', n->len))
-		return node_err(c->e, n, "mapping key '%s' contains a NUL "
+		return grace_yaml_err(c->e, n, "mapping key '%s' contains a NUL "
 		    "byte", snip(n->str, n->len, b));
 	if (grow((void **)&p->pairs, p->n, sizeof *p->pairs))
 		return oom(c);
@@ -343,7 +340,7 @@ resolve(struct ctx *c, struct grace_ynode *n)
 	if (strcmp(t, "seq") == 0 || strcmp(t, "map") == 0) {
 		if (n->kind == (*t == 's' ? GRACE_YSEQ : GRACE_YMAP))
 			return 0;
-		return node_err(c->e, n, "%s does not match its tag %s",
+		return grace_yaml_err(c->e, n, "%s does not match its tag %s",
 		    grace_yaml_describe(n), tb);
 	}
 	for (i = 0; i < sizeof scalar_tags / sizeof *scalar_tags; i++)
@@ -353,7 +350,7 @@ resolve(struct ctx *c, struct grace_ynode *n)
 		goto unsupported;
 	want = (enum grace_ytype)i;
 	if (n->kind != GRACE_YSCALAR)
-		return node_err(c->e, n, "%s does not match its tag %s",
+		return grace_yaml_err(c->e, n, "%s does not match its tag %s",
 		    grace_yaml_describe(n), tb);
 	if (want == GRACE_YT_STR) {
 		n->type = GRACE_YT_STR;
@@ -363,12 +360,12 @@ resolve(struct ctx *c, struct grace_ynode *n)
 	if (want == GRACE_YT_FLOAT && got == GRACE_YT_INT)
 		got = GRACE_YT_FLOAT;
 	if (got != want)
-		return node_err(c->e, n, "'%s' does not match its tag %s",
+		return grace_yaml_err(c->e, n, "'%s' does not match its tag %s",
 		    snip(n->str, n->len, b), tb);
 	n->type = got;
 	return 0;
 unsupported:
-	return node_err(c->e, n, "unsupported tag '%s' (allowed: !, !!str, "
+	return grace_yaml_err(c->e, n, "unsupported tag '%s' (allowed: !, !!str, "
 	    "!!int, !!float, !!bool, !!null, !!seq, !!map)", tb);
 }
 
@@ -424,7 +421,7 @@ check_dups(struct ctx *c, const struct grace_ynode *m)
 		    first->key->line, first->key->col);
 	else
 		snprintf(where, sizeof where, "line %lu", first->key->line);
-	return node_err(c->e, second->key, "duplicate key '%s' (first "
+	return grace_yaml_err(c->e, second->key, "duplicate key '%s' (first "
 	    "defined at %s)", snip(second->key->str, second->key->len, b),
 	    where);
 }
@@ -749,7 +746,7 @@ expected(const struct grace_ynode *n, const char *what, struct grace_err *e)
 {
 	char b[GOT_BUF];
 
-	return node_err(e, n, "expected %s, got %s", what, got(n, b, sizeof b));
+	return grace_yaml_err(e, n, "expected %s, got %s", what, got(n, b, sizeof b));
 }
 
 int
@@ -790,7 +787,7 @@ grace_yaml_require(const struct grace_ynode *map, const char *key,
 	if (grace_yaml_expect(map, GRACE_YMAP, e))
 		return NULL;
 	if (!(v = grace_yaml_get(map, key)))
-		node_err(e, map, "missing required key '%s'", key);
+		grace_yaml_err(e, map, "missing required key '%s'", key);
 	return v;
 }
 
@@ -816,7 +813,7 @@ grace_yaml_check_keys(const struct grace_ynode *map,
 		for (j = 0, o = 0; allowed[j] && o < sizeof list; j++)
 			o += (size_t)snprintf(list + o, sizeof list - o,
 			    "%s%s", j ? ", " : "", allowed[j]);
-		return node_err(e, k, "unknown key '%s' (expected one of: %s)",
+		return grace_yaml_err(e, k, "unknown key '%s' (expected one of: %s)",
 		    snip(k->str, k->len, b), list);
 	}
 	return 0;
@@ -831,7 +828,7 @@ grace_yaml_as_string(const struct grace_ynode *n, const char **out,
 	if (n->kind != GRACE_YSCALAR || n->type == GRACE_YT_NULL)
 		return expected(n, "a string", e);
 	if (memchr(n->str, '\0', n->len))
-		return node_err(e, n, "string '%s' contains a NUL byte",
+		return grace_yaml_err(e, n, "string '%s' contains a NUL byte",
 		    snip(n->str, n->len, b));
 	*out = n->str;
 	return 0;
@@ -860,14 +857,14 @@ grace_yaml_as_number(const struct grace_ynode *n, double *out,
 	if (n->type == GRACE_YT_INT && n->str[0] == '0' &&
 	    (n->str[1] == 'o' || n->str[1] == 'x')) {
 		if (int_value(n, &i))
-			return node_err(e, n, "number '%s' out of range",
+			return grace_yaml_err(e, n, "number '%s' out of range",
 			    snip(n->str, n->len, b));
 		d = (double)i;
 	} else {
 		d = strtod(n->str, NULL);
 	}
 	if (!isfinite(d))
-		return node_err(e, n, "number '%s' out of range",
+		return grace_yaml_err(e, n, "number '%s' out of range",
 		    snip(n->str, n->len, b));
 	*out = d;
 	return 0;
@@ -883,7 +880,7 @@ grace_yaml_as_int(const struct grace_ynode *n, int64_t *out,
 	if (n->kind != GRACE_YSCALAR || n->type != GRACE_YT_INT)
 		return expected(n, "an integer", e);
 	if (int_value(n, &v))
-		return node_err(e, n, "integer '%s' out of range",
+		return grace_yaml_err(e, n, "integer '%s' out of range",
 		    snip(n->str, n->len, b));
 	*out = v;
 	return 0;
@@ -923,7 +920,7 @@ grace_yaml_as_duration(const struct grace_ynode *n, int64_t *ms,
 	if (n->kind != GRACE_YSCALAR)
 		return expected(n, "a duration (like 30s or 1h30m)", e);
 	if (grace_duration_parse(n->str, n->len, ms, &de))
-		return node_err(e, n, "%s", de.msg);
+		return grace_yaml_err(e, n, "%s", de.msg);
 	return 0;
 }
 

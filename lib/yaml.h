@@ -125,6 +125,12 @@ void grace_yaml_free(struct grace_ynode *root);
  * "an integer", "a number" (float) or "a string". */
 const char *grace_yaml_describe(const struct grace_ynode *n);
 
+/* A configuration error at node n (NULL: no position): e is filled at
+ * n's file:line:col with the message, control bytes escaped, and code
+ * GRACE_EXIT_USAGE. Returns -1. Every loader reports through this. */
+int grace_yaml_err(struct grace_err *e, const struct grace_ynode *n,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Check that n is of kind k. Returns 0, or -1 with e filled at n as
  * "expected a mapping, got a sequence" / "..., got 'text'" for scalars. */
 int grace_yaml_expect(const struct grace_ynode *n, enum grace_ykind k,

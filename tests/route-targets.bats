@@ -403,6 +403,32 @@ grace-route: target 'f': circuit breaker half_open"* ]]
 3 events, 0 routed, 3 unmatched, 0 quarantined, 0 suppressed, 0 dead-lettered, 0 errors"* ]]
 }
 
+@test "circuit breaker: opening under a drop policy dead-letters what waits in the queue at once" {
+	cat > routes.yaml <<'EOF2'
+default: f
+dead_letter: dead.ndjson
+drain_timeout: 3s
+targets:
+  f: { kind: fifo, path: nopipe, retries: 100, backoff: 400ms, overflow: drop_newest, breaker: { failures: 2, cooldown: 1h } }
+routes: []
+EOF2
+	mkfifo in
+	# e-1 fails, waits 400ms to retry; meanwhile three events queue up
+	# behind it; the second failure opens the breaker
+	( gen_events 1; sleep 0.15; gen_events 3 queued; sleep 1.5 ) > in &
+	run -1 --separate-stderr grace-route -c routes.yaml < in
+	wait
+	[ "$(jq -r '.id + " " + .grace.route.dead.reason + " " + (.grace.route.dead.attempts | tostring)' dead.ndjson)" = 'e-1 breaker open 2
+queued-1 breaker open 0
+queued-2 breaker open 0
+queued-3 breaker open 0' ]
+	# they had left stdout as queued; the summary counts them as dropped
+	run -0 jq -r 'select(.grace.route.dead_lettered) | .id' <<< "$output"
+	assert_output ''
+	[[ "$(summary_of f)" == '  f (fifo): 4 queued, 0 delivered, 3 dropped, 0 spilled, 1 failed, 0 abandoned, breaker opened 1 times' ]]
+	[[ "$stderr" == *"4 dead-lettered"* ]]
+}
+
 @test "circuit breaker: open under a drop policy, events are dead-lettered at once" {
 	cat > routes.yaml <<'EOF2'
 default: f

@@ -441,7 +441,7 @@ routes: []' "unknown key 'note'"
 @test "valgrind: --test: the shipped cases, a failing case in each format, bad test files" {
 	cd "$ROOT"
 	run -0 --separate-stderr vg "$G" --test config/routes.test.yaml
-	[ "$stderr" = '8 cases, 8 passed, 0 failed' ]
+	[ "$stderr" = '9 cases, 9 passed, 0 failed' ]
 	refute_output --partial 'not ok'
 	cd "$BATS_TEST_TMPDIR"
 	cp "$RFIX/match.yaml" .

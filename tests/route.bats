@@ -199,7 +199,7 @@ routes: []'
 	cfg 'default: out
 dead_letter: dead.ndjson
 tagrets: {}'
-	bad_cfg "grace-route: routes.yaml:3:1: unknown key 'tagrets' (expected one of: default, quarantine, dead_letter, drain_timeout, targets, routes, inhibit, silences)"
+	bad_cfg "grace-route: routes.yaml:3:1: unknown key 'tagrets' (expected one of: default, quarantine, dead_letter, drain_timeout, targets, routes, inhibit, silences, trust)"
 }
 
 @test "--check: a route after a catch-all can never match: an error naming both" {
@@ -576,6 +576,84 @@ not ok 1 - 3 quarantined (approved-deploys): to quar; grace.gate.decision is 'de
 	bad_cfg "grace-route: routes.yaml:2:13: unknown quarantine target 'qaur'"
 }
 
+TRUSTCFG='default: out
+quarantine: quar
+dead_letter: dead.ndjson
+trust: trust.yaml
+targets:
+  out: { kind: file, path: out.ndjson }
+  quar: { kind: file, path: quar.ndjson }
+  deploy: { kind: file, path: deploy.ndjson }
+routes:
+  - name: trusted-deploys
+    type: deploy
+    require: { trust: 0.7 }
+    targets: deploy'
+
+@test "validation: a minimum trust of the actor (else the source), from grace-gate's trust file" {
+	cfg "$TRUSTCFG"
+	printf '%s\n' 'default: 0.4' 'scores: { alice: 0.9, bob: 0.3, ci: 0.7 }' \
+	    'quarantined: [alice-old, ci]' > trust.yaml
+	cat > in.ndjson <<'EOF2'
+{"id":"1","type":"deploy","actor":"alice"}
+{"id":"2","type":"deploy","actor":"bob"}
+{"id":"3","type":"deploy","source":"alice"}
+{"id":"4","type":"deploy","actor":42,"source":"alice"}
+{"id":"5","type":"deploy"}
+{"id":"6","type":"deploy","actor":"carol"}
+{"id":"7","type":"deploy","actor":"ci"}
+{"id":"8","type":"deploy","actor":"al\u0069ce"}
+EOF2
+	run -1 --separate-stderr grace-route -c routes.yaml < in.ndjson
+	run -0 jq -c '[.id, .grace.route.targets[0], .grace.route.why]' <<< "$output"
+	assert_output '["1","deploy",null]
+["2","quar","trust 0.3 of '"'bob'"' is below 0.7"]
+["3","deploy",null]
+["4","deploy",null]
+["5","quar","trust 0.4 of '"'(no actor)'"' is below 0.7"]
+["6","quar","trust 0.4 of '"'carol'"' is below 0.7"]
+["7","quar","'"'ci'"' is quarantined in the trust file"]
+["8","deploy",null]'
+	[[ "$stderr" == "8 events, 4 routed, 0 unmatched, 4 quarantined, "* ]]
+	[ "$(jq -r .id quar.ndjson | tr '\n' ' ')" = '2 5 6 7 ' ]
+	# grace-gate reads the same file the same way
+	printf '%s\n' 'trust: trust.yaml' 'default: allow' \
+	    'policies: [{id: low, match: {$trust: {lt: 0.7}}, effect: deny}]' > gov.yaml
+	run -0 --separate-stderr grace-gate -c gov.yaml --mode audit < in.ndjson
+	run -0 jq -r 'select(.grace.gate.trust < 0.7) | .id' <<< "$output"
+	assert_output "$(printf '%s\n' 2 5 6)"
+	# --explain says why
+	echo '{"id":"2","type":"deploy","actor":"bob"}' > one.ndjson
+	run -1 --separate-stderr grace-route -q --dry-run --explain -c routes.yaml < one.ndjson
+	[ "$stderr" = "grace-route: <stdin>:1: event 2
+  route trusted-deploys: matched, quarantined: trust 0.3 of 'bob' is below 0.7" ]
+}
+
+@test "validation: require trust needs a readable, valid trust file and a score from 0 to 1" {
+	cfg "$(sed '/^trust:/d' <<< "$TRUSTCFG")"
+	bad_cfg "grace-route: routes.yaml:11:23: require: trust needs a trust file: name it with the top-level key trust"
+	cfg "$TRUSTCFG"
+	bad_cfg "grace-route: trust.yaml: cannot open: No such file or directory"
+	echo 'default: 2' > trust.yaml
+	bad_cfg "grace-route: trust.yaml:1:10: a trust score is a number from 0 to 1, not 2"
+	echo 'defualt: 0.5' > trust.yaml
+	bad_cfg "grace-route: trust.yaml:1:1: unknown key 'defualt' (expected one of: default, scores, quarantined)"
+	echo 'default: 0.5' > trust.yaml
+	cfg "$(sed 's/trust: 0.7/trust: 1.5/' <<< "$TRUSTCFG")"
+	bad_cfg "grace-route: routes.yaml:12:23: require: trust is a score from 0 to 1, not 1.5"
+	cfg "$(sed 's/trust: 0.7/trust: high/' <<< "$TRUSTCFG")"
+	run -2 --separate-stderr grace-route -c routes.yaml --check
+	[[ "$stderr" == "grace-route: routes.yaml:12:23: "* ]]
+	# a relative trust file is beside the routes file, as for grace-gate
+	mkdir sub
+	cfg "$TRUSTCFG"
+	mv routes.yaml trust.yaml sub/
+	run -0 --separate-stderr grace-route -c sub/routes.yaml --check
+	rm sub/trust.yaml
+	run -2 --separate-stderr grace-route -c sub/routes.yaml --check
+	[ "$stderr" = "grace-route: sub/trust.yaml: cannot open: No such file or directory" ]
+}
+
 # ------------------------------------------------------------- --test
 
 @test "the shipped config/routes.yaml passes --check and its own --test file" {
@@ -586,7 +664,7 @@ not ok 1 - 3 quarantined (approved-deploys): to quar; grace.gate.decision is 'de
 	run -0 --separate-stderr grace-route --test config/routes.test.yaml
 	assert_line --index 0 'ok 1 - a broken chain goes to the chain file, the console and the audit log'
 	refute_output --partial 'not ok'
-	[ "$stderr" = '8 cases, 8 passed, 0 failed' ]
+	[ "$stderr" = '9 cases, 9 passed, 0 failed' ]
 }
 
 @test "--test: a failing case says which event and what went where; exit 1; -o junit" {

@@ -110,25 +110,6 @@ grace_dinput_parse(const char *s, enum grace_dinput *in)
 /* ------------------------------------------------------------ helpers */
 
 static int
-node_err(struct grace_err *e, const struct grace_ynode *n, const char *fmt,
-    ...) __attribute__((format(printf, 3, 4)));
-
-static int
-node_err(struct grace_err *e, const struct grace_ynode *n, const char *fmt,
-    ...)
-{
-	char msg[sizeof e->msg];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	grace_err_set(e, n->file, n->line, n->col, "%s", msg);
-	e->code = GRACE_EXIT_USAGE;
-	return -1;
-}
-
-static int
 oom(struct grace_err *e)
 {
 	errno = ENOMEM;
@@ -160,7 +141,7 @@ as_name(const struct grace_ynode *n, const char *what,
 		return -1;
 	if ((i = lookup(s, names, nnames)) < 0) {
 		one_of(list, sizeof list, names, nnames);
-		return node_err(e, n, "unknown %s '%.48s' (expected %s)", what,
+		return grace_yaml_err(e, n, "unknown %s '%.48s' (expected %s)", what,
 		    s, list);
 	}
 	*out = i;
@@ -179,7 +160,7 @@ as_nameset(const struct grace_ynode *n, const char *what,
 
 	if (n->kind == GRACE_YSEQ) {
 		if (n->n == 0)
-			return node_err(e, n, "expected at least one %s", what);
+			return grace_yaml_err(e, n, "expected at least one %s", what);
 		for (i = 0; i < n->n; i++) {
 			if (as_name(n->items[i], what, names, nnames, &k, e) < 0)
 				return -1;
@@ -203,7 +184,7 @@ as_unit(const struct grace_ynode *n, double *out, struct grace_err *e)
 	if (grace_yaml_as_number(n, &v, e) < 0)
 		return -1;
 	if (!(v >= 0 && v <= 1))
-		return node_err(e, n, "expected a number from 0 to 1, got %.48s",
+		return grace_yaml_err(e, n, "expected a number from 0 to 1, got %.48s",
 		    n->str);
 	*out = v;
 	return 0;
@@ -221,7 +202,7 @@ as_strings(const struct grace_ynode *n, char ***out, size_t *nout,
 		return -1;
 	if (c == 0) {
 		free(l);
-		return node_err(e, n, "expected at least one string");
+		return grace_yaml_err(e, n, "expected at least one string");
 	}
 	if (!(*out = calloc(c, sizeof **out))) {
 		free(l);
@@ -332,7 +313,7 @@ load_thresholds(struct grace_decide *d, const struct grace_ynode *root,
 	    req_unit(t, "reject", &d->t_reject, e) < 0)
 		return -1;
 	if (!(d->t_reject <= d->t_hold && d->t_hold <= d->t_approve))
-		return node_err(e, t, "thresholds must satisfy reject <= hold "
+		return grace_yaml_err(e, t, "thresholds must satisfy reject <= hold "
 		    "<= approve (got reject %g, hold %g, approve %g)",
 		    d->t_reject, d->t_hold, d->t_approve);
 	return 0;
@@ -355,7 +336,7 @@ load_input(struct grace_decide *d, enum grace_dinput in,
 	    grace_yaml_as_number(v, &c->weight, e) < 0)
 		return -1;
 	if (!(c->weight >= 0 && c->weight <= 1e6))
-		return node_err(e, v, "expected a weight from 0 to 1000000, "
+		return grace_yaml_err(e, v, "expected a weight from 0 to 1000000, "
 		    "got %.48s", v->str);
 	if ((v = grace_yaml_get(m, "missing"))) {
 		if (as_name(v, "missing policy", missing_names, 3, &k, e) < 0)
@@ -371,11 +352,11 @@ load_input(struct grace_decide *d, enum grace_dinput in,
 	}
 	if (c->missing == GRACE_MISSING_REQUIRED &&
 	    c->on_error == GRACE_ONERR_IGNORE)
-		return node_err(e, v ? v : m, "input %s is required: "
+		return grace_yaml_err(e, v ? v : m, "input %s is required: "
 		    "on_error cannot be ignore", input_names[in]);
 	if ((v = grace_yaml_get(m, "deny_below"))) {
 		if (!score_input)
-			return node_err(e, v, "deny_below applies to the score "
+			return grace_yaml_err(e, v, "deny_below applies to the score "
 			    "inputs mldl, learning and memory only");
 		if (as_unit(v, &c->deny_below, e) < 0)
 			return -1;
@@ -383,7 +364,7 @@ load_input(struct grace_decide *d, enum grace_dinput in,
 	}
 	if ((v = grace_yaml_get(m, "permit_at"))) {
 		if (!score_input)
-			return node_err(e, v, "permit_at applies to the score "
+			return grace_yaml_err(e, v, "permit_at applies to the score "
 			    "inputs mldl, learning and memory only");
 		if (as_unit(v, &c->permit_at, e) < 0)
 			return -1;
@@ -391,7 +372,7 @@ load_input(struct grace_decide *d, enum grace_dinput in,
 	}
 	if (c->has_deny_below && c->has_permit_at &&
 	    c->deny_below > c->permit_at)
-		return node_err(e, v, "permit_at %g is below deny_below %g",
+		return grace_yaml_err(e, v, "permit_at %g is below deny_below %g",
 		    c->permit_at, c->deny_below);
 	return 0;
 }
@@ -410,7 +391,7 @@ load_inputs(struct grace_decide *d, const struct grace_ynode *root,
 	if (!m || grace_yaml_check_keys(m, names, e) < 0)
 		return -1;
 	if (m->n == 0)
-		return node_err(e, m, "inputs: name at least one of governance, "
+		return grace_yaml_err(e, m, "inputs: name at least one of governance, "
 		    "avn, verification, mldl, learning, memory");
 	for (i = 0; i < m->n; i++) {
 		enum grace_dinput in = GRACE_DIN_GOVERNANCE;
@@ -422,7 +403,7 @@ load_inputs(struct grace_decide *d, const struct grace_ynode *root,
 		d->nused++;
 	}
 	if (!(d->total_weight > 0))
-		return node_err(e, m, "the weights of the inputs sum to 0: give "
+		return grace_yaml_err(e, m, "the weights of the inputs sum to 0: give "
 		    "at least one input a weight above 0");
 	return 0;
 }
@@ -443,7 +424,7 @@ load_precedence(struct grace_decide *d, const struct grace_ynode *root,
 			    GRACE_DIN_COUNT, &k, e) < 0)
 				return -1;
 			if (seen[k])
-				return node_err(e, p->items[i], "input %s is "
+				return grace_yaml_err(e, p->items[i], "input %s is "
 				    "listed twice", input_names[k]);
 			seen[k] = 1;
 			d->order[o++] = (enum grace_dinput)k;
@@ -490,7 +471,7 @@ load_when(struct grace_drule *r, const struct grace_ynode *w,
 		int x = 0;
 
 		if (!when_applies(k->str, r->input, &who))
-			return node_err(e, k, "'%s' applies to input %s only, "
+			return grace_yaml_err(e, k, "'%s' applies to input %s only, "
 			    "not %s", k->str, who, input_names[r->input]);
 		if (!strcmp(k->str, "opinion"))
 			x = as_nameset(v, "opinion", opinion_names,
@@ -544,14 +525,14 @@ load_rule(struct grace_decide *d, struct grace_drule *r,
 	    grace_yaml_as_string(v, &s, e) < 0)
 		return -1;
 	if (!*s)
-		return node_err(e, v, "a rule id cannot be empty");
+		return grace_yaml_err(e, v, "a rule id cannot be empty");
 	if (!(r->id = strdup(s)))
 		return oom(e);
 	switch (grace_idset_add(ids, r->id, (size_t)(r - d->rules), &i)) {
 	case -1:
 		return oom(e);
 	case 0:
-		return node_err(e, v, "rule id '%.48s' is used twice "
+		return grace_yaml_err(e, v, "rule id '%.48s' is used twice "
 		    "(first at line %lu)", s, d->rules[i].line);
 	}
 	if (!(v = grace_yaml_require(m, "input", e)) ||
@@ -559,7 +540,7 @@ load_rule(struct grace_decide *d, struct grace_drule *r,
 		return -1;
 	r->input = (enum grace_dinput)k;
 	if (!d->in[k].used)
-		return node_err(e, v, "input %s is not listed under inputs",
+		return grace_yaml_err(e, v, "input %s is not listed under inputs",
 		    input_names[k]);
 	if ((v = grace_yaml_get(m, "when")) && load_when(r, v, e) < 0)
 		return -1;
@@ -586,7 +567,7 @@ load_rule(struct grace_decide *d, struct grace_drule *r,
 	    route_names, NELEM(route_names), &r->routes, e) < 0)
 		return -1;
 	if (!r->has_verdict && !r->obligations && !r->advice && !r->routes)
-		return node_err(e, m, "rule '%s' does nothing: give it a "
+		return grace_yaml_err(e, m, "rule '%s' does nothing: give it a "
 		    "verdict, obligations, advice or routes", r->id);
 	return 0;
 }
@@ -679,7 +660,7 @@ load_fail_on(struct grace_decide *d, const struct grace_ynode *root,
 	if (as_nameset(v, "verdict", verdict_names, GRACE_V_COUNT, &bits, e) < 0)
 		return -1;
 	if (bits & 1u << GRACE_V_APPROVE)
-		return node_err(e, v, "fail_on cannot list approve");
+		return grace_yaml_err(e, v, "fail_on cannot list approve");
 	d->fail_on = bits | 1u << GRACE_V_REJECT;
 	return 0;
 }

@@ -38,22 +38,6 @@ struct grace_gov_tests {
 };
 
 static int
-bad(struct grace_err *e, const struct grace_ynode *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-bad(struct grace_err *e, const struct grace_ynode *n, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	grace_err_vset(e, n->file, n->line, n->col, fmt, ap);
-	va_end(ap);
-	e->code = GRACE_EXIT_USAGE;
-	return -1;
-}
-
-static int
 time_node(const struct grace_ynode *n, int64_t *ms, struct grace_err *e)
 {
 	struct timespec ts;
@@ -62,7 +46,7 @@ time_node(const struct grace_ynode *n, int64_t *ms, struct grace_err *e)
 	if (grace_yaml_as_string(n, &s, e) < 0)
 		return -1;
 	if (grace_time_parse(s, strlen(s), &ts, NULL) < 0)
-		return bad(e, n, "expected an RFC 3339 time such as "
+		return grace_yaml_err(e, n, "expected an RFC 3339 time such as "
 		    "2026-11-21T10:00:00Z, got '%s'", s);
 	*ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	return 0;
@@ -106,7 +90,7 @@ votes_parse(const struct grace_ynode *n, struct tvote **out, size_t *nout,
 		    grace_yaml_as_string(x, &s, e) < 0)
 			return -1;
 		if (strcmp(s, "approve") != 0 && strcmp(s, "reject") != 0)
-			return bad(e, x, "vote must be approve or reject, not "
+			return grace_yaml_err(e, x, "vote must be approve or reject, not "
 			    "'%s'", s);
 		v->approve = s[0] == 'a';
 		if ((x = grace_yaml_get(m, "time")) && time_node(x, &v->t, e) < 0)
@@ -184,7 +168,7 @@ case_parse(const struct grace_ynode *m, struct tcase *c, struct grace_err *e)
 	} else if (ev->kind == GRACE_YSCALAR && ev->type == GRACE_YT_STR) {
 		c->event = strdup(ev->str);
 	} else {
-		return bad(e, ev, "event: is a mapping, or a string holding one "
+		return grace_yaml_err(e, ev, "event: is a mapping, or a string holding one "
 		    "JSON object, not %s", grace_yaml_describe(ev));
 	}
 	if (!c->event)
@@ -193,7 +177,7 @@ case_parse(const struct grace_ynode *m, struct tcase *c, struct grace_err *e)
 	j = grace_jv_parse(c->event, c->len);
 	if (jv_get_kind(j) != JV_KIND_OBJECT) {
 		jv_free(j);
-		return bad(e, ev, "event: is not a JSON object");
+		return grace_yaml_err(e, ev, "event: is not a JSON object");
 	}
 	j = jv_object_get(j, jv_string("id"));
 	if (jv_get_kind(j) == JV_KIND_STRING &&
@@ -207,7 +191,7 @@ case_parse(const struct grace_ynode *m, struct tcase *c, struct grace_err *e)
 			return -1;
 		for (i = 0; i < c->nv; i++)
 			if (!c->v[i].request && !c->id)
-				return bad(e, n->items[i], "this vote needs "
+				return grace_yaml_err(e, n->items[i], "this vote needs "
 				    "request: (the case's event has no string "
 				    "id)");
 	}
@@ -228,7 +212,7 @@ case_parse(const struct grace_ynode *m, struct tcase *c, struct grace_err *e)
 	for (i = 0; decisions[i] && strcmp(decisions[i], s) != 0; i++)
 		;
 	if (!decisions[i])
-		return bad(e, n, "decision must be allow, warn, review, deny or "
+		return grace_yaml_err(e, n, "decision must be allow, warn, review, deny or "
 		    "error, not '%s'", s);
 	return 0;
 }
@@ -259,7 +243,7 @@ grace_gov_tests_load(const char *path, struct grace_err *e)
 	    votes_parse(n, &t->v, &t->nv, 1, e) < 0)
 		goto fail;
 	if (cs->n == 0) {
-		bad(e, cs, "cases: is empty: nothing to test");
+		grace_yaml_err(e, cs, "cases: is empty: nothing to test");
 		goto fail;
 	}
 	if (!(t->c = calloc(cs->n, sizeof *t->c))) {

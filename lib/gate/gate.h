@@ -165,4 +165,24 @@ int grace_gov_tests_run(struct grace_gov *g, const struct grace_gov_tests *t,
     size_t i, const struct grace_votes *extra, int64_t now_ms,
     struct grace_buf *why, struct grace_err *e);
 
+/* ------------------------------------------------------------- trust */
+
+/* A trust file on its own (the TRUST section of grace-governance(5)), for
+ * a program that checks an actor's trust without judging the event:
+ * grace-route's require: {trust: N}. The same loader and the same lookup
+ * as the governance's, so both programs read one file alike. */
+struct grace_trust;
+
+/* Load the trust file at path. NULL with e filled at file:line:col
+ * (GRACE_EXIT_USAGE for a bad file, GRACE_EXIT_SYSTEM when it cannot be
+ * read or memory runs out). */
+struct grace_trust *grace_trust_load(const char *path, struct grace_err *e);
+void grace_trust_free(struct grace_trust *t);
+
+/* The score of name[0..len) (the file's default when it is not listed,
+ * or when name is NULL); *quarantined (may be NULL) says whether the file
+ * lists it as quarantined. */
+double grace_trust_score(const struct grace_trust *t, const char *name,
+    size_t len, int *quarantined);
+
 #endif

@@ -27,23 +27,6 @@ grace_gov_risk_name(int r)
 	return r >= 0 && r < 4 ? risk_names[r] : "low";
 }
 
-/* Fill e at node n with code GRACE_EXIT_USAGE. Returns -1. */
-static int
-bad(struct grace_err *e, const struct grace_ynode *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-bad(struct grace_err *e, const struct grace_ynode *n, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	grace_err_vset(e, n->file, n->line, n->col, fmt, ap);
-	va_end(ap);
-	e->code = GRACE_EXIT_USAGE;
-	return -1;
-}
-
 static int
 oom(struct grace_err *e)
 {
@@ -65,7 +48,7 @@ risk_parse(const struct grace_ynode *n, int *out, struct grace_err *e)
 			return 0;
 		}
 	}
-	return bad(e, n, "risk level must be low, medium, high or critical, "
+	return grace_yaml_err(e, n, "risk level must be low, medium, high or critical, "
 	    "not '%s'", s);
 }
 
@@ -86,11 +69,11 @@ effect_parse(const struct grace_ynode *n, unsigned allowed,
 		}
 	}
 	if (allowed == 0xf)
-		return bad(e, n, "effect must be allow, warn, review or deny, "
+		return grace_yaml_err(e, n, "effect must be allow, warn, review or deny, "
 		    "not '%s'", s);
 	if (allowed == 0xb)
-		return bad(e, n, "must be allow, warn or deny, not '%s'", s);
-	return bad(e, n, "must be review or deny, not '%s'", s);
+		return grace_yaml_err(e, n, "must be allow, warn or deny, not '%s'", s);
+	return grace_yaml_err(e, n, "must be review or deny, not '%s'", s);
 }
 
 static int
@@ -100,7 +83,7 @@ trust_parse_num(const struct grace_ynode *n, double *out,
 	if (grace_yaml_as_number(n, out, e) < 0)
 		return -1;
 	if (!(*out >= 0 && *out <= 1))
-		return bad(e, n, "a trust score is a number from 0 to 1, not "
+		return grace_yaml_err(e, n, "a trust score is a number from 0 to 1, not "
 		    "%s", n->str);
 	return 0;
 }
@@ -186,7 +169,7 @@ trust_load(struct grace_gov *g, const struct grace_ynode *m,
 		}
 		if (memchr(k->str, '\0', k->len)) {
 			free(q);
-			return bad(e, k, "a name may not hold a NUL byte");
+			return grace_yaml_err(e, k, "a name may not hold a NUL byte");
 		}
 		if (!(t = trust_get(g, k->str))) {
 			free(q);
@@ -353,13 +336,13 @@ quorum_parse(struct grace_gov *g, const struct grace_ynode *n,
 	}
 	if (strcmp(rej, "deny") != 0 && strcmp(rej, "ignore") != 0) {
 		free(from);
-		return bad(e, grace_yaml_get(n, "on_reject"), "on_reject must be "
+		return grace_yaml_err(e, grace_yaml_get(n, "on_reject"), "on_reject must be "
 		    "deny or ignore, not '%s'", rej);
 	}
 	q->reject_denies = rej[0] == 'd';
 	if (nfrom == 0) {
 		free(from);
-		return bad(e, f, "from: lists no approver");
+		return grace_yaml_err(e, f, "from: lists no approver");
 	}
 	if (req < 1 || (uint64_t)req > nfrom) {
 		free(from);
@@ -371,7 +354,7 @@ quorum_parse(struct grace_gov *g, const struct grace_ynode *n,
 	}
 	if (grace_yaml_get(n, "expires") && q->expires_ms <= 0) {
 		free(from);
-		return bad(e, grace_yaml_get(n, "expires"), "expires must be "
+		return grace_yaml_err(e, grace_yaml_get(n, "expires"), "expires must be "
 		    "longer than 0s");
 	}
 	q->required = (size_t)req;
@@ -388,7 +371,7 @@ quorum_parse(struct grace_gov *g, const struct grace_ynode *n,
 				const struct grace_ynode *it = f->kind ==
 				    GRACE_YSEQ ? f->items[i] : f;
 
-				bad(e, it, "approver '%s' is listed twice",
+				grace_yaml_err(e, it, "approver '%s' is listed twice",
 				    from[i]);
 				free(from);
 				q->nfrom = i;
@@ -446,13 +429,13 @@ rule_common(struct grace_gov *g, struct gov_rule *r,
 		if (grace_yaml_as_string(n, &id, e) < 0)
 			return -1;
 		if (!*id)
-			return bad(e, n, "an id may not be empty");
+			return grace_yaml_err(e, n, "an id may not be empty");
 		for (i = 0; id[i]; i++)
 			if ((unsigned char)id[i] < 0x20 || id[i] == ',')
-				return bad(e, n, "an id may not hold a comma or "
+				return grace_yaml_err(e, n, "an id may not hold a comma or "
 				    "a control character: '%s'", id);
 		if (strcmp(id, "default") == 0 || strncmp(id, "tier:", 5) == 0)
-			return bad(e, n, "the id '%s' is reserved (for the "
+			return grace_yaml_err(e, n, "the id '%s' is reserved (for the "
 			    "default effect and the risk tiers)", id);
 		if (!(r->id = strdup(id)))
 			return oom(e);
@@ -524,10 +507,10 @@ autonomy_rule(struct grace_gov *g, const struct grace_ynode *m,
 	    rule_common(g, r, m, 0, e) < 0)
 		return -1;
 	if (!r->nc && !r->when)
-		return bad(e, m, "an autonomous entry needs match or when");
+		return grace_yaml_err(e, m, "an autonomous entry needs match or when");
 	for (i = 0; i < r->nc; i++)
 		if (r->c[i].field == GOV_F_AUTONOMOUS)
-			return bad(e, m, "$autonomous cannot decide what is "
+			return grace_yaml_err(e, m, "$autonomous cannot decide what is "
 			    "autonomous");
 	if (!r->id) {
 		char id[32];
@@ -555,7 +538,7 @@ constitution_rule(struct grace_gov *g, const struct grace_ynode *m,
 	    rule_common(g, r, m, 1, e) < 0)
 		return -1;
 	if (!r->nc && !r->when)
-		return bad(e, m, "constitution rule '%s' needs match or when "
+		return grace_yaml_err(e, m, "constitution rule '%s' needs match or when "
 		    "(it would deny every event)", r->id);
 	r->effect = GRACE_GOV_DENY;
 	return 0;
@@ -583,12 +566,12 @@ threat_rule(struct grace_gov *g, const struct grace_ynode *m,
 	    grace_yaml_get_bool(m, "ignore_case", &icase, e) < 0)
 		return -1;
 	if (grace_severity_parse(sev, &r->severity) < 0)
-		return bad(e, grace_yaml_get(m, "severity"), "severity must be "
+		return grace_yaml_err(e, grace_yaml_get(m, "severity"), "severity must be "
 		    "info, low, medium, high or critical, not '%s'", sev);
 	r->risk = r->severity <= GRACE_SEV_LOW ? GRACE_RISK_LOW :
 	    (int)r->severity - 1;
 	if (strcmp(act, "deny") != 0 && strcmp(act, "raise") != 0)
-		return bad(e, grace_yaml_get(m, "action"), "action must be "
+		return grace_yaml_err(e, grace_yaml_get(m, "action"), "action must be "
 		    "raise or deny, not '%s'", act);
 	r->deny = act[0] == 'd';
 	r->effect = r->deny ? GRACE_GOV_DENY : GRACE_GOV_ALLOW;
@@ -599,7 +582,7 @@ threat_rule(struct grace_gov *g, const struct grace_ynode *m,
 			return -1;
 		if (path[0] == '$' || !*path || path[0] == '.' ||
 		    path[strlen(path) - 1] == '.' || strstr(path, ".."))
-			return bad(e, n, "in: names a field such as data or "
+			return grace_yaml_err(e, n, "in: names a field such as data or "
 			    "data.command, not '%s'", path);
 		if ((r->scope = gov_field_intern(g, path, strlen(path))) < 0)
 			return oom(e);
@@ -614,9 +597,9 @@ threat_rule(struct grace_gov *g, const struct grace_ynode *m,
 		if (r->pat < 0)
 			return -1;
 	} else if (!r->when) {
-		return bad(e, m, "threat rule '%s' needs a pattern or a when", r->id);
+		return grace_yaml_err(e, m, "threat rule '%s' needs a pattern or a when", r->id);
 	} else if (grace_yaml_get(m, "ignore_case") || grace_yaml_get(m, "in")) {
-		return bad(e, m, "threat rule '%s': ignore_case and in: go with "
+		return grace_yaml_err(e, m, "threat rule '%s': ignore_case and in: go with "
 		    "a pattern", r->id);
 	}
 	return 0;
@@ -645,7 +628,7 @@ policy_rule(struct grace_gov *g, const struct grace_ynode *m,
 		return -1;
 	if ((n = grace_yaml_get(m, "below_trust"))) {
 		if (r->min_trust < 0)
-			return bad(e, n, "below_trust goes with min_trust");
+			return grace_yaml_err(e, n, "below_trust goes with min_trust");
 		if (effect_parse(n, 0xc, &r->below_trust, e) < 0)
 			return -1;
 	}
@@ -655,10 +638,10 @@ policy_rule(struct grace_gov *g, const struct grace_ynode *m,
 	if (r->effect == GRACE_GOV_REVIEW ||
 	    (r->min_trust >= 0 && r->below_trust == GRACE_GOV_REVIEW)) {
 		if (!n)
-			return bad(e, m, "policy '%s' can ask for review: it needs "
+			return grace_yaml_err(e, m, "policy '%s' can ask for review: it needs "
 			    "approvals: {required: N, from: [...]}", r->id);
 	} else if (n) {
-		return bad(e, n, "approvals: go with effect: review (or "
+		return grace_yaml_err(e, n, "approvals: go with effect: review (or "
 		    "below_trust: review)");
 	}
 	if (n && quorum_parse(g, n, &r->q, e) < 0)
@@ -683,7 +666,7 @@ risk_rule(struct grace_gov *g, const struct grace_ynode *m,
 	    risk_parse(n, &r->risk, e) < 0)
 		return -1;
 	if (!r->nc && !r->when)
-		return bad(e, m, "risk rule '%s' needs match or when", r->id);
+		return grace_yaml_err(e, m, "risk rule '%s' needs match or when", r->id);
 	return 0;
 }
 
@@ -713,7 +696,7 @@ risk_section(struct grace_gov *g, const struct grace_ynode *root,
 			return -1;
 		if (path[0] == '$' || !*path || path[0] == '.' ||
 		    path[strlen(path) - 1] == '.' || strstr(path, ".."))
-			return bad(e, n, "field: names an event field such as "
+			return grace_yaml_err(e, n, "field: names an event field such as "
 			    "data.risk, not '%s'", path);
 		if ((g->risk_field = gov_field_intern(g, path, strlen(path))) < 0)
 			return oom(e);
@@ -766,7 +749,7 @@ tiers_section(struct grace_gov *g, const struct grace_ynode *root,
 			if (effect_parse(n, 0xf, &t->autonomous, e) < 0)
 				return -1;
 			if (t->autonomous < t->human)
-				return bad(e, n, "autonomous events take the "
+				return grace_yaml_err(e, n, "autonomous events take the "
 				    "stricter path: '%s' is more lenient than "
 				    "human:", decision_names[t->autonomous]);
 		}
@@ -775,7 +758,7 @@ tiers_section(struct grace_gov *g, const struct grace_ynode *root,
 			return -1;
 		if ((n = grace_yaml_get(tn, "below_trust"))) {
 			if (t->min_trust < 0)
-				return bad(e, n, "below_trust goes with "
+				return grace_yaml_err(e, n, "below_trust goes with "
 				    "min_trust");
 			if (effect_parse(n, 0xc, &t->below_trust, e) < 0)
 				return -1;
@@ -787,11 +770,11 @@ tiers_section(struct grace_gov *g, const struct grace_ynode *root,
 		    (t->min_trust >= 0 && t->below_trust == GRACE_GOV_REVIEW);
 		n = grace_yaml_get(tn, "approvals");
 		if (review && !n)
-			return bad(e, tn, "risk tier %s asks for review: it needs "
+			return grace_yaml_err(e, tn, "risk tier %s asks for review: it needs "
 			    "approvals: {required: N, from: [...]}",
 			    risk_names[i]);
 		if (!review && n)
-			return bad(e, n, "approvals: go with review (human, "
+			return grace_yaml_err(e, n, "approvals: go with review (human, "
 			    "autonomous or below_trust)");
 		if (n && quorum_parse(g, n, &t->q, e) < 0)
 			return -1;
@@ -1004,6 +987,51 @@ grace_gov_free(struct grace_gov *g)
 	grace_yaml_free(g->trust_root);
 	free(g->path);
 	free(g);
+}
+
+/* A trust file alone is a governance that holds only trust. */
+struct grace_trust {
+	struct grace_gov *g;
+};
+
+struct grace_trust *
+grace_trust_load(const char *path, struct grace_err *e)
+{
+	struct grace_trust *t = calloc(1, sizeof *t);
+
+	if (!t || !(t->g = calloc(1, sizeof *t->g)) ||
+	    !(t->g->path = strdup(path))) {
+		oom(e);
+		goto fail;
+	}
+	t->g->trust_default = 0.5;
+	if (trust_section(t->g, NULL, path, e) < 0)
+		goto fail;
+	return t;
+fail:
+	grace_trust_free(t);
+	return NULL;
+}
+
+void
+grace_trust_free(struct grace_trust *t)
+{
+	if (!t)
+		return;
+	grace_gov_free(t->g);
+	free(t);
+}
+
+double
+grace_trust_score(const struct grace_trust *t, const char *name, size_t len,
+    int *quarantined)
+{
+	const struct gov_trust *s = name ? gov_trust_find(t->g, name, len) :
+	    NULL;
+
+	if (quarantined)
+		*quarantined = s && s->quarantined;
+	return s && s->has_score ? s->score : t->g->trust_default;
 }
 
 void

@@ -11,23 +11,6 @@
 static const char *const reasons[] = { "routed", "unmatched", "quarantined",
 	"deduped", "throttled", "inhibited", "silenced", NULL };
 
-static int
-at(struct grace_err *e, const struct grace_ynode *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-at(struct grace_err *e, const struct grace_ynode *n, const char *fmt, ...)
-{
-	va_list ap;
-
-	grace_err_set(e, n->file, n->line, n->col, "%s", "");
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
-	va_end(ap);
-	e->code = GRACE_EXIT_USAGE;
-	return -1;
-}
-
 static long
 target_index(const struct grace_routes *rs, const char *name)
 {
@@ -64,7 +47,7 @@ load_expect(const struct grace_routes *rs, struct grace_rexpect *x,
 			long t = target_index(rs, list[i]);
 
 			if (t < 0) {
-				at(e, n->kind == GRACE_YSEQ ? n->items[i] : n,
+				grace_yaml_err(e, n->kind == GRACE_YSEQ ? n->items[i] : n,
 				    "unknown target '%s'", list[i]);
 				free(list);
 				return -1;
@@ -80,7 +63,7 @@ load_expect(const struct grace_routes *rs, struct grace_rexpect *x,
 			if (strcmp(x->reason, reasons[i]) == 0)
 				break;
 		if (!reasons[i])
-			return at(e, grace_yaml_get(m, "reason"), "unknown reason "
+			return grace_yaml_err(e, grace_yaml_get(m, "reason"), "unknown reason "
 			    "'%s' (expected one of: routed, unmatched, "
 			    "quarantined, deduped, throttled, inhibited, "
 			    "silenced)",
@@ -101,7 +84,7 @@ load_expect(const struct grace_routes *rs, struct grace_rexpect *x,
 			if (strcmp(rs->sil[k].id, x->rule) == 0)
 				i = rs->nr + 1;
 		if (i == rs->nr)
-			return at(e, grace_yaml_get(m, "rule"), "unknown route "
+			return grace_yaml_err(e, grace_yaml_get(m, "rule"), "unknown route "
 			    "'%s'", x->rule);
 	}
 	return 0;
@@ -127,9 +110,9 @@ load_case(const struct grace_routes *rs, struct grace_rcase *c, size_t idx,
 		return -1;
 	(void)idx;
 	if (ev->kind != GRACE_YSEQ || ev->n == 0)
-		return at(e, ev, "events is a list of events (mappings)");
+		return grace_yaml_err(e, ev, "events is a list of events (mappings)");
 	if (ex->kind != GRACE_YSEQ || ex->n != ev->n)
-		return at(e, ex, "expect is a list with one entry per event "
+		return grace_yaml_err(e, ex, "expect is a list with one entry per event "
 		    "(%zu)", ev->n);
 	if (!(c->events = calloc(ev->n, sizeof *c->events)) ||
 	    !(c->expect = calloc(ev->n, sizeof *c->expect)))
@@ -139,7 +122,7 @@ load_case(const struct grace_routes *rs, struct grace_rcase *c, size_t idx,
 
 		c->nevents++;
 		if (ev->items[i]->kind != GRACE_YMAP)
-			return at(e, ev->items[i], "an event is a mapping, got "
+			return grace_yaml_err(e, ev->items[i], "an event is a mapping, got "
 			    "%s", grace_yaml_describe(ev->items[i]));
 		v = grace_yaml_to_jv(ev->items[i]);
 		v = jv_dump_string(v, 0);
@@ -156,7 +139,7 @@ load_case(const struct grace_routes *rs, struct grace_rcase *c, size_t idx,
 		if (grace_yaml_as_int(n, &v, e) < 0)
 			return -1;
 		if (v < 0)
-			return at(e, n, "summaries is a count, not %lld",
+			return grace_yaml_err(e, n, "summaries is a count, not %lld",
 			    (long long)v);
 		c->summaries = (long)v;
 	}
@@ -181,7 +164,7 @@ grace_rcases_load(const char *path, const struct grace_routes *rs,
 	    !(l = grace_yaml_require(root, "cases", e)))
 		goto fail;
 	if (l->kind != GRACE_YSEQ || l->n == 0) {
-		at(e, l, "cases is a list of test cases");
+		grace_yaml_err(e, l, "cases is a list of test cases");
 		goto fail;
 	}
 	if (!(cs->v = calloc(l->n, sizeof *cs->v))) {

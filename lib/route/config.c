@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gate/gate.h"
 #include "jqx.h"
 #include "route.h"
 #include "timeutil.h"
@@ -44,24 +45,6 @@ grace_roverflow_name(enum grace_roverflow o)
 
 static void free_matchers(struct grace_rmatcher *m, size_t n);
 
-/* An error at node n. Returns -1. */
-static int
-at(struct grace_err *e, const struct grace_ynode *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-at(struct grace_err *e, const struct grace_ynode *n, const char *fmt, ...)
-{
-	va_list ap;
-
-	grace_err_set(e, n->file, n->line, n->col, "%s", "");
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
-	va_end(ap);
-	e->code = GRACE_EXIT_USAGE;
-	return -1;
-}
-
 /* A warning at node n, kept in rs->warn. Returns 0, or -1 (memory). */
 static int
 warn(struct grace_routes *rs, const struct grace_ynode *n,
@@ -78,9 +61,8 @@ warn(struct grace_routes *rs, const struct grace_ynode *n,
 	if (!nw)
 		return grace_err_sys(e, rs->file, "out of memory");
 	rs->warn = nw;
-	grace_err_set(&nw[rs->nwarn], n->file, n->line, n->col, "%s", "");
 	va_start(ap, fmt);
-	vsnprintf(nw[rs->nwarn].msg, sizeof nw[rs->nwarn].msg, fmt, ap);
+	grace_err_vset(&nw[rs->nwarn], n->file, n->line, n->col, fmt, ap);
 	va_end(ap);
 	nw[rs->nwarn].code = GRACE_EXIT_OK;
 	rs->nwarn++;
@@ -153,7 +135,7 @@ load_target(struct grace_routes *rs, struct grace_rtarget_cfg *t,
 	t->line = key->line;
 	t->col = key->col;
 	if (!name_ok(key->str))
-		return at(e, key, "target name '%s' is not made of letters, "
+		return grace_yaml_err(e, key, "target name '%s' is not made of letters, "
 		    "digits, '_', '-' and '.'", key->str);
 	if (!(t->name = dup_or(rs, key->str, e)))
 		return -1;
@@ -171,7 +153,7 @@ load_target(struct grace_routes *rs, struct grace_rtarget_cfg *t,
 		if (strcmp(s, kind_names[i]) == 0)
 			break;
 	if (i > GRACE_RK_EXEC)
-		return at(e, n, "unknown target kind '%s' (expected one of: "
+		return grace_yaml_err(e, n, "unknown target kind '%s' (expected one of: "
 		    "file, log, stdout, stderr, fifo, exec)", s);
 	t->kind = (enum grace_rkind)i;
 
@@ -179,16 +161,16 @@ load_target(struct grace_routes *rs, struct grace_rtarget_cfg *t,
 	if (t->kind == GRACE_RK_FILE || t->kind == GRACE_RK_LOG ||
 	    t->kind == GRACE_RK_FIFO) {
 		if (!n)
-			return at(e, m, "target '%s' (%s) needs a path",
+			return grace_yaml_err(e, m, "target '%s' (%s) needs a path",
 			    t->name, kind_names[t->kind]);
 		if (grace_yaml_as_string(n, &s, e) < 0)
 			return -1;
 		if (!*s)
-			return at(e, n, "the path is empty");
+			return grace_yaml_err(e, n, "the path is empty");
 		if (!(t->path = dup_or(rs, s, e)))
 			return -1;
 	} else if (n) {
-		return at(e, n, "a %s target takes no path",
+		return grace_yaml_err(e, n, "a %s target takes no path",
 		    kind_names[t->kind]);
 	}
 	n = grace_yaml_get(m, "argv");
@@ -197,16 +179,16 @@ load_target(struct grace_routes *rs, struct grace_rtarget_cfg *t,
 		size_t cnt;
 
 		if (!n)
-			return at(e, m, "target '%s' (exec) needs argv, a list "
+			return grace_yaml_err(e, m, "target '%s' (exec) needs argv, a list "
 			    "of strings", t->name);
 		if (n->kind != GRACE_YSEQ)
-			return at(e, n, "argv is a list of strings (never a "
+			return grace_yaml_err(e, n, "argv is a list of strings (never a "
 			    "shell command), got %s", grace_yaml_describe(n));
 		if (grace_yaml_as_strlist(n, &list, &cnt, e) < 0)
 			return -1;
 		if (cnt == 0) {
 			free(list);
-			return at(e, n, "argv is empty");
+			return grace_yaml_err(e, n, "argv is empty");
 		}
 		t->argv = calloc(cnt + 1, sizeof *t->argv);
 		for (i = 0; t->argv && i < cnt; i++)
@@ -216,14 +198,14 @@ load_target(struct grace_routes *rs, struct grace_rtarget_cfg *t,
 		if (!t->argv || i < cnt)
 			return grace_err_sys(e, rs->file, "out of memory");
 	} else if (n) {
-		return at(e, n, "a %s target takes no argv",
+		return grace_yaml_err(e, n, "a %s target takes no argv",
 		    kind_names[t->kind]);
 	}
 	if ((n = grace_yaml_get(m, "queue"))) {
 		if (grace_yaml_as_int(n, &v, e) < 0)
 			return -1;
 		if (v < 1 || v > MAX_QUEUE)
-			return at(e, n, "queue is from 1 to %u events, not "
+			return grace_yaml_err(e, n, "queue is from 1 to %u events, not "
 			    "%lld", MAX_QUEUE, (long long)v);
 		t->queue = (size_t)v;
 	}
@@ -234,29 +216,29 @@ load_target(struct grace_routes *rs, struct grace_rtarget_cfg *t,
 			if (strcmp(s, overflow_names[i]) == 0)
 				break;
 		if (i > GRACE_RO_SPILL)
-			return at(e, n, "unknown overflow policy '%s' (expected "
+			return grace_yaml_err(e, n, "unknown overflow policy '%s' (expected "
 			    "one of: block, drop_newest, drop_oldest, spill)", s);
 		t->overflow = (enum grace_roverflow)i;
 	}
 	n = grace_yaml_get(m, "spill");
 	if (t->overflow == GRACE_RO_SPILL) {
 		if (!n)
-			return at(e, m, "target '%s': overflow spill needs a "
+			return grace_yaml_err(e, m, "target '%s': overflow spill needs a "
 			    "spill file", t->name);
 		if (grace_yaml_as_string(n, &s, e) < 0)
 			return -1;
 		if (!*s)
-			return at(e, n, "the spill file is empty");
+			return grace_yaml_err(e, n, "the spill file is empty");
 		if (!(t->spill = dup_or(rs, s, e)))
 			return -1;
 	} else if (n) {
-		return at(e, n, "a spill file needs overflow: spill");
+		return grace_yaml_err(e, n, "a spill file needs overflow: spill");
 	}
 	if ((n = grace_yaml_get(m, "retries"))) {
 		if (grace_yaml_as_int(n, &v, e) < 0)
 			return -1;
 		if (v < 0 || v > 1000)
-			return at(e, n, "retries is from 0 to 1000, not %lld",
+			return grace_yaml_err(e, n, "retries is from 0 to 1000, not %lld",
 			    (long long)v);
 		t->retries = (unsigned)v;
 	}
@@ -277,7 +259,7 @@ load_target(struct grace_routes *rs, struct grace_rtarget_cfg *t,
 		    grace_yaml_as_int(f, &v, e) < 0)
 			return -1;
 		if (v < 1 || v > 1000)
-			return at(e, f, "breaker failures is from 1 to 1000, not "
+			return grace_yaml_err(e, f, "breaker failures is from 1 to 1000, not "
 			    "%lld", (long long)v);
 		t->breaker_failures = (unsigned)v;
 		t->breaker_cooldown_ms = 30000;
@@ -328,7 +310,7 @@ load_matcher(struct grace_routes *rs, struct grace_rmatcher *mt,
 	for (q = p; is_path_char(*q); q++)
 		;
 	if (q == p)
-		return at(e, n, "matcher '%s': expected a member path such as "
+		return grace_yaml_err(e, n, "matcher '%s': expected a member path such as "
 		    "data.host before the operator", s);
 	len = (size_t)(q - p);
 	while (*q == ' ')
@@ -346,7 +328,7 @@ load_matcher(struct grace_routes *rs, struct grace_rmatcher *mt,
 		mt->op = GRACE_ROP_EQ;
 		v = q + 1;
 	} else {
-		return at(e, n, "matcher '%s': expected one of =, !=, =~, !~ "
+		return grace_yaml_err(e, n, "matcher '%s': expected one of =, !=, =~, !~ "
 		    "after the member path", s);
 	}
 	if (!(path = strndup(p, len)))
@@ -355,7 +337,7 @@ load_matcher(struct grace_routes *rs, struct grace_rmatcher *mt,
 	    seg = strtok_r(NULL, ".", &save)) {
 		if (mt->nsegs == GRACE_ROUTE_MAX_PATH) {
 			free(path);
-			return at(e, n, "matcher '%s': a member path has at "
+			return grace_yaml_err(e, n, "matcher '%s': a member path has at "
 			    "most %d parts", s, GRACE_ROUTE_MAX_PATH);
 		}
 		if (!(mt->segs[mt->nsegs++] = strdup(seg))) {
@@ -365,7 +347,7 @@ load_matcher(struct grace_routes *rs, struct grace_rmatcher *mt,
 	}
 	free(path);
 	if (mt->nsegs == 0 || p[len - 1] == '.' || strstr(s, ".."))
-		return at(e, n, "matcher '%s': empty part in the member path",
+		return grace_yaml_err(e, n, "matcher '%s': empty part in the member path",
 		    s);
 	while (*v == ' ')
 		v++;
@@ -406,7 +388,7 @@ load_matcher(struct grace_routes *rs, struct grace_rmatcher *mt,
 			OnigUChar msg[ONIG_MAX_ERROR_MESSAGE_LEN];
 
 			onig_error_code_to_str(msg, r, &einfo);
-			return at(e, n, "matcher '%s': bad regex: %s", s,
+			return grace_yaml_err(e, n, "matcher '%s': bad regex: %s", s,
 			    (const char *)msg);
 		}
 		mt->re = re;
@@ -454,7 +436,7 @@ load_key_named(struct grace_routes *rs, const struct grace_ynode *m,
 				;
 			if (*c || kp->nsegs == GRACE_ROUTE_MAX_PATH ||
 			    !(kp->segs[kp->nsegs++] = strdup(seg))) {
-				at(e, at_n, "key '%s' is not a member path such "
+				grace_yaml_err(e, at_n, "key '%s' is not a member path such "
 				    "as data.host", list[i]);
 				free(copy);
 				free(list);
@@ -463,7 +445,7 @@ load_key_named(struct grace_routes *rs, const struct grace_ynode *m,
 		}
 		free(copy);
 		if (kp->nsegs == 0 || strstr(p, "..") || p[strlen(p) - 1] == '.') {
-			at(e, at_n, "key '%s' is not a member path such as "
+			grace_yaml_err(e, at_n, "key '%s' is not a member path such as "
 			    "data.host", list[i]);
 			free(list);
 			return -1;
@@ -497,7 +479,7 @@ load_storm(struct grace_routes *rs, struct grace_rroute *r,
 		    load_key(rs, n, &r->dkey, &r->ndkey, e) < 0)
 			return -1;
 		if (r->dwindow_ms <= 0)
-			return at(e, v, "the dedupe window must be longer than 0");
+			return grace_yaml_err(e, v, "the dedupe window must be longer than 0");
 	}
 	if ((n = grace_yaml_get(m, "throttle"))) {
 		if (grace_yaml_expect(n, GRACE_YMAP, e) < 0 ||
@@ -506,7 +488,7 @@ load_storm(struct grace_routes *rs, struct grace_rroute *r,
 		    grace_yaml_as_int(v, &x, e) < 0)
 			return -1;
 		if (x < 1)
-			return at(e, v, "the throttle limit is at least 1, not "
+			return grace_yaml_err(e, v, "the throttle limit is at least 1, not "
 			    "%lld", (long long)x);
 		r->tlimit = (uint64_t)x;
 		if (!(v = grace_yaml_require(n, "interval", e)) ||
@@ -514,7 +496,7 @@ load_storm(struct grace_routes *rs, struct grace_rroute *r,
 		    load_key(rs, n, &r->tkey, &r->ntkey, e) < 0)
 			return -1;
 		if (r->tinterval_ms <= 0)
-			return at(e, v, "the throttle interval must be longer "
+			return grace_yaml_err(e, v, "the throttle interval must be longer "
 			    "than 0");
 	}
 	return 0;
@@ -534,13 +516,13 @@ load_globs(struct grace_routes *rs, const struct grace_ynode *m,
 	if (grace_yaml_as_strlist(v, out, n, e) < 0)
 		return -1;
 	if (*n == 0)
-		return at(e, v, "%s: an empty list matches nothing (leave the "
+		return grace_yaml_err(e, v, "%s: an empty list matches nothing (leave the "
 		    "key out to match any %s)", key, key);
 	for (i = 0; i < *n; i++) {
 		const char *why = glob_bad((*out)[i]);
 
 		if (why)
-			return at(e, v->kind == GRACE_YSEQ ? v->items[i] : v,
+			return grace_yaml_err(e, v->kind == GRACE_YSEQ ? v->items[i] : v,
 			    "bad glob '%s': %s", (*out)[i], why);
 	}
 	return 0;
@@ -560,7 +542,7 @@ load_select(struct grace_routes *rs, struct grace_rsel *sel,
 		return -1;
 	if ((n = grace_yaml_get(m, "match"))) {
 		if (n->kind != GRACE_YSEQ)
-			return at(e, n, "match is a list of matchers such as "
+			return grace_yaml_err(e, n, "match is a list of matchers such as "
 			    "'data.host =~ web-.*', got %s",
 			    grace_yaml_describe(n));
 		if (n->n && !(sel->m = calloc(n->n, sizeof *sel->m)))
@@ -595,7 +577,7 @@ load_sel(struct grace_routes *rs, struct grace_rsel *sel,
 	    load_select(rs, sel, m, e) < 0)
 		return -1;
 	if (!sel->nsources && !sel->ntypes && !sel->nm)
-		return at(e, m, "an inhibit side must say which events it takes "
+		return grace_yaml_err(e, m, "an inhibit side must say which events it takes "
 		    "(source, type or match)");
 	return 0;
 }
@@ -609,7 +591,7 @@ load_inhibit(struct grace_routes *rs, const struct grace_ynode *l,
 	size_t i;
 
 	if (l->kind != GRACE_YSEQ)
-		return at(e, l, "inhibit is a list of rules, got %s",
+		return grace_yaml_err(e, l, "inhibit is a list of rules, got %s",
 		    grace_yaml_describe(l));
 	if (l->n && !(rs->inh = calloc(l->n, sizeof *rs->inh)))
 		return grace_err_sys(e, rs->file, "out of memory");
@@ -640,9 +622,9 @@ load_inhibit(struct grace_routes *rs, const struct grace_ynode *l,
 		    grace_yaml_as_duration(n, &h->ttl_ms, e) < 0)
 			return -1;
 		if (h->ttl_ms <= 0)
-			return at(e, n, "the inhibit ttl must be longer than 0");
+			return grace_yaml_err(e, n, "the inhibit ttl must be longer than 0");
 		if (!grace_yaml_get(m, "equal"))
-			return at(e, m, "inhibit '%s' needs equal: the members "
+			return grace_yaml_err(e, m, "inhibit '%s' needs equal: the members "
 			    "whose values source and target events share",
 			    h->name);
 		if (load_key_named(rs, m, "equal", &h->equal, &h->nequal,
@@ -667,7 +649,7 @@ get_time(const struct grace_ynode *m, const char *key, int64_t *ms,
 		char msg[sizeof e->msg];
 
 		snprintf(msg, sizeof msg, "%s", e->msg);
-		return at(e, n, "%s: %s", key, msg);
+		return grace_yaml_err(e, n, "%s: %s", key, msg);
 	}
 	*ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	return 0;
@@ -699,7 +681,7 @@ load_silences(struct grace_routes *rs, int64_t now_ms, struct grace_err *e)
 	    !(l = grace_yaml_require(root, "silences", e)))
 		return -1;
 	if (l->kind != GRACE_YSEQ)
-		return at(e, l, "silences is a list, got %s",
+		return grace_yaml_err(e, l, "silences is a list, got %s",
 		    grace_yaml_describe(l));
 	if (l->n && !(rs->sil = calloc(l->n, sizeof *rs->sil)))
 		return grace_err_sys(e, rs->file, "out of memory");
@@ -730,7 +712,7 @@ load_silences(struct grace_routes *rs, int64_t now_ms, struct grace_err *e)
 		if (!(z->id = dup_or(rs, s, e)))
 			return -1;
 		if (z->ends_ms <= z->starts_ms)
-			return at(e, grace_yaml_get(m, "ends"), "silence '%s' ends "
+			return grace_yaml_err(e, grace_yaml_get(m, "ends"), "silence '%s' ends "
 			    "before it starts", z->id);
 		if (z->ends_ms <= now_ms) {
 			ts.tv_sec = (time_t)(z->ends_ms / 1000);
@@ -763,6 +745,17 @@ all_star(const char **g, size_t n)
 	return 0;
 }
 
+int
+grace_route_validates(const struct grace_rroute *r)
+{
+	size_t i;
+
+	for (i = 0; i < GRACE_RREQ_N; i++)
+		if (r->req[i])
+			return 1;
+	return r->validate || r->has_min_trust;
+}
+
 static int
 load_route(struct grace_routes *rs, struct grace_rroute *r, size_t idx,
     const struct grace_ynode *m, struct grace_err *e)
@@ -771,7 +764,7 @@ load_route(struct grace_routes *rs, struct grace_rroute *r, size_t idx,
 		"when", "require", "validate", "dedupe", "throttle", "targets",
 		"priority", "continue", NULL };
 	static const char *const req_keys[] = { "gate", "verify", "decision",
-		NULL };
+		"trust", NULL };
 	static const char *const req_vals[GRACE_RREQ_N][5] = {
 		{ "allow", "warn", "review", "deny", NULL },
 		{ "verified", "failed", "inconclusive", NULL },
@@ -810,9 +803,21 @@ load_route(struct grace_routes *rs, struct grace_rroute *r, size_t idx,
 		if (grace_yaml_expect(n, GRACE_YMAP, e) < 0 ||
 		    grace_yaml_check_keys(n, req_keys, e) < 0)
 			return -1;
+		const struct grace_ynode *v = grace_yaml_get(n, "trust");
+
+		if (v) {
+			if (grace_yaml_as_number(v, &r->min_trust, e) < 0)
+				return -1;
+			if (!(r->min_trust >= 0 && r->min_trust <= 1))
+				return grace_yaml_err(e, v, "require: trust is a score from "
+				    "0 to 1, not %s", v->str);
+			if (!rs->trust)
+				return grace_yaml_err(e, v, "require: trust needs a trust "
+				    "file: name it with the top-level key trust");
+			r->has_min_trust = 1;
+		}
 		for (i = 0; i < GRACE_RREQ_N; i++) {
-			const struct grace_ynode *v = grace_yaml_get(n,
-			    req_keys[i]);
+			v = grace_yaml_get(n, req_keys[i]);
 			size_t k, j;
 
 			if (!v)
@@ -821,7 +826,7 @@ load_route(struct grace_routes *rs, struct grace_rroute *r, size_t idx,
 			    e) < 0)
 				return -1;
 			if (r->nreq[i] == 0)
-				return at(e, v, "require: an empty list accepts "
+				return grace_yaml_err(e, v, "require: an empty list accepts "
 				    "nothing");
 			for (k = 0; k < r->nreq[i]; k++) {
 				for (j = 0; req_vals[i][j]; j++)
@@ -829,7 +834,7 @@ load_route(struct grace_routes *rs, struct grace_rroute *r, size_t idx,
 					    req_vals[i][j]) == 0)
 						break;
 				if (!req_vals[i][j])
-					return at(e, v->kind == GRACE_YSEQ ?
+					return grace_yaml_err(e, v->kind == GRACE_YSEQ ?
 					    v->items[k] : v, "require: %s is "
 					    "never '%s'", req_keys[i],
 					    r->req[i][k]);
@@ -850,7 +855,7 @@ load_route(struct grace_routes *rs, struct grace_rroute *r, size_t idx,
 		return -1;
 	if (cnt == 0) {
 		free(list);
-		return at(e, n, "route '%s' names no targets", r->name);
+		return grace_yaml_err(e, n, "route '%s' names no targets", r->name);
 	}
 	if (!(r->targets = calloc(cnt, sizeof *r->targets))) {
 		free(list);
@@ -861,7 +866,7 @@ load_route(struct grace_routes *rs, struct grace_rroute *r, size_t idx,
 		size_t j;
 
 		if (t < 0) {
-			at(e, n->kind == GRACE_YSEQ ? n->items[i] : n,
+			grace_yaml_err(e, n->kind == GRACE_YSEQ ? n->items[i] : n,
 			    "route '%s': unknown target '%s'", r->name, list[i]);
 			free(list);
 			return -1;
@@ -880,7 +885,7 @@ load_route(struct grace_routes *rs, struct grace_rroute *r, size_t idx,
 			if (strcmp(s, prio_names[i]) == 0)
 				break;
 		if (i == GRACE_RP_N)
-			return at(e, n, "unknown priority '%s' (expected one of: "
+			return grace_yaml_err(e, n, "unknown priority '%s' (expected one of: "
 			    "critical, high, normal, low)", s);
 		r->prio = (enum grace_rprio)i;
 	}
@@ -895,7 +900,7 @@ load(struct grace_routes *rs, const struct grace_ynode *root,
 {
 	static const char *const keys[] = { "default", "quarantine",
 		"dead_letter", "drain_timeout", "targets", "routes", "inhibit",
-		"silences", NULL };
+		"silences", "trust", NULL };
 	const struct grace_ynode *n, *tm, *rl;
 	unsigned char *used;
 	const char *s;
@@ -913,14 +918,14 @@ load(struct grace_routes *rs, const struct grace_ynode *root,
 	    grace_yaml_as_string(n, &s, e) < 0)
 		return -1;
 	if (!*s)
-		return at(e, n, "the dead-letter file is empty");
+		return grace_yaml_err(e, n, "the dead-letter file is empty");
 	if (!(rs->dead_letter = dup_or(rs, s, e)))
 		return -1;
 	if (!(tm = grace_yaml_require(root, "targets", e)) ||
 	    grace_yaml_expect(tm, GRACE_YMAP, e) < 0)
 		return -1;
 	if (tm->n == 0)
-		return at(e, tm, "no targets defined");
+		return grace_yaml_err(e, tm, "no targets defined");
 	if (!(rs->t = calloc(tm->n, sizeof *rs->t)))
 		return grace_err_sys(e, rs->file, "out of memory");
 	for (i = 0; i < tm->n; i++) {
@@ -933,19 +938,41 @@ load(struct grace_routes *rs, const struct grace_ynode *root,
 	    grace_yaml_as_string(n, &s, e) < 0)
 		return -1;
 	if (target_index(rs, s) < 0)
-		return at(e, n, "unknown default target '%s'", s);
+		return grace_yaml_err(e, n, "unknown default target '%s'", s);
 	rs->dflt = (size_t)target_index(rs, s);
 	rs->quarantine = -1;
 	if ((n = grace_yaml_get(root, "quarantine"))) {
 		if (grace_yaml_as_string(n, &s, e) < 0)
 			return -1;
 		if ((rs->quarantine = target_index(rs, s)) < 0)
-			return at(e, n, "unknown quarantine target '%s'", s);
+			return grace_yaml_err(e, n, "unknown quarantine target '%s'", s);
+	}
+	if ((n = grace_yaml_get(root, "trust"))) {
+		if (grace_yaml_as_string(n, &s, e) < 0)
+			return -1;
+		/* relative to the routes file, as grace-gate reads it
+		 * relative to the governance file */
+		const char *slash = strrchr(rs->file, '/');
+		size_t dl = s[0] != '/' && slash ?
+		    (size_t)(slash - rs->file) + 1 : 0;
+
+		if (!(rs->trust_file = malloc(dl + strlen(s) + 1)))
+			return grace_err_sys(e, rs->file, "out of memory");
+		memcpy(rs->trust_file, rs->file, dl);
+		strcpy(rs->trust_file + dl, s);
+		if (!(rs->trust = grace_trust_load(rs->trust_file, e))) {
+			/* a named file that is not there: a configuration
+			 * error, as for the silences file */
+			if (e->code == GRACE_EXIT_SYSTEM &&
+			    access(rs->trust_file, R_OK) != 0)
+				e->code = GRACE_EXIT_USAGE;
+			return -1;
+		}
 	}
 	if (!(rl = grace_yaml_require(root, "routes", e)))
 		return -1;
 	if (rl->kind != GRACE_YSEQ)
-		return at(e, rl, "routes is a list of routes, got %s",
+		return grace_yaml_err(e, rl, "routes is a list of routes, got %s",
 		    grace_yaml_describe(rl));
 	if (rl->n && !(rs->r = calloc(rl->n, sizeof *rs->r)))
 		return grace_err_sys(e, rs->file, "out of memory");
@@ -955,15 +982,14 @@ load(struct grace_routes *rs, const struct grace_ynode *root,
 		rs->nr++;
 		if (load_route(rs, r, i, rl->items[i], e) < 0)
 			return -1;
-		if ((r->validate || r->req[0] || r->req[1] || r->req[2]) &&
-		    rs->quarantine < 0)
-			return at(e, rl->items[i], "route '%s' validates events: "
+		if (grace_route_validates(r) && rs->quarantine < 0)
+			return grace_yaml_err(e, rl->items[i], "route '%s' validates events: "
 			    "name a quarantine target for those that fail",
 			    r->name);
 		if (r->dwindow_ms || r->tlimit)
 			rs->storm = 1;
 		if (catchall >= 0)
-			return at(e, rl->items[i], "route '%s' can never match: "
+			return grace_yaml_err(e, rl->items[i], "route '%s' can never match: "
 			    "route '%s' (line %lu) before it matches every "
 			    "event and does not continue", r->name,
 			    rs->r[catchall].name, rs->r[catchall].line);
@@ -1122,6 +1148,8 @@ grace_routes_free(struct grace_routes *rs)
 	}
 	free(rs->sil);
 	free(rs->silences_file);
+	free(rs->trust_file);
+	grace_trust_free(rs->trust);
 	grace_yaml_free(rs->sroot_);
 	free(rs->warn);
 	free(rs->dead_letter);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gate/gate.h"
 #include "jqx.h"
 #include "jwalk.h"
 #include "route_int.h"
@@ -215,14 +216,42 @@ static char *const req_path[GRACE_RREQ_N][3] = {
 /* Route r matched: do its validations hold? Returns 1, 0 (m->why says
  * what failed), -1 (e filled: a jq runtime error, memory). */
 static int
-validate(const struct grace_rroute *r, const char *p, size_t n, jv *doc,
-    int *parsed, struct grace_rmatch *m, struct grace_buf *v,
-    struct grace_err *e)
+validate(const struct grace_routes *rs, const struct grace_rroute *r,
+    const char *p, size_t n, jv *doc, int *parsed, struct grace_rmatch *m,
+    struct grace_buf *v, struct grace_err *e)
 {
 	size_t i, k;
 	int t;
 
 	grace_buf_reset(&m->why);
+	if (r->has_min_trust) {
+		/* As grace-gate reads it: the actor's, else the source's. */
+		struct grace_jspan s = { 0, 0, GRACE_J_NULL };
+		const char *who = NULL;
+		double score;
+		int quar;
+
+		if (!member(p, 0, n, "actor", &s, &m->tmp) ||
+		    s.kind != GRACE_J_STRING)
+			if (!member(p, 0, n, "source", &s, &m->tmp))
+				s.kind = GRACE_J_NULL;
+		grace_buf_reset(v);
+		if (s.kind == GRACE_J_STRING) {
+			if (grace_json_unescape(v, p + s.off, s.len) < 0)
+				return grace_err_sys(e, NULL, "out of memory");
+			who = v->p;
+		}
+		score = grace_trust_score(rs->trust, who, who ? v->len : 0,
+		    &quar);
+		if (quar || !(score >= r->min_trust)) {
+			if ((quar ? grace_buf_addf(&m->why, "'%s' is quarantined "
+			    "in the trust file", who) : grace_buf_addf(&m->why,
+			    "trust %.15g of '%s' is below %.15g", score, who ?
+			    who : "(no actor)", r->min_trust)) < 0)
+				return grace_err_sys(e, NULL, "out of memory");
+			return 0;
+		}
+	}
 	for (i = 0; i < GRACE_RREQ_N; i++) {
 		if (!r->req[i])
 			continue;
@@ -390,8 +419,8 @@ grace_routes_match(const struct grace_routes *rs, const char *p, size_t n,
 				continue;
 			}
 		}
-		if (r->validate || r->req[0] || r->req[1] || r->req[2]) {
-			int v = validate(r, p, n, &doc, &parsed, m, mv, e);
+		if (grace_route_validates(r)) {
+			int v = validate(rs, r, p, n, &doc, &parsed, m, mv, e);
 
 			if (v < 0) {
 				EXPLAIN("  route %s: error: %s\n", r->name,

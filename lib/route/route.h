@@ -33,6 +33,8 @@
 #include "err.h"
 #include "json.h"
 
+struct grace_trust;          /* gate/gate.h */
+
 /* ===================================================================== */
 /* config.c - the routes file. */
 
@@ -128,6 +130,8 @@ struct grace_rroute {
 	/* validation before dispatch: what fails goes to quarantine */
 	const char **req[GRACE_RREQ_N]; /* accepted verdicts; NULL: none */
 	size_t nreq[GRACE_RREQ_N];
+	double min_trust;           /* require: {trust: N}; used when */
+	int has_min_trust;          /* has_min_trust is set */
 	struct grace_jq *validate;  /* NULL: none */
 	/* storm control, in event time: dedupe (window > 0) and throttle
 	 * (limit > 0), each keyed by member paths */
@@ -175,6 +179,8 @@ struct grace_routes {
 	size_t nr;
 	size_t dflt;                /* the default target's index */
 	long quarantine;            /* the quarantine target, -1: none */
+	char *trust_file;           /* the trust file, NULL: none */
+	struct grace_trust *trust;  /* loaded from it (gate/gate.h) */
 	char *dead_letter;          /* the dead-letter file */
 	int64_t drain_ms;           /* the drain deadline at the end */
 	struct grace_rinhibit *inh;
@@ -199,6 +205,10 @@ struct grace_routes {
  * for a file that cannot be read or memory). */
 struct grace_routes *grace_routes_load(const char *path, struct grace_err *e);
 void grace_routes_free(struct grace_routes *rs);
+
+/* 1 if route r validates events before dispatch (require or validate):
+ * those that fail go to the quarantine target. */
+int grace_route_validates(const struct grace_rroute *r);
 
 /* 1 if glob (*, ?, [set], [!set], \c) matches s[0..n) whole. */
 int grace_glob_match(const char *glob, const char *s, size_t n);

@@ -447,6 +447,26 @@ backoff_wait(struct tq *q, int64_t ms)
 	return 0;
 }
 
+/* The cool-down of a breaker open under a drop policy: as backoff_wait(),
+ * but over (-1) as soon as the input has ended with nothing queued, for
+ * there is nothing left to probe with. */
+static int
+cooldown_wait(struct tq *q, int64_t ms)
+{
+	int64_t w;
+	int done;
+
+	for (w = 0; w < ms; w += 50) {
+		pthread_mutex_lock(&q->mu);
+		done = q->closing && q->count == 0;
+		pthread_mutex_unlock(&q->mu);
+		if (done || atomic_load(&q->rt.abandon))
+			return -1;
+		sleep_ms(ms - w < 50 ? ms - w : 50);
+	}
+	return 0;
+}
+
 /* A breaker state change: tell the user and emit the event. */
 static void
 breaker_event(struct tq *q, const char *state, const char *why)
@@ -572,8 +592,22 @@ deliver(struct tq *q, struct grace_ritem **b, size_t n)
 				}
 				pthread_mutex_lock(&q->mu);
 				q->st.failed += n - off;
+				/* and so is what waits in the queue: it would
+				 * only wait out the cool-down to be dropped */
+				while (q->count) {
+					size_t k = take(q, b);
+
+					for (i = 0; i < k; i++) {
+						dead_letter(q->r, q, b[i]->p,
+						    b[i]->n, "breaker open",
+						    b[i]->attempts, NULL);
+						free(b[i]);
+					}
+					q->st.dropped += k;
+				}
+				pthread_cond_broadcast(&q->room);
 				pthread_mutex_unlock(&q->mu);
-				if (backoff_wait(q, c->breaker_cooldown_ms) == 0) {
+				if (cooldown_wait(q, c->breaker_cooldown_ms) == 0) {
 					pthread_mutex_lock(&q->mu);
 					q->bstate = B_HALF;
 					pthread_mutex_unlock(&q->mu);

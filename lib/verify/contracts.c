@@ -33,25 +33,6 @@ struct defaults {
 };
 
 static int
-cfg_err(struct grace_err *e, const struct grace_ynode *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-cfg_err(struct grace_err *e, const struct grace_ynode *n, const char *fmt, ...)
-{
-	char msg[sizeof e->msg];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	grace_err_set(e, n ? n->file : NULL, n ? n->line : 0, n ? n->col : 0,
-	    "%s", msg);
-	e->code = GRACE_EXIT_USAGE;
-	return -1;
-}
-
-static int
 oom(struct grace_err *e, const char *file)
 {
 	errno = ENOMEM;
@@ -109,7 +90,7 @@ get_size(const struct grace_ynode *map, const char *key, uint64_t *out,
 	*out = v * mul;
 	return 1;
 bad:
-	return cfg_err(e, n, "expected a size such as 65536, 64KiB or 256MiB, "
+	return grace_yaml_err(e, n, "expected a size such as 65536, 64KiB or 256MiB, "
 	    "got '%.48s'", s);
 }
 
@@ -120,7 +101,7 @@ get_positive_duration(const struct grace_ynode *map, const char *key,
 	int r = grace_yaml_get_duration(map, key, ms, e);
 
 	if (r == 1 && *ms <= 0)
-		return cfg_err(e, grace_yaml_get(map, key), "%s must be more "
+		return grace_yaml_err(e, grace_yaml_get(map, key), "%s must be more "
 		    "than 0", key);
 	return r;
 }
@@ -132,7 +113,7 @@ get_fraction(const struct grace_ynode *map, const char *key, double *out,
 	int r = grace_yaml_get_number(map, key, out, e);
 
 	if (r == 1 && !(*out >= 0 && *out < 1e9))
-		return cfg_err(e, grace_yaml_get(map, key), "%s must be a number "
+		return grace_yaml_err(e, grace_yaml_get(map, key), "%s must be a number "
 		    "0 or more (a fraction: 0.2 is 20%%)", key);
 	return r;
 }
@@ -145,7 +126,7 @@ get_severity(const struct grace_ynode *map, const char *key,
 	int r = grace_yaml_get_string(map, key, &s, e);
 
 	if (r == 1 && grace_severity_parse(s, out) < 0)
-		return cfg_err(e, grace_yaml_get(map, key), "%s must be info, "
+		return grace_yaml_err(e, grace_yaml_get(map, key), "%s must be info, "
 		    "low, medium, high or critical, not '%.48s'", key, s);
 	return r;
 }
@@ -206,7 +187,7 @@ add_slot(struct contract *k, const struct grace_ynode *n, struct grace_err *e)
 		return -1;
 	}
 	if (!*src || strspn(src, " \t\r\n") == strlen(src))
-		return cfg_err(e, n, "empty jq expression");
+		return grace_yaml_err(e, n, "empty jq expression");
 	return add_slot_src(k, src, n, e);
 }
 
@@ -225,14 +206,14 @@ get_src(struct contract *k, const struct grace_ynode *map, const char *key,
 	out->lit = NULL;
 	out->slot = -1;
 	if (lit && fr)
-		return cfg_err(e, fr, "give %s or %s, not both", key, from);
+		return grace_yaml_err(e, fr, "give %s or %s, not both", key, from);
 	if (lit) {
 		if (grace_yaml_as_string(lit, &out->lit, e) < 0) {
 			e->code = GRACE_EXIT_USAGE;
 			return -1;
 		}
 		if (!*out->lit)
-			return cfg_err(e, lit, "%s is empty", key);
+			return grace_yaml_err(e, lit, "%s is empty", key);
 		return 1;
 	}
 	if (fr) {
@@ -275,7 +256,7 @@ ruleset(struct grace_contracts *c, const char *path, const char **rpath,
 
 			snprintf(msg, sizeof msg, "scan rules %.200s: %.500s", full,
 			    e->msg);
-			cfg_err(e, at, "%s", msg);
+			grace_yaml_err(e, at, "%s", msg);
 		}
 		free(full);
 		return NULL;
@@ -360,7 +341,7 @@ baseline(struct grace_contracts *c, const char *path, char **why,
 		snprintf(msg, sizeof msg, "%.200s%s%.500s; refusing to overwrite "
 		    "it with --update-baseline", be.file, be.file[0] ? ": " : "",
 		    be.msg);
-		cfg_err(e, at, "%s", msg);
+		grace_yaml_err(e, at, "%s", msg);
 		free(full);
 		return NULL;
 	}
@@ -418,7 +399,7 @@ load_exec(struct grace_contracts *c, struct contract *k, struct check *ck,
 	    !(argv = grace_yaml_require(m, "argv", e)))
 		return -1;
 	if (argv->kind != GRACE_YSEQ || argv->n == 0)
-		return cfg_err(e, argv, "argv must be a non-empty list of strings "
+		return grace_yaml_err(e, argv, "argv must be a non-empty list of strings "
 		    "(the command and its arguments; no shell is involved)");
 	if (!(ck->argv = calloc(argv->n + 1, sizeof *ck->argv)))
 		return oom(e, m->file);
@@ -444,10 +425,10 @@ load_exec(struct grace_contracts *c, struct contract *k, struct check *ck,
 			const char *name = env->pairs[i].key->str;
 
 			if (!valid_env_name(name))
-				return cfg_err(e, env->pairs[i].key, "'%.48s' is "
+				return grace_yaml_err(e, env->pairs[i].key, "'%.48s' is "
 				    "not a valid environment variable name", name);
 			if (strncmp(name, "GRACE_", 6) == 0)
-				return cfg_err(e, env->pairs[i].key, "'%.48s': "
+				return grace_yaml_err(e, env->pairs[i].key, "'%.48s': "
 				    "names starting with GRACE_ are reserved for "
 				    "the event (GRACE_EVENT, GRACE_EVENT_ID, ...)",
 				    name);
@@ -463,7 +444,7 @@ load_exec(struct grace_contracts *c, struct contract *k, struct check *ck,
 		if (strcmp(s, "event") == 0)
 			ck->stdin_event = 1;
 		else if (strcmp(s, "none") != 0)
-			return cfg_err(e, n, "stdin must be event or none, not "
+			return grace_yaml_err(e, n, "stdin must be event or none, not "
 			    "'%.48s'", s);
 	}
 	ck->timeout_ms = d->timeout_ms;
@@ -483,7 +464,7 @@ load_exec(struct grace_contracts *c, struct contract *k, struct check *ck,
 	    grace_yaml_get_int(m, "files", (int64_t *)&ck->files, e) < 0)
 		return -1;
 	if ((n = grace_yaml_get(m, "files")) && (int64_t)ck->files < 4)
-		return cfg_err(e, n, "files must be 4 or more (stdin, stdout "
+		return grace_yaml_err(e, n, "files must be 4 or more (stdin, stdout "
 		    "and stderr count)");
 	if (get_size(m, "max_output", &sz, e) < 0)
 		return -1;
@@ -505,12 +486,12 @@ load_exec(struct grace_contracts *c, struct contract *k, struct check *ck,
 			if (grace_yaml_as_int(items[i], &v, e) < 0)
 				return -1;
 			if (v < 0 || v > 255)
-				return cfg_err(e, items[i], "an exit status is 0 "
+				return grace_yaml_err(e, items[i], "an exit status is 0 "
 				    "to 255");
 			ck->exits[ck->nexits++] = (int)v;
 		}
 		if (!ck->nexits)
-			return cfg_err(e, ex, "exit: give at least one status");
+			return grace_yaml_err(e, ex, "exit: give at least one status");
 	} else {
 		if (!(ck->exits = calloc(1, sizeof *ck->exits)))
 			return oom(e, m->file);
@@ -529,7 +510,7 @@ load_exec(struct grace_contracts *c, struct contract *k, struct check *ck,
 
 			snprintf(msg, sizeof msg, "match: bad regular expression: "
 			    "%.600s", p ? p + 13 : e->msg);
-			return cfg_err(e, n, "%s", msg);
+			return grace_yaml_err(e, n, "%s", msg);
 		}
 	}
 	ck->json = -1;
@@ -579,24 +560,24 @@ load_digest(struct grace_contracts *c, struct contract *k, struct check *ck,
 	if ((r = get_src(k, m, "file", &ck->file, e)) < 0)
 		return -1;
 	if (!r)
-		return cfg_err(e, m, "missing required key 'file' (or "
+		return grace_yaml_err(e, m, "missing required key 'file' (or "
 		    "'file_from')");
 	ck->alg = GRACE_DIGEST_SHA256;
 	if ((n = grace_yaml_get(m, "algorithm"))) {
 		if (grace_yaml_as_string(n, &s, e) < 0)
 			return -1;
 		if (grace_digest_alg_parse(s, &ck->alg) < 0)
-			return cfg_err(e, n, "algorithm must be sha256 or sha512, "
+			return grace_yaml_err(e, n, "algorithm must be sha256 or sha512, "
 			    "not '%.48s'", s);
 	}
 	if ((r = get_src(k, m, "expected", &ck->expected, e)) < 0)
 		return -1;
 	n = grace_yaml_get(m, "manifest");
 	if (r && n)
-		return cfg_err(e, n, "give expected, expected_from or manifest, "
+		return grace_yaml_err(e, n, "give expected, expected_from or manifest, "
 		    "only one");
 	if (!r && !n)
-		return cfg_err(e, m, "missing required key 'expected' (or "
+		return grace_yaml_err(e, m, "missing required key 'expected' (or "
 		    "'expected_from' or 'manifest')");
 	if (n) {
 		if (grace_yaml_as_string(n, &s, e) < 0)
@@ -623,7 +604,7 @@ load_signature(struct grace_contracts *c, struct contract *k,
 	if ((r = get_src(k, m, "file", &ck->file, e)) < 0)
 		return -1;
 	if (!r)
-		return cfg_err(e, m, "missing required key 'file' (or "
+		return grace_yaml_err(e, m, "missing required key 'file' (or "
 		    "'file_from')");
 	if (get_src(k, m, "signature", &ck->sigfile, e) < 0)
 		return -1;
@@ -636,7 +617,7 @@ load_signature(struct grace_contracts *c, struct contract *k,
 		if (grace_yaml_as_string(n, &s, e) < 0)
 			return -1;
 		if (grace_sig_encoding_parse(s, &ck->enc) < 0)
-			return cfg_err(e, n, "encoding must be auto, raw or "
+			return grace_yaml_err(e, n, "encoding must be auto, raw or "
 			    "base64, not '%.48s'", s);
 	}
 	ck->hash = "sha256";
@@ -645,7 +626,7 @@ load_signature(struct grace_contracts *c, struct contract *k,
 			return -1;
 		if (strcmp(ck->hash, "sha256") && strcmp(ck->hash, "sha384") &&
 		    strcmp(ck->hash, "sha512"))
-			return cfg_err(e, n, "hash must be sha256, sha384 or "
+			return grace_yaml_err(e, n, "hash must be sha256, sha384 or "
 			    "sha512, not '%.48s'", ck->hash);
 	}
 	return 0;
@@ -690,7 +671,7 @@ load_baseline(struct grace_contracts *c, struct contract *k,
 		else if (strcmp(s, "down") == 0)
 			ck->dir = GRACE_DRIFT_DOWN;
 		else
-			return cfg_err(e, n, "direction must be both, up or down, "
+			return grace_yaml_err(e, n, "direction must be both, up or down, "
 			    "not '%.48s'", s);
 	}
 	return 0;
@@ -716,12 +697,12 @@ load_scan(struct grace_contracts *c, struct contract *k, struct check *ck,
 	ck->snippet_slot = -1;
 	if ((sn = grace_yaml_get(m, "snippet_from"))) {
 		if (r)
-			return cfg_err(e, sn, "give file, file_from or "
+			return grace_yaml_err(e, sn, "give file, file_from or "
 			    "snippet_from, only one");
 		if ((ck->snippet_slot = add_slot(k, sn, e)) < 0)
 			return -1;
 	} else if (!r) {
-		return cfg_err(e, m, "missing required key 'file' (or "
+		return grace_yaml_err(e, m, "missing required key 'file' (or "
 		    "'file_from' or 'snippet_from')");
 	}
 	if ((n = grace_yaml_get(m, "rules"))) {
@@ -798,21 +779,21 @@ load_check(struct grace_contracts *c, struct contract *k, struct check *ck,
 	    grace_yaml_as_string(n, &ck->name, e) < 0)
 		return -1;
 	if (!*ck->name)
-		return cfg_err(e, n, "name is empty");
+		return grace_yaml_err(e, n, "name is empty");
 	for (i = 0; i < sizeof grace_vkind_names / sizeof grace_vkind_names[0]; i++) {
 		const struct grace_ynode *x = grace_yaml_get(m, grace_vkind_names[i]);
 
 		if (!x)
 			continue;
 		if (nkinds++)
-			return cfg_err(e, x, "check '%s' has two kinds (%s and %s): "
+			return grace_yaml_err(e, x, "check '%s' has two kinds (%s and %s): "
 			    "one check, one kind", ck->name, grace_vkind_names[ck->kind],
 			    grace_vkind_names[i]);
 		ck->kind = (enum vkind)i;
 		kn = x;
 	}
 	if (!kn)
-		return cfg_err(e, m, "check '%s' has no kind: give one of jq, "
+		return grace_yaml_err(e, m, "check '%s' has no kind: give one of jq, "
 		    "exec, digest, signature, baseline, scan, contract",
 		    ck->name);
 	ck->weight = 1;
@@ -820,7 +801,7 @@ load_check(struct grace_contracts *c, struct contract *k, struct check *ck,
 		return -1;
 	if ((n = grace_yaml_get(m, "weight")) &&
 	    !(ck->weight > 0 && ck->weight <= 1e6))
-		return cfg_err(e, n, "weight must be more than 0 (and at most "
+		return grace_yaml_err(e, n, "weight must be more than 0 (and at most "
 		    "1000000)");
 	if (grace_yaml_get_string(m, "message", &ck->message, e) < 0)
 		return -1;
@@ -876,7 +857,7 @@ load_settings(struct grace_contracts *c, const struct grace_ynode *s,
 	    grace_yaml_get_int(s, "files", &files, e) < 0)
 		return -1;
 	if ((n = grace_yaml_get(s, "files")) && files < 4)
-		return cfg_err(e, n, "files must be 4 or more (stdin, stdout and "
+		return grace_yaml_err(e, n, "files must be 4 or more (stdin, stdout and "
 		    "stderr count)");
 	d->files = (uint64_t)files;
 	if (get_size(s, "max_output", &sz, e) < 0)
@@ -913,10 +894,10 @@ load_match(struct contract *k, const struct grace_ynode *m,
 	    grace_yaml_as_strlist(t, &k->types, &k->ntypes, e) < 0)
 		return -1;
 	if (k->ntypes == 0)
-		return cfg_err(e, t, "match: type lists no event type");
+		return grace_yaml_err(e, t, "match: type lists no event type");
 	for (i = 0; i < k->ntypes; i++) {
 		if (!*k->types[i])
-			return cfg_err(e, t, "match: an event type is empty");
+			return grace_yaml_err(e, t, "match: an event type is empty");
 		if (strchr(k->types[i], '*'))
 			k->wild = 1;
 	}
@@ -949,7 +930,7 @@ load_one(struct grace_contracts *c, struct contract *k,
 	    grace_yaml_get_string(m, "description", &desc, e) < 0)
 		return -1;
 	if (!*k->id)
-		return cfg_err(e, n, "id is empty");
+		return grace_yaml_err(e, n, "id is empty");
 	if (load_match(k, grace_yaml_get(m, "match"), e) < 0)
 		return -1;
 	if ((n = grace_yaml_get(m, "when")) && (k->when = add_slot(k, n, e)) < 0)
@@ -958,7 +939,7 @@ load_one(struct grace_contracts *c, struct contract *k,
 	    grace_yaml_expect(checks, GRACE_YSEQ, e) < 0)
 		return -1;
 	if (checks->n == 0)
-		return cfg_err(e, checks, "contract '%s' has no checks", k->id);
+		return grace_yaml_err(e, checks, "contract '%s' has no checks", k->id);
 	if (!(k->checks = calloc(checks->n, sizeof *k->checks)))
 		return oom(e, m->file);
 	for (i = 0; i < checks->n; i++) {
@@ -977,7 +958,7 @@ load_one(struct grace_contracts *c, struct contract *k,
 			return oom(e, m->file);
 		case 0:
 			grace_idset_free(&names);
-			return cfg_err(e, grace_yaml_get(checks->items[i],
+			return grace_yaml_err(e, grace_yaml_get(checks->items[i],
 			    "name"), "duplicate check name '%s' in "
 			    "contract '%s'", ck->name, k->id);
 		}
@@ -1295,7 +1276,7 @@ grace_contracts_load(const char *path, const struct grace_contracts_opts *o,
 		case -1:
 			goto nomem;
 		case 0:
-			cfg_err(e, grace_yaml_get(list->items[i], "id"),
+			grace_yaml_err(e, grace_yaml_get(list->items[i], "id"),
 			    "duplicate contract id '%s' (first at line %lu)",
 			    c->v[i].id, c->v[j].line);
 			goto fail;
