@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "gate/gate.h"
+#include "glob.h"
 #include "jqx.h"
 #include "route.h"
 #include "timeutil.h"
@@ -67,33 +68,6 @@ warn(struct grace_routes *rs, const struct grace_ynode *n,
 	nw[rs->nwarn].code = GRACE_EXIT_OK;
 	rs->nwarn++;
 	return 0;
-}
-
-/* Check the syntax of glob g: a '[' must be closed and not empty, a '\'
- * must escape something. Returns NULL, or a static description. */
-static const char *
-glob_bad(const char *g)
-{
-	for (; *g; g++) {
-		if (*g == '\\') {
-			if (!g[1])
-				return "a '\\' at the end escapes nothing";
-			g++;
-		} else if (*g == '[') {
-			const char *q = g + 1;
-
-			if (*q == '!' || *q == '^')
-				q++;
-			if (*q == ']')
-				q++;
-			while (*q && *q != ']')
-				q++;
-			if (!*q)
-				return "'[' is not closed by ']'";
-			g = q;
-		}
-	}
-	return NULL;
 }
 
 static int
@@ -519,7 +493,7 @@ load_globs(struct grace_routes *rs, const struct grace_ynode *m,
 		return grace_yaml_err(e, v, "%s: an empty list matches nothing (leave the "
 		    "key out to match any %s)", key, key);
 	for (i = 0; i < *n; i++) {
-		const char *why = glob_bad((*out)[i]);
+		const char *why = grace_glob_check((*out)[i]);
 
 		if (why)
 			return grace_yaml_err(e, v->kind == GRACE_YSEQ ? v->items[i] : v,

@@ -4,151 +4,11 @@
 #include <string.h>
 
 #include "gate/gate.h"
+#include "glob.h"
+#include "jpath.h"
 #include "jqx.h"
 #include "jwalk.h"
 #include "route_int.h"
-
-/* Does the set at g ('[' already skipped) hold c? *end is set past ']'. */
-static int
-set_has(const char *g, unsigned char c, const char **end)
-{
-	int neg = 0, hit = 0;
-
-	if (*g == '!' || *g == '^') {
-		neg = 1;
-		g++;
-	}
-	if (*g == ']') {
-		hit |= c == ']';
-		g++;
-	}
-	while (*g && *g != ']') {
-		if (g[1] == '-' && g[2] && g[2] != ']') {
-			hit |= c >= (unsigned char)g[0] && c <= (unsigned char)g[2];
-			g += 3;
-		} else {
-			hit |= c == (unsigned char)*g;
-			g++;
-		}
-	}
-	*end = *g ? g + 1 : g;
-	return hit != neg;
-}
-
-int
-grace_glob_match(const char *g, const char *s, size_t n)
-{
-	const char *star = NULL;
-	size_t i = 0, si = 0;
-
-	while (i < n) {
-		const char *next;
-
-		if (*g == '*') {
-			star = ++g;
-			si = i;
-			continue;
-		}
-		if (*g == '?') {
-			g++;
-			i++;
-			continue;
-		}
-		if (*g == '[' && set_has(g + 1, (unsigned char)s[i], &next)) {
-			g = next;
-			i++;
-			continue;
-		}
-		if (*g && *g != '[') {
-			const char *lit = g;
-
-			if (*lit == '\\' && lit[1])
-				lit++;
-			if (*lit == s[i]) {
-				g = lit + 1;
-				i++;
-				continue;
-			}
-		}
-		if (!star)
-			return 0;
-		g = star;
-		i = ++si;
-	}
-	while (*g == '*')
-		g++;
-	return *g == '\0';
-}
-
-/* The value of member key in the object at p[off..off+len), last one
- * wins as in jq. Returns 1 with *out set, or 0. */
-static int
-member(const char *p, size_t off, size_t len, const char *key,
-    struct grace_jspan *out, struct grace_buf *tmp)
-{
-	size_t i = off + 1, end = off + len, klen = strlen(key);
-	int found = 0;
-
-	for (;;) {
-		size_t ks, ke, vs, ve;
-		int esc = 0;
-
-		i = grace_jw_ws(p, i, end);
-		if (i >= end || p[i] != '"')
-			return found;
-		ks = i;
-		ke = grace_jw_string(p, i, end, &esc);
-		i = grace_jw_ws(p, ke, end) + 1;   /* past ':' */
-		vs = grace_jw_ws(p, i, end);
-		ve = grace_jw_value(p, vs, end);
-		if (!esc) {
-			if (ke - ks - 2 == klen &&
-			    memcmp(p + ks + 1, key, klen) == 0)
-				goto hit;
-		} else {
-			grace_buf_reset(tmp);
-			if (grace_json_unescape(tmp, p + ks, ke - ks) == 0 &&
-			    tmp->len == klen && memcmp(tmp->p, key, klen) == 0)
-				goto hit;
-		}
-		goto next;
-hit:
-		out->off = vs;
-		out->len = ve - vs;
-		out->kind = grace_jw_kind(p[vs]);
-		found = 1;
-next:
-		i = grace_jw_ws(p, ve, end);
-		if (i < end && p[i] == ',')
-			i++;
-		else
-			return found;
-	}
-}
-
-/* The text at member path segs[0..nsegs) of the object p[0..n): a
- * string unescaped, null and absent as "", anything else as written.
- * Left in b (NUL-terminated). Returns 1 if the member is there and not
- * null, 0 if not, -1 when out of memory. */
-int
-grace_rlookup(const char *p, size_t n, char *const *segs, size_t nsegs,
-    struct grace_buf *b, struct grace_buf *tmp)
-{
-	struct grace_jspan s = { 0, n, GRACE_J_OBJECT };
-	size_t i;
-
-	grace_buf_reset(b);
-	for (i = 0; i < nsegs; i++) {
-		if (s.kind != GRACE_J_OBJECT ||
-		    !member(p, s.off, s.len, segs[i], &s, tmp))
-			return grace_buf_add(b, "", 0) < 0 ? -1 : 0;
-	}
-	if (s.kind == GRACE_J_STRING)
-		return grace_json_unescape(b, p + s.off, s.len) < 0 ? -1 : 1;
-	if (s.kind == GRACE_J_NULL)
-		return grace_buf_add(b, "", 0) < 0 ? -1 : 0;
-	return grace_buf_add(b, p + s.off, s.len) < 0 ? -1 : 1;
-}
 
 static int
 matcher_ok(const struct grace_rmatcher *mt, const char *v, size_t n)
@@ -185,20 +45,20 @@ grace_rsel_match(const struct grace_rsel *sel, const char *p, size_t n,
 	int t;
 
 	if (sel->nsources) {
-		if ((t = grace_rlookup(p, n, src, 1, &m->sv, &m->tmp)) < 0)
+		if ((t = grace_jpath_text(p, n, src, 1, &m->sv, &m->tmp)) < 0)
 			return -1;
 		if (!t || !globs_ok(sel->sources, sel->nsources, m->sv.p,
 		    m->sv.len))
 			return 0;
 	}
 	if (sel->ntypes) {
-		if ((t = grace_rlookup(p, n, typ, 1, &m->tv, &m->tmp)) < 0)
+		if ((t = grace_jpath_text(p, n, typ, 1, &m->tv, &m->tmp)) < 0)
 			return -1;
 		if (!t || !globs_ok(sel->types, sel->ntypes, m->tv.p, m->tv.len))
 			return 0;
 	}
 	for (j = 0; j < sel->nm; j++) {
-		if (grace_rlookup(p, n, sel->m[j].segs, sel->m[j].nsegs, &m->mv,
+		if (grace_jpath_text(p, n, sel->m[j].segs, sel->m[j].nsegs, &m->mv,
 		    &m->tmp) < 0)
 			return -1;
 		if (!matcher_ok(&sel->m[j], m->mv.p, m->mv.len))
@@ -231,9 +91,9 @@ validate(const struct grace_routes *rs, const struct grace_rroute *r,
 		double score;
 		int quar;
 
-		if (!member(p, 0, n, "actor", &s, &m->tmp) ||
+		if (!grace_jpath_member(p, 0, n, "actor", &s, &m->tmp) ||
 		    s.kind != GRACE_J_STRING)
-			if (!member(p, 0, n, "source", &s, &m->tmp))
+			if (!grace_jpath_member(p, 0, n, "source", &s, &m->tmp))
 				s.kind = GRACE_J_NULL;
 		grace_buf_reset(v);
 		if (s.kind == GRACE_J_STRING) {
@@ -255,7 +115,7 @@ validate(const struct grace_routes *rs, const struct grace_rroute *r,
 	for (i = 0; i < GRACE_RREQ_N; i++) {
 		if (!r->req[i])
 			continue;
-		if ((t = grace_rlookup(p, n, req_path[i], 3, v, &m->tmp)) < 0)
+		if ((t = grace_jpath_text(p, n, req_path[i], 3, v, &m->tmp)) < 0)
 			return grace_err_sys(e, NULL, "out of memory");
 		for (k = 0; t && k < r->nreq[i]; k++)
 			if (strcmp(v->p, r->req[i][k]) == 0)
@@ -387,7 +247,7 @@ grace_routes_match(const struct grace_routes *rs, const char *p, size_t n,
 			continue;
 		}
 		for (j = 0; j < r->sel.nm && ok; j++) {
-			if (grace_rlookup(p, n, r->sel.m[j].segs, r->sel.m[j].nsegs, mv,
+			if (grace_jpath_text(p, n, r->sel.m[j].segs, r->sel.m[j].nsegs, mv,
 			    &m->tmp) < 0)
 				goto nomem;
 			if (!matcher_ok(&r->sel.m[j], mv->p, mv->len)) {

@@ -210,8 +210,6 @@ void grace_routes_free(struct grace_routes *rs);
  * those that fail go to the quarantine target. */
 int grace_route_validates(const struct grace_rroute *r);
 
-/* 1 if glob (*, ?, [set], [!set], \c) matches s[0..n) whole. */
-int grace_glob_match(const char *glob, const char *s, size_t n);
 
 /* ===================================================================== */
 /* match.c - where an event goes. */

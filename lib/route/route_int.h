@@ -72,13 +72,6 @@ struct grace_rt {
 	void *kind;                 /* the kind's private state */
 };
 
-/* match.c: the text at member path segs[0..nsegs) of the object
- * p[0..n) into b (a string unescaped; null and absent as ""; anything
- * else as written). Returns 1 if present and not null, 0 if not, -1 when
- * out of memory. tmp is scratch. */
-int grace_rlookup(const char *p, size_t n, char *const *segs, size_t nsegs,
-    struct grace_buf *b, struct grace_buf *tmp);
-
 /* match.c: 1 if the event p[0..n) is taken by selector sel (its source,
  * type and matchers), else 0; -1 when out of memory. m lends scratch
  * buffers. */

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "jpath.h"
 #include "route_int.h"
 #include "timeutil.h"
 
@@ -178,7 +179,7 @@ make_key(struct grace_rstorm *s, const struct grace_rpath *kp, size_t nk,
 	grace_buf_reset(&s->key);
 	x |= grace_buf_add(&s->key, "{", 1);
 	for (i = 0; i < nk; i++) {
-		if (grace_rlookup(p, n, kp[i].segs, kp[i].nsegs, &s->val,
+		if (grace_jpath_text(p, n, kp[i].segs, kp[i].nsegs, &s->val,
 		    &s->tmp) < 0)
 			return -1;
 		if (i)
