@@ -45,14 +45,15 @@ PROGS := $(patsubst cmd/%.c,%,$(wildcard cmd/grace-*.c))
 # core's, and nothing else (so `make build/bin/grace-decide` compiles only
 # lib/decide/ and lib/). Dependencies run cmd/ -> systems -> core, never
 # back (tests/layout.bats checks it). SYSTEMS lists users before what they
-# use (route uses gate and log, gate and verify use log), the order the
-# unit tests link in.
-SYSTEMS := route gate verify decide log
+# use (route uses gate and log; heal uses gate, verify and log; gate and
+# verify use log), the order the unit tests link in.
+SYSTEMS := route heal gate verify decide log
 LIBS_grace-log    := log
 LIBS_grace-gate   := gate log
 LIBS_grace-verify := verify log
 LIBS_grace-decide := decide
 LIBS_grace-route  := route gate log
+LIBS_grace-heal   := heal gate verify log
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 CORE_SRC := $(wildcard lib/*.c)
 LIB_SRC := $(CORE_SRC) $(foreach s,$(SYSTEMS),$(wildcard lib/$(s)/*.c))
