@@ -256,6 +256,53 @@ grace-gate: $BATS_TEST_TMPDIR/audit.log: the votes log does not verify: none of 
 	[ "$(jq -c '[.decision, .trust]' <<<"$output")" = '["deny",0.5]' ]
 }
 
+@test "trust: the overlay grace-heal writes applies on top of the trust file, recovering over time" {
+	cp gov.yaml trust.yaml "$BATS_TEST_TMPDIR/"
+	cd "$BATS_TEST_TMPDIR"
+	echo 'overlay: trust-overlay.json' >> trust.yaml
+	two_h_ago=$(date -u -d '2 hours ago' +%Y-%m-%dT%H:%M:%SZ)
+	cat > trust-overlay.json <<EOF2
+{"version":1,"scores":{
+ "alice":{"score":0.2,"at":"$two_h_ago","recover_per_hour":0},
+ "eve":{"score":0.3,"at":"$two_h_ago","recover_per_hour":0.1},
+ "newcomer":{"score":0.95,"at":"$two_h_ago","recover_per_hour":0.5}}}
+EOF2
+	# alice: 0.9 in the file, lowered to 0.2, no recovery: denied now
+	run -0 verdict '{"id":"s","type":"secret.read","actor":"alice"}'
+	[ "$(jq -c '[.decision, .trust]' <<<"$output")" = '["deny",0.2]' ]
+	# eve: 0.3 two hours ago recovering 0.1/h toward 0.2: back to 0.2
+	# (it never overshoots the file's score)
+	run -0 verdict '{"id":"s","type":"secret.read","actor":"eve"}'
+	[ "$(jq -c .trust <<<"$output")" = '0.2' ]
+	# newcomer: raised to 0.95 above the default 0.5, falls 0.5/h: 0.5
+	run -0 verdict '{"id":"s","type":"secret.read","actor":"newcomer"}'
+	[ "$(jq -c .trust <<<"$output")" = '0.5' ]
+	# mid-way: 0.2 recovering 0.1/h toward alice's 0.9, two hours on: 0.4
+	sed -i 's/"recover_per_hour":0}/"recover_per_hour":0.1}/' trust-overlay.json
+	run -0 verdict '{"id":"s","type":"secret.read","actor":"alice"}'
+	jq -e '.trust > 0.399 and .trust < 0.401' <<<"$output"
+	# grace-route reads the same file the same way
+	printf '%s\n' 'default: out' 'quarantine: q' 'dead_letter: dead.ndjson' \
+	    'trust: trust.yaml' 'targets: {out: {kind: file, path: out.ndjson}, q: {kind: file, path: q.ndjson}}' \
+	    'routes: [{type: secret.read, require: {trust: 0.39}, targets: out}, {type: secret.write, require: {trust: 0.41}, targets: out}]' > routes.yaml
+	printf '%s\n' '{"type":"secret.read","actor":"alice"}' '{"type":"secret.write","actor":"alice"}' > two.ndjson
+	run -1 --separate-stderr grace-route -c routes.yaml < two.ndjson
+	[ "$(jq -r .grace.route.targets[0] <<<"$output" | tr '\n' ' ')" = 'out q ' ]
+	# a named overlay must exist and be well formed: exit 2, nothing judged
+	rm trust-overlay.json
+	run -2 --separate-stderr grace-gate -c gov.yaml --check
+	[ "$stderr" = "grace-gate: trust-overlay.json: unable to open: No such file or directory" ]
+	echo '{"version":1,"scores":{"x":{"score":2,"at":"2026-01-01T00:00:00Z","recover_per_hour":0}}}' > trust-overlay.json
+	run -2 --separate-stderr grace-gate -c gov.yaml < /dev/null
+	[ "$stderr" = "grace-gate: trust-overlay.json: the score of 'x' is not a number from 0 to 1" ]
+	echo '{"version":1,"scores":{},"extra":1}' > trust-overlay.json
+	run -2 --separate-stderr grace-gate -c gov.yaml --check
+	[ "$stderr" = "grace-gate: trust-overlay.json: unknown member (expected version, scores)" ]
+	echo 'nope' > trust-overlay.json
+	run -2 --separate-stderr grace-gate -c gov.yaml --check
+	[[ "$stderr" == "grace-gate: trust-overlay.json: not JSON: "* ]]
+}
+
 @test "risk tiers: autonomous actors take the stricter path" {
 	# medium (prod): people allowed, agents warned
 	run -0 verdict '{"id":"r","type":"service.scale","actor":"alice","data":{"env":"prod"}}'

@@ -185,4 +185,58 @@ void grace_trust_free(struct grace_trust *t);
 double grace_trust_score(const struct grace_trust *t, const char *name,
     size_t len, int *quarantined);
 
+/* The score of name as the trust file alone gives it (the overlay not
+ * applied): what an adjusted score recovers toward. */
+double grace_trust_base(const struct grace_trust *t, const char *name,
+    size_t len);
+
+/* The overlay file the trust file names (its `overlay` key, relative to
+ * the trust file), or NULL. */
+const char *grace_trust_overlay_path(const struct grace_trust *t);
+
+/* ------------------------------------------------------ trust overlay */
+
+/* The trust overlay (grace-governance(5), TRUST): scores grace-heal
+ * adjusted, each moving back toward the trust file's score at
+ * recover_per_hour from its time `at`. A trust file that names an overlay
+ * applies it when loaded, recovered to the clock; the file must then
+ * exist (a missing overlay would silently restore scores grace-heal
+ * lowered: fail closed). One writer (grace-heal) rewrites it atomically. */
+struct grace_trust_ov_entry {
+	char *name;
+	double score;               /* 0..1 at at_ms */
+	int64_t at_ms;
+	double per_hour;            /* recovery toward the base, per hour */
+};
+struct grace_trust_ov {
+	struct grace_trust_ov_entry *v;
+	size_t n, cap;
+};
+#define GRACE_TRUST_OV_MAX (64u << 20)
+
+/* score moved toward base by per_hour for the time from at_ms to now_ms,
+ * never past base. */
+double grace_trust_recovered(double score, double base, double per_hour,
+    int64_t at_ms, int64_t now_ms);
+
+/* Parse p[0..n) (file names it in errors, GRACE_EXIT_USAGE) into ov
+ * (zeroed first). Returns 0 or -1. */
+int grace_trust_ov_parse(const char *p, size_t n, const char *file,
+    struct grace_trust_ov *ov, struct grace_err *e);
+/* Read the file at path; a file that is not there is an empty overlay
+ * when missing_ok, else an error (GRACE_EXIT_SYSTEM, errno ENOENT). */
+int grace_trust_ov_read(const char *path, int missing_ok,
+    struct grace_trust_ov *ov, struct grace_err *e);
+void grace_trust_ov_free(struct grace_trust_ov *ov);
+struct grace_trust_ov_entry *grace_trust_ov_get(struct grace_trust_ov *ov,
+    const char *name);
+/* Add or replace name's entry. Returns 0 or -1 (memory). */
+int grace_trust_ov_set(struct grace_trust_ov *ov, const char *name,
+    double score, int64_t at_ms, double per_hour);
+/* The file's text (entries sorted by name, one per line) appended to out;
+ * and written atomically to path. Return 0 or -1. */
+int grace_trust_ov_format(struct grace_trust_ov *ov, struct grace_buf *out);
+int grace_trust_ov_write(struct grace_trust_ov *ov, const char *path,
+    struct grace_err *e);
+
 #endif

@@ -125,6 +125,8 @@ struct gov_trust {
 	char text[32];              /* the score as JSON */
 	int has_score;
 	int quarantined;
+	double base;                /* with an overlay: the trust file's */
+	int has_base;
 };
 
 /* The rule index: (top-level field, exact string) -> sorted rule numbers. */
@@ -202,6 +204,7 @@ struct gov_state {
 struct grace_gov {
 	char *path;
 	struct grace_ynode *root, *trust_root;
+	char *overlay_path;         /* the trust overlay, NULL: none */
 	enum grace_gov_decision deflt;
 	struct gov_field *fields;
 	size_t nfields, capfields;

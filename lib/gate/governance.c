@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gate_int.h"
 
@@ -135,14 +136,34 @@ trust_load(struct grace_gov *g, const struct grace_ynode *m,
     struct grace_err *e)
 {
 	static const char *const keys[] = {
-		"default", "scores", "quarantined", NULL,
+		"default", "scores", "quarantined", "overlay", NULL,
 	};
-	const struct grace_ynode *n;
+	const struct grace_ynode *n, *on;
+	struct grace_trust_ov ov = {0};
 	const char **q = NULL;
 	size_t nq = 0, i, want;
 
 	if (grace_yaml_check_keys(m, keys, e) < 0)
 		return -1;
+	if ((on = grace_yaml_get(m, "overlay"))) {
+		/* relative to the file that names it */
+		const char *s, *slash;
+		size_t dl;
+
+		if (grace_yaml_as_string(on, &s, e) < 0)
+			return -1;
+		slash = strrchr(on->file, '/');
+		dl = s[0] != '/' && slash ? (size_t)(slash - on->file) + 1 : 0;
+		if (!(g->overlay_path = malloc(dl + strlen(s) + 1)))
+			return oom(e);
+		memcpy(g->overlay_path, on->file, dl);
+		strcpy(g->overlay_path + dl, s);
+		if (grace_trust_ov_read(g->overlay_path, 0, &ov, e) < 0) {
+			if (e->code == GRACE_EXIT_SYSTEM && errno == ENOENT)
+				e->code = GRACE_EXIT_USAGE;
+			return -1;
+		}
+	}
 	if ((n = grace_yaml_get(m, "default")) &&
 	    trust_parse_num(n, &g->trust_default, e) < 0)
 		return -1;
@@ -151,11 +172,12 @@ trust_load(struct grace_gov *g, const struct grace_ynode *m,
 		return -1;
 	if (grace_yaml_get_strlist(m, "quarantined", &q, &nq, e) < 0)
 		return -1;
-	want = (n ? n->n : 0) + nq;
+	want = (n ? n->n : 0) + nq + ov.n;
 	for (g->trust_cap = 16; g->trust_cap < want * 2; g->trust_cap *= 2)
 		;
 	if (!(g->trust = calloc(g->trust_cap, sizeof *g->trust))) {
 		free(q);
+		grace_trust_ov_free(&ov);
 		return oom(e);
 	}
 	for (i = 0; n && i < n->n; i++) {
@@ -189,6 +211,30 @@ trust_load(struct grace_gov *g, const struct grace_ynode *m,
 		t->quarantined = 1;
 	}
 	free(q);
+	/* the overlay on top, each score recovered to now */
+	if (ov.n) {
+		struct timespec now;
+		int64_t now_ms;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+		for (i = 0; i < ov.n; i++) {
+			const struct grace_trust_ov_entry *x = &ov.v[i];
+			struct gov_trust *t = trust_get(g, x->name);
+
+			if (!t) {
+				grace_trust_ov_free(&ov);
+				return oom(e);
+			}
+			t->base = t->has_score ? t->score : g->trust_default;
+			t->has_base = 1;
+			t->score = grace_trust_recovered(x->score, t->base,
+			    x->per_hour, x->at_ms, now_ms);
+			t->has_score = 1;
+			snprintf(t->text, sizeof t->text, "%.15g", t->score);
+		}
+	}
+	grace_trust_ov_free(&ov);
 	return 0;
 }
 
@@ -985,6 +1031,7 @@ grace_gov_free(struct grace_gov *g)
 	grace_buf_free(&g->st.norm);
 	grace_yaml_free(g->root);
 	grace_yaml_free(g->trust_root);
+	free(g->overlay_path);
 	free(g->path);
 	free(g);
 }
@@ -1020,6 +1067,22 @@ grace_trust_free(struct grace_trust *t)
 		return;
 	grace_gov_free(t->g);
 	free(t);
+}
+
+double
+grace_trust_base(const struct grace_trust *t, const char *name, size_t len)
+{
+	const struct gov_trust *s = gov_trust_find(t->g, name, len);
+
+	if (s && s->has_base)
+		return s->base;
+	return s && s->has_score ? s->score : t->g->trust_default;
+}
+
+const char *
+grace_trust_overlay_path(const struct grace_trust *t)
+{
+	return t->g->overlay_path;
 }
 
 double
