@@ -249,13 +249,21 @@ grace_trust_ov_format(struct grace_trust_ov *ov, struct grace_buf *out)
 	size_t i;
 	int x = 0;
 
-	qsort(ov->v, ov->n, sizeof *ov->v, by_name);
+	if (ov->n)
+		qsort(ov->v, ov->n, sizeof *ov->v, by_name);
 	x |= grace_buf_adds(out, "{\"version\":1,\"scores\":{");
 	for (i = 0; i < ov->n; i++) {
 		const struct grace_trust_ov_entry *t = &ov->v[i];
-		struct timespec ts = { (time_t)(t->at_ms / 1000),
-		    (long)(t->at_ms % 1000) * 1000000L };
+		int64_t sec = t->at_ms / 1000, ms = t->at_ms % 1000;
+		struct timespec ts;
 		char at[GRACE_TIME_LEN];
+
+		if (ms < 0) {       /* before 1970: round down */
+			ms += 1000;
+			sec--;
+		}
+		ts.tv_sec = (time_t)sec;
+		ts.tv_nsec = (long)ms * 1000000L;
 
 		if (grace_time_format(&tf, &ts, at) < 0)
 			return -1;
