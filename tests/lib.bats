@@ -26,3 +26,4 @@ run_unit() {
 @test "lib: the decision engine (numbers, member walk)" { run_unit decide; }
 @test "lib: governance prefilter, event jv, glob" { run_unit governance; }
 @test "lib: the literal prefilters never skip a match (fold tables, regressions, differential corpus)" { run_unit prefilter; }
+@test "lib/heal: budget, cool-down, breaker, loop guard, held proposals, state; trust adjustments; learning" { run_unit hgov; }

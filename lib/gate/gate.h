@@ -177,6 +177,10 @@ struct grace_trust;
  * (GRACE_EXIT_USAGE for a bad file, GRACE_EXIT_SYSTEM when it cannot be
  * read or memory runs out). */
 struct grace_trust *grace_trust_load(const char *path, struct grace_err *e);
+/* As grace_trust_load(), for the overlay's writer: an overlay the file
+ * names that does not exist yet is read as empty. */
+struct grace_trust *grace_trust_load_for_overlay(const char *path,
+    struct grace_err *e);
 void grace_trust_free(struct grace_trust *t);
 
 /* The score of name[0..len) (the file's default when it is not listed,

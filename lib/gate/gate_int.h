@@ -205,6 +205,7 @@ struct grace_gov {
 	char *path;
 	struct grace_ynode *root, *trust_root;
 	char *overlay_path;         /* the trust overlay, NULL: none */
+	int overlay_missing_ok;     /* its writer: missing is empty */
 	enum grace_gov_decision deflt;
 	struct gov_field *fields;
 	size_t nfields, capfields;

@@ -158,7 +158,8 @@ trust_load(struct grace_gov *g, const struct grace_ynode *m,
 			return oom(e);
 		memcpy(g->overlay_path, on->file, dl);
 		strcpy(g->overlay_path + dl, s);
-		if (grace_trust_ov_read(g->overlay_path, 0, &ov, e) < 0) {
+		if (grace_trust_ov_read(g->overlay_path, g->overlay_missing_ok,
+		    &ov, e) < 0) {
 			if (e->code == GRACE_EXIT_SYSTEM && errno == ENOENT)
 				e->code = GRACE_EXIT_USAGE;
 			return -1;
@@ -1041,8 +1042,8 @@ struct grace_trust {
 	struct grace_gov *g;
 };
 
-struct grace_trust *
-grace_trust_load(const char *path, struct grace_err *e)
+static struct grace_trust *
+trust_load_file(const char *path, int overlay_missing_ok, struct grace_err *e)
 {
 	struct grace_trust *t = calloc(1, sizeof *t);
 
@@ -1052,12 +1053,25 @@ grace_trust_load(const char *path, struct grace_err *e)
 		goto fail;
 	}
 	t->g->trust_default = 0.5;
+	t->g->overlay_missing_ok = overlay_missing_ok;
 	if (trust_section(t->g, NULL, path, e) < 0)
 		goto fail;
 	return t;
 fail:
 	grace_trust_free(t);
 	return NULL;
+}
+
+struct grace_trust *
+grace_trust_load(const char *path, struct grace_err *e)
+{
+	return trust_load_file(path, 0, e);
+}
+
+struct grace_trust *
+grace_trust_load_for_overlay(const char *path, struct grace_err *e)
+{
+	return trust_load_file(path, 1, e);
 }
 
 void

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "heal.h"
+#include "log/log.h"
 
 static const char *const sev_names[GRACE_HSEV_N] = {
 	"none", "low", "medium", "high", "critical",
@@ -33,4 +34,24 @@ grace_hout_name(enum grace_hout o)
 	};
 
 	return (unsigned)o < sizeof names / sizeof *names ? names[o] : "?";
+}
+
+int
+grace_heal_hashid(char out[17], const char *const *parts, size_t n)
+{
+	struct grace_sha256 *c = grace_sha256_new();
+	uint8_t d[GRACE_SHA256_LEN];
+	size_t i;
+	int r = c ? grace_sha256_init(c) : -1;
+
+	for (i = 0; r == 0 && i < n; i++)
+		r = grace_sha256_update(c, parts[i], strlen(parts[i]) +
+		    (i + 1 < n));   /* the NUL between parts */
+	if (r == 0)
+		r = grace_sha256_final(c, d);
+	grace_sha256_free(c);
+	if (r < 0)
+		return -1;
+	grace_hex_encode(d, 8, out);
+	return 0;
 }

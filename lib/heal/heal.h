@@ -283,4 +283,146 @@ int grace_playbook_run(const struct grace_playbook *pb, const char *p,
     size_t n, const struct grace_hrun_opts *o, enum grace_hout *out,
     struct grace_err *e);
 
+/* ================================================================== */
+/* heal.c - ids. out = the first 16 hex digits of SHA-256 over parts
+ * joined by NUL bytes, plus a NUL: the same inputs give the same id, so
+ * that a replayed stream names its anomalies and healings alike. Returns
+ * 0 or -1 (libcrypto). */
+int grace_heal_hashid(char out[17], const char *const *parts, size_t n);
+
+/* ================================================================== */
+/* govern.c - what may run: the remediation budget, cool-downs, a breaker
+ * per playbook, the loop guard (grace-playbook(5), POLICY), and proposals
+ * held for approval. Every call passes the time; nothing reads a clock. */
+
+struct grace_hgov;
+
+enum {
+	GRACE_HGOV_OK = 0,
+	GRACE_HGOV_BUDGET,          /* budget_max runs within budget_window */
+	GRACE_HGOV_COOLDOWN,        /* the last run ended < cooldown ago */
+	GRACE_HGOV_BREAKER,         /* the playbook's breaker is open */
+	GRACE_HGOV_LOOP,            /* the hop is over max_hops */
+};
+/* "ok", "budget", "cooldown", "breaker", "loop". */
+const char *grace_hrefuse_name(int r);
+
+/* State for pbs (borrowed). NULL when out of memory. */
+struct grace_hgov *grace_hgov_new(const struct grace_playbooks *pbs);
+void grace_hgov_free(struct grace_hgov *g);
+
+/* May playbook pb run for component at now_ms, for a healing at hop?
+ * GRACE_HGOV_OK, or the reason it may not with a sentence appended to
+ * why ("budget: playbook 'restart' ran 3 times for 'web' within 1h (max
+ * 3)"). A breaker whose delay is over lets one run through (the probe);
+ * others wait until it ends. */
+int grace_hgov_check(struct grace_hgov *g, size_t pb, const char *component,
+    unsigned hop, int64_t now_ms, struct grace_buf *why);
+
+/* A run of pb for component starts (counted against the budget; a probe
+ * through a breaker whose delay is over), and ends with outcome o: the
+ * cool-down starts, the breaker counts it (anything but verified is a
+ * failure). Return 0 or -1 (memory). */
+int grace_hgov_start(struct grace_hgov *g, size_t pb, const char *component,
+    int64_t now_ms);
+int grace_hgov_record(struct grace_hgov *g, size_t pb, const char *component,
+    enum grace_hout o, int64_t end_ms);
+
+/* 0 closed, 1 open, 2 half open. */
+int grace_hgov_breaker_state(const struct grace_hgov *g, size_t pb);
+
+/* What is known of component's health at t: healthy (an annotation
+ * without anomaly, an anomaly.resolved) or not (an anomaly). When it
+ * turns unhealthy after a healthy spell of at least a playbook's
+ * budget.reset_after, the runs of that playbook before it no longer
+ * count. Returns 0 or -1 (memory). */
+int grace_hgov_health(struct grace_hgov *g, const char *component,
+    int healthy, int64_t t);
+
+/* Proposals held for approval: the event ev[0..n) (copied) under id,
+ * until expires_ms. Returns 1 when held, 0 when id was held already,
+ * -1 (memory). */
+int grace_hgov_pend(struct grace_hgov *g, const char *id, int64_t expires_ms,
+    const char *ev, size_t n);
+/* Take id's event back (the caller frees it; *n its length), or NULL. */
+char *grace_hgov_take(struct grace_hgov *g, const char *id, size_t *n);
+size_t grace_hgov_npending(const struct grace_hgov *g);
+/* The i-th held event (NULL past the end), its id and expiry. */
+const char *grace_hgov_pending_at(const struct grace_hgov *g, size_t i,
+    size_t *n, const char **id, int64_t *expires_ms);
+/* The earliest expiry of a held proposal, or INT64_MAX. */
+int64_t grace_hgov_next_expiry(const struct grace_hgov *g);
+
+/* The state as one JSON document (appended to out), and back. Playbooks
+ * no longer defined are dropped on restore; a malformed document is
+ * GRACE_EXIT_USAGE naming file. */
+int grace_hgov_save(const struct grace_hgov *g, struct grace_buf *out);
+int grace_hgov_restore(struct grace_hgov *g, const char *p, size_t n,
+    const char *file, struct grace_err *e);
+
+/* ================================================================== */
+/* trust.c - trust adjustments (the trust section of the playbook files,
+ * struct grace_htrust_cfg) written to the trust overlay that the trust
+ * file names (gate/gate.h, grace-governance(5) TRUST). */
+
+struct grace_htrust;
+
+/* Open the trust file at path for adjusting: it must name an overlay
+ * (else NULL, e says so, GRACE_EXIT_USAGE); a missing overlay is created
+ * empty. NULL with e filled. */
+struct grace_htrust *grace_htrust_open(const char *path,
+    const struct grace_htrust_cfg *cfg, struct grace_err *e);
+void grace_htrust_free(struct grace_htrust *t);
+const char *grace_htrust_overlay(const struct grace_htrust *t);
+
+/* Adjust component's score for outcome o of healing id at now_ms: the
+ * score it has now (the overlay's, recovered; else the trust file's) plus
+ * the outcome's amount, clamped to [floor, ceiling]; the overlay is
+ * re-read and rewritten atomically under a lock (FILE.lock), so several
+ * grace-heal processes may share it. The trust.adjusted event is appended
+ * to ev (one JSON object, no '\n'):
+ *   {"type":"trust.adjusted","source":"grace-heal","id":"<id>-trust",
+ *    "time":..,"subject":"web","data":{"component":"web","from":0.5,
+ *    "to":0.4,"delta":-0.1,"outcome":"failed","healing":"<id>",
+ *    "base":0.5,"recover_per_hour":0.01}}
+ * An amount of 0 changes nothing and appends nothing (returns 0). Returns
+ * 1 when adjusted, 0, or -1 with e filled. */
+int grace_htrust_adjust(struct grace_htrust *t, const char *component,
+    enum grace_hout o, const char *healing_id, int64_t now_ms,
+    struct grace_buf *ev, struct grace_err *e);
+
+/* ================================================================== */
+/* learn.c - failure signatures and what healed them: the knowledge file,
+ * plain JSON, inspectable and editable:
+ *   {"version":1,"signatures":[{"anomaly":"latency_spike",
+ *     "component":"web","fingerprint":"<16 hex>",
+ *     "playbooks":{"restart":{"success":3,"failure":1}}}]}
+ * The fingerprint is grace_heal_hashid() over the detector, the kind and
+ * the names of the evidence's members (not their values). */
+
+struct grace_hlearn;
+
+/* Load path (a missing file is empty knowledge). NULL with e filled
+ * (GRACE_EXIT_USAGE for a malformed file). */
+struct grace_hlearn *grace_hlearn_load(const char *path, struct grace_err *e);
+void grace_hlearn_free(struct grace_hlearn *l);
+
+/* Reorder the candidate playbooks idx[0..n) (indices into pbs) for the
+ * anomaly event p[0..n): when its signature is known and a candidate has
+ * healed it at least twice with a success rate of at least 0.6, the one
+ * with the best rate (then the most successes, then file order) goes
+ * first. Returns 1 when the order changed, 0 when not, -1 (memory). */
+int grace_hlearn_order(const struct grace_hlearn *l,
+    const struct grace_playbooks *pbs, const char *p, size_t n,
+    size_t *idx, size_t nidx);
+
+/* Count outcome o of playbook for the anomaly event p[0..n) (verified is
+ * a success; anything else a failure). Returns 0 or -1. */
+int grace_hlearn_record(struct grace_hlearn *l, const char *p, size_t n,
+    const char *playbook, enum grace_hout o);
+
+/* Write the knowledge file atomically. Returns 0 or -1 (e filled). */
+int grace_hlearn_save(const struct grace_hlearn *l, const char *path,
+    struct grace_err *e);
+
 #endif
