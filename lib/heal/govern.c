@@ -16,6 +16,7 @@
 #include "timeutil.h"
 
 #define MAX_STARTS 64           /* runs remembered per (playbook, component) */
+#define MAX_DONE 4096           /* healings remembered as run */
 
 struct prun {
 	size_t pb;
@@ -54,6 +55,8 @@ struct grace_hgov {
 	struct breaker *br;         /* one per playbook */
 	struct pending *pend;
 	size_t npend, cappend;
+	char *done[MAX_DONE];       /* ring: the ids of healings that ran */
+	size_t ndone, donehead;
 };
 
 static const char *const refuse_names[] = {
@@ -102,7 +105,30 @@ grace_hgov_free(struct grace_hgov *g)
 		free(g->pend[i].ev);
 	}
 	free(g->pend);
+	for (i = 0; i < MAX_DONE; i++)
+		free(g->done[i]);
 	free(g);
+}
+
+int
+grace_hgov_done(struct grace_hgov *g, const char *id, int add)
+{
+	size_t i;
+	char *c;
+
+	for (i = 0; !add && i < g->ndone; i++)
+		if (strcmp(g->done[i], id) == 0)
+			return 1;
+	if (!add)
+		return 0;
+	if (!(c = strdup(id)))
+		return -1;
+	free(g->done[g->donehead]);
+	g->done[g->donehead] = c;
+	g->donehead = (g->donehead + 1) % MAX_DONE;
+	if (g->ndone < MAX_DONE)
+		g->ndone++;
+	return 0;
 }
 
 static size_t
@@ -480,6 +506,14 @@ grace_hgov_save(const struct grace_hgov *g, struct grace_buf *out)
 		x |= grace_buf_add(out, g->pend[i].ev, g->pend[i].n);
 		x |= grace_buf_adds(out, "}");
 	}
+	x |= grace_buf_adds(out, "],\"done\":[");
+	for (i = 0; i < g->ndone; i++) {
+		const char *d = g->done[(g->donehead + MAX_DONE - g->ndone + i) %
+		    MAX_DONE];
+
+		x |= grace_buf_adds(out, i ? "," : "");
+		x |= grace_buf_add_jstr(out, d, strlen(d));
+	}
 	x |= grace_buf_adds(out, "]}\n");
 	return x ? -1 : 0;
 }
@@ -504,14 +538,38 @@ bad(struct grace_err *e, const char *file, const char *what)
 	return -1;
 }
 
+/* o's member k (o borrowed), or an invalid when o is not an object. */
+static jv
+member(jv o, const char *k)
+{
+	if (jv_get_kind(o) != JV_KIND_OBJECT)
+		return jv_invalid();
+	return jv_object_get(jv_copy(o), jv_string(k));
+}
+
+/* Every number of the state is a whole one (counts, Unix ms) that a
+ * double holds exactly: within +-2^53. */
+static int
+whole(jv v, double *out)
+{
+	double d;
+
+	if (jv_get_kind(v) != JV_KIND_NUMBER)
+		return 0;
+	d = jv_number_value(v);
+	if (!(d >= -9007199254740992.0 && d <= 9007199254740992.0) ||
+	    d != (double)(int64_t)d)
+		return 0;
+	*out = d;
+	return 1;
+}
+
 static int
 num(jv o, const char *k, double *out)
 {
-	jv v = jv_object_get(jv_copy(o), jv_string(k));
-	int ok = jv_get_kind(v) == JV_KIND_NUMBER;
+	jv v = member(o, k);
+	int ok = whole(v, out);
 
-	if (ok)
-		*out = jv_number_value(v);
 	jv_free(v);
 	return ok;
 }
@@ -522,9 +580,9 @@ static int
 restore_doc(struct grace_hgov *g, jv doc, const char *file,
     struct grace_err *e)
 {
-	jv br = jv_object_get(jv_copy(doc), jv_string("breakers"));
-	jv cs = jv_object_get(jv_copy(doc), jv_string("components"));
-	jv pd = jv_object_get(jv_copy(doc), jv_string("pending"));
+	jv br = member(doc, "breakers");
+	jv cs = member(doc, "components");
+	jv pd = member(doc, "pending");
 	int it, rc = 0;
 	double d;
 
@@ -556,7 +614,7 @@ restore_doc(struct grace_hgov *g, jv doc, const char *file,
 	for (it = jv_object_iter(cs); rc == 0 && jv_object_iter_valid(cs, it);
 	    it = jv_object_iter_next(cs, it)) {
 		jv k = jv_object_iter_key(cs, it), v = jv_object_iter_value(cs, it);
-		jv runs = jv_object_get(jv_copy(v), jv_string("runs"));
+		jv runs = member(v, "runs");
 		struct comp *c = NULL;
 		int it2;
 
@@ -573,7 +631,7 @@ restore_doc(struct grace_hgov *g, jv doc, const char *file,
 		    it2 = jv_object_iter_next(runs, it2)) {
 			jv pk = jv_object_iter_key(runs, it2);
 			jv pv = jv_object_iter_value(runs, it2);
-			jv starts = jv_object_get(jv_copy(pv), jv_string("starts"));
+			jv starts = member(pv, "starts");
 			long pb = pb_index(g->pbs, jv_string_value(pk));
 			struct prun *r;
 			int s, ns;
@@ -589,13 +647,14 @@ restore_doc(struct grace_hgov *g, jv doc, const char *file,
 				r->last_end = (int64_t)d;
 				for (s = 0; rc == 0 && s < ns; s++) {
 					jv t = jv_array_get(jv_copy(starts), s);
+					double ts;
 
-					if (jv_get_kind(t) != JV_KIND_NUMBER)
+					if (!whole(t, &ts))
 						rc = bad(e, file, "a run start is "
-						    "not a number");
+						    "not a time in ms");
 					else
 						r->starts[r->nstarts++] =
-						    (int64_t)jv_number_value(t);
+						    (int64_t)ts;
 					jv_free(t);
 				}
 				r->head = r->nstarts % MAX_STARTS;
@@ -610,9 +669,8 @@ restore_doc(struct grace_hgov *g, jv doc, const char *file,
 	}
 	for (it = 0; rc == 0 && it < jv_array_length(jv_copy(pd)); it++) {
 		jv p = jv_array_get(jv_copy(pd), it);
-		jv ev = jv_object_get(jv_copy(p), jv_string("event"));
-		jv id = jv_get_kind(ev) == JV_KIND_OBJECT ?
-		    jv_object_get(jv_copy(ev), jv_string("id")) : jv_null();
+		jv ev = member(p, "event");
+		jv id = member(ev, "id");
 
 		if (!num(p, "expires", &d) || jv_get_kind(id) != JV_KIND_STRING)
 			rc = bad(e, file, "a pending proposal is malformed");
@@ -628,6 +686,24 @@ restore_doc(struct grace_hgov *g, jv doc, const char *file,
 		jv_free(id);
 		jv_free(ev);
 		jv_free(p);
+	}
+	{
+		jv dn = member(doc, "done");
+		int k, nd = jv_get_kind(dn) == JV_KIND_ARRAY ?
+		    jv_array_length(jv_copy(dn)) : -1;
+
+		if (rc == 0 && (nd < 0 || nd > MAX_DONE))
+			rc = bad(e, file, "done is not a list of at most 4096 ids");
+		for (k = 0; rc == 0 && k < nd; k++) {
+			jv id = jv_array_get(jv_copy(dn), k);
+
+			if (jv_get_kind(id) != JV_KIND_STRING)
+				rc = bad(e, file, "a done id is not a string");
+			else if (grace_hgov_done(g, jv_string_value(id), 1) < 0)
+				rc = grace_err_sys(e, file, "out of memory");
+			jv_free(id);
+		}
+		jv_free(dn);
 	}
 out:
 	jv_free(br);
@@ -651,7 +727,7 @@ grace_hgov_restore(struct grace_hgov *g, const char *p, size_t n,
 		jv_free(doc);
 		return bad(e, file, "not an object");
 	}
-	ver = jv_object_get(jv_copy(doc), jv_string("version"));
+	ver = member(doc, "version");
 	if (jv_get_kind(ver) != JV_KIND_NUMBER || jv_number_value(ver) != 1)
 		rc = bad(e, file, "not version 1");
 	else

@@ -175,7 +175,8 @@ int grace_detect_restore(struct grace_detect *s, const char *p, size_t n,
 /* What governs a playbook's runs (grace-playbook(5), with the file's
  * defaults: filled by the loader, read by govern.c). */
 struct grace_hpolicy {
-	int risk;                   /* enum: 0 low .. 3 critical (as gate) */
+	int risk;                   /* enum grace_gov_risk (gate/gate.h):
+	                               0 low .. 3 critical */
 	uint64_t budget_max;        /* runs per component per window; 0: none */
 	int64_t budget_window_ms;
 	int64_t budget_reset_ms;    /* healthy this long: the count resets */
@@ -353,6 +354,10 @@ const char *grace_hgov_pending_at(const struct grace_hgov *g, size_t i,
 /* The earliest expiry of a held proposal, or INT64_MAX. */
 int64_t grace_hgov_next_expiry(const struct grace_hgov *g);
 
+/* Healings that ran: 1 if id is among the last 4096 (add: remember it,
+ * and return 0 or -1), so that a proposal runs once. */
+int grace_hgov_done(struct grace_hgov *g, const char *id, int add);
+
 /* The state as one JSON document (appended to out), and back. Playbooks
  * no longer defined are dropped on restore; a malformed document is
  * GRACE_EXIT_USAGE naming file. */
@@ -423,6 +428,103 @@ int grace_hlearn_record(struct grace_hlearn *l, const char *p, size_t n,
 
 /* Write the knowledge file atomically. Returns 0 or -1 (e filled). */
 int grace_hlearn_save(const struct grace_hlearn *l, const char *path,
+    struct grace_err *e);
+
+/* ================================================================== */
+/* propose.c - from an anomaly to a proposal (grace-heal(1), PROPOSALS).
+ *
+ * An event caused by a healing carries "causation":{"healing":ID,
+ * "hop":N}, N the hop of that healing; a healing proposed for an anomaly
+ * with a causation has hop N + 1, one without has hop 0. */
+
+/* What a proposal or an escalation needs of an anomaly event. */
+struct grace_hanomaly {
+	struct grace_buf id, time, anomaly, component, severity;
+	struct grace_buf cause;     /* causation.healing, "" when none */
+	unsigned hop;               /* causation.hop */
+};
+/* Read them from the validated event p[0..n) (absent members are "").
+ * Returns 0 or -1 (memory). Free with grace_hanomaly_free(). */
+int grace_hanomaly_read(const char *p, size_t n, struct grace_hanomaly *a);
+void grace_hanomaly_free(struct grace_hanomaly *a);
+
+/* A proposal expires this long after it is made when its playbook sets
+ * no approval_ttl: never run late. */
+#define GRACE_HEAL_DEFAULT_TTL_MS (15 * 60 * 1000)
+
+/* Append to out the event answering the anomaly event p[0..n) at now_ms:
+ *   {"specversion":"1.0","id":"h-<16 hex>","type":"healing.proposed",
+ *    "source":"grace-heal","actor":"grace-heal","time":..,
+ *    "subject":"<component>","data":{"healing":"h-..","playbook":..,
+ *    "risk":"medium","component":..,"anomaly":{"id","anomaly",
+ *    "component","severity"},"hop":N,"expires":"<time>","steps":[..],
+ *    "event":<the anomaly event>}[,"causation":{..}]}
+ * the id grace_heal_hashid(anomaly id, playbook); the playbook the first
+ * that matches, in the order learn (may be NULL) suggests; or, when none
+ * matches, a healing.escalated event (grace_heal_refusal(), refused
+ * "no_playbook"). Returns 0, or -1 with e filled (a jq `when` that
+ * failed: GRACE_EXIT_INPUT; memory). */
+int grace_heal_propose(const struct grace_playbooks *pbs,
+    const struct grace_hlearn *learn, const char *p, size_t n,
+    int64_t now_ms, struct grace_buf *out, struct grace_err *e);
+
+/* Append a healing.escalated or healing.rejected event (type) for anomaly
+ * a: id (plus suffix) as its id, playbook (may be NULL), refused (why in
+ * one word: budget, cooldown, breaker, loop, no_playbook, denied,
+ * expired, ungoverned, ...) and the sentence reason:
+ *   {..,"type":"healing.escalated",..,"data":{"healing":..,"anomaly":{..},
+ *    "playbook":..,"refused":"budget","reason":".."}[,"causation":{..}]}
+ * Returns 0 or -1 (memory). */
+int grace_heal_refusal(const char *type, const char *id, const char *suffix,
+    const struct grace_hanomaly *a, const char *playbook, const char *refused,
+    const char *reason, int64_t now_ms, struct grace_buf *out);
+
+/* ================================================================== */
+/* executor.c - grace-heal --execute (grace-heal(1), EXECUTION). */
+
+struct grace_gov;
+struct grace_votes;
+
+struct grace_hexec {
+	const struct grace_playbooks *pbs;
+	struct grace_hgov *gov;       /* budgets, breakers, held proposals */
+	struct grace_htrust *trust;   /* NULL: no trust adjustments */
+	struct grace_hlearn *learn;   /* NULL: nothing learnt */
+	struct grace_gov *gate;       /* --governance: judged here too (the
+	                                 stricter of this and grace.gate);
+	                                 NULL: grace.gate alone decides */
+	const struct grace_votes *votes;
+	const char *snapshot_dir;
+	size_t output_cap;
+	grace_heal_emit_fn *emit;     /* every event made */
+	void *arg;
+	int64_t (*clock)(void *arg);  /* now, in ms, after a run */
+	uint64_t outcomes[4];         /* runs by enum grace_hout */
+	const char *src;              /* private */
+};
+
+/* A healing.proposed event p[0..n) (validated) at now_ms. It runs when
+ * governance allowed it (grace.gate.decision allow; with x->gate, the
+ * stricter of that and x->gate's own verdict), it has not expired
+ * (data.expires), it has not run before, and its playbook's policy lets
+ * it (grace_hgov_check); review holds it until it expires; anything else
+ * is a healing.rejected event (refused: ungoverned, denied, expired,
+ * duplicate, malformed, unknown_playbook) and a policy refusal a
+ * healing.escalated one. The value of grace.heal for the proposal
+ * ({"execution":"ran"|"held"|"rejected"|"escalated","healing":..,...})
+ * is appended to ann. Returns 0 (ran and verified, or held), 1 (did not
+ * run, or did not heal), -1 with e filled. */
+int grace_hexec_proposal(struct grace_hexec *x, const char *p, size_t n,
+    int64_t now_ms, struct grace_buf *ann, struct grace_err *e);
+
+/* Held proposals that expired by now_ms are rejected (healing.rejected,
+ * refused expired). Returns 0 or -1. */
+int grace_hexec_expire(struct grace_hexec *x, int64_t now_ms,
+    struct grace_err *e);
+
+/* With x->gate: judge the held proposals again (after a vote). Returns 0
+ * or -1. */
+int grace_hexec_revisit(struct grace_hexec *x, int64_t now_ms,
     struct grace_err *e);
 
 #endif
