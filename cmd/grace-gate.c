@@ -40,6 +40,7 @@ struct gate {
 	int fail_on_warn;
 	unsigned long long count[5];  /* per decision */
 	unsigned long long rejected;  /* bad lines */
+	struct grace_pending *pending; /* --pending */
 };
 
 static void
@@ -50,6 +51,7 @@ usage(FILE *f)
 	    "                  [-o FORMAT] [--explain] [--fail-on-warn] [--no-fail]\n"
 	    "                  [--now TIME] [--allow-empty] [--strict] [--max-line BYTES]\n"
 	    "                  [-q] [FILE...]\n"
+	    "       grace-gate [-c FILE] --pending [--votes FILE]... [-o text|json] [FILE...]\n"
 	    "       grace-gate [-c FILE] --check\n"
 	    "       grace-gate [-c FILE] --test CASES\n"
 	    "\n"
@@ -76,6 +78,10 @@ usage(FILE *f)
 	    "      --check         validate the governance (and votes) files, say so on\n"
 	    "                      stdout, and exit\n"
 	    "      --test CASES    run a policy test file; exit 1 if a case fails\n"
+	    "      --pending       list the requests of FILEs (events, or a grace-log log)\n"
+	    "                      still held for review once every vote is counted: who\n"
+	    "                      asked, who voted, who is missing, when it expires;\n"
+	    "                      text, or NDJSON with -o json; exit 1 if any\n"
 	    "  -h, --help          this help;  -V, --version  the version\n"
 	    "\n"
 	    "Exit status: 0 all allowed (or warned), 1 a deny or an unmet review, or no\n"
@@ -270,6 +276,28 @@ on_event(void *ctx, const struct grace_event *ev, struct grace_buf *out,
 	return verdict_status(g, d);
 }
 
+/* --pending: every line counts its vote or keeps its request. */
+static int
+on_pending(void *ctx, const struct grace_event *ev, struct grace_buf *out,
+    struct grace_err *e)
+{
+	struct gate *g = ctx;
+	struct grace_err pe;
+
+	(void)out;
+	grace_err_clear(&pe);
+	if (grace_pending_add(g->pending, &g->go, ev->p, ev->n, ev->input,
+	    ev->line, &pe) == 0)
+		return GRACE_EXIT_OK;
+	if (pe.code != GRACE_EXIT_USAGE) {
+		*e = pe;
+		return -1;
+	}
+	grace_err_print(stderr, prog, &pe);   /* a malformed vote */
+	g->rejected++;
+	return GRACE_EXIT_INPUT;
+}
+
 /* Votes kept in a grace-log log count only if its chain is intact: a
  * forged approval in a rewritten record must not open a quorum. Returns 1
  * (reported) when path is a log that does not verify, 0 otherwise (not a
@@ -379,9 +407,66 @@ run_tests(struct grace_gov *gov, const char *file,
 	return status;
 }
 
+/* --pending: read every line, then list what is still held. */
+static int
+run_pending(struct gate *g, const struct grace_votes *votes,
+    char *const *inputs, size_t ninputs, int json, int strict,
+    size_t max_line, int quiet)
+{
+	static const char *const keys[] = { "grace", "id", "type" };
+	struct grace_filter_opts fo;
+	struct grace_filter_stats st;
+	struct grace_buf out = {0};
+	struct grace_err e;
+	size_t i, count = 0;
+	int status, devnull;
+
+	/* votes in a log count only if its chain is intact */
+	for (i = 0; i < ninputs; i++)
+		if (strcmp(inputs[i], "-") != 0 && votes_log_broken(inputs[i]))
+			return GRACE_EXIT_USAGE;
+	if (!(g->pending = grace_pending_new(g->gov, votes)) ||
+	    (devnull = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0) {
+		grace_err_sys(&e, NULL, "unable to start");
+		return report_err(&e);
+	}
+	memset(&fo, 0, sizeof fo);
+	fo.prog = prog;
+	fo.max_line = max_line;
+	fo.strict = strict;
+	fo.keys = keys;
+	fo.nkeys = 3;
+	fo.out_fd = devnull;
+	fo.no_reject_records = 1;
+	grace_err_clear(&e);
+	status = grace_filter_run(&fo, inputs, ninputs, on_pending, on_bad_line,
+	    g, &st, &e);
+	close(devnull);
+	if (status == GRACE_EXIT_SYSTEM) {
+		grace_err_print(stderr, prog, &e);
+		return status;
+	}
+	if (grace_pending_list(g->pending, &g->go, json, &out, &count, &e) < 0) {
+		grace_buf_free(&out);
+		return report_err(&e);
+	}
+	if (out.len && grace_write_all(STDOUT_FILENO, out.p, out.len) < 0) {
+		grace_err_sys(&e, "<stdout>", "unable to write");
+		grace_buf_free(&out);
+		return report_err(&e);
+	}
+	grace_buf_free(&out);
+	if (!quiet)
+		fprintf(stderr, "%llu events, %zu held for review\n",
+		    st.events + st.rejected, count);
+	if (status == GRACE_EXIT_OK && count)
+		status = GRACE_EXIT_NEGATIVE;
+	return status;
+}
+
 enum {
 	O_TRUST = 256, O_VOTES, O_MODE, O_EXPLAIN, O_FAILWARN, O_NOFAIL,
-	O_NOW, O_STRICT, O_MAXLINE, O_CHECK, O_TEST, O_ALLOWEMPTY,
+	O_NOW, O_STRICT, O_MAXLINE, O_CHECK, O_TEST, O_ALLOWEMPTY, O_PENDING,
 };
 
 int
@@ -403,6 +488,7 @@ main(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "check", no_argument, NULL, O_CHECK },
 		{ "test", required_argument, NULL, O_TEST },
+		{ "pending", no_argument, NULL, O_PENDING },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0, 0, 0, 0 },
@@ -421,7 +507,8 @@ main(int argc, char **argv)
 	size_t nvfiles = 0, i;
 	long nvotes = -1;
 	int opt, check = 0, strict = 0, quiet = 0, no_fail = 0, have_now = 0;
-	int status, devnull = -1, allow_empty = 0;
+	int status, devnull = -1, allow_empty = 0, pending = 0, pjson = 0;
+	const char *ofmt = NULL;
 
 	memset(&g, 0, sizeof g);
 	grace_gov_verdict_init(&g.v);
@@ -446,13 +533,7 @@ main(int argc, char **argv)
 				    "not '%s'", optarg);
 			}
 			break;
-		case 'o':
-			if (grace_report_fmt_parse(optarg, &g.fmt) < 0) {
-				free(vfiles);
-				return usage_error("-o takes ndjson, text, tap, "
-				    "junit or github, not '%s'", optarg);
-			}
-			break;
+		case 'o': ofmt = optarg; break;
 		case O_EXPLAIN: g.go.explain = 1; break;
 		case O_FAILWARN: g.fail_on_warn = 1; break;
 		case O_NOFAIL: no_fail = 1; break;
@@ -484,6 +565,7 @@ main(int argc, char **argv)
 		case 'q': quiet = 1; break;
 		case O_CHECK: check = 1; break;
 		case O_TEST: test = optarg; break;
+		case O_PENDING: pending = 1; break;
 		case 'h':
 			free(vfiles);
 			usage(stdout);
@@ -496,6 +578,24 @@ main(int argc, char **argv)
 			free(vfiles);
 			return usage_error(NULL);
 		}
+	}
+	if (pending && ofmt) {
+		if (strcmp(ofmt, "json") == 0 || strcmp(ofmt, "ndjson") == 0)
+			pjson = 1;
+		else if (strcmp(ofmt, "text") != 0) {
+			free(vfiles);
+			return usage_error("--pending writes text or json (-o "
+			    "json), not '%s'", ofmt);
+		}
+	} else if (ofmt && grace_report_fmt_parse(ofmt, &g.fmt) < 0) {
+		free(vfiles);
+		return usage_error("-o takes ndjson, text, tap, junit or github, "
+		    "not '%s'", ofmt);
+	}
+	if (pending && (check || test || g.go.audit)) {
+		free(vfiles);
+		return usage_error("%s", "--pending lists held requests: not with "
+		    "--check, --test or --mode audit");
 	}
 	if ((check || test) && optind < argc) {
 		free(vfiles);
@@ -547,6 +647,11 @@ main(int argc, char **argv)
 	}
 	if (test) {
 		status = run_tests(g.gov, test, votes, g.go.now_ms, quiet);
+		goto done;
+	}
+	if (pending) {
+		status = run_pending(&g, votes, argv + optind,
+		    (size_t)(argc - optind), pjson, strict, (size_t)max, quiet);
 		goto done;
 	}
 	if (g.fmt != GRACE_FMT_NDJSON) {
@@ -607,6 +712,7 @@ done:
 	if (devnull >= 0)
 		close(devnull);
 	grace_report_free(g.rep);
+	grace_pending_free(g.pending);
 	grace_gov_verdict_free(&g.v);
 	grace_buf_free(&g.rbuf);
 	grace_buf_free(&g.id);

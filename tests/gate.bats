@@ -349,3 +349,64 @@ ok 4 - an event given as JSON text'
 ["w3","allow",["deploy"],0.9]
 ["w4","allow",["flag"],0.5]' ]
 }
+
+@test "--pending lists the requests still held once every vote of the stream and of --votes is counted" {
+	cd "$BATS_TEST_TMPDIR"
+	cat > gov.yaml <<'EOF2'
+default: deny
+policies:
+  - id: failover
+    match: {type: healing.proposed, data.playbook: failover}
+    effect: review
+    approvals: {required: 2, from: [alice, bob, carol], expires: 1h}
+    message: a failover needs two approvals
+  - id: restart
+    match: {type: healing.proposed, data.playbook: restart}
+    effect: allow
+EOF2
+	cat > in.ndjson <<'EOF2'
+{"id":"h-1","type":"healing.proposed","actor":"grace-heal","data":{"playbook":"failover","expires":"2026-12-01T10:15:00Z"}}
+{"id":"h-2","type":"healing.proposed","actor":"grace-heal","data":{"playbook":"restart"}}
+{"id":"h-3","type":"healing.proposed","actor":"grace-heal","data":{"playbook":"failover","expires":"2026-12-01T09:00:00Z"}}
+{"type":"governance.vote","actor":"bob","time":"2026-12-01T10:01:00Z","data":{"request":"h-1","vote":"approve"}}
+{"id":"h-4","type":"healing.proposed","actor":"grace-heal","data":{"playbook":"failover"}}
+{"type":"governance.vote","actor":"alice","time":"2026-12-01T10:02:00Z","data":{"request":"h-4","vote":"approve"}}
+{"type":"governance.vote","actor":"carol","time":"2026-12-01T10:03:00Z","data":{"request":"h-4","vote":"approve"}}
+{"type":"governance.vote","actor":"carol","time":"2026-12-01T08:00:00Z","data":{"request":"h-3","vote":"approve"}}
+EOF2
+	# h-2 is allowed, h-4 got its two votes later in the stream; carol's
+	# vote on h-3 is older than an hour
+	run -1 --separate-stderr grace-gate -c gov.yaml --pending --now 2026-12-01T10:05:00Z in.ndjson
+	assert_output "h-1: healing.proposed by grace-heal: 1 of 2 approvals; voted: bob; waiting for: alice, carol; a vote counts for 1h; expires 2026-12-01T10:15:00Z (in.ndjson:1: a failover needs two approvals)
+h-3: healing.proposed by grace-heal: 0 of 2 approvals; voted: none; waiting for: alice, bob, carol; a vote counts for 1h; expired 2026-12-01T09:00:00Z (in.ndjson:3: a failover needs two approvals)"
+	[ "$stderr" = "8 events, 2 held for review" ]
+	run -1 --separate-stderr grace-gate -c gov.yaml --pending -q -o json --now 2026-12-01T10:05:00Z < in.ndjson
+	run -0 jq -c '[.id, .input, .line, .needed, .have, .voted, .missing, .votes_count_for, .expires, .expired, .gate.decision]' <<< "$output"
+	assert_output '["h-1","<stdin>",1,2,1,["bob"],["alice","carol"],"1h","2026-12-01T10:15:00Z",false,"review"]
+["h-3","<stdin>",3,2,0,[],["alice","bob","carol"],"1h","2026-12-01T09:00:00Z",true,"review"]'
+	# a vote given with --votes settles h-1; the same stream as a
+	# grace-log log
+	echo '{"type":"governance.vote","actor":"alice","time":"2026-12-01T10:04:00Z","data":{"request":"h-1","vote":"approve"}}' > more.ndjson
+	grace-log append -f audit.log < in.ndjson > /dev/null 2>&1
+	run -1 --separate-stderr grace-gate -c gov.yaml --pending -q --votes more.ndjson --now 2026-12-01T10:05:00Z audit.log
+	assert_output --regexp '^h-3: healing.proposed by grace-heal: 0 of 2 approvals; .* \(audit.log:3: a failover needs two approvals\)$'
+	# nothing held: exit 0, nothing on stdout
+	head -2 in.ndjson | tail -1 > none.ndjson
+	run -0 --separate-stderr grace-gate -c gov.yaml --pending none.ndjson
+	assert_output ''
+	[ "$stderr" = "1 events, 0 held for review" ]
+	# a log whose chain does not verify counts none of its votes: exit 2
+	sed -i '4s/bob/eve/' audit.log
+	run -2 --separate-stderr grace-gate -c gov.yaml --pending audit.log
+	assert_output ''
+	# what --pending does not take
+	run -2 --separate-stderr grace-gate -c gov.yaml --pending -o tap in.ndjson
+	[[ "$stderr" == "grace-gate: --pending writes text or json (-o json), not 'tap'"* ]]
+	run -2 --separate-stderr grace-gate -c gov.yaml --pending --mode audit in.ndjson
+	[[ "$stderr" == "grace-gate: --pending lists held requests: not with --check, --test or --mode audit"* ]]
+	# a malformed vote in the stream is bad input: said, the rest listed
+	printf '%s\n' '{"type":"governance.vote","actor":"bob","data":{"request":"h-1","vote":"maybe"}}' >> in.ndjson
+	run -3 --separate-stderr grace-gate -c gov.yaml --pending -q --now 2026-12-01T10:05:00Z in.ndjson
+	[ "${#lines[@]}" = 2 ]
+	[[ "$stderr" == "grace-gate: in.ndjson:9: governance.vote: data.vote must be"* ]]
+}

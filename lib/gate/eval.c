@@ -29,6 +29,8 @@ grace_gov_verdict_free(struct grace_gov_verdict *v)
 	grace_buf_free(&v->rules);
 	grace_buf_free(&v->reason);
 	grace_buf_free(&v->explain);
+	grace_buf_free(&v->voted);
+	grace_buf_free(&v->missing);
 }
 
 /* The event as a jv, parsed once and shared by all jq conditions. */
@@ -418,6 +420,21 @@ render(struct grace_gov *g, const struct grace_gov_opts *o,
 	r |= grace_buf_adds(j, o->audit ? ",\"mode\":\"audit\"" :
 	    ",\"mode\":\"enforce\"");
 	if (unmet) {
+		v->needed = unmet->q->required;
+		v->have = unmet->have;
+		v->votes_valid_ms = unmet->q->expires_ms;
+		for (i = 0; i < unmet->q->nfrom; i++) {
+			const char *who = unmet->q->from[i];
+
+			if (s->missing[i]) {
+				r |= grace_buf_add(&v->missing, who,
+				    strlen(who) + 1);
+				v->nmissing++;
+			} else {
+				r |= grace_buf_add(&v->voted, who, strlen(who) + 1);
+				v->nvoted++;
+			}
+		}
 		r |= grace_buf_adds(j, ",\"approvals\":{\"needed\":");
 		r |= grace_buf_addu(j, unmet->q->required);
 		r |= grace_buf_adds(j, ",\"have\":");
@@ -532,6 +549,10 @@ grace_gov_judge(struct grace_gov *g, const struct grace_gov_opts *o,
 	grace_buf_reset(&v->rules);
 	grace_buf_reset(&v->reason);
 	grace_buf_reset(&v->explain);
+	grace_buf_reset(&v->voted);
+	grace_buf_reset(&v->missing);
+	v->needed = v->have = v->nvoted = v->nmissing = 0;
+	v->votes_valid_ms = 0;
 
 	/* Trust: of the actor, else of the source. */
 	{

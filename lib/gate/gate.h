@@ -101,6 +101,13 @@ struct grace_gov_verdict {
 	struct grace_buf rules;      /* deciding rule ids, "a, b" */
 	struct grace_buf reason;     /* the reasons, "r1; r2" */
 	struct grace_buf explain;    /* the --explain trace (lines, '\n') */
+	/* decision review: the unmet approvals (the JSON's "approvals") */
+	size_t needed, have;
+	struct grace_buf voted;      /* the approvers whose approval counts,
+	                                each name NUL-terminated */
+	struct grace_buf missing;    /* those who have not approved, alike */
+	size_t nvoted, nmissing;
+	int64_t votes_valid_ms;      /* how long a vote counts; 0: ever */
 };
 void grace_gov_verdict_init(struct grace_gov_verdict *v);
 void grace_gov_verdict_free(struct grace_gov_verdict *v);
@@ -143,6 +150,36 @@ long grace_votes_load_file(struct grace_votes *v, const char *path,
  * name:line. */
 int grace_votes_add_json(struct grace_votes *v, const char *p, size_t n,
     const char *name, unsigned long line, struct grace_err *e);
+
+/* ----------------------------------------------------------- pending */
+
+/* The requests held for review (grace-gate --pending). Requests and votes
+ * come as events or as grace-log records wrapping them, in any order;
+ * files (may be NULL) are the votes of --votes files. */
+struct grace_pending;
+struct grace_pending *grace_pending_new(struct grace_gov *g,
+    const struct grace_votes *files);
+void grace_pending_free(struct grace_pending *pd);
+
+/* One line p[0..n) (validated JSON) of input:line: a vote is counted; a
+ * request with an id that o's judgement holds for review is kept (the
+ * last one of an id stands). Returns 0, or -1 with e filled (a malformed
+ * vote: GRACE_EXIT_USAGE at input:line; memory). */
+int grace_pending_add(struct grace_pending *pd, const struct grace_gov_opts *o,
+    const char *p, size_t n, const char *input, unsigned long line,
+    struct grace_err *e);
+
+/* Judge the kept requests again with every vote, and append those still
+ * held to out, in input order: one line of text each
+ *   h-2: healing.proposed by grace-heal: 0 of 1 approval; voted: none;
+ *   waiting for: alice, bob, carol; a vote counts for 1h; expires <t>
+ *   (in.ndjson:4: needs 1 approval from alice, bob, carol)
+ * or, json, one object each: id, type, actor, input, line, needed, have,
+ * voted, missing, votes_count_for, expires (data.expires, or null),
+ * expired (it is past o's now) and gate (the verdict). An expired request
+ * is listed still, said expired: nobody should approve it. *count is how many. Returns 0 or -1. */
+int grace_pending_list(struct grace_pending *pd, const struct grace_gov_opts *o,
+    int json, struct grace_buf *out, size_t *count, struct grace_err *e);
 
 /* ------------------------------------------------------------- tests */
 
