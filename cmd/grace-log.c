@@ -52,6 +52,7 @@ usage_main(FILE *f)
 	    "  keygen NAME        make an Ed25519 signing key and its verifier key\n"
 	    "  repair -f LOG      move a torn last record (left by a crash) to LOG.torn\n"
 	    "  rotate -f LOG      start a new segment that continues the chain\n"
+	    "  report -f LOG      the audit report: one self-contained HTML page\n"
 	    "  cat [-e] FILE...   print the records, or with -e the events\n"
 	    "  tail [-n N] [-F] [-e] -f LOG   print the last records, following the file\n"
 	    "\n"
@@ -550,6 +551,114 @@ cmd_verify(int argc, char **argv)
 		grace_chain_free(&ch);
 	}
 out:
+	free(files);
+	free(cpargs);
+	free(keyargs);
+	grace_buf_free(&out);
+	return status;
+}
+
+/* ------------------------------------------------------------------ report */
+
+static void
+usage_report(FILE *f)
+{
+	fprintf(f,
+	    "usage: grace-log report [-f LOG]... [FILE...] [--checkpoint FILE --pubkey KEY]...\n"
+	    "                        [-o FILE]\n"
+	    "\n"
+	    "Verify the log (segments oldest first) and each signed checkpoint, and write\n"
+	    "the audit report: one self-contained HTML page (no script, no network) with\n"
+	    "the chain's status, the decisions over time, the denials and reviews with\n"
+	    "their reasons, the anomalies and healings, each row naming its record's seq\n"
+	    "and hash. Exit 1 when the chain or a checkpoint does not verify (the report\n"
+	    "says so and is written still).\n"
+	    "\n"
+	    "  -f, --file LOG        a log segment (default: $GRACE_LOG)\n"
+	    "  -c, --checkpoint FILE a signed checkpoint to check (repeatable)\n"
+	    "  -p, --pubkey KEY      a verifier key, or a file holding one (repeatable)\n"
+	    "  -o, --output FILE     write the page to FILE (replaced atomically), not stdout\n");
+}
+
+static int
+cmd_report(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "checkpoint", required_argument, NULL, 'c' },
+		{ "pubkey", required_argument, NULL, 'p' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	char **files = calloc((size_t)argc + 1, sizeof *files);
+	char **cpargs = calloc((size_t)argc + 1, sizeof *cpargs);
+	char **keyargs = calloc((size_t)argc + 1, sizeof *keyargs);
+	size_t nfiles = 0, ncp = 0, nkeys = 0;
+	struct grace_buf out = {0};
+	struct grace_chain ch;
+	struct grace_err e;
+	const char *def, *output = NULL;
+	int c, status = GRACE_EXIT_OK;
+
+	grace_chain_init(&ch);
+	if (!files || !cpargs || !keyargs) {
+		grace_err_sys(&e, NULL, "unable to start");
+		status = report(&e);
+		goto out;
+	}
+	while ((c = getopt_long(argc, argv, "f:c:p:o:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'f': files[nfiles++] = optarg; break;
+		case 'c': cpargs[ncp++] = optarg; break;
+		case 'p': keyargs[nkeys++] = optarg; break;
+		case 'o': output = optarg; break;
+		case 'h': usage_report(stdout); goto out;
+		default: status = usage_error("report", NULL); goto out;
+		}
+	}
+	while (optind < argc)
+		files[nfiles++] = argv[optind++];
+	if (nfiles == 0 && (def = default_log(NULL)))
+		files[nfiles++] = (char *)def;
+	if (nfiles == 0) {
+		status = usage_error("report", "%s", "no log file: use -f LOG or "
+		    "set GRACE_LOG");
+		goto out;
+	}
+	if (ncp && !nkeys) {
+		status = usage_error("report", "%s", "--checkpoint needs --pubkey "
+		    "KEY: an unsigned checkpoint proves nothing");
+		goto out;
+	}
+	ch.files = (const char *const *)files;
+	ch.nfiles = nfiles;
+	ch.checkpoints = (const char *const *)cpargs;
+	ch.ncheckpoints = ncp;
+	ch.pubkeys = (const char *const *)keyargs;
+	ch.npubkeys = nkeys;
+	ch.warn = print_warning;
+	if (grace_chain_verify(&ch, &e) < 0) {
+		status = report(&e);
+		goto out;
+	}
+	if (!ch.res.intact) {
+		grace_err_print(stderr, prog, &ch.res.fail);
+		status = GRACE_EXIT_NEGATIVE;
+	}
+	if (grace_log_report_html(&ch, &out, &e) < 0) {
+		status = report(&e);
+		goto out;
+	}
+	if (output) {
+		if (grace_atomic_write(output, out.p, out.len, 0644, &e) < 0)
+			status = report(&e);
+	} else if (out_flush(&out) < 0) {
+		grace_err_sys(&e, "<stdout>", "unable to write");
+		status = report(&e);
+	}
+out:
+	grace_chain_free(&ch);
 	free(files);
 	free(cpargs);
 	free(keyargs);
@@ -1380,6 +1489,7 @@ main(int argc, char **argv)
 		{ "keygen", cmd_keygen },
 		{ "repair", cmd_repair },
 		{ "rotate", cmd_rotate },
+		{ "report", cmd_report },
 		{ "cat", cmd_cat },
 		{ "tail", cmd_tail },
 	};

@@ -582,4 +582,18 @@ int grace_chain_save_state(const struct grace_chain *c, struct grace_err *e);
 int grace_chain_metrics(const struct grace_chain *c, int ran,
     const char *path, struct grace_err *e);
 
+/* ===================================================================== */
+/* audit.c - grace-log report: the audit report, one self-contained HTML
+ * page (no script, no network, no external asset; a Content-Security-
+ * Policy forbids loading anything): the chain's status and each
+ * checkpoint's, the decisions over time as an inline SVG chart, the
+ * denials and reviews with their reasons, the anomalies and healings,
+ * each row naming its record's seq and hash. Event data is escaped. */
+
+/* Append the page for ch, verified already by grace_chain_verify(), to
+ * out (the records are read again from ch->files). Returns 0 or -1 with
+ * e filled (a file that cannot be read again, memory). */
+int grace_log_report_html(struct grace_chain *ch, struct grace_buf *out,
+    struct grace_err *e);
+
 #endif
