@@ -19,8 +19,10 @@
 #include "fileutil.h"
 #include "filter.h"
 #include "json.h"
+#include "metrics.h"
 #include "reject.h"
 #include "report.h"
+#include "timeutil.h"
 #include "version.h"
 
 static const char *prog = "grace-decide";
@@ -38,6 +40,7 @@ struct ctx {
 	unsigned fail_on;
 	int emit, explain, no_fail;
 	unsigned long long count[GRACE_V_COUNT], errors;
+	struct grace_metrics *metrics; /* --metrics */
 };
 
 static void
@@ -46,7 +49,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: grace-decide [-c FILE] [-o FORMAT] [--emit] [--explain] [--no-fail]\n"
 	    "                    [--fail-on LIST] [--allow-empty] [--strict] [--max-line BYTES]\n"
-	    "                    [-q] [FILE...]\n"
+	    "                    [--metrics FILE] [-q] [FILE...]\n"
 	    "       grace-decide [-c FILE] --check\n"
 	    "       grace-decide [-c FILE] --test CASES\n"
 	    "\n"
@@ -68,6 +71,8 @@ usage(FILE *f)
 	    "                      was decided, so nothing was approved)\n"
 	    "      --strict        stop at the first bad input line\n"
 	    "      --max-line N    longest input line accepted, in bytes (default 1048576)\n"
+	    "      --metrics FILE  write Prometheus textfile metrics to FILE (atomically,\n"
+	    "                      every 5 seconds and at the end)\n"
 	    "  -q, --quiet         no closing summary, no --check line: errors and the exit\n"
 	    "                      status only\n"
 	    "      --check         validate the configuration, say so on stdout, and exit\n"
@@ -248,6 +253,8 @@ on_bad_line(void *vc, const struct grace_err *bad)
 
 	grace_err_print(stderr, prog, bad);
 	c->errors++;
+	if (c->metrics)
+		grace_metrics_bad_line(c->metrics, c->fmt == GRACE_FMT_NDJSON);
 	if (c->fmt != GRACE_FMT_NDJSON &&
 	    report_item(c, bad->file, bad->line, NULL, NULL, "error",
 	    GRACE_OUT_ERROR, "", bad->msg, &e) < 0)
@@ -262,6 +269,7 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *out,
 	const struct grace_jspan *g = &ev->found[K_GRACE];
 	struct grace_decision *r = &c->r;
 	enum grace_outcome o;
+	double t0 = c->metrics ? grace_mono_ms() : 0;
 	int fails;
 
 	if (g->kind != GRACE_J_NONE && g->kind != GRACE_J_OBJECT) {
@@ -316,6 +324,10 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *out,
 		    grace_verdict_name(r->verdict), o, rules, c->t3.p, e) < 0)
 			return -1;
 	}
+	if (c->metrics && grace_metrics_event(c->metrics, t0,
+	    grace_verdict_name(r->verdict), c->fmt == GRACE_FMT_NDJSON ?
+	    1 + (c->emit != 0) : 0, e) < 0)
+		return -1;
 	return fails && !c->no_fail ? GRACE_EXIT_NEGATIVE : GRACE_EXIT_OK;
 }
 
@@ -377,7 +389,7 @@ int
 main(int argc, char **argv)
 {
 	enum { O_EMIT = 256, O_EXPLAIN, O_NOFAIL, O_FAILON, O_STRICT,
-		O_MAXLINE, O_CHECK, O_TEST, O_ALLOWEMPTY };
+		O_MAXLINE, O_CHECK, O_TEST, O_ALLOWEMPTY, O_METRICS };
 	static const struct option lo[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "output", required_argument, NULL, 'o' },
@@ -387,6 +399,7 @@ main(int argc, char **argv)
 		{ "no-fail", no_argument, NULL, O_NOFAIL },
 		{ "fail-on", required_argument, NULL, O_FAILON },
 		{ "allow-empty", no_argument, NULL, O_ALLOWEMPTY },
+		{ "metrics", required_argument, NULL, O_METRICS },
 		{ "strict", no_argument, NULL, O_STRICT },
 		{ "max-line", required_argument, NULL, O_MAXLINE },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -402,7 +415,7 @@ main(int argc, char **argv)
 	struct ctx c;
 	struct grace_err e;
 	struct grace_decide *d;
-	const char *cfg = NULL, *test = NULL;
+	const char *cfg = NULL, *test = NULL, *metrics = NULL;
 	char *found = NULL;
 	unsigned long long max = 0;
 	unsigned fail_on = 0;
@@ -430,6 +443,7 @@ main(int argc, char **argv)
 			have_fail_on = 1;
 			break;
 		case O_ALLOWEMPTY: allow_empty = 1; break;
+		case O_METRICS: metrics = optarg; break;
 		case O_STRICT: strict = 1; break;
 		case O_MAXLINE:
 			if (parse_size(optarg, &max) < 0 || max == 0 ||
@@ -471,6 +485,11 @@ main(int argc, char **argv)
 
 	c.d = d;
 	c.fail_on = have_fail_on ? fail_on : d->fail_on;
+	if (metrics && !(c.metrics = grace_metrics_new(prog, metrics))) {
+		grace_err_sys(&e, NULL, "out of memory");
+		status = report_err(&e);
+		goto done;
+	}
 	if (c.fmt != GRACE_FMT_NDJSON) {
 		c.rep = grace_report_new(c.fmt, prog, c.fmt == GRACE_FMT_TEXT &&
 		    isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
@@ -521,6 +540,7 @@ main(int argc, char **argv)
 		    c.count[GRACE_V_ESCALATE] + c.count[GRACE_V_REJECT] + c.errors,
 		    c.count[GRACE_V_APPROVE], c.count[GRACE_V_HOLD],
 		    c.count[GRACE_V_ESCALATE], c.count[GRACE_V_REJECT], c.errors);
+	status = grace_cli_metrics_end(stderr, prog, c.metrics, status);
 	status = grace_cli_judged(stderr, prog, status, st.events + st.rejected,
 	    allow_empty);
 done:
@@ -532,6 +552,7 @@ done:
 	if (devnull >= 0)
 		close(devnull);
 	grace_report_free(c.rep);
+	grace_metrics_free(c.metrics);
 	grace_decision_free(&c.r);
 	grace_buf_free(&c.rbuf);
 	grace_buf_free(&c.ex);

@@ -21,6 +21,7 @@
 #include "filter.h"
 #include "gate/gate.h"
 #include "json.h"
+#include "metrics.h"
 #include "log/log.h"
 #include "reject.h"
 #include "report.h"
@@ -41,6 +42,7 @@ struct gate {
 	unsigned long long count[5];  /* per decision */
 	unsigned long long rejected;  /* bad lines */
 	struct grace_pending *pending; /* --pending */
+	struct grace_metrics *metrics; /* --metrics */
 };
 
 static void
@@ -50,7 +52,7 @@ usage(FILE *f)
 	    "usage: grace-gate [-c FILE] [--trust FILE] [--votes FILE]... [--mode MODE]\n"
 	    "                  [-o FORMAT] [--explain] [--fail-on-warn] [--no-fail]\n"
 	    "                  [--now TIME] [--allow-empty] [--strict] [--max-line BYTES]\n"
-	    "                  [-q] [FILE...]\n"
+	    "                  [--metrics FILE] [-q] [FILE...]\n"
 	    "       grace-gate [-c FILE] --pending [--votes FILE]... [-o text|json] [FILE...]\n"
 	    "       grace-gate [-c FILE] --check\n"
 	    "       grace-gate [-c FILE] --test CASES\n"
@@ -73,6 +75,8 @@ usage(FILE *f)
 	    "      --now TIME      judge votes' expiry at this RFC 3339 time, not now\n"
 	    "      --strict        stop at the first bad input line\n"
 	    "      --max-line N    longest input line accepted, in bytes (default 1048576)\n"
+	    "      --metrics FILE  write Prometheus textfile metrics to FILE (atomically,\n"
+	    "                      every 5 seconds and at the end)\n"
 	    "  -q, --quiet         no closing summary, no --check line: errors and the exit\n"
 	    "                      status only\n"
 	    "      --check         validate the governance (and votes) files, say so on\n"
@@ -203,6 +207,8 @@ on_bad_line(void *ctx, const struct grace_err *bad)
 
 	grace_err_print(stderr, prog, bad);
 	g->rejected++;
+	if (g->metrics)
+		grace_metrics_bad_line(g->metrics, !g->rep);
 	if (!g->rep)
 		return;
 	grace_buf_addf(&id, "%s:%lu", bad->file, bad->line);
@@ -225,6 +231,7 @@ on_event(void *ctx, const struct grace_event *ev, struct grace_buf *out,
 	struct gate *g = ctx;
 	const struct grace_jspan *gs = &ev->found[0];
 	enum grace_gov_decision d;
+	double t0;
 
 	if (gs->kind != GRACE_J_NONE && gs->kind != GRACE_J_OBJECT) {
 		struct grace_err bad;
@@ -239,10 +246,14 @@ on_event(void *ctx, const struct grace_event *ev, struct grace_buf *out,
 			return grace_err_sys(e, NULL, "out of memory");
 		return GRACE_EXIT_INPUT;
 	}
+	t0 = g->metrics ? grace_mono_ms() : 0;
 	if (grace_gov_judge(g->gov, &g->go, ev->p, ev->n, &g->v, e) < 0)
 		return -1;
 	d = g->v.decision;
 	g->count[d]++;
+	if (g->metrics && grace_metrics_event(g->metrics, t0,
+	    grace_gov_decision_name(d), !g->rep, e) < 0)
+		return -1;
 	if (d == GRACE_GOV_ERROR)
 		fprintf(stderr, "%s: %s:%lu: %s\n", prog, ev->input, ev->line,
 		    g->v.reason.p);
@@ -467,6 +478,7 @@ run_pending(struct gate *g, const struct grace_votes *votes,
 enum {
 	O_TRUST = 256, O_VOTES, O_MODE, O_EXPLAIN, O_FAILWARN, O_NOFAIL,
 	O_NOW, O_STRICT, O_MAXLINE, O_CHECK, O_TEST, O_ALLOWEMPTY, O_PENDING,
+	O_METRICS,
 };
 
 int
@@ -489,6 +501,7 @@ main(int argc, char **argv)
 		{ "check", no_argument, NULL, O_CHECK },
 		{ "test", required_argument, NULL, O_TEST },
 		{ "pending", no_argument, NULL, O_PENDING },
+		{ "metrics", required_argument, NULL, O_METRICS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0, 0, 0, 0 },
@@ -508,7 +521,7 @@ main(int argc, char **argv)
 	long nvotes = -1;
 	int opt, check = 0, strict = 0, quiet = 0, no_fail = 0, have_now = 0;
 	int status, devnull = -1, allow_empty = 0, pending = 0, pjson = 0;
-	const char *ofmt = NULL;
+	const char *ofmt = NULL, *metrics = NULL;
 
 	memset(&g, 0, sizeof g);
 	grace_gov_verdict_init(&g.v);
@@ -566,6 +579,7 @@ main(int argc, char **argv)
 		case O_CHECK: check = 1; break;
 		case O_TEST: test = optarg; break;
 		case O_PENDING: pending = 1; break;
+		case O_METRICS: metrics = optarg; break;
 		case 'h':
 			free(vfiles);
 			usage(stdout);
@@ -649,6 +663,11 @@ main(int argc, char **argv)
 		status = run_tests(g.gov, test, votes, g.go.now_ms, quiet);
 		goto done;
 	}
+	if (metrics && !(g.metrics = grace_metrics_new(prog, metrics))) {
+		grace_err_sys(&e, NULL, "out of memory");
+		status = report_err(&e);
+		goto done;
+	}
 	if (pending) {
 		status = run_pending(&g, votes, argv + optind,
 		    (size_t)(argc - optind), pjson, strict, (size_t)max, quiet);
@@ -699,6 +718,7 @@ main(int argc, char **argv)
 		    g.count[4] + g.rejected, g.count[GRACE_GOV_ALLOW],
 		    g.count[GRACE_GOV_WARN], g.count[GRACE_GOV_REVIEW],
 		    g.count[GRACE_GOV_DENY], g.count[GRACE_GOV_ERROR] + g.rejected);
+	status = grace_cli_metrics_end(stderr, prog, g.metrics, status);
 	if (no_fail && status != GRACE_EXIT_SYSTEM)
 		status = GRACE_EXIT_OK;
 	status = grace_cli_judged(stderr, prog, status, st.events + st.rejected,
@@ -713,6 +733,7 @@ done:
 		close(devnull);
 	grace_report_free(g.rep);
 	grace_pending_free(g.pending);
+	grace_metrics_free(g.metrics);
 	grace_gov_verdict_free(&g.v);
 	grace_buf_free(&g.rbuf);
 	grace_buf_free(&g.id);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "metrics.h"
 
 int
 grace_cli_usage_verror(FILE *f, const char *prog, const char *cmd,
@@ -92,4 +93,20 @@ grace_cli_parse_size(const char *s, unsigned long long *v)
 		return -1;
 	*v = strtoull(s, &end, 10);
 	return errno || *end ? -1 : 0;
+}
+
+int
+grace_cli_metrics_end(FILE *f, const char *prog, struct grace_metrics *m,
+    int status)
+{
+	struct grace_err e;
+
+	if (!m)
+		return status;
+	grace_err_clear(&e);
+	if (grace_metrics_write(m, &e) < 0) {
+		grace_err_print(f, prog, &e);
+		return GRACE_EXIT_SYSTEM;
+	}
+	return status;
 }

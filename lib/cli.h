@@ -56,4 +56,11 @@ void grace_cli_none_item(struct grace_report_item *it, char *const *inputs,
  * Returns 0, or -1 if s is not one or overflows. */
 int grace_cli_parse_size(const char *s, unsigned long long *v);
 
+/* --metrics at the end of a run: write m (NULL: nothing to do) and
+ * return status, or, when it cannot be written, say so on f and return
+ * GRACE_EXIT_SYSTEM. */
+struct grace_metrics;
+int grace_cli_metrics_end(FILE *f, const char *prog, struct grace_metrics *m,
+    int status);
+
 #endif
