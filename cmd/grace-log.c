@@ -21,6 +21,7 @@
 #include "fileutil.h"
 #include "json.h"
 #include "lines.h"
+#include "metrics.h"
 #include "reject.h"
 #include "timeutil.h"
 #include "version.h"
@@ -116,6 +117,7 @@ struct item {
 	int rejected;         /* 1: a rejection record in rej */
 	size_t off, len;      /* the event in evbuf, or the record in rej */
 	struct grace_jspan grace;
+	double t0;            /* --metrics: when it was read */
 };
 
 struct appender {
@@ -128,6 +130,7 @@ struct appender {
 	const char **evs;
 	size_t *lens;
 	unsigned long long accepted, rejected;
+	struct grace_metrics *metrics; /* --metrics */
 };
 
 static int
@@ -225,6 +228,13 @@ batch_flush(struct appender *a, struct grace_err *e)
 		}
 		if (r < 0)
 			return grace_err_sys(e, NULL, "unable to write output");
+		if (a->metrics) {
+			if (it->rejected)
+				grace_metrics_bad_line(a->metrics, 1);
+			else if (grace_metrics_event(a->metrics, it->t0,
+			    "appended", 1, e) < 0)
+				return -1;
+		}
 	}
 	a->accepted += a->nevents;
 	a->nitems = a->nevents = 0;
@@ -245,6 +255,8 @@ take_line(struct appender *a, const char *name, unsigned long lineno,
 	struct grace_err e;
 	struct item it = {0};
 
+	if (a->metrics)
+		it.t0 = grace_mono_ms();
 	if (!toolong && grace_json_blank(line, n))
 		return 0;
 	if (toolong) {
@@ -290,7 +302,7 @@ usage_append(FILE *f)
 {
 	fprintf(f,
 	    "usage: grace-log append -f LOG [--sync=always|batch|none] [--records]\n"
-	    "                        [--strict] [--max-line BYTES] [FILE...]\n"
+	    "                        [--strict] [--max-line BYTES] [--metrics FILE] [FILE...]\n"
 	    "\n"
 	    "Append one record per event read from FILEs (default: stdin) and pass each\n"
 	    "event on to stdout with grace.log {seq, hash} added (--records: the records).\n"
@@ -302,6 +314,8 @@ usage_append(FILE *f)
 	    "      --strict        stop at the first bad input line\n"
 	    "      --max-line N    longest input line accepted, in bytes (default 1048576,\n"
 	    "                      at most 67108864)\n"
+	    "      --metrics FILE  write Prometheus textfile metrics to FILE (atomically,\n"
+	    "                      every 5 seconds and at the end)\n"
 	    "Events are passed on only once their records are written (and synced).\n");
 }
 
@@ -314,13 +328,14 @@ cmd_append(int argc, char **argv)
 		{ "records", no_argument, NULL, 'r' },
 		{ "strict", no_argument, NULL, 'S' },
 		{ "max-line", required_argument, NULL, 'm' },
+		{ "metrics", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	struct appender a;
 	struct grace_err e;
 	enum grace_log_sync sync = GRACE_SYNC_BATCH;
-	const char *log = NULL;
+	const char *log = NULL, *metrics = NULL;
 	unsigned long long max = GRACE_LINES_DEFAULT_MAX;
 	int strict = 0, c, status = GRACE_EXIT_OK, i, stop = 0, log_failed = 0;
 
@@ -350,14 +365,20 @@ cmd_append(int argc, char **argv)
 				    "byte count from 1 to 67108864, not '%s'",
 				    optarg);
 			break;
+		case 'M': metrics = optarg; break;
 		case 'h': usage_append(stdout); return 0;
 		default: return usage_error("append", NULL);
 		}
 	}
 	if (!(log = default_log(log)))
 		return usage_error("append", "%s", "no log file: use -f LOG or set GRACE_LOG");
+	if (metrics && !(a.metrics = grace_metrics_new("grace-log", metrics))) {
+		grace_err_sys(&e, NULL, "out of memory");
+		return report(&e);
+	}
 	if (grace_log_writer_open(&a.w, log, sync, &e) < 0) {
 		grace_log_writer_close(&a.w);
+		grace_metrics_free(a.metrics);
 		return report(&e);
 	}
 	for (i = optind; (i < argc || i == optind) && !stop; i++) {
@@ -437,6 +458,8 @@ cmd_append(int argc, char **argv)
 	if (strict && status == GRACE_EXIT_INPUT)
 		fprintf(stderr, "%s: stopped at the first bad line (--strict); "
 		    "%llu events appended before it\n", prog, a.accepted);
+	status = grace_cli_metrics_end(stderr, prog, a.metrics, status);
+	grace_metrics_free(a.metrics);
 	grace_log_writer_close(&a.w);
 	grace_buf_free(&a.evbuf);
 	grace_buf_free(&a.rej);

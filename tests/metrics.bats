@@ -57,3 +57,12 @@ value() {
 	run -4 --separate-stderr grace-gate -q -c "$ROOT/config/governance.yaml" --metrics /nonexistent/dir/m.prom < <(sed -n 1p in.ndjson)
 	[[ "$stderr" == "grace-gate: /nonexistent/dir/m.prom"* ]]
 }
+
+@test "metrics: grace-log append counts the events appended, once their records are written" {
+	run -3 --separate-stderr grace-log append -f audit.log --metrics m.prom in.ndjson
+	[ "$(value m.prom 'grace_verdicts_total{program="grace-log",verdict="appended"}')" = 2 ]
+	[ "$(value m.prom 'grace_bad_lines_total{program="grace-log"}')" = 1 ]
+	[ "$(value m.prom 'grace_events_written_total{program="grace-log"}')" = 3 ]
+	[ "$(value m.prom 'grace_event_duration_seconds_count{program="grace-log"}')" = 2 ]
+	[ "$(wc -l < audit.log)" = 2 ]
+}
