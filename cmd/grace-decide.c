@@ -20,6 +20,7 @@
 #include "filter.h"
 #include "json.h"
 #include "metrics.h"
+#include "ready.h"
 #include "reject.h"
 #include "report.h"
 #include "timeutil.h"
@@ -331,15 +332,27 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *out,
 	return fails && !c->no_fail ? GRACE_EXIT_NEGATIVE : GRACE_EXIT_OK;
 }
 
+/* --check: the decision file loaded; what grace-decide would write must
+ * be writable (--metrics). */
 static int
-run_check(const struct grace_decide *d, const char *path, int quiet)
+run_check(const struct grace_decide *d, const char *path, const char *metrics,
+    int json, int quiet)
 {
-	if (!quiet)
-		printf("%s: ok: algorithm %s, %zu input%s, %zu rule%s\n", path,
-		    grace_dalgo_name(d->algo), d->nused,
-		    d->nused == 1 ? "" : "s", d->nrules,
-		    d->nrules == 1 ? "" : "s");
-	return GRACE_EXIT_OK;
+	struct grace_ready r;
+	struct grace_buf sum = {0};
+	int status;
+
+	grace_buf_addf(&sum, "algorithm %s, %zu input%s, %zu rule%s",
+	    grace_dalgo_name(d->algo), d->nused, d->nused == 1 ? "" : "s",
+	    d->nrules, d->nrules == 1 ? "" : "s");
+	grace_ready_init(&r, prog);
+	if (metrics)
+		grace_ready_writable(&r, metrics);
+	status = grace_ready_print(&r, json, quiet, path, sum.p ? sum.p : "",
+	    stdout, stderr);
+	grace_ready_free(&r);
+	grace_buf_free(&sum);
+	return status;
 }
 
 static int
@@ -415,12 +428,12 @@ main(int argc, char **argv)
 	struct ctx c;
 	struct grace_err e;
 	struct grace_decide *d;
-	const char *cfg = NULL, *test = NULL, *metrics = NULL;
+	const char *cfg = NULL, *test = NULL, *metrics = NULL, *ofmt = NULL;
 	char *found = NULL;
 	unsigned long long max = 0;
 	unsigned fail_on = 0;
 	int opt, check = 0, strict = 0, quiet = 0, have_fail_on = 0, status;
-	int allow_empty = 0;
+	int allow_empty = 0, cjson = 0;
 	int devnull = -1;
 
 	memset(&c, 0, sizeof c);
@@ -428,11 +441,7 @@ main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "c:o:qhV", lo, NULL)) != -1) {
 		switch (opt) {
 		case 'c': cfg = optarg; break;
-		case 'o':
-			if (grace_report_fmt_parse(optarg, &c.fmt) < 0)
-				return usage_error("-o takes ndjson, text, tap, "
-				    "junit or github, not '%s'", optarg);
-			break;
+		case 'o': ofmt = optarg; break;
 		case O_EMIT: c.emit = 1; break;
 		case O_EXPLAIN: c.explain = 1; break;
 		case O_NOFAIL: c.no_fail = 1; break;
@@ -461,6 +470,15 @@ main(int argc, char **argv)
 		default: return usage_error(NULL);
 		}
 	}
+	if (check && ofmt) {
+		if (strcmp(ofmt, "json") == 0)
+			cjson = 1;
+		else if (strcmp(ofmt, "text") != 0)
+			return usage_error("--check writes text or json (-o json), "
+			    "not '%s'", ofmt);
+	} else if (ofmt && grace_report_fmt_parse(ofmt, &c.fmt) < 0)
+		return usage_error("-o takes ndjson, text, tap, junit or github, "
+		    "not '%s'", ofmt);
 	if (c.emit && c.fmt != GRACE_FMT_NDJSON)
 		return usage_error("%s", "--emit writes events: it needs -o ndjson");
 	if ((check || test) && optind < argc)
@@ -475,7 +493,7 @@ main(int argc, char **argv)
 		return status;
 	}
 	if (check) {
-		status = run_check(d, cfg, quiet);
+		status = run_check(d, cfg, metrics, cjson, quiet);
 		goto done;
 	}
 	if (test) {

@@ -22,6 +22,7 @@
 #include "gate/gate.h"
 #include "json.h"
 #include "metrics.h"
+#include "ready.h"
 #include "log/log.h"
 #include "reject.h"
 #include "report.h"
@@ -79,8 +80,9 @@ usage(FILE *f)
 	    "                      every 5 seconds and at the end)\n"
 	    "  -q, --quiet         no closing summary, no --check line: errors and the exit\n"
 	    "                      status only\n"
-	    "      --check         validate the governance (and votes) files, say so on\n"
-	    "                      stdout, and exit\n"
+	    "      --check         validate the governance (and votes) files and check\n"
+	    "                      that what grace-gate writes can be written: ready,\n"
+	    "                      on stdout (-o json: one object), or not, and exit\n"
 	    "      --test CASES    run a policy test file; exit 1 if a case fails\n"
 	    "      --pending       list the requests of FILEs (events, or a grace-log log)\n"
 	    "                      still held for review once every vote is counted: who\n"
@@ -352,27 +354,36 @@ votes_log_broken(const char *path)
 	return 1;
 }
 
+/* --check: the governance loaded; what grace-gate would write must be
+ * writable (--metrics). */
 static int
 run_check(const struct grace_gov *gov, const char *path, long votes,
-    int quiet)
+    const char *metrics, int json, int quiet)
 {
 	struct grace_gov_summary s;
+	struct grace_ready r;
+	struct grace_buf sum = {0};
+	int status;
 
-	if (quiet)
-		return GRACE_EXIT_OK;
 	grace_gov_summary(gov, &s);
-	printf("%s: ok: %zu constitution rule%s, %zu threat rule%s, "
+	grace_buf_addf(&sum, "%zu constitution rule%s, %zu threat rule%s, "
 	    "%zu polic%s, %zu risk rule%s, %zu jq condition%s, default %s",
-	    path, s.constitution, s.constitution == 1 ? "" : "s",
+	    s.constitution, s.constitution == 1 ? "" : "s",
 	    s.threats, s.threats == 1 ? "" : "s",
 	    s.policies, s.policies == 1 ? "y" : "ies",
 	    s.risk_rules, s.risk_rules == 1 ? "" : "s",
 	    s.jq_conditions, s.jq_conditions == 1 ? "" : "s",
 	    grace_gov_decision_name(s.default_effect));
 	if (votes >= 0)
-		printf(", %ld vote%s", votes, votes == 1 ? "" : "s");
-	printf("\n");
-	return GRACE_EXIT_OK;
+		grace_buf_addf(&sum, ", %ld vote%s", votes, votes == 1 ? "" : "s");
+	grace_ready_init(&r, prog);
+	if (metrics)
+		grace_ready_writable(&r, metrics);
+	status = grace_ready_print(&r, json, quiet, path, sum.p ? sum.p : "",
+	    stdout, stderr);
+	grace_ready_free(&r);
+	grace_buf_free(&sum);
+	return status;
 }
 
 static int
@@ -521,6 +532,7 @@ main(int argc, char **argv)
 	long nvotes = -1;
 	int opt, check = 0, strict = 0, quiet = 0, no_fail = 0, have_now = 0;
 	int status, devnull = -1, allow_empty = 0, pending = 0, pjson = 0;
+	int cjson = 0;
 	const char *ofmt = NULL, *metrics = NULL;
 
 	memset(&g, 0, sizeof g);
@@ -601,6 +613,14 @@ main(int argc, char **argv)
 			return usage_error("--pending writes text or json (-o "
 			    "json), not '%s'", ofmt);
 		}
+	} else if (check && ofmt) {
+		if (strcmp(ofmt, "json") == 0)
+			cjson = 1;
+		else if (strcmp(ofmt, "text") != 0) {
+			free(vfiles);
+			return usage_error("--check writes text or json (-o json), "
+			    "not '%s'", ofmt);
+		}
 	} else if (ofmt && grace_report_fmt_parse(ofmt, &g.fmt) < 0) {
 		free(vfiles);
 		return usage_error("-o takes ndjson, text, tap, junit or github, "
@@ -656,7 +676,7 @@ main(int argc, char **argv)
 		g.go.votes = votes;
 	}
 	if (check) {
-		status = run_check(g.gov, cfg, nvotes, quiet);
+		status = run_check(g.gov, cfg, nvotes, metrics, cjson, quiet);
 		goto done;
 	}
 	if (test) {

@@ -73,27 +73,38 @@ grace_buf_adds(struct grace_buf *b, const char *s)
  * point into b itself, which neither a realloc nor vsnprintf writing
  * over its terminator may disturb while it is read. */
 int
-grace_buf_addf(struct grace_buf *b, const char *fmt, ...)
+grace_buf_vaddf(struct grace_buf *b, const char *fmt, va_list ap)
 {
 	char small[256], *big;
-	va_list ap;
+	va_list again;
 	int n, rc;
 
-	va_start(ap, fmt);
+	va_copy(again, ap);
 	n = vsnprintf(small, sizeof small, fmt, ap);
-	va_end(ap);
-	if (n < 0)
+	if (n < 0 || (size_t)n < sizeof small) {
+		va_end(again);
+		return n < 0 ? -1 : grace_buf_add(b, small, (size_t)n);
+	}
+	if (!(big = malloc((size_t)n + 1))) {
+		va_end(again);
 		return -1;
-	if ((size_t)n < sizeof small)
-		return grace_buf_add(b, small, (size_t)n);
-	big = malloc((size_t)n + 1);
-	if (!big)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(big, (size_t)n + 1, fmt, ap);
-	va_end(ap);
+	}
+	vsnprintf(big, (size_t)n + 1, fmt, again);
+	va_end(again);
 	rc = grace_buf_add(b, big, (size_t)n);
 	free(big);
+	return rc;
+}
+
+int
+grace_buf_addf(struct grace_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = grace_buf_vaddf(b, fmt, ap);
+	va_end(ap);
 	return rc;
 }
 

@@ -2,6 +2,7 @@
 #ifndef GRACE_BUF_H
 #define GRACE_BUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,8 @@ int grace_buf_reserve(struct grace_buf *b, size_t n);
  * a mark inside it: it is read from where it is after any realloc. */
 int grace_buf_add(struct grace_buf *b, const void *p, size_t n);
 int grace_buf_adds(struct grace_buf *b, const char *s);
+int grace_buf_vaddf(struct grace_buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 int grace_buf_addf(struct grace_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Append a decimal unsigned integer. */
