@@ -22,6 +22,7 @@
 #include "json.h"
 #include "lines.h"
 #include "metrics.h"
+#include "ready.h"
 #include "reject.h"
 #include "timeutil.h"
 #include "version.h"
@@ -297,12 +298,54 @@ take_line(struct appender *a, const char *name, unsigned long lineno,
 	return batch_add(a, &it) < 0 ? -1 : 1;
 }
 
+/* append --check: the log can be appended to (writable, room on its
+ * disk) and is intact at its head (a well-formed last record, no torn
+ * tail: append would refuse both). */
+static int
+append_check(const char *log, const char *metrics, int json)
+{
+	struct grace_ready r;
+	struct grace_log_head h;
+	struct grace_buf sum = {0};
+	struct grace_err e;
+	int fd, status;
+
+	grace_ready_init(&r, prog);
+	grace_ready_writable(&r, log);
+	if ((fd = open(log, O_RDONLY | O_CLOEXEC)) >= 0) {
+		if (grace_log_read_head(fd, log, &h, &e) < 0)
+			grace_ready_add(&r, "log", log, 0, "%s", e.msg);
+		else if (h.torn)
+			grace_ready_add(&r, "log", log, 0, "a torn last record: "
+			    "%llu bytes after the last newline (grace-log repair)",
+			    (unsigned long long)h.torn);
+		else
+			grace_ready_add(&r, "log", log, 1, "intact at its head: "
+			    "seq %llu, %s", (unsigned long long)h.seq, h.hash);
+		close(fd);
+		grace_buf_addf(&sum, "head seq %llu", (unsigned long long)h.seq);
+	} else if (errno == ENOENT) {
+		grace_buf_adds(&sum, "a new log");
+	} else {
+		grace_ready_add(&r, "log", log, 0, "%s", strerror(errno));
+		grace_buf_adds(&sum, "unreadable");
+	}
+	if (metrics)
+		grace_ready_writable(&r, metrics);
+	status = grace_ready_print(&r, json, 0, log, sum.p ? sum.p : "", stdout,
+	    stderr);
+	grace_ready_free(&r);
+	grace_buf_free(&sum);
+	return status;
+}
+
 static void
 usage_append(FILE *f)
 {
 	fprintf(f,
 	    "usage: grace-log append -f LOG [--sync=always|batch|none] [--records]\n"
 	    "                        [--strict] [--max-line BYTES] [--metrics FILE] [FILE...]\n"
+	    "       grace-log append -f LOG --check [-o json] [--metrics FILE]\n"
 	    "\n"
 	    "Append one record per event read from FILEs (default: stdin) and pass each\n"
 	    "event on to stdout with grace.log {seq, hash} added (--records: the records).\n"
@@ -316,6 +359,9 @@ usage_append(FILE *f)
 	    "                      at most 67108864)\n"
 	    "      --metrics FILE  write Prometheus textfile metrics to FILE (atomically,\n"
 	    "                      every 5 seconds and at the end)\n"
+	    "      --check         ready to append? the log writable with room on its disk,\n"
+	    "                      intact at its head (no torn or malformed last record);\n"
+	    "                      -o json: one object; exit 0 ready, 1 not\n"
 	    "Events are passed on only once their records are written (and synced).\n");
 }
 
@@ -329,6 +375,8 @@ cmd_append(int argc, char **argv)
 		{ "strict", no_argument, NULL, 'S' },
 		{ "max-line", required_argument, NULL, 'm' },
 		{ "metrics", required_argument, NULL, 'M' },
+		{ "check", no_argument, NULL, 'C' },
+		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -338,9 +386,10 @@ cmd_append(int argc, char **argv)
 	const char *log = NULL, *metrics = NULL;
 	unsigned long long max = GRACE_LINES_DEFAULT_MAX;
 	int strict = 0, c, status = GRACE_EXIT_OK, i, stop = 0, log_failed = 0;
+	int check = 0, cjson = 0;
 
 	memset(&a, 0, sizeof a);
-	while ((c = getopt_long(argc, argv, "f:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:o:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'f': log = optarg; break;
 		case 's':
@@ -366,12 +415,27 @@ cmd_append(int argc, char **argv)
 				    optarg);
 			break;
 		case 'M': metrics = optarg; break;
+		case 'C': check = 1; break;
+		case 'o':
+			if (strcmp(optarg, "json") == 0)
+				cjson = 1;
+			else if (strcmp(optarg, "text") != 0)
+				return usage_error("append", "-o takes text or json "
+				    "(with --check), not '%s'", optarg);
+			break;
 		case 'h': usage_append(stdout); return 0;
 		default: return usage_error("append", NULL);
 		}
 	}
 	if (!(log = default_log(log)))
 		return usage_error("append", "%s", "no log file: use -f LOG or set GRACE_LOG");
+	if (cjson && !check)
+		return usage_error("append", "%s", "-o json goes with --check");
+	if (check) {
+		if (optind < argc)
+			return usage_error("append", "%s", "--check reads no input");
+		return append_check(log, metrics, cjson);
+	}
 	if (metrics && !(a.metrics = grace_metrics_new("grace-log", metrics))) {
 		grace_err_sys(&e, NULL, "out of memory");
 		return report(&e);

@@ -45,3 +45,29 @@ setup() {
 	run -2 --separate-stderr grace-gate -c "$ROOT/config/governance.yaml" --check -o tap
 	[[ "$stderr" == "grace-gate: --check writes text or json (-o json), not 'tap'"* ]]
 }
+
+@test "ready: grace-log append --check: the log writable and intact at its head" {
+	run -0 --separate-stderr grace-log append -f new.log --check
+	assert_output 'new.log: ok: a new log'
+	[ ! -e new.log ]
+	printf '%s\n' '{"a":1}' '{"b":2}' | grace-log append -f audit.log > /dev/null 2>&1
+	run -0 --separate-stderr grace-log append -f audit.log --check
+	assert_output 'audit.log: ok: head seq 2'
+	run -0 --separate-stderr grace-log append -f audit.log --check -o json
+	run -0 jq -c '[.ready, (.checks | map([.check, .ok]))]' <<< "$output"
+	assert_output '[true,[["writable",true],["disk",true],["log",true]]]'
+	# a torn last record (a crash in the middle of a write): not ready
+	printf '{"seq":3,"pr' >> audit.log
+	run -1 --separate-stderr grace-log append -f audit.log --check
+	assert_output ''
+	[ "$stderr" = "grace-log: not ready: log: audit.log: a torn last record: 12 bytes after the last newline (grace-log repair)" ]
+	grace-log repair -f audit.log > /dev/null 2>&1
+	run -0 --separate-stderr grace-log append -f audit.log --check
+	# a last record that is not one
+	echo 'not a record' >> audit.log
+	run -1 --separate-stderr grace-log append -f audit.log --check -o json
+	run -0 jq -r '.checks[] | select(.ok == false) | .check' <<< "$output"
+	assert_output 'log'
+	run -2 --separate-stderr grace-log append -f audit.log -o json
+	[[ "$stderr" == "grace-log: append: -o json goes with --check"* ]]
+}
