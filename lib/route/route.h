@@ -236,6 +236,12 @@ struct grace_rmatch {
 	struct grace_buf why;       /* why it was quarantined */
 	struct grace_buf tmp, sv, tv, mv; /* private */
 	size_t cap_;
+	/* private: the route and target names as JSON strings, made once:
+	 * route i is jn_.p[jo_[i] .. jo_[i + 1]), target t follows at
+	 * jo_[nr + t] */
+	struct grace_buf jn_;
+	size_t *jo_;
+	size_t nr_;
 };
 
 enum { GRACE_RSUP_NONE, GRACE_RSUP_DEDUPED, GRACE_RSUP_THROTTLED };
