@@ -35,6 +35,7 @@ static const char *prog = "grace-route";
 enum { K_GRACE, K_ID, K_TYPE, K_SOURCE, K_TIME, K_N };
 
 #define FLUSH_AT (64u * 1024)
+#define PUSH_BATCH 256  /* events held back per target (regular files) */
 
 struct ctx {
 	const struct grace_routes *rs;
@@ -130,6 +131,26 @@ input_waiting(void)
 	struct pollfd pf = { STDIN_FILENO, POLLIN, 0 };
 
 	return poll(&pf, 1, 0) > 0;
+}
+
+/* 1 when every input is a regular file: reading never waits, so the
+ * router may hold events back (grace_router_set_batch()). */
+static int
+inputs_regular(char **names, size_t n)
+{
+	struct stat st;
+	size_t i;
+
+	if (n == 0)
+		return fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode);
+	for (i = 0; i < n; i++) {
+		int r = strcmp(names[i], "-") == 0 ? fstat(STDIN_FILENO, &st) :
+		    stat(names[i], &st);
+
+		if (r < 0 || !S_ISREG(st.st_mode))
+			return 0;
+	}
+	return 1;
 }
 
 static int
@@ -784,6 +805,8 @@ main(int argc, char **argv)
 		status = grace_cli_report(stderr, prog, &e);
 		goto done;
 	}
+	if (c.router && inputs_regular(argv + optind, (size_t)(argc - optind)))
+		grace_router_set_batch(c.router, PUSH_BATCH);
 	if (pthread_create(&sth, NULL, signal_thread, &c) == 0)
 		have_sth = 1;
 	/* Our own output goes through obuf under out_mu (the stdout

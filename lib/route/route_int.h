@@ -21,6 +21,7 @@ struct grace_ritem {
 	struct grace_ritem *next;
 	unsigned attempts;          /* failed deliveries so far */
 	size_t n;
+	size_t cap;                 /* bytes p[] has room for */
 	char p[];
 };
 
