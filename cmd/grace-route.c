@@ -286,8 +286,8 @@ on_summary(void *vc, size_t ri, const char *ev, size_t n,
 	    c->sann.p, c->sann.len) < 0)
 		return grace_err_sys(e, NULL, "out of memory");
 	for (i = 0; c->router && i < r->ntargets; i++)
-		if (grace_router_push(c->router, r->targets[i], r->prio,
-		    c->sline.p, c->sline.len, e) < 0)
+		if (grace_router_push_ev(c->router, r->targets[i], r->prio,
+		    c->sline.p, c->sline.len, ev, n, &none, e) < 0)
 			return -1;
 	if (c->fmt != GRACE_FMT_NDJSON)
 		return 0;
@@ -367,8 +367,8 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 	for (i = 0; c->router && i < c->m.ntargets; i++) {
 		size_t t = c->m.targets[i];
 
-		r = grace_router_push(c->router, t, c->m.prio, c->line.p,
-		    c->line.len, e);
+		r = grace_router_push_ev(c->router, t, c->m.prio, c->line.p,
+		    c->line.len, ev->p, ev->n, g, e);
 		if (r < 0)
 			return -1;
 		if (r == GRACE_RPUSH_DROPPED || r == GRACE_RPUSH_CLOSED) {

@@ -420,6 +420,14 @@ void grace_router_set_batch(struct grace_router *r, size_t n);
 int grace_router_push(struct grace_router *r, size_t t, enum grace_rprio p,
     const char *line, size_t n, struct grace_err *e);
 
+/* grace_router_push() of line, which is the event ev[0..evn) (its
+ * top-level grace member at g, kind GRACE_J_NONE when absent) with
+ * grace.route spliced in by grace_json_splice_grace(): an event
+ * dead-lettered at once is then spliced from ev, without scanning line. */
+int grace_router_push_ev(struct grace_router *r, size_t t,
+    enum grace_rprio p, const char *line, size_t n, const char *ev,
+    size_t evn, const struct grace_jspan *g, struct grace_err *e);
+
 /* Stop accepting events and let the queues drain for at most deadline_ms;
  * then whatever is left is dead-lettered (reason "drain deadline") and the
  * writers are stopped and joined. Safe to call once, from one thread.

@@ -13,6 +13,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -115,7 +117,17 @@ struct drec {
 	size_t n, rlen, target;
 	unsigned attempts;
 	int have_time;
+	int have_g;                 /* the line is the event before
+	                               grace.route, its grace at g */
+	struct grace_jspan g;
 	struct timespec ts;
+};
+
+/* Where an event pushed came from (grace_router_push_ev()). */
+struct origin {
+	const char *ev;
+	size_t n;
+	const struct grace_jspan *g;
 };
 
 /* Make the dead letters queued in raw[0..len) into out, one line each.
@@ -153,10 +165,12 @@ dq_format(struct grace_router *r, const char *raw, size_t len,
 		x |= grace_buf_addf(v, ",\"attempts\":%u,\"time\":\"%s\"}}",
 		    d.attempts, now);
 		grace_err_clear(&e);
-		if (x || grace_json_scan(line, d.n, keys, 1, &g, "dead letter", 0,
-		    &e) < 0 || grace_json_splice_grace(out, line, d.n, &g,
-		    "route", v->p, v->len) < 0 || grace_buf_add(out, "\n",
-		    1) < 0) {
+		if (d.have_g)
+			g = d.g;
+		if (x || (!d.have_g && grace_json_scan(line, d.n, keys, 1, &g,
+		    "dead letter", 0, &e) < 0) || grace_json_splice_grace(out,
+		    line, d.n, &g, "route", v->p, v->len) < 0 ||
+		    grace_buf_add(out, "\n", 1) < 0) {
 			out->len = mark;
 			if (out->p)
 				out->p[mark] = '\0';
@@ -212,11 +226,15 @@ dq_write_now(struct grace_router *r)
 
 /* Queue line[0..n) ('\n' optional) for the dead-letter file, with
  * grace.route.dead; the dead-letter thread makes and writes it (and
- * counts it as lost if it cannot). Returns 0, or -1 (e filled) when it
- * could not even be queued (counted as lost). */
+ * counts it as lost if it cannot). With o, line is o->ev with grace.route
+ * spliced in, and the letter is spliced from o->ev instead: the same
+ * bytes (splicing grace.route again replaces the value in place), without
+ * scanning line for its grace member. Returns 0, or -1 (e filled) when
+ * it could not even be queued (counted as lost). */
 static int
-dead_letter(struct grace_router *r, const struct tq *q, const char *line,
-    size_t n, const char *reason, unsigned attempts, struct grace_err *e)
+dead_letter_o(struct grace_router *r, const struct tq *q, const char *line,
+    size_t n, const struct origin *o, const char *reason, unsigned attempts,
+    struct grace_err *e)
 {
 	struct grace_err se;
 	struct drec d;
@@ -224,9 +242,15 @@ dead_letter(struct grace_router *r, const struct tq *q, const char *line,
 
 	if (!e)
 		e = &se;
+	memset(&d, 0, sizeof d);
+	if (o) {
+		line = o->ev;
+		n = o->n;
+		d.have_g = 1;
+		d.g = *o->g;
+	}
 	if (n && line[n - 1] == '\n')
 		n--;
-	memset(&d, 0, sizeof d);
 	d.n = n;
 	d.rlen = strlen(reason);
 	d.target = q->rt.index;
@@ -256,6 +280,13 @@ dead_letter(struct grace_router *r, const struct tq *q, const char *line,
 		dq_write_now(r);   /* no dead-letter thread (any more) */
 	pthread_mutex_unlock(&r->dmu);
 	return 0;
+}
+
+static int
+dead_letter(struct grace_router *r, const struct tq *q, const char *line,
+    size_t n, const char *reason, unsigned attempts, struct grace_err *e)
+{
+	return dead_letter_o(r, q, line, n, NULL, reason, attempts, e);
 }
 
 /* The dead-letter thread: makes and writes what is queued, in batches,
@@ -541,7 +572,7 @@ stage(struct grace_router *r, struct tq *q, enum grace_rprio p,
 /* grace_router_push() with r->smu held and nothing held back for q. */
 static int
 push_locked(struct grace_router *r, struct tq *q, enum grace_rprio p,
-    const char *line, size_t n, struct grace_err *e)
+    const char *line, size_t n, const struct origin *o, struct grace_err *e)
 {
 	struct grace_ritem *it;
 	int status = GRACE_RPUSH_QUEUED;
@@ -550,14 +581,15 @@ push_locked(struct grace_router *r, struct tq *q, enum grace_rprio p,
 	for (;;) {
 		if (q->closing) {
 			pthread_mutex_unlock(&q->mu);
-			if (dead_letter(r, q, line, n, "shutting down", 0, e) < 0)
+			if (dead_letter_o(r, q, line, n, o, "shutting down", 0,
+			    e) < 0)
 				return -1;
 			return GRACE_RPUSH_CLOSED;
 		}
 		if (q->bstate == B_OPEN && drop_policy(q)) {
 			q->st.dropped++;
-			status = dead_letter(r, q, line, n, "breaker open", 0,
-			    e) < 0 ? -1 : GRACE_RPUSH_DROPPED;
+			status = dead_letter_o(r, q, line, n, o, "breaker open",
+			    0, e) < 0 ? -1 : GRACE_RPUSH_DROPPED;
 			pthread_mutex_unlock(&q->mu);
 			return status;
 		}
@@ -587,7 +619,7 @@ push_locked(struct grace_router *r, struct tq *q, enum grace_rprio p,
 			continue;
 		case GRACE_RO_DROP_NEWEST:
 			q->st.dropped++;
-			status = dead_letter(r, q, line, n, "queue full "
+			status = dead_letter_o(r, q, line, n, o, "queue full "
 			    "(drop_newest)", 0, e) < 0 ? -1 :
 			    GRACE_RPUSH_DROPPED;
 			pthread_mutex_unlock(&q->mu);
@@ -638,10 +670,12 @@ push_locked(struct grace_router *r, struct tq *q, enum grace_rprio p,
 }
 
 int
-grace_router_push(struct grace_router *r, size_t t, enum grace_rprio p,
-    const char *line, size_t n, struct grace_err *e)
+grace_router_push_ev(struct grace_router *r, size_t t, enum grace_rprio p,
+    const char *line, size_t n, const char *ev, size_t evn,
+    const struct grace_jspan *g, struct grace_err *e)
 {
 	struct tq *q = &r->t[t];
+	struct origin o = { ev, evn, g };
 	int status;
 
 	pthread_mutex_lock(&r->smu);
@@ -655,9 +689,16 @@ grace_router_push(struct grace_router *r, size_t t, enum grace_rprio p,
 		if (q->staged)
 			stage_flush(r, q);
 	}
-	status = push_locked(r, q, p, line, n, e);
+	status = push_locked(r, q, p, line, n, ev ? &o : NULL, e);
 	pthread_mutex_unlock(&r->smu);
 	return status;
+}
+
+int
+grace_router_push(struct grace_router *r, size_t t, enum grace_rprio p,
+    const char *line, size_t n, struct grace_err *e)
+{
+	return grace_router_push_ev(r, t, p, line, n, NULL, 0, NULL, e);
 }
 
 /* Take up to BATCH queued items, highest priority first (q->mu held). */
@@ -738,15 +779,29 @@ take_spill(struct tq *q, struct grace_ritem **b, struct grace_err *e)
 	return k;
 }
 
+/* Set q's abandon, and wake what waits for it in poll(). */
+static void
+set_abandon(struct tq *q)
+{
+	static const uint64_t one = 1;
+
+	atomic_store(&q->rt.abandon, 1);
+	if (q->rt.wakefd >= 0)
+		(void)!write(q->rt.wakefd, &one, sizeof one);
+}
+
 static int
 backoff_wait(struct tq *q, int64_t ms)
 {
+	struct pollfd pf = { q->rt.wakefd, POLLIN, 0 };
 	int64_t w;
 
 	for (w = 0; w < ms; w += 50) {
 		if (atomic_load(&q->rt.abandon))
 			return -1;
-		sleep_ms(ms - w < 50 ? ms - w : 50);
+		if (pf.fd < 0 || poll(&pf, 1, (int)(ms - w < 50 ? ms - w :
+		    50)) < 0)
+			sleep_ms(ms - w < 50 ? ms - w : 50);
 	}
 	return 0;
 }
@@ -1080,6 +1135,7 @@ grace_router_new(const struct grace_routes *rs, pthread_mutex_t *out_mu,
 		q->rt.hooks.notice = hook_notice;
 		q->rt.out_mu = out_mu;
 		atomic_init(&q->rt.abandon, 0);
+		q->rt.wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		atomic_init(&q->rt.restarts, 0);
 		atomic_init(&q->rt.exits, 0);
 		pthread_mutex_init(&q->mu, NULL);
@@ -1132,7 +1188,7 @@ abandon(struct tq *q, struct grace_err *e)
 	struct grace_ritem *b[BATCH];
 	int status = 0, p;
 
-	atomic_store(&q->rt.abandon, 1);
+	set_abandon(q);
 	for (p = 0; p < GRACE_RP_N; p++) {
 		struct grace_ritem *it, *next;
 
@@ -1213,7 +1269,7 @@ grace_router_drain(struct grace_router *r, int64_t deadline_ms,
 			 * within ~100 ms), so dead letters keep the order. */
 			struct timespec t2;
 
-			atomic_store(&q->rt.abandon, 1);
+			set_abandon(q);
 			clock_gettime(CLOCK_REALTIME, &t2);
 			t2.tv_sec += 2;
 			while (q->busy && pthread_cond_timedwait(&q->idle,
@@ -1289,6 +1345,8 @@ grace_router_free(struct grace_router *r)
 				free(it);
 			}
 		}
+		if (q->rt.wakefd >= 0)
+			close(q->rt.wakefd);
 		items_free(q->pool);
 		items_free(q->lpool);
 		for (p = 0; p < GRACE_RP_N; p++)

@@ -255,7 +255,7 @@ nb_write(struct grace_rt *t, int fd, const char *p, size_t n,
 	*wrote = 0;
 	while (*wrote < n) {
 		ssize_t w = write(fd, p + *wrote, n - *wrote);
-		struct pollfd pf;
+		struct pollfd pf[2];
 
 		if (w > 0) {
 			*wrote += (size_t)w;
@@ -267,9 +267,12 @@ nb_write(struct grace_rt *t, int fd, const char *p, size_t n,
 			return -2;
 		if (alive && !alive(t))
 			return -3;
-		pf.fd = fd;
-		pf.events = POLLOUT;
-		if (poll(&pf, 1, POLL_MS) < 0 && errno != EINTR)
+		pf[0].fd = fd;
+		pf[0].events = POLLOUT;
+		pf[1].fd = t->wakefd;
+		pf[1].events = POLLIN;
+		if (poll(pf, t->wakefd >= 0 ? 2 : 1, POLL_MS) < 0 &&
+		    errno != EINTR)
 			return -1;
 	}
 	return 0;
