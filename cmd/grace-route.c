@@ -306,6 +306,7 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 	const struct grace_jspan *g = &ev->found[K_GRACE];
 	struct grace_err je;
 	struct grace_buf *ex = c->explain ? &c->ex : NULL;
+	const char *extra;
 	size_t i, ndead = 0;
 	int r, status = GRACE_EXIT_OK, jqerr = 0;
 
@@ -358,8 +359,9 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 	/* What the targets get: the event with grace.route. */
 	grace_buf_reset(&c->ann);
 	grace_buf_reset(&c->line);
-	if (grace_rmatch_json(c->rs, &c->m, c->dry_run ? ",\"dry_run\":true" :
-	    jqerr ? ",\"error\":true" : NULL, &c->ann) < 0 ||
+	extra = c->dry_run ? ",\"dry_run\":true" : jqerr ? ",\"error\":true" :
+	    NULL;
+	if (grace_rmatch_json(c->rs, &c->m, extra, &c->ann) < 0 ||
 	    grace_json_splice_grace(&c->line, ev->p, ev->n, g, "route",
 	    c->ann.p, c->ann.len) < 0)
 		return grace_err_sys(e, NULL, "out of memory");
@@ -382,9 +384,12 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 		/* the stream says which targets did not get it */
 		grace_buf_add(&c->extra, "]", 1);
 		c->dropped_sync++;
-		grace_buf_reset(&c->ann);
+		/* grace_rmatch_json(..., c->extra.p, ...), from the one made
+		 * above: the same but for what follows the lists */
+		c->ann.len -= 1 + (extra ? strlen(extra) : 0);
 		grace_buf_reset(&c->line);
-		if (grace_rmatch_json(c->rs, &c->m, c->extra.p, &c->ann) < 0 ||
+		if (grace_buf_add(&c->ann, c->extra.p, c->extra.len) < 0 ||
+		    grace_buf_add(&c->ann, "}", 1) < 0 ||
 		    grace_json_splice_grace(&c->line, ev->p, ev->n, g, "route",
 		    c->ann.p, c->ann.len) < 0)
 			return grace_err_sys(e, NULL, "out of memory");

@@ -272,7 +272,9 @@ int grace_routes_match(const struct grace_routes *rs, const char *p,
  *   {"matched":["r"],"targets":["q"],"reason":"quarantined","rule":"r",
  *    "why":"grace.gate.decision is 'deny', not allow"}
  * extra, when not NULL, is appended inside the object as is (it starts
- * with ','). Returns 0 or -1 (ENOMEM). */
+ * with ','), just before the closing brace: the object without it is
+ * the same bytes but for the last strlen(extra). Returns 0 or -1
+ * (ENOMEM). */
 int grace_rmatch_json(const struct grace_routes *rs,
     const struct grace_rmatch *m, const char *extra, struct grace_buf *out);
 
