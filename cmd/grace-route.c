@@ -134,7 +134,9 @@ input_waiting(void)
 }
 
 /* 1 when every input is a regular file: reading never waits, so the
- * router may hold events back (grace_router_set_batch()). */
+ * router may hold events back (grace_router_set_batch()). Standard input
+ * of another kind may too: on_event() flushes them whenever no more input
+ * is waiting, as it does its own output. */
 static int
 inputs_regular(char **names, size_t n)
 {
@@ -308,7 +310,7 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 	struct grace_buf *ex = c->explain ? &c->ex : NULL;
 	const char *extra;
 	size_t i, ndead = 0;
-	int r, status = GRACE_EXIT_OK, jqerr = 0;
+	int r, status = GRACE_EXIT_OK, jqerr = 0, idle;
 
 	(void)unused;
 	c->events++;
@@ -468,8 +470,10 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 		pthread_mutex_unlock(&c->out_mu);
 		return grace_err_sys(e, NULL, "out of memory");
 	}
-	if ((c->obuf.len >= FLUSH_AT || (c->interactive && !input_waiting())) &&
-	    out_flush(c, e) < 0) {
+	idle = c->interactive && !input_waiting();
+	if (idle && c->router)
+		grace_router_flush(c->router);   /* what it held back */
+	if ((c->obuf.len >= FLUSH_AT || idle) && out_flush(c, e) < 0) {
 		pthread_mutex_unlock(&c->out_mu);
 		return -1;
 	}
@@ -810,7 +814,8 @@ main(int argc, char **argv)
 		status = grace_cli_report(stderr, prog, &e);
 		goto done;
 	}
-	if (c.router && inputs_regular(argv + optind, (size_t)(argc - optind)))
+	if (c.router && (optind == argc || inputs_regular(argv + optind,
+	    (size_t)(argc - optind))))
 		grace_router_set_batch(c.router, PUSH_BATCH);
 	if (pthread_create(&sth, NULL, signal_thread, &c) == 0)
 		have_sth = 1;

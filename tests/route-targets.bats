@@ -490,10 +490,11 @@ EOF2
 	grep -F '{"type":"t","grace":{"route":{"dead":X},"route2":0},"id":"h1"}' letters
 }
 
-@test "input from a regular file (events held back, queued in batches) and from a pipe: the same stream, deliveries, dead letters and counts" {
+@test "events held back and queued in batches (a regular file; a pipe on stdin, flushed when it runs dry) or pushed one by one (a pipe named as FILE): the same stream, deliveries, dead letters and counts" {
 	cat > routes.yaml <<'EOF2'
 default: rest
 dead_letter: dead.ndjson
+drain_timeout: 100ms
 targets:
   a: { kind: file, path: a.ndjson }
   b: { kind: file, path: b.ndjson, queue: 3 }
@@ -513,27 +514,60 @@ EOF2
 		4) printf '{"type":"x.one","id":"%d","data":[1]}\n' "$i" ;;
 		esac
 	done > in.ndjson
-	sed -i 's/^  full: .*/  full: { kind: exec, argv: [sleep, "30"], queue: 2, overflow: drop_newest }\ndrain_timeout: 100ms/' routes.yaml
-	run -1 --separate-stderr grace-route -c routes.yaml < in.ndjson
-	file_out=$output file_err=$stderr
-	mkdir f && mv a.ndjson b.ndjson rest.ndjson dead.ndjson f/
-	run -1 --separate-stderr grace-route -c routes.yaml < <(cat in.ndjson)
-	for t in a b rest; do cmp "$t.ndjson" "f/$t.ndjson"; done
-	[ "$(wc -l < a.ndjson)" -eq 1800 ] && [ "$(wc -l < b.ndjson)" -eq 1800 ]
 	# the stream and the summary are the same but for which events the
 	# full subscriber's pipe took (timing): compare without them
 	norm() { sed -E 's/,"dead_lettered":\["full"\]//' | jq -c 'select(.type != "y")'; }
-	[ "$(norm <<< "$output")" = "$(norm <<< "$file_out")" ]
 	errs() { grep -v -e '^  full ' -e "^grace-route: target 'full': subscriber 'sleep' (pid [0-9]*) was killed by signal 15 (Terminated)$" | sed -E 's/[0-9]+ dead-lettered/N dead-lettered/'; }
-	[ "$(errs <<< "$stderr")" = "$(errs <<< "$file_err")" ]
-	[ "$(errs <<< "$stderr")" = '3000 events, 2400 routed, 600 unmatched, 0 quarantined, 0 suppressed, N dead-lettered, 0 errors
+	for how in file stdin-pipe arg-pipe; do
+		case $how in
+		file) run -1 --separate-stderr grace-route -c routes.yaml < in.ndjson ;;
+		stdin-pipe) run -1 --separate-stderr grace-route -c routes.yaml < <(cat in.ndjson) ;;
+		arg-pipe) run -1 --separate-stderr grace-route -c routes.yaml <(cat in.ndjson) ;;
+		esac
+		mkdir "$how" && mv a.ndjson b.ndjson rest.ndjson dead.ndjson "$how/"
+		norm <<< "$output" > "$how/stream"
+		errs <<< "$stderr" > "$how/summary"
+		# every y event went to the subscriber or is dead-lettered, once
+		d=$(grep '^  full (exec): ' <<< "$stderr" | sed -E 's/.* ([0-9]+) delivered.*/\1/')
+		[ "$(jq -r 'select(.type == "y") | .id' "$how/dead.ndjson" | sort -u | wc -l)" -eq $((600 - d)) ]
+		[ "$(wc -l < "$how/dead.ndjson")" -eq $((600 - d)) ]
+	done
+	[ "$(wc -l < file/a.ndjson)" -eq 1800 ] && [ "$(wc -l < file/b.ndjson)" -eq 1800 ]
+	[ "$(wc -l < file/stream)" -eq 2400 ]
+	[ "$(cat file/summary)" = '3000 events, 2400 routed, 600 unmatched, 0 quarantined, 0 suppressed, N dead-lettered, 0 errors
   a (file): 1800 queued, 1800 delivered, 0 dropped, 0 spilled, 0 failed, 0 abandoned
   b (file): 1800 queued, 1800 delivered, 0 dropped, 0 spilled, 0 failed, 0 abandoned
   rest (file): 600 queued, 600 delivered, 0 dropped, 0 spilled, 0 failed, 0 abandoned' ]
-	# every y event went to the subscriber or is dead-lettered, once
-	for run in "$stderr@dead.ndjson" "$file_err@f/dead.ndjson"; do
-		d=$(grep '^  full (exec): ' <<< "${run%@*}" | sed -E 's/.* ([0-9]+) delivered.*/\1/')
-		[ "$(jq -r 'select(.type == "y") | .id' "${run#*@}" | sort -u | wc -l)" -eq $((600 - d)) ]
-		[ "$(wc -l < "${run#*@}")" -eq $((600 - d)) ]
+	for how in stdin-pipe arg-pipe; do
+		for f in a.ndjson b.ndjson rest.ndjson stream summary; do
+			cmp "file/$f" "$how/$f"
+		done
 	done
+}
+
+@test "a pipe on stdin that runs dry: what was read is delivered at once, not held back for the next batch" {
+	cat > routes.yaml <<'EOF2'
+default: a
+dead_letter: dead.ndjson
+targets:
+  a: { kind: file, path: a.ndjson }
+routes: []
+EOF2
+	mkfifo in
+	# the writer keeps the pipe open until the first three are delivered
+	( gen_events 3; for ((i = 0; i < 200; i++)); do [ -e seen ] && break; sleep 0.05; done; gen_events 2 later ) > in &
+	writer=$!
+	grace-route -q -c routes.yaml < in > out.ndjson 2> err &
+	pid=$!
+	for ((i = 0; i < 100; i++)); do
+		[ "$(wc -l < a.ndjson 2>/dev/null)" = 3 ] && break
+		sleep 0.05
+	done
+	[ "$(jq -r .id a.ndjson | tr '\n' ' ')" = 'e-1 e-2 e-3 ' ]
+	touch seen
+	wait "$writer"
+	wait "$pid"
+	[ "$(jq -r .id a.ndjson | tr '\n' ' ')" = 'e-1 e-2 e-3 later-1 later-2 ' ]
+	[ "$(jq -r .id out.ndjson | tr '\n' ' ')" = 'e-1 e-2 e-3 later-1 later-2 ' ]
+	[ ! -s err ]
 }

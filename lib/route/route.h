@@ -407,13 +407,18 @@ enum {
 /* Let pushes hold up to n events per target back (n < 2: none, the
  * default), putting them into the target's queue n at a time, under one
  * lock: for input that never leaves the pusher waiting (a regular file),
- * where a few hundred events of delay cost nothing. An event is held
+ * where a few hundred events of delay cost nothing, or whose pusher calls
+ * grace_router_flush() before it may wait. An event is held
  * back only when the target would have queued it at once (not closing,
  * not spilling, no open breaker under a drop policy, room in the queue
  * counting what is held back), so the verdicts and counts stay those of
  * queueing each event; the held events go in before the next push that
  * is not held back, every 4n pushes, and at the drain. */
 void grace_router_set_batch(struct grace_router *r, size_t n);
+
+/* Queue what pushes hold back now (when the input has nothing more
+ * waiting, say). */
+void grace_router_flush(struct grace_router *r);
 
 /* Queue line[0..n) (a validated event, no '\n') for target t at priority
  * p. Under the block policy this waits for room. Returns one of

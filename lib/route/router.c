@@ -523,6 +523,14 @@ stage_flush_all(struct grace_router *r)
 }
 
 void
+grace_router_flush(struct grace_router *r)
+{
+	pthread_mutex_lock(&r->smu);
+	stage_flush_all(r);
+	pthread_mutex_unlock(&r->smu);
+}
+
+void
 grace_router_set_batch(struct grace_router *r, size_t n)
 {
 	pthread_mutex_lock(&r->smu);
