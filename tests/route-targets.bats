@@ -571,3 +571,18 @@ EOF2
 	[ "$(jq -r .id out.ndjson | tr '\n' ' ')" = 'e-1 e-2 e-3 later-1 later-2 ' ]
 	[ ! -s err ]
 }
+
+@test "exec: at the drain deadline an event the subscriber never read is dead-lettered, not counted delivered (a write still waiting for the pipe is not a read)" {
+	cat > routes.yaml <<'EOF2'
+default: sub
+dead_letter: dead.ndjson
+drain_timeout: 100ms
+targets:
+  sub: { kind: exec, argv: [sleep, "30"] }
+routes: []
+EOF2
+	{ echo '{"id":"1"}'; for ((i = 2; i <= 200; i++)); do printf '{"id":"%d","data":{"pad":"%0200d"}}\n' "$i" 0; done; } > in.ndjson
+	run -1 --separate-stderr grace-route -c routes.yaml < in.ndjson
+	[ "$(summary_of sub)" = '  sub (exec): 200 queued, 0 delivered, 0 dropped, 0 spilled, 0 failed, 200 abandoned, 1 exits, 0 restarts' ]
+	[ "$(jq -r .id dead.ndjson | sort -n | tr '\n' ' ')" = "$(seq 1 200 | tr '\n' ' ')" ]
+}

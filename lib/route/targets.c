@@ -361,7 +361,7 @@ struct execst {
 	pid_t pid;
 	int wfd, rfd;
 	struct grace_ritem *head, *tail;   /* unacked, oldest first */
-	size_t unacked_bytes;
+	size_t unacked_bytes;              /* of them, written to the pipe */
 	int64_t backoff;
 	int started;                       /* a subscriber ran before */
 };
@@ -535,15 +535,18 @@ exec_open(struct grace_rt *t, struct grace_err *e)
 	return 0;
 }
 
-/* Write one item (already on the unacked list) whole. Returns 0, -2
+/* Write one item (already on the unacked list) whole, counting what
+ * reaches the pipe: only that can have been read (trim()). Returns 0, -2
  * (abandon), -3 (the subscriber died), -1 (errno). */
 static int
 put(struct grace_rt *t, const struct grace_ritem *it)
 {
 	struct execst *x = t->kind;
 	size_t w;
+	int r = nb_write(t, x->wfd, it->p, it->n, exec_alive, &w);
 
-	return nb_write(t, x->wfd, it->p, it->n, exec_alive, &w);
+	x->unacked_bytes += w;
+	return r;
 }
 
 /* Start a new subscriber after backoff and write it what the last one
@@ -586,11 +589,9 @@ restart(struct grace_rt *t, struct grace_err *e)
 		}
 		x->head = keep;
 		x->tail = NULL;
-		x->unacked_bytes = 0;
-		for (it = keep; it; it = it->next) {
-			x->unacked_bytes += it->n;
+		x->unacked_bytes = 0;      /* the new pipe has none of them */
+		for (it = keep; it; it = it->next)
 			x->tail = it;
-		}
 		if (spawn(t, e) < 0)
 			return -1;
 		for (it = x->head; it; it = it->next) {
@@ -634,7 +635,6 @@ exec_write(struct grace_rt *t, struct grace_ritem *const *items, size_t n,
 		else
 			x->head = c;
 		x->tail = c;
-		x->unacked_bytes += c->n;
 		(*done)++;    /* from here on it is ours to deliver */
 		for (;;) {
 			r = put(t, c);
