@@ -687,15 +687,15 @@ exec_close(struct grace_rt *t, int64_t wait_ms)
 			x->wfd = -1;
 			while ((p = waitpid(x->pid, &st, WNOHANG)) == 0 &&
 			    grace_mono_ms() < end)
-				sleep_ms(10);
+				sleep_ms(1);
 			if (p == 0) {
 				int k;
 
 				/* SIGTERM, then SIGKILL after 100 ms */
 				kill(-x->pid, SIGTERM);
-				for (k = 0; k < 20 && (p = waitpid(x->pid, &st,
+				for (k = 0; k < 100 && (p = waitpid(x->pid, &st,
 				    WNOHANG)) == 0; k++)
-					sleep_ms(5);
+					sleep_ms(1);
 				if (p == 0) {
 					kill(-x->pid, SIGKILL);
 					waitpid(x->pid, &st, 0);
