@@ -35,6 +35,7 @@ static const char *prog = "grace-route";
 enum { K_GRACE, K_ID, K_TYPE, K_SOURCE, K_TIME, K_N };
 
 #define FLUSH_AT (64u * 1024)
+#define PUSH_BATCH 256  /* events held back per target (regular files) */
 
 struct ctx {
 	const struct grace_routes *rs;
@@ -130,6 +131,28 @@ input_waiting(void)
 	struct pollfd pf = { STDIN_FILENO, POLLIN, 0 };
 
 	return poll(&pf, 1, 0) > 0;
+}
+
+/* 1 when every input is a regular file: reading never waits, so the
+ * router may hold events back (grace_router_set_batch()). Standard input
+ * of another kind may too: on_event() flushes them whenever no more input
+ * is waiting, as it does its own output. */
+static int
+inputs_regular(char **names, size_t n)
+{
+	struct stat st;
+	size_t i;
+
+	if (n == 0)
+		return fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode);
+	for (i = 0; i < n; i++) {
+		int r = strcmp(names[i], "-") == 0 ? fstat(STDIN_FILENO, &st) :
+		    stat(names[i], &st);
+
+		if (r < 0 || !S_ISREG(st.st_mode))
+			return 0;
+	}
+	return 1;
 }
 
 static int
@@ -265,8 +288,8 @@ on_summary(void *vc, size_t ri, const char *ev, size_t n,
 	    c->sann.p, c->sann.len) < 0)
 		return grace_err_sys(e, NULL, "out of memory");
 	for (i = 0; c->router && i < r->ntargets; i++)
-		if (grace_router_push(c->router, r->targets[i], r->prio,
-		    c->sline.p, c->sline.len, e) < 0)
+		if (grace_router_push_ev(c->router, r->targets[i], r->prio,
+		    c->sline.p, c->sline.len, ev, n, &none, e) < 0)
 			return -1;
 	if (c->fmt != GRACE_FMT_NDJSON)
 		return 0;
@@ -285,8 +308,9 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 	const struct grace_jspan *g = &ev->found[K_GRACE];
 	struct grace_err je;
 	struct grace_buf *ex = c->explain ? &c->ex : NULL;
+	const char *extra;
 	size_t i, ndead = 0;
-	int r, status = GRACE_EXIT_OK, jqerr = 0;
+	int r, status = GRACE_EXIT_OK, jqerr = 0, idle;
 
 	(void)unused;
 	c->events++;
@@ -337,8 +361,9 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 	/* What the targets get: the event with grace.route. */
 	grace_buf_reset(&c->ann);
 	grace_buf_reset(&c->line);
-	if (grace_rmatch_json(c->rs, &c->m, c->dry_run ? ",\"dry_run\":true" :
-	    jqerr ? ",\"error\":true" : NULL, &c->ann) < 0 ||
+	extra = c->dry_run ? ",\"dry_run\":true" : jqerr ? ",\"error\":true" :
+	    NULL;
+	if (grace_rmatch_json(c->rs, &c->m, extra, &c->ann) < 0 ||
 	    grace_json_splice_grace(&c->line, ev->p, ev->n, g, "route",
 	    c->ann.p, c->ann.len) < 0)
 		return grace_err_sys(e, NULL, "out of memory");
@@ -346,8 +371,8 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 	for (i = 0; c->router && i < c->m.ntargets; i++) {
 		size_t t = c->m.targets[i];
 
-		r = grace_router_push(c->router, t, c->m.prio, c->line.p,
-		    c->line.len, e);
+		r = grace_router_push_ev(c->router, t, c->m.prio, c->line.p,
+		    c->line.len, ev->p, ev->n, g, e);
 		if (r < 0)
 			return -1;
 		if (r == GRACE_RPUSH_DROPPED || r == GRACE_RPUSH_CLOSED) {
@@ -361,9 +386,12 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 		/* the stream says which targets did not get it */
 		grace_buf_add(&c->extra, "]", 1);
 		c->dropped_sync++;
-		grace_buf_reset(&c->ann);
+		/* grace_rmatch_json(..., c->extra.p, ...), from the one made
+		 * above: the same but for what follows the lists */
+		c->ann.len -= 1 + (extra ? strlen(extra) : 0);
 		grace_buf_reset(&c->line);
-		if (grace_rmatch_json(c->rs, &c->m, c->extra.p, &c->ann) < 0 ||
+		if (grace_buf_add(&c->ann, c->extra.p, c->extra.len) < 0 ||
+		    grace_buf_add(&c->ann, "}", 1) < 0 ||
 		    grace_json_splice_grace(&c->line, ev->p, ev->n, g, "route",
 		    c->ann.p, c->ann.len) < 0)
 			return grace_err_sys(e, NULL, "out of memory");
@@ -442,8 +470,10 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 		pthread_mutex_unlock(&c->out_mu);
 		return grace_err_sys(e, NULL, "out of memory");
 	}
-	if ((c->obuf.len >= FLUSH_AT || (c->interactive && !input_waiting())) &&
-	    out_flush(c, e) < 0) {
+	idle = c->interactive && !input_waiting();
+	if (idle && c->router)
+		grace_router_flush(c->router);   /* what it held back */
+	if ((c->obuf.len >= FLUSH_AT || idle) && out_flush(c, e) < 0) {
 		pthread_mutex_unlock(&c->out_mu);
 		return -1;
 	}
@@ -784,6 +814,9 @@ main(int argc, char **argv)
 		status = grace_cli_report(stderr, prog, &e);
 		goto done;
 	}
+	if (c.router && (optind == argc || inputs_regular(argv + optind,
+	    (size_t)(argc - optind))))
+		grace_router_set_batch(c.router, PUSH_BATCH);
 	if (pthread_create(&sth, NULL, signal_thread, &c) == 0)
 		have_sth = 1;
 	/* Our own output goes through obuf under out_mu (the stdout

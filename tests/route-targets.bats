@@ -449,3 +449,140 @@ later-3 breaker open' ]
 	[ "$(jq -r 'select(.type | startswith("route.")) | .type' <<< "$output")" = 'route.breaker.opened' ]
 	[[ "$(summary_of f)" == '  f (fifo): 1 queued, 0 delivered, 3 dropped, 0 spilled, 1 failed, 0 abandoned, breaker opened 1 times' ]]
 }
+
+@test "dead letters: one made at once from the event read (drop_newest) has the bytes of one made from the queued line, whatever grace held" {
+	cat > routes.yaml <<'EOF2'
+default: stuck
+dead_letter: dead.ndjson
+drain_timeout: 100ms
+targets:
+  stuck: { kind: exec, argv: [sleep, "30"], queue: 1, overflow: drop_newest }
+  bad: { kind: file, path: no/such/dir/out.ndjson, retries: 0 }
+routes:
+  - targets: [bad, stuck]
+EOF2
+	for ((i = 1; i <= 60; i++)); do
+		printf '{"type":"t","id":"a%d"}\n' "$i"
+		printf '{"type":"t","id":"b%d","grace":{}}\n' "$i"
+		printf '{"type":"t","id":"c%d","grace":{"gate":{"verdict":"allow"}}}\n' "$i"
+		printf '{"type":"t","id":"d%d","grace":{"route":{"old":true},"gate":1}}\n' "$i"
+		printf '{ "type" : "t" , "id":"e%d" , "grace" : { "route" : 1 , "x" : [ ] } } \n' "$i"
+		printf '{"type":"t","id":"f%d","data":{"s":"}\\"{\\u00e9"},"grace":{"heal":{"a":[1,{"route":2}]}}}\n' "$i"
+		printf '{"id":"g%d","type":"t","grace":{ }}\n' "$i"
+		printf '{"type":"t","grace":{"route":{"a":1},"route2":0},"id":"h%d"}\n' "$i"
+	done > in.ndjson
+	run -1 --separate-stderr grace-route -q -c routes.yaml < in.ndjson
+	# every event is dead-lettered for bad (from the queued line) ...
+	[ "$(grep -c '"dead":{"target":"bad","reason":"retries exhausted: ' dead.ndjson)" -eq 480 ]
+	# ... and most for stuck at once, from the event (each shape some)
+	for s in a b c d e f g h; do
+		grep '"reason":"queue full (drop_newest)"' dead.ndjson | grep -q "\"id\":\"$s[0-9]*\"" || false
+	done
+	# the two letters of an event differ in the dead member only
+	sed -E 's/"dead":\{"target":"[a-z]*","reason":"[^"]*","attempts":[0-9]+,"time":"[^"]*"\}/"dead":X/' dead.ndjson | sort | uniq -c > letters
+	run -0 awk '$1 < 2' letters
+	assert_output ''
+	[ "$(wc -l < letters)" -eq 480 ]
+	# and are the event with grace.route.dead spliced in, in place
+	grep -F '{"type":"t","id":"a1","grace":{"route":{"dead":X}}}' letters
+	grep -F '{"type":"t","id":"b1","grace":{"route":{"dead":X}}}' letters
+	grep -F '{ "type" : "t" , "id":"e1" , "grace" : { "route" : {"dead":X} , "x" : [ ] } }' letters
+	grep -F '{"type":"t","grace":{"route":{"dead":X},"route2":0},"id":"h1"}' letters
+}
+
+@test "events held back and queued in batches (a regular file; a pipe on stdin, flushed when it runs dry) or pushed one by one (a pipe named as FILE): the same stream, deliveries, dead letters and counts" {
+	cat > routes.yaml <<'EOF2'
+default: rest
+dead_letter: dead.ndjson
+drain_timeout: 100ms
+targets:
+  a: { kind: file, path: a.ndjson }
+  b: { kind: file, path: b.ndjson, queue: 3 }
+  rest: { kind: file, path: rest.ndjson }
+  full: { kind: exec, argv: [sleep, "30"], queue: 2, overflow: drop_newest }
+routes:
+  - { type: "x.*", targets: [a, b], priority: high, continue: true }
+  - { type: x.two, targets: b }
+  - { type: y, targets: [full] }
+EOF2
+	for ((i = 1; i <= 3000; i++)); do
+		case $((i % 5)) in
+		0) printf '{"type":"x.one","id":"%d"}\n' "$i" ;;
+		1) printf '{"type":"x.two","id":"%d","grace":{"gate":{}}}\n' "$i" ;;
+		2) printf '{"type":"z","id":"%d"}\n' "$i" ;;
+		3) printf '{"type":"y","id":"%d"}\n' "$i" ;;
+		4) printf '{"type":"x.one","id":"%d","data":[1]}\n' "$i" ;;
+		esac
+	done > in.ndjson
+	# the stream and the summary are the same but for which events the
+	# full subscriber's pipe took (timing): compare without them
+	norm() { sed -E 's/,"dead_lettered":\["full"\]//' | jq -c 'select(.type != "y")'; }
+	errs() { grep -v -e '^  full ' -e "^grace-route: target 'full': subscriber 'sleep' (pid [0-9]*) was killed by signal 15 (Terminated)$" | sed -E 's/[0-9]+ dead-lettered/N dead-lettered/'; }
+	for how in file stdin-pipe arg-pipe; do
+		case $how in
+		file) run -1 --separate-stderr grace-route -c routes.yaml < in.ndjson ;;
+		stdin-pipe) run -1 --separate-stderr grace-route -c routes.yaml < <(cat in.ndjson) ;;
+		arg-pipe) run -1 --separate-stderr grace-route -c routes.yaml <(cat in.ndjson) ;;
+		esac
+		mkdir "$how" && mv a.ndjson b.ndjson rest.ndjson dead.ndjson "$how/"
+		norm <<< "$output" > "$how/stream"
+		errs <<< "$stderr" > "$how/summary"
+		# every y event went to the subscriber or is dead-lettered, once
+		d=$(grep '^  full (exec): ' <<< "$stderr" | sed -E 's/.* ([0-9]+) delivered.*/\1/')
+		[ "$(jq -r 'select(.type == "y") | .id' "$how/dead.ndjson" | sort -u | wc -l)" -eq $((600 - d)) ]
+		[ "$(wc -l < "$how/dead.ndjson")" -eq $((600 - d)) ]
+	done
+	[ "$(wc -l < file/a.ndjson)" -eq 1800 ] && [ "$(wc -l < file/b.ndjson)" -eq 1800 ]
+	[ "$(wc -l < file/stream)" -eq 2400 ]
+	[ "$(cat file/summary)" = '3000 events, 2400 routed, 600 unmatched, 0 quarantined, 0 suppressed, N dead-lettered, 0 errors
+  a (file): 1800 queued, 1800 delivered, 0 dropped, 0 spilled, 0 failed, 0 abandoned
+  b (file): 1800 queued, 1800 delivered, 0 dropped, 0 spilled, 0 failed, 0 abandoned
+  rest (file): 600 queued, 600 delivered, 0 dropped, 0 spilled, 0 failed, 0 abandoned' ]
+	for how in stdin-pipe arg-pipe; do
+		for f in a.ndjson b.ndjson rest.ndjson stream summary; do
+			cmp "file/$f" "$how/$f"
+		done
+	done
+}
+
+@test "a pipe on stdin that runs dry: what was read is delivered at once, not held back for the next batch" {
+	cat > routes.yaml <<'EOF2'
+default: a
+dead_letter: dead.ndjson
+targets:
+  a: { kind: file, path: a.ndjson }
+routes: []
+EOF2
+	mkfifo in
+	# the writer keeps the pipe open until the first three are delivered
+	( gen_events 3; for ((i = 0; i < 200; i++)); do [ -e seen ] && break; sleep 0.05; done; gen_events 2 later ) > in &
+	writer=$!
+	grace-route -q -c routes.yaml < in > out.ndjson 2> err &
+	pid=$!
+	for ((i = 0; i < 100; i++)); do
+		[ "$(wc -l < a.ndjson 2>/dev/null)" = 3 ] && break
+		sleep 0.05
+	done
+	[ "$(jq -r .id a.ndjson | tr '\n' ' ')" = 'e-1 e-2 e-3 ' ]
+	touch seen
+	wait "$writer"
+	wait "$pid"
+	[ "$(jq -r .id a.ndjson | tr '\n' ' ')" = 'e-1 e-2 e-3 later-1 later-2 ' ]
+	[ "$(jq -r .id out.ndjson | tr '\n' ' ')" = 'e-1 e-2 e-3 later-1 later-2 ' ]
+	[ ! -s err ]
+}
+
+@test "exec: at the drain deadline an event the subscriber never read is dead-lettered, not counted delivered (a write still waiting for the pipe is not a read)" {
+	cat > routes.yaml <<'EOF2'
+default: sub
+dead_letter: dead.ndjson
+drain_timeout: 100ms
+targets:
+  sub: { kind: exec, argv: [sleep, "30"] }
+routes: []
+EOF2
+	{ echo '{"id":"1"}'; for ((i = 2; i <= 200; i++)); do printf '{"id":"%d","data":{"pad":"%0200d"}}\n' "$i" 0; done; } > in.ndjson
+	run -1 --separate-stderr grace-route -c routes.yaml < in.ndjson
+	[ "$(summary_of sub)" = '  sub (exec): 200 queued, 0 delivered, 0 dropped, 0 spilled, 0 failed, 200 abandoned, 1 exits, 0 restarts' ]
+	[ "$(jq -r .id dead.ndjson | sort -n | tr '\n' ' ')" = "$(seq 1 200 | tr '\n' ' ')" ]
+}

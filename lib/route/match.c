@@ -154,6 +154,8 @@ validate(const struct grace_routes *rs, const struct grace_rroute *r,
 int
 grace_rmatch_init(struct grace_rmatch *m, const struct grace_routes *rs)
 {
+	size_t i;
+
 	memset(m, 0, sizeof *m);
 	m->routes = calloc(rs->nr + 1, sizeof *m->routes);
 	m->targets = calloc(rs->nt + 1, sizeof *m->targets);
@@ -164,6 +166,21 @@ grace_rmatch_init(struct grace_rmatch *m, const struct grace_routes *rs)
 		return -1;
 	}
 	m->cap_ = rs->nt;
+	m->nr_ = rs->nr;
+	if (!(m->jo_ = calloc(rs->nr + rs->nt + 1, sizeof *m->jo_))) {
+		grace_rmatch_free(m);
+		return -1;
+	}
+	for (i = 0; i < rs->nr + rs->nt; i++) {
+		const char *s = i < rs->nr ? rs->r[i].name : rs->t[i - rs->nr].name;
+
+		m->jo_[i] = m->jn_.len;
+		if (grace_buf_add_jstr(&m->jn_, s, strlen(s)) < 0) {
+			grace_rmatch_free(m);
+			return -1;
+		}
+	}
+	m->jo_[i] = m->jn_.len;
 	return 0;
 }
 
@@ -179,6 +196,8 @@ grace_rmatch_free(struct grace_rmatch *m)
 	grace_buf_free(&m->sv);
 	grace_buf_free(&m->tv);
 	grace_buf_free(&m->mv);
+	grace_buf_free(&m->jn_);
+	free(m->jo_);
 	memset(m, 0, sizeof *m);
 }
 
@@ -334,25 +353,33 @@ out:
 	return status;
 }
 
+/* "key":[names...] of routes (or targets) ix[0..n), from m's names. */
 static int
-add_names(struct grace_buf *out, const char *key, const size_t *ix,
-    size_t n, const struct grace_routes *rs, int routes)
+add_names(struct grace_buf *out, const char *key, size_t klen,
+    const size_t *ix, size_t n, const struct grace_rmatch *m, int routes)
 {
-	size_t i;
-	int x = grace_buf_add(out, "\"", 1);
+	size_t i, need = klen + 2, base = routes ? 0 : m->nr_;
+	char *o;
 
-	x |= grace_buf_adds(out, key);
-	x |= grace_buf_add(out, "\":[", 3);
-
+	for (i = 0; i < n; i++)
+		need += m->jo_[base + ix[i] + 1] - m->jo_[base + ix[i]] + 1;
+	if (grace_buf_reserve(out, need) < 0)
+		return -1;
+	o = out->p + out->len;
+	memcpy(o, key, klen);
+	o += klen;
 	for (i = 0; i < n; i++) {
-		const char *s = routes ? rs->r[ix[i]].name : rs->t[ix[i]].name;
+		size_t a = m->jo_[base + ix[i]], b = m->jo_[base + ix[i] + 1];
 
 		if (i)
-			x |= grace_buf_add(out, ",", 1);
-		x |= grace_buf_add_jstr(out, s, strlen(s));
+			*o++ = ',';
+		memcpy(o, m->jn_.p + a, b - a);
+		o += b - a;
 	}
-	x |= grace_buf_add(out, "]", 1);
-	return x;
+	*o++ = ']';
+	out->len = (size_t)(o - out->p);
+	out->p[out->len] = '\0';
+	return 0;
 }
 
 int
@@ -361,9 +388,9 @@ grace_rmatch_json(const struct grace_routes *rs,
 {
 	int x = grace_buf_add(out, "{", 1);
 
-	x |= add_names(out, "matched", m->routes, m->nroutes, rs, 1);
-	x |= grace_buf_add(out, ",", 1);
-	x |= add_names(out, "targets", m->targets, m->ntargets, rs, 0);
+	x |= add_names(out, "\"matched\":[", 11, m->routes, m->nroutes, m, 1);
+	x |= add_names(out, ",\"targets\":[", 12, m->targets, m->ntargets, m,
+	    0);
 	if (m->inhibited >= 0) {
 		const char *rn = rs->inh[m->inhibited].name;
 

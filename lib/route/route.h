@@ -234,6 +234,12 @@ struct grace_rmatch {
 	struct grace_buf why;       /* why it was quarantined */
 	struct grace_buf tmp, sv, tv, mv; /* private */
 	size_t cap_;
+	/* private: the route and target names as JSON strings, made once:
+	 * route i is jn_.p[jo_[i] .. jo_[i + 1]), target t follows at
+	 * jo_[nr + t] */
+	struct grace_buf jn_;
+	size_t *jo_;
+	size_t nr_;
 };
 
 enum { GRACE_RSUP_NONE, GRACE_RSUP_DEDUPED, GRACE_RSUP_THROTTLED };
@@ -264,7 +270,9 @@ int grace_routes_match(const struct grace_routes *rs, const char *p,
  *   {"matched":["r"],"targets":["q"],"reason":"quarantined","rule":"r",
  *    "why":"grace.gate.decision is 'deny', not allow"}
  * extra, when not NULL, is appended inside the object as is (it starts
- * with ','). Returns 0 or -1 (ENOMEM). */
+ * with ','), just before the closing brace: the object without it is
+ * the same bytes but for the last strlen(extra). Returns 0 or -1
+ * (ENOMEM). */
 int grace_rmatch_json(const struct grace_routes *rs,
     const struct grace_rmatch *m, const char *extra, struct grace_buf *out);
 
@@ -394,12 +402,36 @@ enum {
 	                               was dead-lettered */
 };
 
+/* Let pushes hold up to n events per target back (n < 2: none, the
+ * default), putting them into the target's queue n at a time, under one
+ * lock: for input that never leaves the pusher waiting (a regular file),
+ * where a few hundred events of delay cost nothing, or whose pusher calls
+ * grace_router_flush() before it may wait. An event is held
+ * back only when the target would have queued it at once (not closing,
+ * not spilling, no open breaker under a drop policy, room in the queue
+ * counting what is held back), so the verdicts and counts stay those of
+ * queueing each event; the held events go in before the next push that
+ * is not held back, every 4n pushes, and at the drain. */
+void grace_router_set_batch(struct grace_router *r, size_t n);
+
+/* Queue what pushes hold back now (when the input has nothing more
+ * waiting, say). */
+void grace_router_flush(struct grace_router *r);
+
 /* Queue line[0..n) (a validated event, no '\n') for target t at priority
  * p. Under the block policy this waits for room. Returns one of
  * GRACE_RPUSH_*, or -1 with e filled (the dead-letter file or the spill
  * file could not be written, memory). Thread-safe. */
 int grace_router_push(struct grace_router *r, size_t t, enum grace_rprio p,
     const char *line, size_t n, struct grace_err *e);
+
+/* grace_router_push() of line, which is the event ev[0..evn) (its
+ * top-level grace member at g, kind GRACE_J_NONE when absent) with
+ * grace.route spliced in by grace_json_splice_grace(): an event
+ * dead-lettered at once is then spliced from ev, without scanning line. */
+int grace_router_push_ev(struct grace_router *r, size_t t,
+    enum grace_rprio p, const char *line, size_t n, const char *ev,
+    size_t evn, const struct grace_jspan *g, struct grace_err *e);
 
 /* Stop accepting events and let the queues drain for at most deadline_ms;
  * then whatever is left is dead-lettered (reason "drain deadline") and the

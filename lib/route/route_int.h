@@ -21,6 +21,7 @@ struct grace_ritem {
 	struct grace_ritem *next;
 	unsigned attempts;          /* failed deliveries so far */
 	size_t n;
+	size_t cap;                 /* bytes p[] has room for */
 	char p[];
 };
 
@@ -66,6 +67,8 @@ struct grace_rt {
 	struct grace_rt_hooks hooks;
 	pthread_mutex_t *out_mu;    /* standard output's lock */
 	atomic_int abandon;         /* the drain deadline has passed */
+	int wakefd;                 /* readable once abandon is set (an
+	                               eventfd; -1 if none): waits poll it */
 	atomic_ulong restarts;      /* exec: subscribers restarted */
 	atomic_ulong exits;         /* exec: subscriber exits seen */
 	int is_open;

@@ -1,14 +1,20 @@
 /* router.c - one bounded queue and one writer thread per target, the
  * overflow policies, spill files, retries, dead letters and the drain.
  *
- * Locks: each target's mutex guards its queue, spill state and counters;
- * the dead-letter mutex guards the dead-letter file. A thread holding a
- * target's mutex may take the dead-letter mutex, never the reverse.
+ * Locks: the staging mutex guards what pushers hold back (see
+ * grace_router_set_batch()) and every target's `closing`; each target's
+ * mutex guards its queue, spill state and counters; the dead-letter mutex
+ * guards the dead-letter file. They are taken in that order, never the
+ * reverse. A target's count, spilling and breaker state are also read
+ * without its mutex (atomics), by the pusher, to hold an event back only
+ * when the target's own mutex would have queued it.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -22,6 +28,9 @@
 #define BATCH 256
 #define DQ_MAX (16u << 20)  /* dead-letter bytes queued before pushers wait */
 #define GATHER_MS 1       /* longest a writer waits to fill a batch */
+#define DGATHER_MS 2      /* longest the dead-letter writer waits to fill */
+#define DQ_FULL (64u << 10) /* dead-letter bytes that make a batch */
+#define ITEM_MIN 256      /* items are made with room for this much */
 
 struct tq {
 	struct grace_rt rt;
@@ -31,17 +40,26 @@ struct tq {
 	pthread_mutex_t mu;
 	pthread_cond_t work, room, idle;
 	struct grace_ritem *h[GRACE_RP_N], *tl[GRACE_RP_N];
-	size_t count;
-	int closing;                /* no more pushes */
+	atomic_size_t count;
+	int closing;                /* no more pushes (also r->smu) */
 	int busy;                   /* the writer holds a batch */
+	/* delivered items kept for reuse, so the reader does not malloc
+	 * what a writer thread frees (the allocator's lock) */
+	struct grace_ritem *pool;
+	size_t npool;
 	/* spill: lines [srd, swr) of the spill file are waiting */
 	int sfd;
-	int spilling;
+	atomic_int spilling;
 	off_t srd, swr;
 	/* circuit breaker (q->mu): closed, open until bopen_until, half open */
-	int bstate;
+	atomic_int bstate;
 	unsigned bfails;
 	struct grace_rtstats st;
+	/* held back by the pusher (r->smu): accepted, counted against the
+	 * queue's room, not yet in it; and items to make them from */
+	struct grace_ritem *sh[GRACE_RP_N], *stl[GRACE_RP_N];
+	size_t staged;
+	struct grace_ritem *lpool;
 };
 
 enum { B_CLOSED, B_OPEN, B_HALF };
@@ -50,6 +68,9 @@ struct grace_router {
 	const struct grace_routes *rs;
 	struct tq *t;
 	size_t nt;
+	pthread_mutex_t smu;        /* the pushers' side (see the top) */
+	size_t batch;               /* events a pusher may hold per target */
+	size_t since;               /* pushes since every target was flushed */
 	pthread_mutex_t dmu;        /* guards everything dead-letter */
 	pthread_cond_t dwork, droom;
 	pthread_t dth;
@@ -88,91 +109,194 @@ say(struct grace_router *r, const struct grace_rt *t, int code,
 	r->notice(r->arg, &e);
 }
 
-/* Write the queued dead letters from this thread (r->dmu held). */
-static void
-dq_write_now(struct grace_router *r)
+/* A dead letter as queued (r->dq): the header, then the line (n bytes,
+ * no '\n') and the reason (rlen bytes). It is made into its line (the
+ * event with grace.route.dead) by the thread that writes it, so that a
+ * pusher only copies it. */
+struct drec {
+	size_t n, rlen, target;
+	unsigned attempts;
+	int have_time;
+	int have_g;                 /* the line is the event before
+	                               grace.route, its grace at g */
+	struct grace_jspan g;
+	struct timespec ts;
+};
+
+/* Where an event pushed came from (grace_router_push_ev()). */
+struct origin {
+	const char *ev;
+	size_t n;
+	const struct grace_jspan *g;
+};
+
+/* Make the dead letters queued in raw[0..len) into out, one line each.
+ * Returns how many could not be made (each told through r->notice and
+ * counted as lost instead of dead; r->dmu not held). */
+static uint64_t
+dq_format(struct grace_router *r, const char *raw, size_t len,
+    struct grace_buf *out, struct grace_buf *v)
+{
+	static const char *const keys[] = { "grace" };
+	uint64_t bad = 0;
+	size_t off = 0;
+
+	while (off < len) {
+		const char *name, *line, *reason;
+		char now[GRACE_TIME_LEN];
+		struct grace_jspan g;
+		struct grace_err e;
+		struct drec d;
+		size_t mark = out->len;
+		int x = 0;
+
+		memcpy(&d, raw + off, sizeof d);
+		line = raw + off + sizeof d;
+		reason = line + d.n;
+		off += sizeof d + d.n + d.rlen;
+		name = r->rs->t[d.target].name;
+		if (!d.have_time || grace_time_format(&r->tf, &d.ts, now) < 0)
+			strcpy(now, "1970-01-01T00:00:00.000000Z");
+		grace_buf_reset(v);
+		x |= grace_buf_adds(v, "{\"dead\":{\"target\":");
+		x |= grace_buf_add_jstr(v, name, strlen(name));
+		x |= grace_buf_adds(v, ",\"reason\":");
+		x |= grace_buf_add_jstr(v, reason, d.rlen);
+		x |= grace_buf_addf(v, ",\"attempts\":%u,\"time\":\"%s\"}}",
+		    d.attempts, now);
+		grace_err_clear(&e);
+		if (d.have_g)
+			g = d.g;
+		if (x || (!d.have_g && grace_json_scan(line, d.n, keys, 1, &g,
+		    "dead letter", 0, &e) < 0) || grace_json_splice_grace(out,
+		    line, d.n, &g, "route", v->p, v->len) < 0 ||
+		    grace_buf_add(out, "\n", 1) < 0) {
+			out->len = mark;
+			if (out->p)
+				out->p[mark] = '\0';
+			grace_err_sys(&e, r->rs->dead_letter, "unable to make a "
+			    "dead letter");
+			r->notice(r->arg, &e);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+/* Make and write the dead letters raw[0..len), k of them, under the
+ * lock grace-log takes. Returns how many could not be made or written,
+ * which the caller counts as lost instead of dead. */
+static uint64_t
+dq_write(struct grace_router *r, const char *raw, size_t len, uint64_t k,
+    struct grace_buf *out, struct grace_buf *v)
 {
 	struct grace_err we;
+	uint64_t bad;
 
+	grace_buf_reset(out);
+	bad = dq_format(r, raw, len, out, v);
 	grace_err_clear(&we);
-	if (grace_lock(r->dfd, 0, r->rs->dead_letter, &we) == 0) {
-		if (grace_write_all(r->dfd, r->dq.p, r->dq.len) < 0)
+	if (out->len && grace_lock(r->dfd, 0, r->rs->dead_letter, &we) == 0) {
+		if (grace_write_all(r->dfd, out->p, out->len) < 0)
 			grace_err_sys(&we, r->rs->dead_letter, "unable to write");
 		grace_unlock(r->dfd);
 	}
 	if (we.msg[0]) {
-		r->dead -= r->dq_n;
-		r->lost += r->dq_n;
 		r->notice(r->arg, &we);
+		bad = k;
 	}
+	return bad;
+}
+
+/* Write the queued dead letters from this thread (r->dmu held; the
+ * dead-letter thread is not running). */
+static void
+dq_write_now(struct grace_router *r)
+{
+	struct grace_buf out = {0}, v = {0};
+	uint64_t bad = dq_write(r, r->dq.p, r->dq.len, r->dq_n, &out, &v);
+
+	r->dead -= bad;
+	r->lost += bad;
 	grace_buf_reset(&r->dq);
 	r->dq_n = 0;
+	grace_buf_free(&out);
+	grace_buf_free(&v);
 }
 
 /* Queue line[0..n) ('\n' optional) for the dead-letter file, with
- * grace.route.dead; the dead-letter thread writes it. Returns 0, or -1
- * (e filled) when it could not even be made (counted as lost). */
+ * grace.route.dead; the dead-letter thread makes and writes it (and
+ * counts it as lost if it cannot). With o, line is o->ev with grace.route
+ * spliced in, and the letter is spliced from o->ev instead: the same
+ * bytes (splicing grace.route again replaces the value in place), without
+ * scanning line for its grace member. Returns 0, or -1 (e filled) when
+ * it could not even be queued (counted as lost). */
 static int
-dead_letter(struct grace_router *r, const struct tq *q, const char *line,
-    size_t n, const char *reason, unsigned attempts, struct grace_err *e)
+dead_letter_o(struct grace_router *r, const struct tq *q, const char *line,
+    size_t n, const struct origin *o, const char *reason, unsigned attempts,
+    struct grace_err *e)
 {
-	static const char *const keys[] = { "grace" };
-	struct grace_buf v = {0};
-	struct grace_jspan g;
 	struct grace_err se;
-	char now[GRACE_TIME_LEN];
+	struct drec d;
 	size_t mark;
-	int x = 0;
 
 	if (!e)
 		e = &se;
+	memset(&d, 0, sizeof d);
+	if (o) {
+		line = o->ev;
+		n = o->n;
+		d.have_g = 1;
+		d.g = *o->g;
+	}
 	if (n && line[n - 1] == '\n')
 		n--;
+	d.n = n;
+	d.rlen = strlen(reason);
+	d.target = q->rt.index;
+	d.attempts = attempts;
 	pthread_mutex_lock(&r->dmu);
 	while (r->dq.len > DQ_MAX && r->dstarted && !r->dclosing)
 		pthread_cond_wait(&r->droom, &r->dmu);
-	if (grace_time_now(&r->tf, now) < 0)
-		strcpy(now, "1970-01-01T00:00:00.000000Z");
-	x |= grace_buf_adds(&v, "{\"dead\":{\"target\":");
-	x |= grace_buf_add_jstr(&v, q->rt.cfg->name, strlen(q->rt.cfg->name));
-	x |= grace_buf_adds(&v, ",\"reason\":");
-	x |= grace_buf_add_jstr(&v, reason, strlen(reason));
-	x |= grace_buf_addf(&v, ",\"attempts\":%u,\"time\":\"%s\"}}", attempts,
-	    now);
+	d.have_time = clock_gettime(CLOCK_REALTIME, &d.ts) == 0;
 	mark = r->dq.len;
-	if (x || grace_json_scan(line, n, keys, 1, &g, "dead letter", 0,
-	    e) < 0 || grace_json_splice_grace(&r->dq, line, n, &g, "route", v.p,
-	    v.len) < 0 || grace_buf_add(&r->dq, "\n", 1) < 0) {
-		r->dq.len = mark;
-		if (r->dq.p)
-			r->dq.p[mark] = '\0';
+	if (grace_buf_reserve(&r->dq, sizeof d + n + d.rlen) < 0) {
 		grace_err_sys(e, r->rs->dead_letter, "unable to make a dead "
 		    "letter");
 		r->lost++;
 		pthread_mutex_unlock(&r->dmu);
 		if (e == &se)
 			r->notice(r->arg, e);
-		grace_buf_free(&v);
 		return -1;
 	}
+	memcpy(r->dq.p + mark, &d, sizeof d);
+	memcpy(r->dq.p + mark + sizeof d, line, n);
+	memcpy(r->dq.p + mark + sizeof d + n, reason, d.rlen);
+	r->dq.len = mark + sizeof d + n + d.rlen;
 	r->dead++;
-	if (r->dq_n++ == 0)
+	if (r->dq_n++ == 0 || (mark < DQ_FULL && r->dq.len >= DQ_FULL))
 		pthread_cond_signal(&r->dwork);
 	if (!r->dstarted)
 		dq_write_now(r);   /* no dead-letter thread (any more) */
 	pthread_mutex_unlock(&r->dmu);
-	grace_buf_free(&v);
 	return 0;
 }
 
-/* The dead-letter thread: writes what is queued, in batches, under the
- * lock grace-log takes, until told to stop and nothing is left. */
+static int
+dead_letter(struct grace_router *r, const struct tq *q, const char *line,
+    size_t n, const char *reason, unsigned attempts, struct grace_err *e)
+{
+	return dead_letter_o(r, q, line, n, NULL, reason, attempts, e);
+}
+
+/* The dead-letter thread: makes and writes what is queued, in batches,
+ * under the lock grace-log takes, until told to stop and nothing is
+ * left. */
 static void *
 dead_writer(void *arg)
 {
 	struct grace_router *r = arg;
-	struct grace_buf b = {0}, t;
-	struct grace_err e;
+	struct grace_buf b = {0}, t, out = {0}, v = {0};
 	uint64_t k;
 
 	pthread_mutex_lock(&r->dmu);
@@ -181,6 +305,19 @@ dead_writer(void *arg)
 			pthread_cond_wait(&r->dwork, &r->dmu);
 		if (r->dq_n == 0)
 			break;
+		if (r->dq.len < DQ_FULL && !r->dclosing) {
+			/* A burst is written in one go: wait a moment for
+			 * more (a pusher wakes us at DQ_FULL bytes). */
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += DGATHER_MS * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&r->dwork, &r->dmu, &ts);
+		}
 		t = r->dq;
 		r->dq = b;
 		b = t;
@@ -189,25 +326,16 @@ dead_writer(void *arg)
 		r->dq_n = 0;
 		pthread_cond_broadcast(&r->droom);
 		pthread_mutex_unlock(&r->dmu);
-		grace_err_clear(&e);
-		if (grace_lock(r->dfd, 0, r->rs->dead_letter, &e) == 0) {
-			if (grace_write_all(r->dfd, b.p, b.len) < 0)
-				grace_err_sys(&e, r->rs->dead_letter,
-				    "unable to write");
-			grace_unlock(r->dfd);
-		}
+		k = dq_write(r, b.p, b.len, k, &out, &v);
 		pthread_mutex_lock(&r->dmu);
-		if (e.msg[0]) {
-			r->dead -= k;
-			r->lost += k;
-			pthread_mutex_unlock(&r->dmu);
-			r->notice(r->arg, &e);
-			pthread_mutex_lock(&r->dmu);
-		}
+		r->dead -= k;
+		r->lost += k;
 		grace_buf_reset(&b);
 	}
 	pthread_mutex_unlock(&r->dmu);
 	grace_buf_free(&b);
+	grace_buf_free(&out);
+	grace_buf_free(&v);
 	return NULL;
 }
 
@@ -237,17 +365,75 @@ hook_notice(struct grace_rt *t, int code, const char *msg)
 static struct grace_ritem *
 item_new(const char *line, size_t n, int nl)
 {
-	struct grace_ritem *it = malloc(sizeof *it + n + 1);
+	size_t cap = n + 1 < ITEM_MIN ? ITEM_MIN : (n + 1 + 63) & ~(size_t)63;
+	struct grace_ritem *it = malloc(sizeof *it + cap);
 
 	if (!it)
 		return NULL;
 	it->next = NULL;
 	it->attempts = 0;
+	it->cap = cap;
 	memcpy(it->p, line, n);
 	if (nl)
 		it->p[n++] = '\n';
 	it->n = n;
 	return it;
+}
+
+/* item_new(line, n, 1), from q's pool when its first item has room
+ * (q->mu held). */
+static struct grace_ritem *
+item_get(struct tq *q, const char *line, size_t n)
+{
+	struct grace_ritem *it = q->pool;
+
+	if (!it)
+		return item_new(line, n, 1);
+	q->pool = it->next;
+	q->npool--;
+	if (it->cap < n + 1) {
+		free(it);
+		return item_new(line, n, 1);
+	}
+	it->next = NULL;
+	it->attempts = 0;
+	memcpy(it->p, line, n);
+	it->p[n] = '\n';
+	it->n = n + 1;
+	return it;
+}
+
+/* Give delivered items b[0..n) back to q's pool, freeing what does not
+ * fit (q->mu held: the caller frees *spare after unlocking). */
+static void
+item_put(struct tq *q, struct grace_ritem *const *b, size_t n,
+    struct grace_ritem **spare)
+{
+	size_t i, max = q->rt.cfg->queue + BATCH;
+
+	for (i = 0; i < n; i++) {
+		struct grace_ritem *it = b[i];
+
+		if (q->npool < max) {
+			it->next = q->pool;
+			q->pool = it;
+			q->npool++;
+		} else {
+			it->next = *spare;
+			*spare = it;
+		}
+	}
+}
+
+static void
+items_free(struct grace_ritem *it)
+{
+	struct grace_ritem *next;
+
+	for (; it; it = next) {
+		next = it->next;
+		free(it);
+	}
 }
 
 /* Append line to the spill file (q->mu held). */
@@ -267,11 +453,135 @@ spill_add(struct tq *q, const char *line, size_t n, struct grace_err *e)
 	return 0;
 }
 
-int
-grace_router_push(struct grace_router *r, size_t t, enum grace_rprio p,
-    const char *line, size_t n, struct grace_err *e)
+static int
+drop_policy(const struct tq *q)
 {
-	struct tq *q = &r->t[t];
+	return q->rt.cfg->overflow == GRACE_RO_DROP_NEWEST ||
+	    q->rt.cfg->overflow == GRACE_RO_DROP_OLDEST;
+}
+
+/* Put what the pusher holds back for q into q's queue (r->smu held), as
+ * if each had been queued when it was pushed: under an open breaker of
+ * a drop policy it is dead-lettered, as deliver() does with what waits
+ * in the queue when the breaker opens. The items q's writer gave back
+ * come along for the next ones. */
+static void
+stage_flush(struct grace_router *r, struct tq *q)
+{
+	size_t k = q->staged, was;
+	int p;
+
+	pthread_mutex_lock(&q->mu);
+	q->st.queued += k;
+	if (atomic_load(&q->bstate) == B_OPEN && drop_policy(q)) {
+		for (p = 0; p < GRACE_RP_N; p++) {
+			struct grace_ritem *it, *next;
+
+			for (it = q->sh[p]; it; it = next) {
+				next = it->next;
+				dead_letter(r, q, it->p, it->n, "breaker open", 0,
+				    NULL);
+				free(it);
+			}
+		}
+		q->st.dropped += k;
+	} else {
+		for (p = 0; p < GRACE_RP_N; p++) {
+			if (!q->sh[p])
+				continue;
+			if (q->tl[p])
+				q->tl[p]->next = q->sh[p];
+			else
+				q->h[p] = q->sh[p];
+			q->tl[p] = q->stl[p];
+		}
+		was = atomic_fetch_add(&q->count, k);
+		if (was == 0 || (was < BATCH && was + k >= BATCH))
+			pthread_cond_signal(&q->work);
+	}
+	for (p = 0; p < GRACE_RP_N; p++)
+		q->sh[p] = q->stl[p] = NULL;
+	q->staged = 0;
+	if (!q->lpool) {
+		q->lpool = q->pool;
+		q->pool = NULL;
+		q->npool = 0;
+	}
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* Flush what is held back for every target (r->smu held). */
+static void
+stage_flush_all(struct grace_router *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nt; i++)
+		if (r->t[i].staged)
+			stage_flush(r, &r->t[i]);
+	r->since = 0;
+}
+
+void
+grace_router_flush(struct grace_router *r)
+{
+	pthread_mutex_lock(&r->smu);
+	stage_flush_all(r);
+	pthread_mutex_unlock(&r->smu);
+}
+
+void
+grace_router_set_batch(struct grace_router *r, size_t n)
+{
+	pthread_mutex_lock(&r->smu);
+	stage_flush_all(r);
+	r->batch = n;
+	pthread_mutex_unlock(&r->smu);
+}
+
+/* Hold line[0..n) back for q (r->smu held) when q would take it without
+ * waiting, dropping or spilling: it is not closing (r->smu), not
+ * spilling, its breaker is not open under a drop policy, and there is
+ * room for it beside what it holds and what is held back for it (its
+ * count only falls meanwhile: only pushers raise it). Returns 1 if held
+ * back, 0 if not, -1 when out of memory. */
+static int
+stage(struct grace_router *r, struct tq *q, enum grace_rprio p,
+    const char *line, size_t n)
+{
+	struct grace_ritem *it;
+
+	if (q->closing || atomic_load(&q->spilling) ||
+	    (atomic_load(&q->bstate) == B_OPEN && drop_policy(q)) ||
+	    q->staged + atomic_load(&q->count) >= q->rt.cfg->queue)
+		return 0;
+	if ((it = q->lpool) && it->cap >= n + 1) {
+		q->lpool = it->next;
+		it->next = NULL;
+		it->attempts = 0;
+		memcpy(it->p, line, n);
+		it->p[n] = '\n';
+		it->n = n + 1;
+	} else if (!(it = item_new(line, n, 1))) {
+		return -1;
+	}
+	if (q->stl[p])
+		q->stl[p]->next = it;
+	else
+		q->sh[p] = it;
+	q->stl[p] = it;
+	if (++q->staged >= r->batch)
+		stage_flush(r, q);
+	if (++r->since >= 4 * r->batch)
+		stage_flush_all(r);
+	return 1;
+}
+
+/* grace_router_push() with r->smu held and nothing held back for q. */
+static int
+push_locked(struct grace_router *r, struct tq *q, enum grace_rprio p,
+    const char *line, size_t n, const struct origin *o, struct grace_err *e)
+{
 	struct grace_ritem *it;
 	int status = GRACE_RPUSH_QUEUED;
 
@@ -279,16 +589,15 @@ grace_router_push(struct grace_router *r, size_t t, enum grace_rprio p,
 	for (;;) {
 		if (q->closing) {
 			pthread_mutex_unlock(&q->mu);
-			if (dead_letter(r, q, line, n, "shutting down", 0, e) < 0)
+			if (dead_letter_o(r, q, line, n, o, "shutting down", 0,
+			    e) < 0)
 				return -1;
 			return GRACE_RPUSH_CLOSED;
 		}
-		if (q->bstate == B_OPEN &&
-		    (q->rt.cfg->overflow == GRACE_RO_DROP_NEWEST ||
-		    q->rt.cfg->overflow == GRACE_RO_DROP_OLDEST)) {
+		if (q->bstate == B_OPEN && drop_policy(q)) {
 			q->st.dropped++;
-			status = dead_letter(r, q, line, n, "breaker open", 0,
-			    e) < 0 ? -1 : GRACE_RPUSH_DROPPED;
+			status = dead_letter_o(r, q, line, n, o, "breaker open",
+			    0, e) < 0 ? -1 : GRACE_RPUSH_DROPPED;
 			pthread_mutex_unlock(&q->mu);
 			return status;
 		}
@@ -302,11 +611,23 @@ grace_router_push(struct grace_router *r, size_t t, enum grace_rprio p,
 			break;
 		switch (q->rt.cfg->overflow) {
 		case GRACE_RO_BLOCK:
+			/* let the drain have r->smu meanwhile: it sets
+			 * closing, which ends this wait */
+			pthread_mutex_unlock(&r->smu);
 			pthread_cond_wait(&q->room, &q->mu);
+			pthread_mutex_unlock(&q->mu);
+			pthread_mutex_lock(&r->smu);
+			pthread_mutex_lock(&q->mu);
+			if (q->staged) {
+				/* held back by another pusher meanwhile */
+				pthread_mutex_unlock(&q->mu);
+				stage_flush(r, q);
+				pthread_mutex_lock(&q->mu);
+			}
 			continue;
 		case GRACE_RO_DROP_NEWEST:
 			q->st.dropped++;
-			status = dead_letter(r, q, line, n, "queue full "
+			status = dead_letter_o(r, q, line, n, o, "queue full "
 			    "(drop_newest)", 0, e) < 0 ? -1 :
 			    GRACE_RPUSH_DROPPED;
 			pthread_mutex_unlock(&q->mu);
@@ -337,7 +658,7 @@ grace_router_push(struct grace_router *r, size_t t, enum grace_rprio p,
 			return status;
 		}
 	}
-	if (!(it = item_new(line, n, 1))) {
+	if (!(it = item_get(q, line, n))) {
 		pthread_mutex_unlock(&q->mu);
 		return grace_err_sys(e, NULL, "out of memory");
 	}
@@ -354,6 +675,38 @@ grace_router_push(struct grace_router *r, size_t t, enum grace_rprio p,
 		pthread_cond_signal(&q->work);
 	pthread_mutex_unlock(&q->mu);
 	return status;
+}
+
+int
+grace_router_push_ev(struct grace_router *r, size_t t, enum grace_rprio p,
+    const char *line, size_t n, const char *ev, size_t evn,
+    const struct grace_jspan *g, struct grace_err *e)
+{
+	struct tq *q = &r->t[t];
+	struct origin o = { ev, evn, g };
+	int status;
+
+	pthread_mutex_lock(&r->smu);
+	if (r->batch > 1) {
+		status = stage(r, q, p, line, n);
+		if (status != 0) {
+			pthread_mutex_unlock(&r->smu);
+			return status < 0 ? grace_err_sys(e, NULL, "out of "
+			    "memory") : GRACE_RPUSH_QUEUED;
+		}
+		if (q->staged)
+			stage_flush(r, q);
+	}
+	status = push_locked(r, q, p, line, n, ev ? &o : NULL, e);
+	pthread_mutex_unlock(&r->smu);
+	return status;
+}
+
+int
+grace_router_push(struct grace_router *r, size_t t, enum grace_rprio p,
+    const char *line, size_t n, struct grace_err *e)
+{
+	return grace_router_push_ev(r, t, p, line, n, NULL, 0, NULL, e);
 }
 
 /* Take up to BATCH queued items, highest priority first (q->mu held). */
@@ -434,15 +787,29 @@ take_spill(struct tq *q, struct grace_ritem **b, struct grace_err *e)
 	return k;
 }
 
+/* Set q's abandon, and wake what waits for it in poll(). */
+static void
+set_abandon(struct tq *q)
+{
+	static const uint64_t one = 1;
+
+	atomic_store(&q->rt.abandon, 1);
+	if (q->rt.wakefd >= 0)
+		(void)!write(q->rt.wakefd, &one, sizeof one);
+}
+
 static int
 backoff_wait(struct tq *q, int64_t ms)
 {
+	struct pollfd pf = { q->rt.wakefd, POLLIN, 0 };
 	int64_t w;
 
 	for (w = 0; w < ms; w += 50) {
 		if (atomic_load(&q->rt.abandon))
 			return -1;
-		sleep_ms(ms - w < 50 ? ms - w : 50);
+		if (pf.fd < 0 || poll(&pf, 1, (int)(ms - w < 50 ? ms - w :
+		    50)) < 0)
+			sleep_ms(ms - w < 50 ? ms - w : 50);
 	}
 	return 0;
 }
@@ -509,6 +876,7 @@ deliver(struct tq *q, struct grace_ritem **b, size_t n)
 	int64_t backoff = c->backoff_ms;
 	unsigned attempts = 0;
 	size_t off = 0, done, i;
+	struct grace_ritem *spare;
 	struct grace_err e;
 	char why[1100];
 
@@ -529,11 +897,12 @@ deliver(struct tq *q, struct grace_ritem **b, size_t n)
 			if (r == 0)
 				r = q->rt.ops->flush(&q->rt, &e);
 		}
+		spare = NULL;
 		pthread_mutex_lock(&q->mu);
 		q->st.delivered += done;
+		item_put(q, b + off, done, &spare);
 		pthread_mutex_unlock(&q->mu);
-		for (i = off; i < off + done; i++)
-			free(b[i]);
+		items_free(spare);
 		off += done;
 		if (r == 0 && q->bstate == B_HALF) {
 			/* the probe went through */
@@ -758,6 +1127,7 @@ grace_router_new(const struct grace_routes *rs, pthread_mutex_t *out_mu,
 	r->arg = arg;
 	r->drain_end = 1e300;
 	r->dfd = -1;
+	pthread_mutex_init(&r->smu, NULL);
 	pthread_mutex_init(&r->dmu, NULL);
 	pthread_cond_init(&r->dwork, NULL);
 	pthread_cond_init(&r->droom, NULL);
@@ -773,6 +1143,7 @@ grace_router_new(const struct grace_routes *rs, pthread_mutex_t *out_mu,
 		q->rt.hooks.notice = hook_notice;
 		q->rt.out_mu = out_mu;
 		atomic_init(&q->rt.abandon, 0);
+		q->rt.wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		atomic_init(&q->rt.restarts, 0);
 		atomic_init(&q->rt.exits, 0);
 		pthread_mutex_init(&q->mu, NULL);
@@ -825,7 +1196,7 @@ abandon(struct tq *q, struct grace_err *e)
 	struct grace_ritem *b[BATCH];
 	int status = 0, p;
 
-	atomic_store(&q->rt.abandon, 1);
+	set_abandon(q);
 	for (p = 0; p < GRACE_RP_N; p++) {
 		struct grace_ritem *it, *next;
 
@@ -880,6 +1251,10 @@ grace_router_drain(struct grace_router *r, int64_t deadline_ms,
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000L;
 	}
+	/* What pushers hold back goes into the queues first: it was
+	 * accepted, and is delivered like the rest. */
+	pthread_mutex_lock(&r->smu);
+	stage_flush_all(r);
 	for (i = 0; i < r->nt; i++) {
 		struct tq *q = &r->t[i];
 
@@ -889,6 +1264,7 @@ grace_router_drain(struct grace_router *r, int64_t deadline_ms,
 		pthread_cond_broadcast(&q->room);
 		pthread_mutex_unlock(&q->mu);
 	}
+	pthread_mutex_unlock(&r->smu);
 	for (i = 0; i < r->nt; i++) {
 		struct tq *q = &r->t[i];
 
@@ -901,7 +1277,7 @@ grace_router_drain(struct grace_router *r, int64_t deadline_ms,
 			 * within ~100 ms), so dead letters keep the order. */
 			struct timespec t2;
 
-			atomic_store(&q->rt.abandon, 1);
+			set_abandon(q);
 			clock_gettime(CLOCK_REALTIME, &t2);
 			t2.tv_sec += 2;
 			while (q->busy && pthread_cond_timedwait(&q->idle,
@@ -977,6 +1353,12 @@ grace_router_free(struct grace_router *r)
 				free(it);
 			}
 		}
+		if (q->rt.wakefd >= 0)
+			close(q->rt.wakefd);
+		items_free(q->pool);
+		items_free(q->lpool);
+		for (p = 0; p < GRACE_RP_N; p++)
+			items_free(q->sh[p]);
 		if (q->sfd >= 0)
 			close(q->sfd);
 		pthread_mutex_destroy(&q->mu);
@@ -986,6 +1368,7 @@ grace_router_free(struct grace_router *r)
 	}
 	if (r->dfd >= 0)
 		close(r->dfd);
+	pthread_mutex_destroy(&r->smu);
 	pthread_mutex_destroy(&r->dmu);
 	pthread_cond_destroy(&r->dwork);
 	pthread_cond_destroy(&r->droom);

@@ -255,7 +255,7 @@ nb_write(struct grace_rt *t, int fd, const char *p, size_t n,
 	*wrote = 0;
 	while (*wrote < n) {
 		ssize_t w = write(fd, p + *wrote, n - *wrote);
-		struct pollfd pf;
+		struct pollfd pf[2];
 
 		if (w > 0) {
 			*wrote += (size_t)w;
@@ -267,9 +267,12 @@ nb_write(struct grace_rt *t, int fd, const char *p, size_t n,
 			return -2;
 		if (alive && !alive(t))
 			return -3;
-		pf.fd = fd;
-		pf.events = POLLOUT;
-		if (poll(&pf, 1, POLL_MS) < 0 && errno != EINTR)
+		pf[0].fd = fd;
+		pf[0].events = POLLOUT;
+		pf[1].fd = t->wakefd;
+		pf[1].events = POLLIN;
+		if (poll(pf, t->wakefd >= 0 ? 2 : 1, POLL_MS) < 0 &&
+		    errno != EINTR)
 			return -1;
 	}
 	return 0;
@@ -358,7 +361,7 @@ struct execst {
 	pid_t pid;
 	int wfd, rfd;
 	struct grace_ritem *head, *tail;   /* unacked, oldest first */
-	size_t unacked_bytes;
+	size_t unacked_bytes;              /* of them, written to the pipe */
 	int64_t backoff;
 	int started;                       /* a subscriber ran before */
 };
@@ -532,15 +535,18 @@ exec_open(struct grace_rt *t, struct grace_err *e)
 	return 0;
 }
 
-/* Write one item (already on the unacked list) whole. Returns 0, -2
+/* Write one item (already on the unacked list) whole, counting what
+ * reaches the pipe: only that can have been read (trim()). Returns 0, -2
  * (abandon), -3 (the subscriber died), -1 (errno). */
 static int
 put(struct grace_rt *t, const struct grace_ritem *it)
 {
 	struct execst *x = t->kind;
 	size_t w;
+	int r = nb_write(t, x->wfd, it->p, it->n, exec_alive, &w);
 
-	return nb_write(t, x->wfd, it->p, it->n, exec_alive, &w);
+	x->unacked_bytes += w;
+	return r;
 }
 
 /* Start a new subscriber after backoff and write it what the last one
@@ -583,11 +589,9 @@ restart(struct grace_rt *t, struct grace_err *e)
 		}
 		x->head = keep;
 		x->tail = NULL;
-		x->unacked_bytes = 0;
-		for (it = keep; it; it = it->next) {
-			x->unacked_bytes += it->n;
+		x->unacked_bytes = 0;      /* the new pipe has none of them */
+		for (it = keep; it; it = it->next)
 			x->tail = it;
-		}
 		if (spawn(t, e) < 0)
 			return -1;
 		for (it = x->head; it; it = it->next) {
@@ -631,7 +635,6 @@ exec_write(struct grace_rt *t, struct grace_ritem *const *items, size_t n,
 		else
 			x->head = c;
 		x->tail = c;
-		x->unacked_bytes += c->n;
 		(*done)++;    /* from here on it is ours to deliver */
 		for (;;) {
 			r = put(t, c);
@@ -684,15 +687,15 @@ exec_close(struct grace_rt *t, int64_t wait_ms)
 			x->wfd = -1;
 			while ((p = waitpid(x->pid, &st, WNOHANG)) == 0 &&
 			    grace_mono_ms() < end)
-				sleep_ms(10);
+				sleep_ms(1);
 			if (p == 0) {
 				int k;
 
 				/* SIGTERM, then SIGKILL after 100 ms */
 				kill(-x->pid, SIGTERM);
-				for (k = 0; k < 20 && (p = waitpid(x->pid, &st,
+				for (k = 0; k < 100 && (p = waitpid(x->pid, &st,
 				    WNOHANG)) == 0; k++)
-					sleep_ms(5);
+					sleep_ms(1);
 				if (p == 0) {
 					kill(-x->pid, SIGKILL);
 					waitpid(x->pid, &st, 0);
