@@ -637,7 +637,7 @@ EOF2
 	echo 'default: 2' > trust.yaml
 	bad_cfg "grace-route: trust.yaml:1:10: a trust score is a number from 0 to 1, not 2"
 	echo 'defualt: 0.5' > trust.yaml
-	bad_cfg "grace-route: trust.yaml:1:1: unknown key 'defualt' (expected one of: default, scores, quarantined)"
+	bad_cfg "grace-route: trust.yaml:1:1: unknown key 'defualt' (expected one of: default, scores, quarantined, overlay)"
 	echo 'default: 0.5' > trust.yaml
 	cfg "$(sed 's/trust: 0.7/trust: 1.5/' <<< "$TRUSTCFG")"
 	bad_cfg "grace-route: routes.yaml:12:23: require: trust is a score from 0 to 1, not 1.5"
