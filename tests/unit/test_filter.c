@@ -51,7 +51,7 @@ run(const char *input, int strict, int *status, struct grace_filter_stats *st)
 {
 	static const char *const keys[] = { "grace", "type" };
 	struct grace_filter_opts o = { "grace-test", 16, strict, keys, 2, -1,
-	    no_records, check_grace };
+	    no_records, check_grace, NULL, NULL };
 	char in[] = "/tmp/grace-filter-in.XXXXXX", outp[] = "/tmp/grace-filter-out.XXXXXX";
 	int ifd = mkstemp(in), ofd = mkstemp(outp);
 	char *args[1] = { in }, *buf = calloc(1, 4096);
