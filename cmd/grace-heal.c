@@ -47,7 +47,7 @@ struct ctx {
 	struct grace_detect *det;
 	pthread_mutex_t mu;            /* the state and obuf */
 	struct grace_buf obuf;         /* what goes to stdout */
-	struct grace_buf line, ann, ex, pend, save;
+	struct grace_buf ann, ex, pend, save;
 	int explain, quiet, interactive;
 	char *state_path;              /* DIR/detect.json, or NULL */
 	int lock_fd;
@@ -239,7 +239,8 @@ detect_event(struct ctx *c, const struct grace_event *ev, int64_t now,
 		grace_buf_addf(ex, "%s: %s:%lu: event\n", prog, ev->input,
 		    ev->line);
 	}
-	grace_err_clear(&je);
+	je.code = 0;
+	je.msg[0] = 0;
 	r = grace_detect_event(c->det, ev->p, ev->n, now, &c->ann, ex,
 	    on_emit, &after, &je);
 	if (r < 0) {
@@ -257,10 +258,8 @@ detect_event(struct ctx *c, const struct grace_event *ev, int64_t now,
 		return grace_err_sys(e, "<stderr>", "unable to write");
 	if (r == 1) {
 		c->annotated++;
-		grace_buf_reset(&c->line);
-		if (grace_json_splice_grace(&c->line, ev->p, ev->n,
-		    &ev->found[K_GRACE], "heal", c->ann.p, c->ann.len) < 0 ||
-		    grace_buf_add(&c->obuf, c->line.p, c->line.len) < 0)
+		if (grace_json_splice_grace(&c->obuf, ev->p, ev->n,
+		    &ev->found[K_GRACE], "heal", c->ann.p, c->ann.len) < 0)
 			return grace_err_sys(e, NULL, "out of memory");
 	} else if (grace_buf_add(&c->obuf, ev->p, ev->n) < 0) {
 		return grace_err_sys(e, NULL, "out of memory");
@@ -285,7 +284,10 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 	c->events++;
 	c->have_time = 1;
 	c->last_ms = now;
-	c->last_mono = grace_mono_ms();
+	/* the clock is read when it matters: input that can fall silent
+	 * (the virtual clock), and every 1024 events for the saves */
+	if (c->interactive || (c->state_path && (c->events & 1023) == 0))
+		c->last_mono = grace_mono_ms();
 	status = detect_event(c, ev, now, e);
 	if (status >= 0 && c->state_path &&
 	    c->last_mono - c->last_save >= SAVE_EVERY_MS &&
@@ -606,7 +608,6 @@ done:
 	pthread_mutex_destroy(&c.mu);
 	grace_detect_free(c.det);
 	grace_buf_free(&c.obuf);
-	grace_buf_free(&c.line);
 	grace_buf_free(&c.ann);
 	grace_buf_free(&c.ex);
 	grace_buf_free(&c.pend);

@@ -144,11 +144,22 @@ hd_comp_get(struct grace_detect *s, const char *c, size_t n)
 		}
 	}
 	if (s->ncomp >= NONE - 1 || ((s->ncomp + 1) * 2 > s->ccap &&
-	    rehash_comp(s) < 0) ||
-	    grow((void **)&s->comp, &s->capcomp, s->ncomp + 1, sizeof *s->comp))
+	    rehash_comp(s) < 0))
 		return NONE;
+	if (s->ncomp == s->capcomp) {
+		struct hd_comp *old = s->comp;
+
+		if (grow((void **)&s->comp, &s->capcomp, s->ncomp + 1,
+		    sizeof *s->comp))
+			return NONE;
+		/* names kept inline moved with their records */
+		for (k = 0; old != s->comp && k < s->ncomp; k++)
+			if (s->comp[k].len < sizeof s->comp[k].inl)
+				s->comp[k].name = s->comp[k].inl;
+	}
 	x = &s->comp[s->ncomp];
-	if (!(x->name = malloc(n + 1)))
+	x->name = n < sizeof x->inl ? x->inl : malloc(n + 1);
+	if (!x->name)
 		return NONE;
 	memcpy(x->name, c, n);
 	x->name[n] = 0;
@@ -350,11 +361,12 @@ grace_detect_new(const struct grace_detectors *d)
 		return NULL;
 	s->d = d;
 	s->memo = calloc(d->npaths + 1, sizeof *s->memo);
-	s->memo_gen = calloc(d->npaths + 1, sizeof *s->memo_gen);
-	s->cand = calloc(d->n + 1, sizeof *s->cand);
+	s->memo_esc = calloc(d->npaths + 1, 1);
+	s->nspan = calloc(d->nnodes + 1, sizeof *s->nspan);
+	s->cand = calloc(2 * (d->n + 1), sizeof *s->cand);
 	s->sel = calloc(d->n + 1, sizeof *s->sel);
 	s->sha = grace_sha256_new();
-	if (!s->memo || !s->memo_gen || !s->cand || !s->sel || !s->sha) {
+	if (!s->memo || !s->memo_esc || !s->nspan || !s->cand || !s->sel || !s->sha) {
 		grace_detect_free(s);
 		return NULL;
 	}
@@ -371,14 +383,16 @@ grace_detect_free(struct grace_detect *s)
 	for (i = 0; i < s->nent; i++)
 		free(s->ent[i].ring);
 	for (i = 0; i < s->ncomp; i++)
-		free(s->comp[i].name);
+		if (s->comp[i].name != s->comp[i].inl)
+			free(s->comp[i].name);
 	free(s->ent);
 	free(s->etab);
 	free(s->comp);
 	free(s->ctab);
 	free(s->heap);
 	free(s->memo);
-	free(s->memo_gen);
+	free(s->memo_esc);
+	free(s->nspan);
 	free(s->cand);
 	free(s->sel);
 	grace_buf_free(&s->t1);
@@ -393,6 +407,20 @@ grace_detect_free(struct grace_detect *s)
 /* ------------------------------------------------------------------ */
 /* Reading the event. */
 
+/* What a sample showed, kept so that the evidence is written only when
+ * an anomaly event is made (not on every sample). */
+struct evnums {
+	const char *vt;             /* the value as written */
+	int vl;
+	const char *txt, *gt;       /* text value, golden text */
+	size_t txtl, gl;
+	double base, scale, z, ratio, g, frac;
+	unsigned cnt;
+	int64_t t0;
+	int bad, num;
+	struct grace_jspan er;      /* a verification's data.error */
+};
+
 struct evc {
 	struct grace_detect *s;
 	const char *p;
@@ -402,61 +430,148 @@ struct evc {
 	void *arg;
 	struct grace_err *e;
 	struct grace_buf *explain;
-	struct grace_buf *evd;      /* evidence of the sample at hand */
+	struct grace_buf *evd;      /* evidence, when ev_ready */
+	int ev_ready;
+	const struct hd_det *dt;    /* the detector at hand */
+	struct evnums nv;
 	jv j;                       /* the event as a jv, for `when` */
 	int have_j;
 };
 
-/* The span at path pa in the event (memoised); kind GRACE_J_NONE when
- * absent. A path that ends at an array reads its first element. */
+#define EXPLAIN(c, ...) do { if ((c)->explain) explain(c, __VA_ARGS__); } \
+	while (0)
+
+/* One walk per object level: every member a path of the trie names
+ * gets its span (the last one when a name repeats, as in jq). */
+static void
+walk(struct grace_detect *s, const char *p, size_t off, size_t len,
+    const struct hd_tnode *node)
+{
+	size_t i = off + 1, end = off + len, k;
+
+	for (;;) {
+		size_t ks, ke, vs, ve;
+		int esc = 0, vesc = 0;
+
+		i = grace_jw_ws(p, i, end);
+		if (i >= end || p[i] != '"')
+			break;
+		ks = i;
+		ke = grace_jw_string(p, i, end, &esc);
+		i = grace_jw_ws(p, ke, end) + 1;
+		vs = grace_jw_ws(p, i, end);
+		ve = p[vs] == '"' ? grace_jw_string(p, vs, end, &vesc) :
+		    grace_jw_value(p, vs, end);
+		for (k = 0; k < node->nkids; k++) {
+			const struct hd_tnode *kid = &node->kids[k];
+			int eq;
+
+			if (!esc) {
+				eq = ke - ks - 2 == kid->len &&
+				    memcmp(p + ks + 1, kid->name, kid->len) == 0;
+			} else {
+				grace_buf_reset(&s->tmp);
+				eq = grace_json_unescape(&s->tmp, p + ks, ke - ks) ==
+				    0 && s->tmp.len == kid->len &&
+				    memcmp(s->tmp.p, kid->name, kid->len) == 0;
+			}
+			if (!eq)
+				continue;
+			s->nspan[kid->id].off = vs;
+			s->nspan[kid->id].len = ve - vs;
+			s->nspan[kid->id].kind = grace_jw_kind(p[vs]);
+			if (kid->path >= 0) {
+				s->memo[kid->path] = s->nspan[kid->id];
+				s->memo_esc[kid->path] = (uint8_t)vesc;
+			}
+			break;
+		}
+		i = grace_jw_ws(p, ve, end);
+		if (i < end && p[i] == ',')
+			i++;
+		else
+			break;
+	}
+	for (k = 0; k < node->nkids; k++) {
+		const struct hd_tnode *kid = &node->kids[k];
+		const struct grace_jspan *sp = &s->nspan[kid->id];
+
+		if (kid->nkids && sp->kind == GRACE_J_OBJECT)
+			walk(s, p, sp->off, sp->len, kid);
+	}
+}
+
+/* Fill the memo for the event p[0..n): all spans absent, then one walk.
+ * A path that ends at an array reads its first element. */
+static void
+read_event(struct grace_detect *s, const char *p, size_t n)
+{
+	const struct grace_detectors *d = s->d;
+	size_t i;
+
+	for (i = 0; i < d->npaths; i++)
+		s->memo[i].kind = GRACE_J_NONE;
+	for (i = 0; i < d->nnodes; i++)
+		s->nspan[i].kind = GRACE_J_NONE;
+	walk(s, p, 0, n, &d->root);
+	for (i = 0; i < d->npaths; i++) {
+		struct grace_jspan *sp = &s->memo[i];
+
+		if (sp->kind == GRACE_J_ARRAY) {
+			size_t end = sp->off + sp->len, j, ve;
+			int esc = 0;
+
+			j = grace_jw_ws(p, sp->off + 1, end);
+			if (j >= end || p[j] == ']') {
+				sp->kind = GRACE_J_NONE;
+				continue;
+			}
+			ve = p[j] == '"' ? grace_jw_string(p, j, end, &esc) :
+			    grace_jw_value(p, j, end);
+			sp->off = j;
+			sp->len = ve - j;
+			sp->kind = grace_jw_kind(p[j]);
+			s->memo_esc[i] = (uint8_t)esc;
+		}
+	}
+}
+
 static const struct grace_jspan *
 path_span(struct evc *c, const struct hd_path *pa)
 {
-	struct grace_detect *s = c->s;
-	struct grace_jspan *sp = &s->memo[pa->id];
-	size_t i;
-
-	if (s->memo_gen[pa->id] == s->gen)
-		return sp;
-	s->memo_gen[pa->id] = s->gen;
-	sp->off = 0;
-	sp->len = c->n;
-	sp->kind = GRACE_J_OBJECT;
-	for (i = 0; i < pa->nsegs; i++)
-		if (sp->kind != GRACE_J_OBJECT || !grace_jpath_member(c->p,
-		    sp->off, sp->len, pa->segs[i], sp, &s->tmp)) {
-			sp->kind = GRACE_J_NONE;
-			return sp;
-		}
-	if (sp->kind == GRACE_J_ARRAY) {
-		size_t end = sp->off + sp->len, j;
-
-		j = grace_jw_ws(c->p, sp->off + 1, end);
-		if (j >= end || c->p[j] == ']') {
-			sp->kind = GRACE_J_NONE;
-		} else {
-			size_t ve = grace_jw_value(c->p, j, end);
-
-			sp->off = j;
-			sp->len = ve - j;
-			sp->kind = grace_jw_kind(c->p[j]);
-		}
-	}
-	return sp;
+	return &c->s->memo[pa->id];
 }
 
-/* The text of span sp into b: a string unescaped, other values as
+/* The text at path pa into b: a string unescaped (or pointed at, when
+ * it has no escapes: *out then points into the event), other values as
  * written. Returns 1, 0 for absent or null, -1 (memory). */
 static int
-span_text(struct evc *c, const struct grace_jspan *sp, struct grace_buf *b)
+path_text(struct evc *c, const struct hd_path *pa, struct grace_buf *b,
+    const char **out, size_t *len)
 {
+	const struct grace_jspan *sp = &c->s->memo[pa->id];
+
+	if (sp->kind == GRACE_J_NONE || sp->kind == GRACE_J_NULL) {
+		*out = "";
+		*len = 0;
+		return 0;
+	}
+	if (sp->kind != GRACE_J_STRING) {
+		*out = c->p + sp->off;
+		*len = sp->len;
+		return 1;
+	}
+	if (!c->s->memo_esc[pa->id]) {
+		*out = c->p + sp->off + 1;
+		*len = sp->len - 2;
+		return 1;
+	}
 	grace_buf_reset(b);
-	if (sp->kind == GRACE_J_NONE || sp->kind == GRACE_J_NULL)
-		return grace_buf_add(b, "", 0) < 0 ? -1 : 0;
-	if (sp->kind == GRACE_J_STRING)
-		return grace_json_unescape(b, c->p + sp->off, sp->len) < 0 ?
-		    -1 : 1;
-	return grace_buf_add(b, c->p + sp->off, sp->len) < 0 ? -1 : 1;
+	if (grace_json_unescape(b, c->p + sp->off, sp->len) < 0)
+		return -1;
+	*out = b->p;
+	*len = b->len;
+	return 1;
 }
 
 /* A number member as a double: 1, or 0 when it is not a (finite)
@@ -528,8 +643,118 @@ anomaly_id(struct grace_detect *s, const struct hd_entry *x, char out[20])
 	return 0;
 }
 
-/* Emit anomaly.detected (or .flapping) for x, or anomaly.resolved when
- * resolved, at time t, with the evidence in c->evd. */
+static const char *
+cmp_name(const struct hd_det *dt)
+{
+	return dt->cmp == HD_ABOVE ? "above" : dt->cmp == HD_BELOW ?
+	    "below" : "equals";
+}
+
+/* The evidence of the sample at hand (c->nv) for an anomaly of x. */
+static int
+evidence(struct evc *c, const struct hd_entry *x)
+{
+	const struct hd_det *dt = c->dt;
+	const struct evnums *v = &c->nv;
+	struct grace_buf *ev = c->evd;
+	int r = 0;
+
+	grace_buf_reset(ev);
+	r |= grace_buf_add(ev, "", 0);
+	switch (dt->kind) {
+	case HD_THRESHOLD:
+		if (dt->cmp == HD_EQUALS) {
+			r |= grace_buf_adds(ev, "\"value\":");
+			r |= grace_buf_add_jstr(ev, v->txt, v->txtl);
+			r |= grace_buf_adds(ev, ",\"equals\":");
+			r |= grace_buf_add_jstr(ev, dt->equals, dt->equals_len);
+		} else {
+			r |= grace_buf_addf(ev, "\"value\":%.*s,\"%s\":", v->vl,
+			    v->vt, cmp_name(dt));
+			r |= fmt_num(ev, dt->limit);
+		}
+		if (dt->for_ms) {
+			r |= grace_buf_adds(ev, ",\"for\":");
+			r |= fmt_dur(ev, dt->for_ms);
+		}
+		break;
+	case HD_FLAPPING:
+		r |= grace_buf_addf(ev, "\"transitions\":%u,\"window\":", v->cnt);
+		r |= fmt_dur(ev, dt->window_ms);
+		if (dt->cmp == HD_EQUALS) {
+			r |= grace_buf_adds(ev, ",\"value\":");
+			r |= grace_buf_add_jstr(ev, v->txt, v->txtl);
+		} else {
+			r |= grace_buf_addf(ev, ",\"value\":%.*s", v->vl, v->vt);
+		}
+		break;
+	case HD_SPIKE:
+		r |= grace_buf_addf(ev, "\"value\":%.*s,\"%s\":", v->vl, v->vt,
+		    dt->method == HD_MAD ? "median" : "mean");
+		r |= fmt_num(ev, v->base);
+		r |= grace_buf_addf(ev, ",\"%s\":", dt->method == HD_MAD ?
+		    "scale" : "stddev");
+		r |= fmt_num(ev, v->scale);
+		r |= grace_buf_adds(ev, ",\"z\":");
+		r |= fmt_num(ev, v->z);
+		if (dt->has_z) {
+			r |= grace_buf_adds(ev, ",\"z_over\":");
+			r |= fmt_num(ev, dt->z);
+		}
+		if (dt->has_ratio) {
+			r |= grace_buf_adds(ev, ",\"ratio\":");
+			r |= fmt_num(ev, v->ratio);
+			r |= grace_buf_adds(ev, ",\"ratio_over\":");
+			r |= fmt_num(ev, dt->ratio);
+		}
+		r |= grace_buf_addf(ev, ",\"samples\":%u", v->cnt);
+		break;
+	case HD_RATE:
+		r |= grace_buf_addf(ev, "\"count\":%u,\"window\":", v->cnt);
+		r |= fmt_dur(ev, dt->window_ms);
+		r |= grace_buf_adds(ev, ",\"first\":");
+		r |= fmt_time(ev, v->t0);
+		break;
+	case HD_ABSENCE:
+		r |= grace_buf_adds(ev, "\"last_seen\":");
+		r |= fmt_time(ev, v->t0);
+		r |= grace_buf_adds(ev, ",\"ttl\":");
+		r |= fmt_dur(ev, dt->ttl_ms);
+		r |= grace_buf_addf(ev, ",\"silent_ms\":%lld",
+		    (long long)(c->now - v->t0));
+		break;
+	case HD_DRIFT:
+		if (v->num) {
+			r |= grace_buf_addf(ev, "\"value\":%.*s,\"golden\":", v->vl,
+			    v->vt);
+			r |= fmt_num(ev, v->g);
+			r |= grace_buf_adds(ev, ",\"fraction\":");
+			r |= fmt_num(ev, v->frac);
+			r |= grace_buf_adds(ev, ",\"tolerance\":");
+			r |= fmt_num(ev, dt->tolerance);
+		} else {
+			r |= grace_buf_adds(ev, "\"value\":");
+			r |= grace_buf_add_jstr(ev, v->txt, v->txtl);
+			r |= grace_buf_adds(ev, ",\"golden\":");
+			r |= grace_buf_add_jstr(ev, v->gt, v->gl);
+		}
+		break;
+	case HD_INTEGRITY:
+		r |= grace_buf_addf(ev, "\"intact\":%s", v->bad ? "false" :
+		    "true");
+		if (v->er.kind == GRACE_J_OBJECT)
+			r |= grace_buf_addf(ev, ",\"error\":%.*s", (int)v->er.len,
+			    c->p + v->er.off);
+		break;
+	default:
+		break;
+	}
+	(void)x;
+	return r ? -1 : 0;
+}
+
+/* Emit anomaly.detected (or .flapping) for entry ei, or anomaly.resolved
+ * when resolved, at time t. */
 static int
 emit_anomaly(struct evc *c, uint32_t ei, int resolved, int64_t t)
 {
@@ -543,6 +768,8 @@ emit_anomaly(struct evc *c, uint32_t ei, int resolved, int64_t t)
 
 	if (anomaly_id(s, x, id) < 0)
 		return grace_err_sys(c->e, NULL, "SHA-256 failed");
+	if (!c->ev_ready && evidence(c, x) < 0)
+		return grace_err_sys(c->e, NULL, "out of memory");
 	grace_buf_reset(b);
 	r |= grace_buf_addf(b, "{\"specversion\":\"1.0\",\"id\":\"%s%s\","
 	    "\"type\":\"%s\",\"source\":\"grace-heal\",\"time\":", id,
@@ -552,12 +779,12 @@ emit_anomaly(struct evc *c, uint32_t ei, int resolved, int64_t t)
 	r |= grace_buf_adds(b, ",\"subject\":");
 	r |= grace_buf_add_jstr(b, cp->name, cp->len);
 	r |= grace_buf_adds(b, ",\"data\":{\"anomaly\":");
-	r |= grace_buf_add_jstr(b, dt->anomaly, strlen(dt->anomaly));
+	r |= grace_buf_adds(b, dt->anomaly_json);
 	r |= grace_buf_addf(b, ",\"severity\":\"%s\",\"component\":",
 	    grace_hsev_name(dt->severity));
 	r |= grace_buf_add_jstr(b, cp->name, cp->len);
 	r |= grace_buf_adds(b, ",\"detector\":");
-	r |= grace_buf_add_jstr(b, dt->id, strlen(dt->id));
+	r |= grace_buf_adds(b, dt->id_json);
 	r |= grace_buf_addf(b, ",\"kind\":\"%s\",\"evidence\":{",
 	    hd_kind_names[dt->kind]);
 	r |= grace_buf_add(b, c->evd->p ? c->evd->p : "", c->evd->len);
@@ -611,8 +838,6 @@ explain(struct evc *c, const struct hd_det *dt, const char *comp,
 	char msg[512];
 	va_list ap;
 
-	if (!c->explain)
-		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
@@ -627,7 +852,7 @@ static const char *
 level(struct evc *c, uint32_t ei, int bad)
 {
 	struct hd_entry *x = &c->s->ent[ei];
-	const struct hd_det *dt = &c->s->d->v[x->det];
+	const struct hd_det *dt = c->dt;
 	int64_t t = c->now;
 
 	if (bad) {
@@ -656,89 +881,65 @@ level(struct evc *c, uint32_t ei, int bad)
 	return "clearing";
 }
 
+/* The condition of a threshold or flapping detector on the sample. */
 static int
-cond_holds(const struct hd_det *dt, double x, const char *txt, size_t len)
+cond_holds(struct evc *c, double v)
 {
-	switch (dt->cmp) {
-	case HD_ABOVE: return x > dt->limit;
-	case HD_BELOW: return x < dt->limit;
-	default:
-		return len == dt->equals_len && memcmp(txt, dt->equals, len) == 0;
-	}
-}
+	const struct hd_det *dt = c->dt;
 
-static const char *
-cmp_name(const struct hd_det *dt)
-{
-	return dt->cmp == HD_ABOVE ? "above" : dt->cmp == HD_BELOW ?
-	    "below" : "equals";
+	switch (dt->cmp) {
+	case HD_ABOVE: return v > dt->limit;
+	case HD_BELOW: return v < dt->limit;
+	default:
+		return c->nv.txtl == dt->equals_len &&
+		    memcmp(c->nv.txt, dt->equals, dt->equals_len) == 0;
+	}
 }
 
 /* One detector on the event; ei is its entry. */
 static int
-run_det(struct evc *c, const struct hd_det *dt, uint32_t ei,
-    const char *comp)
+run_det(struct evc *c, uint32_t ei, const char *comp)
 {
 	struct grace_detect *s = c->s;
+	const struct hd_det *dt = c->dt;
 	struct hd_entry *x = &s->ent[ei];
-	struct grace_buf *ev = c->evd;
+	struct evnums *nv = &c->nv;
 	const struct grace_jspan *vs = dt->value ? path_span(c, dt->value) :
 	    NULL;
 	const char *out = "ok";
 	double v = 0;
-	int r = 0, have = vs ? span_num(c, vs, &v) : 0;
-	const char *vt = vs ? c->p + vs->off : "";
-	int vl = vs ? (int)vs->len : 0;
+	int have = vs ? span_num(c, vs, &v) : 0;
 
-	grace_buf_reset(ev);
-	grace_buf_add(ev, "", 0);
+	memset(nv, 0, sizeof *nv);
+	c->ev_ready = 0;
+	if (vs) {
+		nv->vt = c->p + vs->off;
+		nv->vl = (int)vs->len;
+	}
+	if (dt->value && path_text(c, dt->value, &s->t2, &nv->txt,
+	    &nv->txtl) < 0)
+		goto oom;
 	switch (dt->kind) {
 	case HD_THRESHOLD: {
-		int bad;
+		int bad = cond_holds(c, v);
 
-		if (dt->cmp == HD_EQUALS) {
-			if (span_text(c, vs, &s->t2) < 0)
-				return -1;
-			bad = cond_holds(dt, 0, s->t2.p, s->t2.len);
-			r |= grace_buf_adds(ev, "\"value\":");
-			r |= grace_buf_add_jstr(ev, s->t2.p, s->t2.len);
-			r |= grace_buf_adds(ev, ",\"equals\":");
-			r |= grace_buf_add_jstr(ev, dt->equals, dt->equals_len);
-		} else {
-			bad = cond_holds(dt, v, NULL, 0);
-			r |= grace_buf_addf(ev, "\"value\":%.*s,\"%s\":", vl, vt,
-			    cmp_name(dt));
-			r |= fmt_num(ev, dt->limit);
-		}
-		if (dt->for_ms) {
-			r |= grace_buf_adds(ev, ",\"for\":");
-			r |= fmt_dur(ev, dt->for_ms);
-		}
-		if (r)
-			goto oom;
 		if (!(out = level(c, ei, bad)))
 			return -1;
-		if (dt->cmp == HD_EQUALS)
-			explain(c, dt, comp, "value '%s' %sequals '%s': %s",
-			    s->t2.p, bad ? "" : "not ", dt->equals, out);
+		if (c->explain && dt->cmp == HD_EQUALS)
+			explain(c, dt, comp, "value '%.*s' %sequals '%s': %s",
+			    (int)nv->txtl, nv->txt, bad ? "" : "not ", dt->equals,
+			    out);
 		else
-			explain(c, dt, comp, "value %.*s %s%s %g: %s", vl, vt,
-			    bad ? "" : "not ", cmp_name(dt), dt->limit, out);
+			EXPLAIN(c, dt, comp, "value %.*s %s%s %g: %s", nv->vl,
+			    nv->vt, bad ? "" : "not ", cmp_name(dt), dt->limit,
+			    out);
 		break;
 	}
 	case HD_FLAPPING: {
-		int64_t *ring = x->ring;
-		int cond;
+		int64_t *ring = x->ring, oldest = c->now;
+		int cond = cond_holds(c, v);
 		unsigned i, nin = 0;
-		int64_t oldest = c->now;
 
-		if (dt->cmp == HD_EQUALS) {
-			if (span_text(c, vs, &s->t2) < 0)
-				return -1;
-			cond = cond_holds(dt, 0, s->t2.p, s->t2.len);
-		} else {
-			cond = cond_holds(dt, v, NULL, 0);
-		}
 		if (x->seen && cond != x->cond) {
 			ring[x->rhead] = c->now;
 			x->rhead = (x->rhead + 1) % dt->transitions;
@@ -758,11 +959,7 @@ run_det(struct evc *c, const struct hd_det *dt, uint32_t ei,
 				if (ring[i] < oldest)
 					oldest = ring[i];
 			}
-		r |= grace_buf_addf(ev, "\"transitions\":%u,\"window\":", nin);
-		r |= fmt_dur(ev, dt->window_ms);
-		r |= grace_buf_addf(ev, ",\"value\":%.*s", vl, vt);
-		if (r)
-			goto oom;
+		nv->cnt = nin;
 		if (!x->open && nin >= dt->transitions) {
 			if (fire(c, ei, c->now, oldest) < 0)
 				return -1;
@@ -771,59 +968,45 @@ run_det(struct evc *c, const struct hd_det *dt, uint32_t ei,
 		} else if (x->open) {
 			out = "open";
 		}
-		explain(c, dt, comp, "%u transitions within %lldms (%u "
-		    "make flapping): %s", nin, (long long)dt->window_ms,
+		EXPLAIN(c, dt, comp, "%u transitions within %lldms (%u make "
+		    "flapping): %s", nin, (long long)dt->window_ms,
 		    dt->transitions, out);
 		break;
 	}
 	case HD_SPIKE: {
-		double z = 0, base, scale = 0, w[HD_MAX_MAD];
-		int bad = 0;
+		double w[HD_MAX_MAD];
 		uint64_t have_n = dt->method == HD_MAD ? x->rlen : x->n;
 
 		if (have_n < dt->min_samples) {
-			out = "warming up";
+			EXPLAIN(c, dt, comp, "%llu/%u samples: warming up",
+			    (unsigned long long)have_n, dt->min_samples);
 		} else {
+			int bad = 1;
+
 			if (dt->method == HD_MAD) {
-				z = hd_mad_z(x->ring, x->rlen, v, w, &base, &scale);
+				nv->z = hd_mad_z(x->ring, x->rlen, v, w, &nv->base,
+				    &nv->scale);
 			} else {
-				base = x->mean;
-				scale = sqrt(x->var);
-				z = hd_ewma_z(x->mean, x->var, v);
+				nv->base = x->mean;
+				nv->scale = sqrt(x->var);
+				nv->z = hd_ewma_z(x->mean, x->var, v);
 			}
-			bad = 1;
+			nv->ratio = nv->base != 0 ? v / nv->base : v == 0 ? 0 :
+			    INFINITY;
+			nv->cnt = (unsigned)(have_n > UINT32_MAX ? UINT32_MAX :
+			    have_n);
 			if (dt->has_z)
-				bad &= dt->dir == HD_UP ? z > dt->z :
-				    dt->dir == HD_DOWN ? z < -dt->z :
-				    fabs(z) > dt->z;
+				bad &= dt->dir == HD_UP ? nv->z > dt->z :
+				    dt->dir == HD_DOWN ? nv->z < -dt->z :
+				    fabs(nv->z) > dt->z;
 			if (dt->has_ratio)
-				bad &= dt->dir == HD_UP ? v > dt->ratio * base :
-				    v < dt->ratio * base;
-			r |= grace_buf_addf(ev, "\"value\":%.*s,\"%s\":", vl, vt,
-			    dt->method == HD_MAD ? "median" : "mean");
-			r |= fmt_num(ev, base);
-			r |= grace_buf_addf(ev, ",\"%s\":", dt->method == HD_MAD ?
-			    "scale" : "stddev");
-			r |= fmt_num(ev, scale);
-			r |= grace_buf_adds(ev, ",\"z\":");
-			r |= fmt_num(ev, z);
-			if (dt->has_z) {
-				r |= grace_buf_adds(ev, ",\"z_over\":");
-				r |= fmt_num(ev, dt->z);
-			}
-			if (dt->has_ratio) {
-				r |= grace_buf_adds(ev, ",\"ratio\":");
-				r |= fmt_num(ev, base != 0 ? v / base :
-				    v == 0 ? 0 : INFINITY);
-				r |= grace_buf_adds(ev, ",\"ratio_over\":");
-				r |= fmt_num(ev, dt->ratio);
-			}
-			r |= grace_buf_addf(ev, ",\"samples\":%llu",
-			    (unsigned long long)have_n);
-			if (r)
-				goto oom;
+				bad &= dt->dir == HD_UP ? v > dt->ratio * nv->base :
+				    v < dt->ratio * nv->base;
 			if (!(out = level(c, ei, bad)))
 				return -1;
+			EXPLAIN(c, dt, comp, "value %.*s, %s %g, z %.3g: %s",
+			    nv->vl, nv->vt, dt->method == HD_MAD ? "median" :
+			    "mean", nv->base, nv->z, out);
 		}
 		/* the sample joins the baseline after it was judged */
 		if (dt->method == HD_MAD) {
@@ -836,17 +1019,11 @@ run_det(struct evc *c, const struct hd_det *dt, uint32_t ei,
 		}
 		x->n++;
 		x->last = v;
-		if (have_n < dt->min_samples)
-			explain(c, dt, comp, "%llu/%u samples: warming up",
-			    (unsigned long long)have_n, dt->min_samples);
-		else
-			explain(c, dt, comp, "value %.*s, z %.3g%s%s: %s", vl, vt,
-			    z, dt->has_z ? " over " : "", dt->has_z ? "z" : "",
-			    out);
 		break;
 	}
 	case HD_RATE: {
-		int64_t *ring = x->ring, oldest;
+		int64_t *ring = x->ring;
+		int full;
 
 		/* the ring holds the times of the last count events */
 		ring[x->rhead] = c->now;
@@ -854,40 +1031,28 @@ run_det(struct evc *c, const struct hd_det *dt, uint32_t ei,
 		if (x->rlen < dt->count)
 			x->rlen++;
 		x->last_ms = c->now;
-		oldest = ring[x->rlen < dt->count ? 0 : x->rhead];
-		r |= grace_buf_addf(ev, "\"count\":%u,\"window\":", x->rlen);
-		r |= fmt_dur(ev, dt->window_ms);
-		r |= grace_buf_adds(ev, ",\"first\":");
-		r |= fmt_time(ev, oldest);
-		if (r)
-			goto oom;
-		if (x->rlen == dt->count && oldest > c->now - dt->window_ms) {
+		nv->t0 = ring[x->rlen < dt->count ? 0 : x->rhead];
+		full = x->rlen == dt->count && nv->t0 > c->now - dt->window_ms;
+		nv->cnt = x->rlen;
+		if (full) {
 			if (!x->open) {
-				if (fire(c, ei, c->now, oldest) < 0)
+				if (fire(c, ei, c->now, nv->t0) < 0)
 					return -1;
 				out = "fired";
 			} else {
 				out = "open";
 			}
 			/* resolved when the window no longer holds count */
-			hd_timer_set(s, ei, oldest + dt->window_ms);
+			hd_timer_set(s, ei, nv->t0 + dt->window_ms);
 		}
-		explain(c, dt, comp, "%u of %u events within %lldms: %s",
-		    x->rlen == dt->count && oldest > c->now - dt->window_ms ?
-		    dt->count : x->rlen, dt->count, (long long)dt->window_ms,
-		    out);
+		EXPLAIN(c, dt, comp, "%s%u events within %lldms (%u make a "
+		    "burst): %s", full ? "" : "at most ", full ? dt->count :
+		    x->rlen, (long long)dt->window_ms, dt->count, out);
 		break;
 	}
 	case HD_ABSENCE:
 		if (x->open) {
-			r |= grace_buf_adds(ev, "\"last_seen\":");
-			r |= fmt_time(ev, x->last_ms);
-			r |= grace_buf_adds(ev, ",\"ttl\":");
-			r |= fmt_dur(ev, dt->ttl_ms);
-			r |= grace_buf_addf(ev, ",\"silent_ms\":%lld",
-			    (long long)(c->now - x->last_ms));
-			if (r)
-				goto oom;
+			nv->t0 = x->last_ms;
 			if (resolve(c, ei, c->now) < 0)
 				return -1;
 			out = "resolved";
@@ -895,77 +1060,53 @@ run_det(struct evc *c, const struct hd_det *dt, uint32_t ei,
 		x->last_ms = c->now;
 		x->seen = 1;
 		hd_timer_set(s, ei, c->now + dt->ttl_ms);
-		explain(c, dt, comp, "seen; due again within %lldms: %s",
+		EXPLAIN(c, dt, comp, "seen; due again within %lldms: %s",
 		    (long long)dt->ttl_ms, out);
 		break;
 	case HD_DRIFT: {
-		int bad, num = dt->golden_num;
-		double g = dt->golden_d, frac = 0;
-		const char *gt = dt->golden;
-		size_t gl = dt->golden_len;
+		int bad;
 
+		nv->num = dt->golden_num;
+		nv->g = dt->golden_d;
+		nv->gt = dt->golden;
+		nv->gl = dt->golden_len;
 		if (dt->golden_path) {
 			const struct grace_jspan *gs = path_span(c, dt->golden_path);
 
-			num = gs->kind == GRACE_J_NUMBER && span_num(c, gs, &g);
-			if (span_text(c, gs, &s->t1) < 0)
-				return -1;
-			gt = s->t1.p;
-			gl = s->t1.len;
+			nv->num = span_num(c, gs, &nv->g);
+			if (path_text(c, dt->golden_path, &s->t1, &nv->gt,
+			    &nv->gl) < 0)
+				goto oom;
 		}
-		if (num && !have)
-			num = 0; /* a number against a text: compared as text */
-		if (num) {
-			frac = g != 0 ? fabs(v - g) / fabs(g) : v == 0 ? 0 :
-			    INFINITY;
-			bad = frac > dt->tolerance;
-			r |= grace_buf_addf(ev, "\"value\":%.*s,\"golden\":", vl,
-			    vt);
-			r |= fmt_num(ev, g);
-			r |= grace_buf_adds(ev, ",\"fraction\":");
-			r |= fmt_num(ev, frac);
-			r |= grace_buf_adds(ev, ",\"tolerance\":");
-			r |= fmt_num(ev, dt->tolerance);
+		if (nv->num && !have)
+			nv->num = 0; /* a number against a text: as text */
+		if (nv->num) {
+			nv->frac = nv->g != 0 ? fabs(v - nv->g) / fabs(nv->g) :
+			    v == 0 ? 0 : INFINITY;
+			bad = nv->frac > dt->tolerance;
 		} else {
-			if (span_text(c, vs, &s->t2) < 0)
-				return -1;
-			bad = s->t2.len != gl || memcmp(s->t2.p, gt, gl) != 0;
-			r |= grace_buf_adds(ev, "\"value\":");
-			r |= grace_buf_add_jstr(ev, s->t2.p, s->t2.len);
-			r |= grace_buf_adds(ev, ",\"golden\":");
-			r |= grace_buf_add_jstr(ev, gt, gl);
+			bad = nv->txtl != nv->gl || memcmp(nv->txt, nv->gt,
+			    nv->gl) != 0;
 		}
-		if (r)
-			goto oom;
 		if (!(out = level(c, ei, bad)))
 			return -1;
-		explain(c, dt, comp, "%s the golden value: %s", bad ?
+		EXPLAIN(c, dt, comp, "%s the golden value: %s", bad ?
 		    "differs from" : "matches", out);
 		break;
 	}
 	case HD_INTEGRITY: {
-		int bad = vs->kind != GRACE_J_TRUE;
-		struct grace_jspan er;
+		struct grace_jspan d2;
 
-		r |= grace_buf_addf(ev, "\"intact\":%s", bad ? "false" : "true");
-		if (bad) {
-			/* what the verification said went wrong */
-			struct grace_jspan d2;
-
-			er.kind = GRACE_J_NONE;
-			if (grace_jpath_member(c->p, 0, c->n, "data", &d2,
-			    &s->tmp) && d2.kind == GRACE_J_OBJECT)
-				grace_jpath_member(c->p, d2.off, d2.len, "error",
-				    &er, &s->tmp);
-			if (er.kind == GRACE_J_OBJECT)
-				r |= grace_buf_addf(ev, ",\"error\":%.*s",
-				    (int)er.len, c->p + er.off);
-		}
-		if (r)
-			goto oom;
-		if (!(out = level(c, ei, bad)))
+		/* fail closed: anything but data.intact true is a failure */
+		nv->bad = vs->kind != GRACE_J_TRUE;
+		nv->er.kind = GRACE_J_NONE;
+		if (nv->bad && grace_jpath_member(c->p, 0, c->n, "data", &d2,
+		    &s->tmp) && d2.kind == GRACE_J_OBJECT)
+			grace_jpath_member(c->p, d2.off, d2.len, "error", &nv->er,
+			    &s->tmp);
+		if (!(out = level(c, ei, nv->bad)))
 			return -1;
-		explain(c, dt, comp, "chain %s: %s", bad ? "not intact" :
+		EXPLAIN(c, dt, comp, "chain %s: %s", nv->bad ? "not intact" :
 		    "intact", out);
 		break;
 	}
@@ -977,7 +1118,7 @@ oom:
 	return grace_err_sys(c->e, NULL, "out of memory");
 }
 
-/* Does dt select the event (matchers, when)? 1, 0, or -1 (jq error). */
+/* Does dt select the event (matchers, when)? 1, 0, or -1 (e filled). */
 static int
 selects(struct evc *c, const struct hd_det *dt)
 {
@@ -986,21 +1127,13 @@ selects(struct evc *c, const struct hd_det *dt)
 
 	for (i = 0; i < dt->nm; i++) {
 		const struct hd_match *m = &dt->m[i];
-		const struct grace_jspan *sp = path_span(c, m->path);
-		int eq;
+		const char *t;
+		size_t tl;
 
-		if (sp->kind == GRACE_J_STRING && memchr(c->p + sp->off, '\\',
-		    sp->len) == NULL) {
-			eq = sp->len - 2 == m->vlen && memcmp(c->p + sp->off + 1,
-			    m->value, m->vlen) == 0;
-		} else {
-			if (span_text(c, sp, &c->s->t1) < 0)
-				return grace_err_sys(c->e, NULL, "out of memory");
-			eq = c->s->t1.len == m->vlen && memcmp(c->s->t1.p,
-			    m->value, m->vlen) == 0;
-		}
-		if (eq == m->neg) {
-			explain(c, dt, NULL, "'%s' does not hold", m->text);
+		if (path_text(c, m->path, &c->s->t1, &t, &tl) < 0)
+			return grace_err_sys(c->e, NULL, "out of memory");
+		if ((tl == m->vlen && memcmp(t, m->value, tl) == 0) == m->neg) {
+			EXPLAIN(c, dt, NULL, "'%s' does not hold", m->text);
 			return 0;
 		}
 	}
@@ -1013,49 +1146,87 @@ selects(struct evc *c, const struct hd_det *dt)
 		if (r < 0)
 			return -1;
 		if (!r) {
-			explain(c, dt, NULL, "when is false");
+			EXPLAIN(c, dt, NULL, "when is false");
 			return 0;
 		}
 	}
 	return 1;
 }
 
-/* The candidate detectors of an event of type t[0..tn): those indexed
- * under t, and those with a glob type that matches, in file order. */
+/* Merge the ascending lists a and b into out; returns the count. */
 static size_t
-candidates(struct grace_detect *s, const char *t, size_t tn)
+merge(const size_t *a, size_t na, const size_t *b, size_t nb, size_t *out)
 {
+	size_t i = 0, j = 0, n = 0;
+
+	while (i < na || j < nb)
+		out[n++] = j >= nb || (i < na && a[i] < b[j]) ? a[i++] : b[j++];
+	return n;
+}
+
+/* The candidate detectors of an event of type t[0..tn): those indexed
+ * under t (only those keyed on the value the event has, when the type
+ * is split by value), and those with a glob type that matches, in file
+ * order. */
+static size_t
+candidates(struct evc *c, const char *t, size_t tn)
+{
+	struct grace_detect *s = c->s;
 	const struct grace_detectors *d = s->d;
-	const size_t *ex = NULL;
-	size_t nex = 0, i = 0, j = 0, n = 0, k;
+	const struct hd_tslot *ts = NULL;
+	size_t n = 0, k, j;
 	uint64_t h = hd_hash(t, tn, 0);
+	size_t *tmp = s->cand + d->n + 1; /* second half: scratch */
 
 	for (k = h & (d->tcap - 1); d->tidx[k].type; k = (k + 1) &
 	    (d->tcap - 1))
 		if (d->tidx[k].hash == h && d->tidx[k].len == tn &&
 		    memcmp(d->tidx[k].type, t, tn) == 0) {
-			ex = d->tidx[k].dets;
-			nex = d->tidx[k].ndets;
+			ts = &d->tidx[k];
 			break;
 		}
-	while (i < nex || j < d->nglobs) {
-		size_t g;
+	if (ts && ts->key) {
+		const struct hd_vslot *vs = NULL;
+		const char *v;
+		size_t vl;
 
-		if (j >= d->nglobs || (i < nex && ex[i] < d->globs[j])) {
-			s->cand[n++] = ex[i++];
-			continue;
-		}
-		g = d->globs[j++];
-		for (k = 0; k < d->v[g].ntypes; k++)
-			if (grace_glob_match(d->v[g].types[k], t, tn)) {
-				s->cand[n++] = g;
+		if (path_text(c, ts->key, &s->t1, &v, &vl) < 0)
+			return (size_t)-1;
+		h = hd_hash(v, vl, 3);
+		for (k = h & (ts->vcap - 1); ts->vt[k].value; k = (k + 1) &
+		    (ts->vcap - 1))
+			if (ts->vt[k].hash == h && ts->vt[k].len == vl &&
+			    memcmp(ts->vt[k].value, v, vl) == 0) {
+				vs = &ts->vt[k];
+				break;
+			}
+		n = merge(ts->rest, ts->nrest, vs ? vs->dets : NULL,
+		    vs ? vs->ndets : 0, s->cand);
+	} else if (ts) {
+		memcpy(s->cand, ts->dets, ts->ndets * sizeof *s->cand);
+		n = ts->ndets;
+	}
+	if (!d->nglobs)
+		return n;
+	for (j = 0, k = 0; k < d->nglobs; k++) {
+		const struct hd_det *g = &d->v[d->globs[k]];
+		size_t q;
+
+		for (q = 0; q < g->ntypes; q++)
+			if (grace_glob_match(g->types[q], t, tn)) {
+				tmp[j++] = d->globs[k];
 				break;
 			}
 	}
-	return n;
+	if (!j)
+		return n;
+	memcpy(tmp + j, s->cand, n * sizeof *tmp);
+	return merge(tmp + j, n, tmp, j, s->cand);
 }
 
-static const double sev_score[GRACE_HSEV_N] = { 0, 0.25, 0.5, 0.75, 1 };
+static const char *const sev_score[GRACE_HSEV_N] = {
+	"0", "0.25", "0.5", "0.75", "1",
+};
 
 static int
 annotate(struct grace_detect *s, uint32_t comp, struct grace_buf *ann)
@@ -1069,9 +1240,12 @@ annotate(struct grace_detect *s, uint32_t comp, struct grace_buf *ann)
 	for (ei = cp->open_head; ei != NONE; ei = s->ent[ei].next_open)
 		if (s->d->v[s->ent[ei].det].severity > maxs)
 			maxs = s->d->v[s->ent[ei].det].severity;
-	r |= grace_buf_addf(ann, "{\"anomaly\":%s,\"severity\":\"%s\","
-	    "\"score\":%g,\"open\":[", cp->nopen ? "true" : "false",
-	    grace_hsev_name(maxs), sev_score[maxs]);
+	r |= grace_buf_adds(ann, cp->nopen ? "{\"anomaly\":true,\"severity\":\"" :
+	    "{\"anomaly\":false,\"severity\":\"");
+	r |= grace_buf_adds(ann, grace_hsev_name(maxs));
+	r |= grace_buf_adds(ann, "\",\"score\":");
+	r |= grace_buf_adds(ann, sev_score[maxs]);
+	r |= grace_buf_adds(ann, ",\"open\":[");
 	for (ei = cp->open_head; ei != NONE; ei = s->ent[ei].next_open) {
 		const struct hd_det *dt = &s->d->v[s->ent[ei].det];
 
@@ -1079,10 +1253,10 @@ annotate(struct grace_detect *s, uint32_t comp, struct grace_buf *ann)
 			return -1;
 		r |= grace_buf_addf(ann, "%s{\"id\":\"%s\",\"anomaly\":",
 		    ei == cp->open_head ? "" : ",", id);
-		r |= grace_buf_add_jstr(ann, dt->anomaly, strlen(dt->anomaly));
+		r |= grace_buf_adds(ann, dt->anomaly_json);
 		r |= grace_buf_addf(ann, ",\"severity\":\"%s\",\"detector\":",
 		    grace_hsev_name(dt->severity));
-		r |= grace_buf_add_jstr(ann, dt->id, strlen(dt->id));
+		r |= grace_buf_adds(ann, dt->id_json);
 		r |= grace_buf_add(ann, "}", 1);
 	}
 	r |= grace_buf_adds(ann, "],\"component\":");
@@ -1092,8 +1266,9 @@ annotate(struct grace_detect *s, uint32_t comp, struct grace_buf *ann)
 		const struct hd_entry *x = &s->ent[s->sel[i]];
 		const struct hd_det *dt = &s->d->v[x->det];
 
-		r |= grace_buf_add(ann, ",", i ? 1 : 0);
-		r |= grace_buf_add_jstr(ann, dt->id, strlen(dt->id));
+		if (i)
+			r |= grace_buf_add(ann, ",", 1);
+		r |= grace_buf_adds(ann, dt->id_json);
 		if (x->open)
 			r |= grace_buf_adds(ann, ":\"firing\"");
 		else if (dt->kind == HD_SPIKE) {
@@ -1113,30 +1288,18 @@ annotate(struct grace_detect *s, uint32_t comp, struct grace_buf *ann)
 	return r ? -1 : 0;
 }
 
-/* 1 if the event carries grace.heal already (a grace-heal upstream
- * annotated it). */
-static int
-has_heal(struct evc *c)
-{
-	struct grace_jspan g, h;
-
-	return grace_jpath_member(c->p, 0, c->n, "grace", &g, &c->s->tmp) &&
-	    g.kind == GRACE_J_OBJECT && grace_jpath_member(c->p, g.off, g.len,
-	    "heal", &h, &c->s->tmp);
-}
-
 int
 grace_detect_event(struct grace_detect *s, const char *p, size_t n,
     int64_t now_ms, struct grace_buf *ann, struct grace_buf *ex,
     grace_heal_emit_fn *emit, void *arg, struct grace_err *e)
 {
+	const struct grace_jspan *ts;
 	struct evc c;
-	struct grace_jspan ts;
-	size_t nc, i;
+	const char *type;
+	size_t nc, i, tl;
 	uint32_t first = NONE;
 	int rc = -1;
 
-	memset(&c, 0, sizeof c);
 	c.s = s;
 	c.p = p;
 	c.n = n;
@@ -1146,20 +1309,20 @@ grace_detect_event(struct grace_detect *s, const char *p, size_t n,
 	c.e = e;
 	c.explain = ex;
 	c.evd = &s->evid;
-	if (++s->gen == 0) {
-		memset(s->memo_gen, 0, (s->d->npaths + 1) * sizeof *s->memo_gen);
-		s->gen = 1;
-	}
+	c.ev_ready = 0;
+	c.have_j = 0;
 	s->nsel = 0;
-	if (!grace_jpath_member(p, 0, n, "type", &ts, &s->tmp) ||
-	    ts.kind != GRACE_J_STRING)
+	read_event(s, p, n);
+	ts = &s->memo[s->d->p_type->id];
+	if (ts->kind != GRACE_J_STRING)
 		return 0;
-	if (span_text(&c, &ts, &s->t1) < 0)
+	if (path_text(&c, s->d->p_type, &s->t2, &type, &tl) < 0)
 		return grace_err_sys(e, NULL, "out of memory");
-	nc = candidates(s, s->t1.p, s->t1.len);
+	if ((nc = candidates(&c, type, tl)) == (size_t)-1)
+		return grace_err_sys(e, NULL, "out of memory");
 	if (nc == 0)
 		return 0;
-	if (has_heal(&c)) {
+	if (s->memo[s->d->p_heal->id].kind != GRACE_J_NONE) {
 		if (ex)
 			grace_buf_adds(ex, "  carries grace.heal already: passed "
 			    "through untouched\n");
@@ -1171,29 +1334,29 @@ grace_detect_event(struct grace_detect *s, const char *p, size_t n,
 		return grace_err_sys(e, NULL, "out of memory");
 	for (i = 0; i < nc; i++) {
 		const struct hd_det *dt = &s->d->v[s->cand[i]];
-		size_t k;
-		int r = 0, sel;
+		const char *cv = NULL;
+		size_t k, cl = 0;
+		int sel;
 		uint32_t comp;
 		long ei;
 
+		c.dt = dt;
 		if ((sel = selects(&c, dt)) < 0)
 			goto out;
 		if (!sel)
 			continue;
 		for (k = 0; k < dt->ncomp; k++) {
-			const struct grace_jspan *sp = path_span(&c, dt->comp[k]);
+			int r = path_text(&c, dt->comp[k], &s->t1, &cv, &cl);
 
-			if (sp->kind == GRACE_J_NONE || sp->kind == GRACE_J_NULL)
-				continue;
-			if ((r = span_text(&c, sp, &s->t1)) < 0) {
+			if (r < 0) {
 				grace_err_sys(e, NULL, "out of memory");
 				goto out;
 			}
-			if (s->t1.len)
+			if (r > 0 && cl)
 				break;
 		}
 		if (k == dt->ncomp) {
-			explain(&c, dt, NULL, "no component (none of its "
+			EXPLAIN(&c, dt, NULL, "no component (none of its "
 			    "component paths is in the event)");
 			continue;
 		}
@@ -1206,12 +1369,12 @@ grace_detect_event(struct grace_detect *s, const char *p, size_t n,
 
 			if (textual ? (vs->kind == GRACE_J_NONE ||
 			    vs->kind == GRACE_J_NULL) : !span_num(&c, vs, &v)) {
-				explain(&c, dt, s->t1.p, "no %s at %s",
-				    textual ? "value" : "number", dt->value->text);
+				EXPLAIN(&c, dt, NULL, "no %s at %s", textual ?
+				    "value" : "number", dt->value->text);
 				continue;
 			}
 		}
-		if ((comp = hd_comp_get(s, s->t1.p, s->t1.len)) == NONE ||
+		if ((comp = hd_comp_get(s, cv, cl)) == NONE ||
 		    (ei = hd_entry_get(s, (uint32_t)s->cand[i], comp)) < 0) {
 			grace_err_sys(e, NULL, "out of memory");
 			goto out;
@@ -1219,7 +1382,7 @@ grace_detect_event(struct grace_detect *s, const char *p, size_t n,
 		if (first == NONE)
 			first = comp;
 		s->sel[s->nsel++] = (uint32_t)ei;
-		if (run_det(&c, dt, (uint32_t)ei, s->comp[comp].name) < 0)
+		if (run_det(&c, (uint32_t)ei, s->comp[comp].name) < 0)
 			goto out;
 	}
 	rc = 0;
@@ -1250,6 +1413,7 @@ grace_detect_tick(struct grace_detect *s, int64_t now_ms,
 	c.arg = arg;
 	c.e = e;
 	c.evd = &s->evid;
+	c.ev_ready = 1;
 	while (s->nheap && s->ent[s->heap[0]].due_ms <= now_ms) {
 		uint32_t ei = s->heap[0];
 		struct hd_entry *x = &s->ent[ei];
@@ -1259,7 +1423,9 @@ grace_detect_tick(struct grace_detect *s, int64_t now_ms,
 
 		hd_timer_clear(s, ei);
 		grace_buf_reset(c.evd);
+		r |= grace_buf_add(c.evd, "", 0);
 		c.now = due;
+		c.dt = dt;
 		switch (dt->kind) {
 		case HD_ABSENCE:
 			if (x->open)
@@ -1268,7 +1434,7 @@ grace_detect_tick(struct grace_detect *s, int64_t now_ms,
 			r |= fmt_time(c.evd, x->last_ms);
 			r |= grace_buf_adds(c.evd, ",\"ttl\":");
 			r |= fmt_dur(c.evd, dt->ttl_ms);
-			if (r || fire(&c, ei, due, x->last_ms + dt->ttl_ms) < 0)
+			if (r || fire(&c, ei, due, due) < 0)
 				rc = -1;
 			break;
 		case HD_RATE:
@@ -1296,7 +1462,7 @@ grace_detect_tick(struct grace_detect *s, int64_t now_ms,
 			break;
 		}
 		if (rc < 0) {
-			if (!e || !e->msg[0])
+			if (e && !e->msg[0])
 				grace_err_sys(e, NULL, "out of memory");
 			break;
 		}

@@ -49,6 +49,7 @@ enum hd_dir { HD_UP, HD_DOWN, HD_BOTH };
 
 struct hd_det {
 	char *id, *anomaly, *description;
+	char *id_json, *anomaly_json;   /* as JSON strings */
 	enum hd_kind kind;
 	int severity;
 	char **types;               /* globs; exact ones are indexed */
@@ -92,6 +93,27 @@ struct hd_det {
 	unsigned long line, col;
 };
 
+/* The member paths as a trie, so that one walk of each object level
+ * finds every member the detectors read. */
+struct hd_tnode {
+	char *name;
+	size_t len;
+	struct hd_tnode *kids;
+	size_t nkids;
+	long path;                  /* the path ending here, or -1 */
+	size_t id;                  /* index in the per-event node spans */
+};
+
+/* A type slot's detectors split by the value of one matcher path
+ * (key): those whose first matcher is "key = value" are found by value,
+ * the rest are always candidates. */
+struct hd_vslot {
+	char *value;
+	size_t len;
+	uint64_t hash;
+	size_t *dets, ndets;
+};
+
 struct grace_detectors {
 	char *file;
 	struct hd_det *v;
@@ -104,11 +126,18 @@ struct grace_detectors {
 		char *type;
 		size_t len;
 		uint64_t hash;
-		size_t *dets, ndets;
+		size_t *dets, ndets;    /* every detector of the type */
+		struct hd_path *key;    /* NULL: no value index */
+		struct hd_vslot *vt;
+		size_t vcap;
+		size_t *rest, nrest;    /* those not keyed on key */
 	} *tidx;
 	size_t tcap;
 	size_t *globs, nglobs;
 	size_t njq;
+	struct hd_tnode root;
+	size_t nnodes;
+	struct hd_path *p_type, *p_heal; /* "type", "grace.heal" */
 };
 
 uint64_t hd_hash(const void *p, size_t n, uint64_t seed);
@@ -132,7 +161,8 @@ struct hd_entry {
 };
 
 struct hd_comp {
-	char *name;
+	char *name;                 /* inl, or malloc'd when longer */
+	char inl[24];
 	size_t len;
 	uint64_t hash;
 	uint32_t open_head;         /* UINT32_MAX: none */
@@ -153,8 +183,8 @@ struct grace_detect {
 	size_t nheap, capheap;
 	/* per-event scratch */
 	struct grace_jspan *memo;   /* by path id */
-	uint32_t *memo_gen;
-	uint32_t gen;
+	uint8_t *memo_esc;          /* the string at memo[i] has escapes */
+	struct grace_jspan *nspan;  /* by trie node id */
 	struct grace_buf t1, t2, tmp, ev, evid;
 	size_t *cand;
 	uint32_t *sel;              /* entries selected by this event */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "detect_int.h"
 #include "glob.h"
 #include "yaml.h"
@@ -578,6 +579,18 @@ load_det(struct ld *l, struct hd_det *dt, const struct grace_ynode *map)
 			    strlen(dflt[j]))))
 				return -1;
 	}
+	{
+		struct grace_buf b = {0};
+
+		if (grace_buf_add_jstr(&b, dt->id, strlen(dt->id)) < 0)
+			return oom(l);
+		dt->id_json = b.p;
+		b.p = NULL;
+		b.len = b.cap = 0;
+		if (grace_buf_add_jstr(&b, dt->anomaly, strlen(dt->anomaly)) < 0)
+			return oom(l);
+		dt->anomaly_json = b.p;
+	}
 	n = grace_yaml_get(map, "value");
 	if (dt->kind == HD_RATE || dt->kind == HD_ABSENCE) {
 		if (n)
@@ -601,6 +614,8 @@ det_free(struct hd_det *dt)
 
 	free(dt->id);
 	free(dt->anomaly);
+	free(dt->id_json);
+	free(dt->anomaly_json);
 	free(dt->description);
 	for (i = 0; i < dt->ntypes; i++)
 		free(dt->types[i]);
@@ -619,6 +634,131 @@ static int
 is_glob(const char *s)
 {
 	return strpbrk(s, "*?[\\") != NULL;
+}
+
+static struct hd_vslot *
+vslot(struct hd_tslot *t, const char *v, size_t len)
+{
+	uint64_t h = hd_hash(v, len, 3);
+	size_t k;
+
+	for (k = h & (t->vcap - 1);; k = (k + 1) & (t->vcap - 1)) {
+		struct hd_vslot *x = &t->vt[k];
+
+		if (!x->value || (x->hash == h && x->len == len &&
+		    memcmp(x->value, v, len) == 0)) {
+			x->hash = h;
+			return x;
+		}
+	}
+}
+
+static int
+addidx(size_t **v, size_t *n, size_t i)
+{
+	size_t *nv = realloc(*v, (*n + 1) * sizeof *nv);
+
+	if (!nv)
+		return -1;
+	*v = nv;
+	nv[(*n)++] = i;
+	return 0;
+}
+
+/* Split a type slot by the value of its detectors' first matcher, when
+ * two or more share that path: an event then consults only those whose
+ * value it has (selects() still checks every matcher: the index only
+ * leaves out detectors that could not select the event). */
+static int
+value_index(struct ld *l, struct hd_tslot *t)
+{
+	const struct grace_detectors *d = l->d;
+	struct hd_path *key = NULL;
+	size_t i, nk = 0, cap = 16;
+
+	for (i = 0; i < t->ndets; i++) {
+		const struct hd_det *dt = &d->v[t->dets[i]];
+
+		if (dt->nm && !dt->m[0].neg) {
+			if (!key)
+				key = dt->m[0].path;
+			if (dt->m[0].path == key)
+				nk++;
+		}
+	}
+	if (nk < 2)
+		return 0;
+	while (cap < 4 * nk)
+		cap *= 2;
+	if (!(t->vt = calloc(cap, sizeof *t->vt)))
+		return oom(l);
+	t->vcap = cap;
+	t->key = key;
+	for (i = 0; i < t->ndets; i++) {
+		const struct hd_det *dt = &d->v[t->dets[i]];
+		struct hd_vslot *x;
+
+		if (!(dt->nm && !dt->m[0].neg && dt->m[0].path == key)) {
+			if (addidx(&t->rest, &t->nrest, t->dets[i]) < 0)
+				return oom(l);
+			continue;
+		}
+		x = vslot(t, dt->m[0].value, dt->m[0].vlen);
+		if (!x->value) {
+			if (!(x->value = malloc(dt->m[0].vlen + 1)))
+				return oom(l);
+			memcpy(x->value, dt->m[0].value, dt->m[0].vlen + 1);
+			x->len = dt->m[0].vlen;
+		}
+		if (addidx(&x->dets, &x->ndets, t->dets[i]) < 0)
+			return oom(l);
+	}
+	return 0;
+}
+
+/* Put path p into the trie under root. */
+static int
+trie_add(struct ld *l, struct hd_path *p)
+{
+	struct hd_tnode *n = &l->d->root;
+	size_t i, k;
+
+	for (i = 0; i < p->nsegs; i++) {
+		size_t len = strlen(p->segs[i]);
+		struct hd_tnode *nk;
+
+		for (k = 0; k < n->nkids; k++)
+			if (n->kids[k].len == len &&
+			    memcmp(n->kids[k].name, p->segs[i], len) == 0)
+				break;
+		if (k == n->nkids) {
+			if (!(nk = realloc(n->kids, (n->nkids + 1) * sizeof *nk)))
+				return oom(l);
+			n->kids = nk;
+			memset(&nk[k], 0, sizeof nk[k]);
+			nk[k].path = -1;
+			nk[k].id = l->d->nnodes++;
+			nk[k].len = len;
+			if (!(nk[k].name = strdup(p->segs[i])))
+				return oom(l);
+			n->nkids++;
+		}
+		n = &n->kids[k];
+	}
+	n->path = (long)p->id;
+	return 0;
+}
+
+static void
+trie_free(struct hd_tnode *n)
+{
+	size_t k;
+
+	for (k = 0; k < n->nkids; k++) {
+		trie_free(&n->kids[k]);
+		free(n->kids[k].name);
+	}
+	free(n->kids);
 }
 
 /* Index the exact types; detectors with a glob type go to globs[]. */
@@ -675,6 +815,12 @@ build_index(struct ld *l)
 			t->dets[t->ndets++] = i;
 		}
 	}
+	for (i = 0; i < cap; i++)
+		if (d->tidx[i].type && value_index(l, &d->tidx[i]) < 0)
+			return -1;
+	for (i = 0; i < d->npaths; i++)
+		if (trie_add(l, d->paths[i]) < 0)
+			return -1;
 	return 0;
 }
 
@@ -703,8 +849,12 @@ grace_detectors_load(const char *path, struct grace_err *e)
 		grace_err_sys(e, path, "out of memory");
 		return NULL;
 	}
+	l.d->root.path = -1;
 	if (grace_yaml_expect(root, GRACE_YMAP, e) < 0 ||
 	    grace_yaml_check_keys(root, top, e) < 0)
+		goto fail;
+	if (!(l.d->p_type = path_get(&l, root, "type", 4)) ||
+	    !(l.d->p_heal = path_get(&l, root, "grace.heal", 10)))
 		goto fail;
 	if ((df = grace_yaml_get(root, "defaults"))) {
 		if (grace_yaml_check_keys(df, dkeys, e) < 0)
@@ -780,7 +930,14 @@ grace_detectors_free(struct grace_detectors *d)
 	for (i = 0; d->tidx && i < d->tcap; i++) {
 		free(d->tidx[i].type);
 		free(d->tidx[i].dets);
+		free(d->tidx[i].rest);
+		for (j = 0; j < d->tidx[i].vcap; j++) {
+			free(d->tidx[i].vt[j].value);
+			free(d->tidx[i].vt[j].dets);
+		}
+		free(d->tidx[i].vt);
 	}
+	trie_free(&d->root);
 	free(d->tidx);
 	free(d->globs);
 	free(d->file);
