@@ -1042,8 +1042,8 @@ run_det(struct evc *c, uint32_t ei, const char *comp)
 			} else {
 				out = "open";
 			}
-			/* resolved when the window no longer holds count */
-			hd_timer_set(s, ei, nv->t0 + dt->window_ms);
+			/* resolved a whole window after the last burst */
+			hd_timer_set(s, ei, c->now + dt->window_ms);
 		}
 		EXPLAIN(c, dt, comp, "%s%u events within %lldms (%u make a "
 		    "burst): %s", full ? "" : "at most ", full ? dt->count :
@@ -1440,9 +1440,10 @@ grace_detect_tick(struct grace_detect *s, int64_t now_ms,
 		case HD_RATE:
 			if (!x->open)
 				break;
-			r |= grace_buf_addf(c.evd, "\"count\":%u,\"window\":",
-			    dt->count - 1);
+			r |= grace_buf_adds(c.evd, "\"window\":");
 			r |= fmt_dur(c.evd, dt->window_ms);
+			r |= grace_buf_adds(c.evd, ",\"last_burst\":");
+			r |= fmt_time(c.evd, due - dt->window_ms);
 			if (r || resolve(&c, ei, due) < 0)
 				rc = -1;
 			break;
