@@ -515,7 +515,7 @@ grace-heal: in.ndjson:2: event
   detector any: w: 2 events within 60000ms (2 make a burst): fired
 2 events, 2 annotated, 2 anomalies detected, 0 resolved, 0 errors" ]
 	# the annotations say the same
-	[ "$(states | paste -sd' ')" = '{"lat":"0/1 samples","any":"ok"} {"cpu":"firing","any":"firing"}' ]
+	[ "$(states | paste -sd' ')" = '{"lat":"armed","any":"ok"} {"cpu":"firing","any":"firing"}' ]
 }
 
 @test "the shipped detectors fire on a sample stream of each catalogue entry" {
