@@ -209,6 +209,8 @@ get_dur(struct ld *l, const struct grace_ynode *map, const char *key,
 	if (r > 0 && positive && *ms <= 0)
 		return grace_yaml_err(l->e, v, "%s: expected a duration above 0s",
 		    key);
+	if (r > 0 && *ms > HD_MAX_DURATION)
+		return grace_yaml_err(l->e, v, "%s: at most 3650d", key);
 	return r;
 }
 

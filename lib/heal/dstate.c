@@ -93,6 +93,19 @@ grace_detect_save(const struct grace_detect *s, struct grace_buf *out,
 	return r ? grace_err_sys(e, NULL, "out of memory") : 0;
 }
 
+/* A time or count from the document, clamped to +-2^53 (what a double
+ * holds exactly; far beyond any event's time in ms), so that the sums
+ * detection does with it never overflow. */
+static int64_t
+clamp_i64(double x)
+{
+	const double lim = 9007199254740992.0;
+
+	if (!(x == x))
+		return 0;
+	return (int64_t)(x > lim ? lim : x < -lim ? -lim : x);
+}
+
 static int
 bad(struct grace_err *e, const char *file, const char *what)
 {
@@ -181,14 +194,14 @@ restore_entry(struct grace_detect *s, uint32_t det, jv x, const char *file,
 	en->clearing = f[2] != 0;
 	en->cond = f[3] != 0;
 	en->seen = f[4] != 0;
-	en->fired_ms = (int64_t)f[5];
-	en->since_ms = (int64_t)f[6];
-	en->clear_ms = (int64_t)f[7];
-	en->last_ms = (int64_t)f[8];
-	en->n = f[9] > 0 ? (uint64_t)f[9] : 0;
-	en->mean = f[10];
-	en->var = f[11] > 0 ? f[11] : 0;
-	en->last = f[12];
+	en->fired_ms = clamp_i64(f[5]);
+	en->since_ms = clamp_i64(f[6]);
+	en->clear_ms = clamp_i64(f[7]);
+	en->last_ms = clamp_i64(f[8]);
+	en->n = f[9] > 0 ? (uint64_t)clamp_i64(f[9]) : 0;
+	en->mean = isfinite(f[10]) ? f[10] : 0;
+	en->var = isfinite(f[11]) && f[11] > 0 ? f[11] : 0;
+	en->last = isfinite(f[12]) ? f[12] : 0;
 	nr = (size_t)jv_array_length(jv_copy(ring));
 	from = rs && nr > rs ? nr - rs : 0;
 	for (i = from; rs && i < nr; i++) {
@@ -203,7 +216,7 @@ restore_entry(struct grace_detect *s, uint32_t det, jv x, const char *file,
 			((double *)en->ring)[i - from] = jv_number_value(v);
 		else
 			((int64_t *)en->ring)[i - from] =
-			    (int64_t)jv_number_value(v);
+			    clamp_i64(jv_number_value(v));
 		jv_free(v);
 	}
 	jv_free(ring);
@@ -214,7 +227,7 @@ restore_entry(struct grace_detect *s, uint32_t det, jv x, const char *file,
 	if (en->open)
 		hd_open_link(s, (uint32_t)ei);
 	if (has_due)
-		hd_timer_set(s, (uint32_t)ei, (int64_t)due);
+		hd_timer_set(s, (uint32_t)ei, clamp_i64(due));
 	return 0;
 }
 
