@@ -568,3 +568,34 @@ EOF
 	run -0 --separate-stderr grace-heal -d d.yaml < /dev/null
 	[ -z "$output" ]
 }
+
+# mdoc_text: standard input with the mdoc escapes of the man pages'
+# literal blocks turned back into text.
+mdoc_text() {
+	sed -e 's/\\e/\\/g' -e 's/\\(dq/"/g' -e 's/\\-/-/g'
+}
+
+@test "grace-detectors(5)'s example works as printed" {
+	awk '/^\.Sh EXAMPLES/{e=1} e&&/^\.Bd -literal/{n++; f=1; next} e&&/^\.Ed/{f=0} f{print > ("blk" n)}' "$ROOT/man/grace-detectors.5"
+	mdoc_text < blk1 > detectors.yaml
+	mdoc_text < blk2 > in.ndjson
+	mdoc_text < blk3 > want
+	[ "$(wc -l < in.ndjson)" -eq 5 ]
+	run -0 --separate-stderr grace-heal -d detectors.yaml --check
+	[ "$output" = "$(sed -n 2p want)" ]
+	run -0 --separate-stderr sh -c "$(sed -n '3{s/^\$ //;N;s/\n> / /;p}' want)"
+	[ "$output" = "$(sed -n '5,$p' want)" ]
+	[ "$(sed -n 3p want)" = "\$ grace-heal -q -d detectors.yaml in.ndjson |" ]
+}
+
+@test "grace-heal(1)'s example works as printed" {
+	awk '/^\.Sh EXAMPLES/{e=1} e&&/^\.Bd -literal/{n++; f=1; next} e&&/^\.Ed/{f=0} f{print > ("blk" n)}' "$ROOT/man/grace-heal.1"
+	mdoc_text < blk1 > ex
+	sed -n '/^\$ cat > detectors.yaml/,/^EOF$/p' ex | sed '1d;$d' > detectors.yaml
+	cmd=$(sed -n '/^\$ printf/,/grace-heal/p' ex | sed 's/^\$ //')
+	want=$(sed -n '/grace-heal -q/,$p' ex | sed 1d)
+	[ -n "$cmd" ] && [ -n "$want" ]
+	run -0 --separate-stderr sh -c "$cmd"
+	[ "$output" = "$want" ]
+	[ -z "$stderr" ]
+}
