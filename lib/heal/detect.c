@@ -1017,7 +1017,8 @@ run_det(struct evc *c, uint32_t ei, const char *comp)
 		} else {
 			hd_ewma_update(&x->mean, &x->var, x->n, dt->alpha, v);
 		}
-		x->n++;
+		if (x->n < HD_MAX_N)
+			x->n++; /* saturates: it only counts the warm-up */
 		x->last = v;
 		break;
 	}

@@ -19,6 +19,7 @@
 #define HD_MAX_COMP 8           /* component paths of a detector */
 #define HD_MAX_MAD 256          /* samples a mad window keeps */
 #define HD_MAX_RING 10000       /* rate count, flapping transitions */
+#define HD_MAX_N (1ull << 53)    /* samples counted (what a double holds) */
 #define HD_MAX_DURATION (3650LL * 86400000) /* ms: any window, ttl, for */
 
 enum hd_kind {

@@ -198,7 +198,7 @@ restore_entry(struct grace_detect *s, uint32_t det, jv x, const char *file,
 	en->since_ms = clamp_i64(f[6]);
 	en->clear_ms = clamp_i64(f[7]);
 	en->last_ms = clamp_i64(f[8]);
-	en->n = f[9] > 0 ? (uint64_t)clamp_i64(f[9]) : 0;
+	en->n = f[9] > 0 ? (uint64_t)clamp_i64(f[9]) : 0; /* <= HD_MAX_N */
 	en->mean = isfinite(f[10]) ? f[10] : 0;
 	en->var = isfinite(f[11]) && f[11] > 0 ? f[11] : 0;
 	en->last = isfinite(f[12]) ? f[12] : 0;
