@@ -116,7 +116,7 @@ r_heal=$(rate "$N" "$t_heal"); r_awk=$(rate "$NA" "$t_awk")
 rss() {
 	/usr/bin/time -f '%M' -o "$dir/rss" grace-heal -q -d "$dir/det.yaml" < "$1" > /dev/null
 	[ $? -le 1 ] || exit 4
-	awk '{printf "%.0f", $1 / 1024}' "$dir/rss"
+	tail -n 1 "$dir/rss" | awk '{printf "%.0f", $1 / 1024}'
 }
 rss10k=$(rss "$dir/ev.ndjson")
 gen "$N" 100000 > "$dir/ev100k.ndjson"
