@@ -23,6 +23,8 @@
 #include "timeutil.h"
 
 #define NONE UINT32_MAX
+/* Append a string literal (its length known at compile time). */
+#define ADDL(b, lit) grace_buf_add((b), (lit), sizeof(lit) - 1)
 
 /* ------------------------------------------------------------------ */
 /* The arithmetic. */
@@ -598,7 +600,7 @@ fmt_time(struct grace_buf *b, int64_t ms)
 	ts.tv_sec = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
 	ts.tv_nsec = (long)(ms - (int64_t)ts.tv_sec * 1000) * 1000000;
 	if (grace_time_format(NULL, &ts, t) < 0)
-		return grace_buf_adds(b, "null");
+		return ADDL(b, "null");
 	return grace_buf_addf(b, "\"%s\"", t);
 }
 
@@ -606,7 +608,7 @@ static int
 fmt_num(struct grace_buf *b, double x)
 {
 	if (!isfinite(x))
-		return grace_buf_adds(b, "null");
+		return ADDL(b, "null");
 	return grace_buf_addf(b, "%.6g", x == 0 ? 0.0 : x);
 }
 
@@ -664,9 +666,9 @@ evidence(struct evc *c, const struct hd_entry *x)
 	switch (dt->kind) {
 	case HD_THRESHOLD:
 		if (dt->cmp == HD_EQUALS) {
-			r |= grace_buf_adds(ev, "\"value\":");
+			r |= ADDL(ev, "\"value\":");
 			r |= grace_buf_add_jstr(ev, v->txt, v->txtl);
-			r |= grace_buf_adds(ev, ",\"equals\":");
+			r |= ADDL(ev, ",\"equals\":");
 			r |= grace_buf_add_jstr(ev, dt->equals, dt->equals_len);
 		} else {
 			r |= grace_buf_addf(ev, "\"value\":%.*s,\"%s\":", v->vl,
@@ -674,7 +676,7 @@ evidence(struct evc *c, const struct hd_entry *x)
 			r |= fmt_num(ev, dt->limit);
 		}
 		if (dt->for_ms) {
-			r |= grace_buf_adds(ev, ",\"for\":");
+			r |= ADDL(ev, ",\"for\":");
 			r |= fmt_dur(ev, dt->for_ms);
 		}
 		break;
@@ -682,7 +684,7 @@ evidence(struct evc *c, const struct hd_entry *x)
 		r |= grace_buf_addf(ev, "\"transitions\":%u,\"window\":", v->cnt);
 		r |= fmt_dur(ev, dt->window_ms);
 		if (dt->cmp == HD_EQUALS) {
-			r |= grace_buf_adds(ev, ",\"value\":");
+			r |= ADDL(ev, ",\"value\":");
 			r |= grace_buf_add_jstr(ev, v->txt, v->txtl);
 		} else {
 			r |= grace_buf_addf(ev, ",\"value\":%.*s", v->vl, v->vt);
@@ -695,16 +697,16 @@ evidence(struct evc *c, const struct hd_entry *x)
 		r |= grace_buf_addf(ev, ",\"%s\":", dt->method == HD_MAD ?
 		    "scale" : "stddev");
 		r |= fmt_num(ev, v->scale);
-		r |= grace_buf_adds(ev, ",\"z\":");
+		r |= ADDL(ev, ",\"z\":");
 		r |= fmt_num(ev, v->z);
 		if (dt->has_z) {
-			r |= grace_buf_adds(ev, ",\"z_over\":");
+			r |= ADDL(ev, ",\"z_over\":");
 			r |= fmt_num(ev, dt->z);
 		}
 		if (dt->has_ratio) {
-			r |= grace_buf_adds(ev, ",\"ratio\":");
+			r |= ADDL(ev, ",\"ratio\":");
 			r |= fmt_num(ev, v->ratio);
-			r |= grace_buf_adds(ev, ",\"ratio_over\":");
+			r |= ADDL(ev, ",\"ratio_over\":");
 			r |= fmt_num(ev, dt->ratio);
 		}
 		r |= grace_buf_addf(ev, ",\"samples\":%u", v->cnt);
@@ -712,13 +714,13 @@ evidence(struct evc *c, const struct hd_entry *x)
 	case HD_RATE:
 		r |= grace_buf_addf(ev, "\"count\":%u,\"window\":", v->cnt);
 		r |= fmt_dur(ev, dt->window_ms);
-		r |= grace_buf_adds(ev, ",\"first\":");
+		r |= ADDL(ev, ",\"first\":");
 		r |= fmt_time(ev, v->t0);
 		break;
 	case HD_ABSENCE:
-		r |= grace_buf_adds(ev, "\"last_seen\":");
+		r |= ADDL(ev, "\"last_seen\":");
 		r |= fmt_time(ev, v->t0);
-		r |= grace_buf_adds(ev, ",\"ttl\":");
+		r |= ADDL(ev, ",\"ttl\":");
 		r |= fmt_dur(ev, dt->ttl_ms);
 		r |= grace_buf_addf(ev, ",\"silent_ms\":%lld",
 		    (long long)(c->now - v->t0));
@@ -728,14 +730,14 @@ evidence(struct evc *c, const struct hd_entry *x)
 			r |= grace_buf_addf(ev, "\"value\":%.*s,\"golden\":", v->vl,
 			    v->vt);
 			r |= fmt_num(ev, v->g);
-			r |= grace_buf_adds(ev, ",\"fraction\":");
+			r |= ADDL(ev, ",\"fraction\":");
 			r |= fmt_num(ev, v->frac);
-			r |= grace_buf_adds(ev, ",\"tolerance\":");
+			r |= ADDL(ev, ",\"tolerance\":");
 			r |= fmt_num(ev, dt->tolerance);
 		} else {
-			r |= grace_buf_adds(ev, "\"value\":");
+			r |= ADDL(ev, "\"value\":");
 			r |= grace_buf_add_jstr(ev, v->txt, v->txtl);
-			r |= grace_buf_adds(ev, ",\"golden\":");
+			r |= ADDL(ev, ",\"golden\":");
 			r |= grace_buf_add_jstr(ev, v->gt, v->gl);
 		}
 		break;
@@ -776,26 +778,26 @@ emit_anomaly(struct evc *c, uint32_t ei, int resolved, int64_t t)
 	    resolved ? "-r" : "", resolved ? "anomaly.resolved" :
 	    dt->kind == HD_FLAPPING ? "anomaly.flapping" : "anomaly.detected");
 	r |= fmt_time(b, t);
-	r |= grace_buf_adds(b, ",\"subject\":");
+	r |= ADDL(b, ",\"subject\":");
 	r |= grace_buf_add_jstr(b, cp->name, cp->len);
-	r |= grace_buf_adds(b, ",\"data\":{\"anomaly\":");
+	r |= ADDL(b, ",\"data\":{\"anomaly\":");
 	r |= grace_buf_adds(b, dt->anomaly_json);
 	r |= grace_buf_addf(b, ",\"severity\":\"%s\",\"component\":",
 	    grace_hsev_name(dt->severity));
 	r |= grace_buf_add_jstr(b, cp->name, cp->len);
-	r |= grace_buf_adds(b, ",\"detector\":");
+	r |= ADDL(b, ",\"detector\":");
 	r |= grace_buf_adds(b, dt->id_json);
 	r |= grace_buf_addf(b, ",\"kind\":\"%s\",\"evidence\":{",
 	    hd_kind_names[dt->kind]);
 	r |= grace_buf_add(b, c->evd->p ? c->evd->p : "", c->evd->len);
-	r |= grace_buf_adds(b, "},\"since\":");
+	r |= ADDL(b, "},\"since\":");
 	r |= fmt_time(b, x->since_ms);
 	if (resolved) {
-		r |= grace_buf_adds(b, ",\"resolved\":");
+		r |= ADDL(b, ",\"resolved\":");
 		r |= fmt_time(b, t);
 		r |= grace_buf_addf(b, ",\"anomaly_id\":\"%s\"", id);
 	}
-	r |= grace_buf_adds(b, "}}");
+	r |= ADDL(b, "}}");
 	if (r)
 		return grace_err_sys(c->e, NULL, "out of memory");
 	return c->emit(c->arg, b->p, b->len, c->e);
@@ -1244,9 +1246,9 @@ annotate(struct grace_detect *s, uint32_t comp, struct grace_buf *ann)
 	r |= grace_buf_adds(ann, cp->nopen ? "{\"anomaly\":true,\"severity\":\"" :
 	    "{\"anomaly\":false,\"severity\":\"");
 	r |= grace_buf_adds(ann, grace_hsev_name(maxs));
-	r |= grace_buf_adds(ann, "\",\"score\":");
+	r |= ADDL(ann, "\",\"score\":");
 	r |= grace_buf_adds(ann, sev_score[maxs]);
-	r |= grace_buf_adds(ann, ",\"open\":[");
+	r |= ADDL(ann, ",\"open\":[");
 	for (ei = cp->open_head; ei != NONE; ei = s->ent[ei].next_open) {
 		const struct hd_det *dt = &s->d->v[s->ent[ei].det];
 
@@ -1260,9 +1262,9 @@ annotate(struct grace_detect *s, uint32_t comp, struct grace_buf *ann)
 		r |= grace_buf_adds(ann, dt->id_json);
 		r |= grace_buf_add(ann, "}", 1);
 	}
-	r |= grace_buf_adds(ann, "],\"component\":");
+	r |= ADDL(ann, "],\"component\":");
 	r |= grace_buf_add_jstr(ann, cp->name, cp->len);
-	r |= grace_buf_adds(ann, ",\"detectors\":{");
+	r |= ADDL(ann, ",\"detectors\":{");
 	for (i = 0; i < s->nsel; i++) {
 		const struct hd_entry *x = &s->ent[s->sel[i]];
 		const struct hd_det *dt = &s->d->v[x->det];
@@ -1271,7 +1273,7 @@ annotate(struct grace_detect *s, uint32_t comp, struct grace_buf *ann)
 			r |= grace_buf_add(ann, ",", 1);
 		r |= grace_buf_adds(ann, dt->id_json);
 		if (x->open)
-			r |= grace_buf_adds(ann, ":\"firing\"");
+			r |= ADDL(ann, ":\"firing\"");
 		else if (dt->kind == HD_SPIKE) {
 			uint64_t have = dt->method == HD_MAD ? x->rlen : x->n;
 
@@ -1279,13 +1281,13 @@ annotate(struct grace_detect *s, uint32_t comp, struct grace_buf *ann)
 				r |= grace_buf_addf(ann, ":\"%llu/%u samples\"",
 				    (unsigned long long)have, dt->min_samples);
 			else
-				r |= grace_buf_adds(ann, ":\"armed\"");
+				r |= ADDL(ann, ":\"armed\"");
 		} else if (x->pending)
-			r |= grace_buf_adds(ann, ":\"pending\"");
+			r |= ADDL(ann, ":\"pending\"");
 		else
-			r |= grace_buf_adds(ann, ":\"ok\"");
+			r |= ADDL(ann, ":\"ok\"");
 	}
-	r |= grace_buf_adds(ann, "}}");
+	r |= ADDL(ann, "}}");
 	return r ? -1 : 0;
 }
 
@@ -1431,9 +1433,9 @@ grace_detect_tick(struct grace_detect *s, int64_t now_ms,
 		case HD_ABSENCE:
 			if (x->open)
 				break;
-			r |= grace_buf_adds(c.evd, "\"last_seen\":");
+			r |= ADDL(c.evd, "\"last_seen\":");
 			r |= fmt_time(c.evd, x->last_ms);
-			r |= grace_buf_adds(c.evd, ",\"ttl\":");
+			r |= ADDL(c.evd, ",\"ttl\":");
 			r |= fmt_dur(c.evd, dt->ttl_ms);
 			if (r || fire(&c, ei, due, due) < 0)
 				rc = -1;
@@ -1441,9 +1443,9 @@ grace_detect_tick(struct grace_detect *s, int64_t now_ms,
 		case HD_RATE:
 			if (!x->open)
 				break;
-			r |= grace_buf_adds(c.evd, "\"window\":");
+			r |= ADDL(c.evd, "\"window\":");
 			r |= fmt_dur(c.evd, dt->window_ms);
-			r |= grace_buf_adds(c.evd, ",\"last_burst\":");
+			r |= ADDL(c.evd, ",\"last_burst\":");
 			r |= fmt_time(c.evd, due - dt->window_ms);
 			if (r || resolve(&c, ei, due) < 0)
 				rc = -1;
@@ -1451,9 +1453,9 @@ grace_detect_tick(struct grace_detect *s, int64_t now_ms,
 		case HD_FLAPPING:
 			if (!x->open)
 				break;
-			r |= grace_buf_adds(c.evd, "\"stable\":");
+			r |= ADDL(c.evd, "\"stable\":");
 			r |= fmt_dur(c.evd, dt->stable_ms);
-			r |= grace_buf_adds(c.evd, ",\"last_transition\":");
+			r |= ADDL(c.evd, ",\"last_transition\":");
 			r |= fmt_time(c.evd, x->last_ms);
 			x->rlen = 0; /* the flapping spell is over */
 			x->rhead = 0;
