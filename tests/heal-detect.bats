@@ -599,3 +599,17 @@ mdoc_text() {
 	[ "$output" = "$want" ]
 	[ -z "$stderr" ]
 }
+
+@test "a member that repeats: the last one wins whole, as in jq" {
+	cat > d.yaml <<'EOF'
+detectors:
+  - {id: a, kind: threshold, type: metric, above: 5}
+EOF
+	printf '%s\n' '{"type":"metric","data":{"service":"a","value":99},"data":{"value":1,"host":"h"}}' \
+	    '{"type":"metric","data":{"service":"a","value":1},"type":"other"}' \
+	    '{"type":"metric","data":{"service":"b","value":99},"data":7}' > in.ndjson
+	run -0 --separate-stderr grace-heal -d d.yaml in.ndjson
+	[ "$(jq -c '[.type, .grace.heal.component, .grace.heal.detectors]' <<<"$output" | paste -sd' ')" = '["metric","h",{"a":"ok"}] ["other",null,null] ["metric",null,null]' ]
+	# jq reads them the same way
+	[ "$(jq -c '[.type, .data.host // .data.service, .data.value]' in.ndjson | paste -sd' ')" = '["metric","h",1] ["other","a",1] ["metric",null,null]' ]
+}

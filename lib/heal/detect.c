@@ -443,17 +443,47 @@ struct evc {
 #define EXPLAIN(c, ...) do { if ((c)->explain) explain(c, __VA_ARGS__); } \
 	while (0)
 
-/* One walk per object level: every member a path of the trie names
- * gets its span (the last one when a name repeats, as in jq). */
+/* Forget the spans under node (a member that repeats: the last wins
+ * whole, as in jq). */
 static void
-walk(struct grace_detect *s, const char *p, size_t off, size_t len,
+unwalk(struct grace_detect *s, const struct hd_tnode *node)
+{
+	size_t k;
+
+	for (k = 0; k < node->nkids; k++) {
+		const struct hd_tnode *kid = &node->kids[k];
+
+		s->nspan[kid->id].kind = GRACE_J_NONE;
+		if (kid->path >= 0)
+			s->memo[kid->path].kind = GRACE_J_NONE;
+		unwalk(s, kid);
+	}
+}
+
+static int
+name_eq(const char *a, const char *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
+/* One pass over the object that starts at p[i] == '{' (ending before
+ * end): every member a path of the trie names gets its span, and an
+ * object under a name with children is walked as it is met, so no byte
+ * is read twice. Returns the index just past the object. */
+static size_t
+walk(struct grace_detect *s, const char *p, size_t i, size_t end,
     const struct hd_tnode *node)
 {
-	size_t i = off + 1, end = off + len, k;
-
+	i++;
 	for (;;) {
-		size_t ks, ke, vs, ve;
+		size_t ks, ke, vs, ve, k;
 		int esc = 0, vesc = 0;
+		const struct hd_tnode *kid = NULL;
 
 		i = grace_jw_ws(p, i, end);
 		if (i >= end || p[i] != '"')
@@ -462,23 +492,34 @@ walk(struct grace_detect *s, const char *p, size_t off, size_t len,
 		ke = grace_jw_string(p, i, end, &esc);
 		i = grace_jw_ws(p, ke, end) + 1;
 		vs = grace_jw_ws(p, i, end);
-		ve = p[vs] == '"' ? grace_jw_string(p, vs, end, &vesc) :
-		    grace_jw_value(p, vs, end);
 		for (k = 0; k < node->nkids; k++) {
-			const struct hd_tnode *kid = &node->kids[k];
+			const struct hd_tnode *t = &node->kids[k];
 			int eq;
 
 			if (!esc) {
-				eq = ke - ks - 2 == kid->len &&
-				    memcmp(p + ks + 1, kid->name, kid->len) == 0;
+				eq = ke - ks - 2 == t->len &&
+				    name_eq(p + ks + 1, t->name, t->len);
 			} else {
 				grace_buf_reset(&s->tmp);
 				eq = grace_json_unescape(&s->tmp, p + ks, ke - ks) ==
-				    0 && s->tmp.len == kid->len &&
-				    memcmp(s->tmp.p, kid->name, kid->len) == 0;
+				    0 && s->tmp.len == t->len &&
+				    memcmp(s->tmp.p, t->name, t->len) == 0;
 			}
-			if (!eq)
-				continue;
+			if (eq) {
+				kid = t;
+				break;
+			}
+		}
+		if (kid && kid->nkids && p[vs] == '{') {
+			if (s->nspan[kid->id].kind != GRACE_J_NONE)
+				unwalk(s, kid);
+			ve = walk(s, p, vs, end, kid);
+		} else if (p[vs] == '"') {
+			ve = grace_jw_string(p, vs, end, &vesc);
+		} else {
+			ve = grace_jw_value(p, vs, end);
+		}
+		if (kid) {
 			s->nspan[kid->id].off = vs;
 			s->nspan[kid->id].len = ve - vs;
 			s->nspan[kid->id].kind = grace_jw_kind(p[vs]);
@@ -486,7 +527,8 @@ walk(struct grace_detect *s, const char *p, size_t off, size_t len,
 				s->memo[kid->path] = s->nspan[kid->id];
 				s->memo_esc[kid->path] = (uint8_t)vesc;
 			}
-			break;
+			if (kid->nkids && p[vs] != '{')
+				unwalk(s, kid); /* no longer an object */
 		}
 		i = grace_jw_ws(p, ve, end);
 		if (i < end && p[i] == ',')
@@ -494,13 +536,8 @@ walk(struct grace_detect *s, const char *p, size_t off, size_t len,
 		else
 			break;
 	}
-	for (k = 0; k < node->nkids; k++) {
-		const struct hd_tnode *kid = &node->kids[k];
-		const struct grace_jspan *sp = &s->nspan[kid->id];
-
-		if (kid->nkids && sp->kind == GRACE_J_OBJECT)
-			walk(s, p, sp->off, sp->len, kid);
-	}
+	/* past the closing brace */
+	return i < end && p[i] == '}' ? i + 1 : i;
 }
 
 /* Fill the memo for the event p[0..n): all spans absent, then one walk.
@@ -515,7 +552,9 @@ read_event(struct grace_detect *s, const char *p, size_t n)
 		s->memo[i].kind = GRACE_J_NONE;
 	for (i = 0; i < d->nnodes; i++)
 		s->nspan[i].kind = GRACE_J_NONE;
-	walk(s, p, 0, n, &d->root);
+	i = grace_jw_ws(p, 0, n);
+	if (i < n && p[i] == '{')
+		walk(s, p, i, n, &d->root);
 	for (i = 0; i < d->npaths; i++) {
 		struct grace_jspan *sp = &s->memo[i];
 
