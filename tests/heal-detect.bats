@@ -611,5 +611,5 @@ EOF
 	run -0 --separate-stderr grace-heal -d d.yaml in.ndjson
 	[ "$(jq -c '[.type, .grace.heal.component, .grace.heal.detectors]' <<<"$output" | paste -sd' ')" = '["metric","h",{"a":"ok"}] ["other",null,null] ["metric",null,null]' ]
 	# jq reads them the same way
-	[ "$(jq -c '[.type, .data.host // .data.service, .data.value]' in.ndjson | paste -sd' ')" = '["metric","h",1] ["other","a",1] ["metric",null,null]' ]
+	[ "$(jq -c '[.type, .data]' in.ndjson | paste -sd' ')" = '["metric",{"value":1,"host":"h"}] ["other",{"service":"a","value":1}] ["metric",7]' ]
 }
