@@ -1036,18 +1036,30 @@ run_det(struct evc *c, uint32_t ei, const char *comp)
 			    INFINITY;
 			nv->cnt = (unsigned)(have_n > UINT32_MAX ? UINT32_MAX :
 			    have_n);
+			int zok = dt->dir == HD_UP ? nv->z > dt->z :
+			    dt->dir == HD_DOWN ? nv->z < -dt->z :
+			    fabs(nv->z) > dt->z;
+			int rok = dt->dir == HD_UP ? v > dt->ratio * nv->base :
+			    v < dt->ratio * nv->base;
+
 			if (dt->has_z)
-				bad &= dt->dir == HD_UP ? nv->z > dt->z :
-				    dt->dir == HD_DOWN ? nv->z < -dt->z :
-				    fabs(nv->z) > dt->z;
+				bad &= zok;
 			if (dt->has_ratio)
-				bad &= dt->dir == HD_UP ? v > dt->ratio * nv->base :
-				    v < dt->ratio * nv->base;
+				bad &= rok;
 			if (!(out = level(c, ei, bad)))
 				return -1;
-			EXPLAIN(c, dt, comp, "value %.*s, %s %g, z %.3g: %s",
-			    nv->vl, nv->vt, dt->method == HD_MAD ? "median" :
-			    "mean", nv->base, nv->z, out);
+			if (c->explain) {
+				char zs[64] = "", rs[64] = "";
+
+				if (dt->has_z)
+					snprintf(zs, sizeof zs, "z %.3g %s %g",
+					    nv->z, zok ? "over" : "within", dt->z);
+				if (dt->has_ratio)
+					snprintf(rs, sizeof rs, "%sratio %.3g %s %g",
+					    dt->has_z ? ", " : "", nv->ratio, rok ?
+					    "beyond" : "within", dt->ratio);
+				explain(c, dt, comp, "%s%s: %s", zs, rs, out);
+			}
 		}
 		/* the sample joins the baseline after it was judged */
 		if (dt->method == HD_MAD) {
