@@ -86,7 +86,7 @@ typedef int grace_heal_emit_fn(void *arg, const char *ev, size_t n,
  *
  * The grace.heal annotation of an event that a detector selected (only
  * those: other events pass through without one):
- *   {"anomaly":true,"severity":"high","score":0.8,
+ *   {"anomaly":true,"severity":"high","score":0.75,
  *    "open":[{"id":"an-...","anomaly":"latency_spike","severity":"high",
  *             "detector":"latency-spike"}],
  *    "component":"web",
@@ -124,7 +124,9 @@ void grace_detect_free(struct grace_detect *s);
  * grace_json_scan) at time now_ms. Each anomaly that fires or resolves is
  * emitted through emit. When some detector selected the event, the value
  * of its grace.heal annotation (a JSON object, above) is appended to ann
- * and 1 is returned; 0 when none selected it (ann untouched); -1 with e
+ * and 1 is returned; 0 when none selected it, or when it carries a
+ * grace.heal member already (a grace-heal upstream saw it: it is neither
+ * detected on nor annotated again; ann untouched); -1 with e
  * filled when a jq condition failed at run time (GRACE_EXIT_INPUT) or on
  * a system error. explain, when not NULL, gets one line per detector
  * consulted ("  detector latency-spike: web: z 5.2 over 4: fired"). */
@@ -132,8 +134,11 @@ int grace_detect_event(struct grace_detect *s, const char *p, size_t n,
     int64_t now_ms, struct grace_buf *ann, struct grace_buf *explain,
     grace_heal_emit_fn *emit, void *arg, struct grace_err *e);
 
-/* Absence timers: fire every absence detector whose ttl ran out by now_ms
- * for some component (anomaly.detected, kind absence). Returns 0 or -1. */
+/* Timers: fire every absence detector whose ttl ran out by now_ms for
+ * some component (anomaly.detected, kind absence, at the time it fell
+ * due), and resolve the rate anomalies whose window passed and the
+ * flapping ones that stayed stable long enough (anomaly.resolved), in
+ * time order. Returns 0 or -1. */
 int grace_detect_tick(struct grace_detect *s, int64_t now_ms,
     grace_heal_emit_fn *emit, void *arg, struct grace_err *e);
 
