@@ -283,4 +283,36 @@ int grace_playbook_run(const struct grace_playbook *pb, const char *p,
     size_t n, const struct grace_hrun_opts *o, enum grace_hout *out,
     struct grace_err *e);
 
+/* Playbook test files (grace-playbook(5)): cases of anomaly events and
+ * the playbook each must select first, or every playbook it must select
+ * in order ([] for none). Run offline: nothing is executed. */
+struct grace_hcase {
+	const char *name;
+	char *event;                /* the anomaly event's JSON text */
+	const char *first;          /* `playbook:` the first match; or NULL */
+	const char **all;           /* `playbooks:` every match, in order */
+	size_t nall;
+	int has_all;
+	unsigned long line;
+};
+
+struct grace_hcases {
+	struct grace_hcase *v;
+	size_t n;
+	void *root_;                /* private */
+};
+
+/* Load the test file at path against pbs (playbook names are checked).
+ * Returns 0, or -1 with e filled (file:line:col, GRACE_EXIT_USAGE;
+ * GRACE_EXIT_SYSTEM when it cannot be read). */
+int grace_hcases_load(const char *path, const struct grace_playbooks *pbs,
+    struct grace_hcases *cs, struct grace_err *e);
+void grace_hcases_free(struct grace_hcases *cs);
+
+/* Run case c: match its event. Returns 1 if the expectation held, 0 if
+ * not (why says what was expected and what matched), -1 with e filled
+ * (memory). */
+int grace_hcase_run(const struct grace_playbooks *pbs,
+    const struct grace_hcase *c, struct grace_buf *why, struct grace_err *e);
+
 #endif
