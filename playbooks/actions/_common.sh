@@ -116,3 +116,25 @@ kubectl_run() {
 		kubectl "$@"
 	fi
 }
+
+# Service directories (like runit's): a site keeps one directory per
+# component, SERVICES/NAME, holding
+#   run          an executable that runs the service in the foreground
+#                (restart starts it, in a new session)
+#   pid          the service's pid (restart writes it)
+#   log          the output of run (appended)
+#   drain, replicas, active, quarantined, DEP.breaker, secret, conf,
+#   conf.good, snapshots/, cache/   what the actions write and read
+# `--services DIR` with `--component NAME` (default: $GRACE_COMPONENT)
+# names one; NAME must be a plain file name.
+SERVICES=
+COMPONENT=
+SVC=
+resolve_service() {
+	[ -n "$SERVICES" ] || return 0
+	COMPONENT=${COMPONENT:-${GRACE_COMPONENT:-}}
+	[ -n "$COMPONENT" ] || usage_error "--services needs --component (or GRACE_COMPONENT)"
+	safe_name "$COMPONENT" || usage_error "'$COMPONENT' is not a plain name"
+	SVC="$SERVICES/$COMPONENT"
+	[ -d "$SVC" ] || die 4 "$SVC: no such service directory"
+}
