@@ -126,12 +126,16 @@ kubectl_run() {
 #   drain, replicas, active, quarantined, DEP.breaker, secret, conf,
 #   conf.good, snapshots/, cache/   what the actions write and read
 # `--services DIR` with `--component NAME` (default: $GRACE_COMPONENT)
-# names one; NAME must be a plain file name.
+# names one; NAME must be a plain file name. When an action is given no
+# target at all, DIR is $GRACE_SERVICES (default /var/lib/grace/services).
 SERVICES=
 COMPONENT=
 SVC=
-resolve_service() {
-	[ -n "$SERVICES" ] || return 0
+resolve_service() {	# resolve_service OTHER: OTHER is any other target given
+	if [ -z "$SERVICES" ]; then
+		[ -z "${1:-}" ] || return 0
+		SERVICES=${GRACE_SERVICES:-/var/lib/grace/services}
+	fi
 	COMPONENT=${COMPONENT:-${GRACE_COMPONENT:-}}
 	[ -n "$COMPONENT" ] || usage_error "--services needs --component (or GRACE_COMPONENT)"
 	safe_name "$COMPONENT" || usage_error "'$COMPONENT' is not a plain name"
