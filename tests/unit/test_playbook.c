@@ -961,6 +961,114 @@ test_run_snapshot_errors(void)
 	grace_playbooks_free(p);
 }
 
+/* The shipped playbooks against the fake service, through its service
+ * directory: a missed heartbeat restarts it, a crash loop puts the good
+ * configuration back before restarting, a quarantine takes it out of
+ * service. */
+static void
+test_shipped(void)
+{
+	struct grace_err e;
+	struct sink s = { 0 };
+	enum grace_hout out;
+	const char *dir = "playbooks";
+	struct grace_playbooks *p = grace_playbooks_load(&dir, 1, &e);
+	char svcs[512], svc[600], path[700], *c;
+	FILE *f;
+	const char *crash = "{\"id\":\"an-2\",\"type\":\"anomaly.detected\","
+	    "\"subject\":\"web\",\"data\":{\"anomaly\":\"crash_loop\","
+	    "\"severity\":\"critical\",\"component\":\"web\"}}";
+
+	T_OK(p != NULL, "shipped playbooks load");
+	if (!p)
+		return;
+	snprintf(svcs, sizeof svcs, "%s/services", tmp);
+	snprintf(svc, sizeof svc, "%s/web", svcs);
+	mkdir(svcs, 0700);
+	mkdir(svc, 0700);
+	setenv("GRACE_SERVICES", svcs, 1);
+	snprintf(path, sizeof path, "%s/run", svc);
+	f = fopen(path, "w");
+	if (f) {
+		fprintf(f, "#!/bin/sh\nexec '%s/fake-service' \"$(dirname "
+		    "\"$0\")\"\n", fix);
+		fclose(f);
+	}
+	chmod(path, 0755);
+	snprintf(path, sizeof path, "%s/notify.ndjson", tmp);
+	setenv("GRACE_NOTIFY_FILE", path, 1);
+
+	T_INTEQ(run(p, "restart-on-missed-heartbeat", ANOM, &s, &out, &e), 0,
+	    "run restart-on-missed-heartbeat");
+	T_INTEQ(out, GRACE_HOUT_VERIFIED, "a stopped service is started and "
+	    "verified healthy");
+	T_OK(strstr(s.b.p, "\"output\":\"restart: restarted: pid none -> ") &&
+	    strstr(s.b.p, "\"output\":\"health: healthy\\n\""),
+	    "the actions' output is in the step events");
+	snprintf(path, sizeof path, "%s/pid", svc);
+	c = slurp(path);
+	T_OK(c && kill(atoi(c), 0) == 0, "the service runs");
+	free(c);
+
+	/* a bad configuration: the service crashes at every start */
+	grace_buf_reset(&s.b);
+	snprintf(path, sizeof path, "%s/conf", svc);
+	f = fopen(path, "w");
+	if (f) {
+		fputs("crash\n", f);
+		fclose(f);
+	}
+	snprintf(path, sizeof path, "%s/conf.good", svc);
+	f = fopen(path, "w");
+	if (f) {
+		fputs("v1\n", f);
+		fclose(f);
+	}
+	T_INTEQ(run(p, "config-rollback-on-crash-loop", crash, &s, &out, &e),
+	    0, "run config-rollback-on-crash-loop");
+	T_INTEQ(out, GRACE_HOUT_VERIFIED, "the good configuration is back and "
+	    "the service healthy (%s)", s.b.p);
+	snprintf(path, sizeof path, "%s/conf", svc);
+	c = slurp(path);
+	T_STREQ(c, "v1\n", "conf is the golden copy");
+	free(c);
+
+	/* the same with no good copy: rolled back, people told */
+	grace_buf_reset(&s.b);
+	snprintf(path, sizeof path, "%s/conf", svc);
+	f = fopen(path, "w");
+	if (f) {
+		fputs("crash\n", f);
+		fclose(f);
+	}
+	snprintf(path, sizeof path, "%s/conf.good", svc);
+	f = fopen(path, "w");
+	if (f) {
+		fputs("crash\n", f);
+		fclose(f);
+	}
+	T_INTEQ(run(p, "config-rollback-on-crash-loop", crash, &s, &out, &e),
+	    0, "run it again with a golden copy that crashes too");
+	T_INTEQ(out, GRACE_HOUT_ROLLED_BACK, "verify fails: rolled back (%s)",
+	    s.b.p);
+	snprintf(path, sizeof path, "%s/notify.ndjson", tmp);
+	c = slurp(path);
+	T_OK(c && strstr(c, "\"message\":\"crash loop goes on with the "
+	    "known-good configuration\"") && strstr(c, "\"playbook\":"
+	    "\"config-rollback-on-crash-loop\""), "people were told (%s)",
+	    c ? c : "");
+	free(c);
+	snprintf(path, sizeof path, "%s/pid", svc);
+	c = slurp(path);
+	if (c)
+		kill(atoi(c), SIGTERM);
+	free(c);
+	unsetenv("GRACE_SERVICES");
+	unsetenv("GRACE_NOTIFY_FILE");
+	grace_buf_free(&s.b);
+	grace_playbooks_free(p);
+}
+
 int
 main(void)
 {
@@ -998,6 +1106,7 @@ main(void)
 	test_run_contract();
 	test_run_actions_dir();
 	test_run_snapshot_errors();
+	test_shipped();
 	if (grace_exec_rmtree(tmp) < 0)
 		printf("# could not remove %s\n", tmp);
 	return T_DONE();
