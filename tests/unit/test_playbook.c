@@ -1069,6 +1069,48 @@ test_shipped(void)
 	grace_playbooks_free(p);
 }
 
+/* The example of man/grace-playbook.5 works as printed. */
+static void
+test_man_example(void)
+{
+	struct grace_err e;
+	char *man = slurp("man/grace-playbook.5"), *ex, *end, *split;
+	struct grace_playbooks *p = NULL;
+	struct grace_hcases cs;
+	struct grace_buf why = { 0 };
+	const char *path;
+	size_t i, pass = 0;
+
+	ex = man ? strstr(man, ".Sh EXAMPLES") : NULL;
+	ex = ex ? strstr(ex, ".Bd -literal\n") : NULL;
+	end = ex ? strstr(ex, "\n.Ed\n") : NULL;
+	split = ex ? strstr(ex, "# web.test.yaml\n") : NULL;
+	T_OK(ex && end && split && split < end, "the man page has the example");
+	if (!(ex && end && split && split < end)) {
+		free(man);
+		return;
+	}
+	end[1] = '\0';
+	*split = '\0';
+	path = put("web.yaml", ex + strlen(".Bd -literal\n"));
+	p = grace_playbooks_load(&path, 1, &e);
+	T_OK(p && p->n == 2, "its playbook file loads (%s)", p ? "" : e.msg);
+	if (p) {
+		T_OK(p->v[0].policy.budget_max == 2 && p->v[0].policy.cooldown_ms ==
+		    120000 && p->v[1].policy.risk == 0, "with its policy");
+		path = put("web.test.yaml", split + 1 + strlen("# web.test.yaml"));
+		T_INTEQ(grace_hcases_load(path, p, &cs, &e), 0, "its test file "
+		    "loads");
+		for (i = 0; i < cs.n; i++)
+			pass += grace_hcase_run(p, &cs.v[i], &why, &e) == 1;
+		T_OK(cs.n == 3 && pass == 3, "and passes (%s)", why.p ? why.p : "");
+		grace_hcases_free(&cs);
+		grace_playbooks_free(p);
+	}
+	grace_buf_free(&why);
+	free(man);
+}
+
 int
 main(void)
 {
@@ -1107,6 +1149,7 @@ main(void)
 	test_run_actions_dir();
 	test_run_snapshot_errors();
 	test_shipped();
+	test_man_example();
 	if (grace_exec_rmtree(tmp) < 0)
 		printf("# could not remove %s\n", tmp);
 	return T_DONE();
