@@ -173,7 +173,8 @@ grace_hval_text(const struct hval *v, const char *p, size_t n,
 {
 	grace_buf_reset(b);
 	if (!v->segs)
-		return grace_buf_adds(b, v->text);
+		return grace_buf_adds(b, v->text) < 0 ? -1 :
+		    grace_buf_reserve(b, 0);
 	if (grace_jpath_text(p, n, v->segs, v->nsegs, b, tmp) < 0)
 		return -1;
 	return grace_buf_reserve(b, 0);
@@ -1012,8 +1013,9 @@ grace_playbooks_match(const struct grace_playbooks *pbs, const char *p,
 	struct grace_jspan f[2];
 	struct grace_buf an = { 0 }, comp = { 0 }, sev = { 0 }, tmp = { 0 };
 	struct grace_err je;
+	jv ev = jv_invalid();
 	long cnt = -1;
-	int severity, r;
+	int severity, r, parsed = 0;
 	size_t i;
 
 	if (grace_json_scan(p, n, keys, 2, f, "anomaly", 0, e) < 0)
@@ -1044,7 +1046,11 @@ grace_playbooks_match(const struct grace_playbooks *pbs, const char *p,
 		    comp.p, comp.len))
 			continue;
 		if (b->when) {
-			r = grace_jq_truthy(b->when, grace_jv_parse(p, n), &je);
+			if (!parsed) {
+				ev = grace_jv_parse(p, n);
+				parsed = 1;
+			}
+			r = grace_jq_truthy(b->when, jv_copy(ev), &je);
 			if (r < 0) {
 				*e = je;
 				cnt = -1;
@@ -1056,6 +1062,7 @@ grace_playbooks_match(const struct grace_playbooks *pbs, const char *p,
 		idx[cnt++] = i;
 	}
 out:
+	jv_free(ev);
 	grace_buf_free(&an);
 	grace_buf_free(&comp);
 	grace_buf_free(&sev);

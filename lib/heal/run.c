@@ -47,6 +47,7 @@ struct rctx {
 	struct grace_buf ev, data, t, tmp;
 	struct grace_err *e;
 	int oom;
+	int nostart;                /* the last attempt could not start */
 };
 
 /* ------------------------------------------------------------------ */
@@ -288,6 +289,7 @@ attempt_step(struct rctx *x, const struct hstep *st, int ph, unsigned att,
 		x->oom |= grace_buf_add_jstr(&x->data, x->t.p, x->t.len);
 	}
 	x->oom |= grace_buf_add(&x->data, "]", 1);
+	x->nostart = !ran;
 	if (!ran) {
 		data_str(x, "error", why, strlen(why));
 		snprintf(desc, dcap, "%s", why);
@@ -370,13 +372,21 @@ run_step(struct rctx *x, const struct hstep *st, int ph, int *ok,
 			return -1;
 		if (*ok)
 			return 0;
+		if (x->nostart) {
+			/* a program that is not there does not appear by
+			 * waiting: no retry */
+			att++;
+			break;
+		}
 	}
 	if (att - 1 > 1)
-		snprintf(reason, rcap, "%s step '%s' failed after %u attempts: "
-		    "%s", phase_names[ph], st->name, att - 1, desc);
+		snprintf(reason, rcap, "%s'%s' failed after %u attempts: %s",
+		    ph == PH_VERIFY ? "verify step " : ph == PH_ROLLBACK ?
+		    "rollback step " : "step ", st->name, att - 1, desc);
 	else
-		snprintf(reason, rcap, "%s step '%s' failed: %s",
-		    phase_names[ph], st->name, desc);
+		snprintf(reason, rcap, "%s'%s' failed: %s", ph == PH_VERIFY ?
+		    "verify step " : ph == PH_ROLLBACK ? "rollback step " :
+		    "step ", st->name, desc);
 	return 0;
 }
 
@@ -606,7 +616,7 @@ grace_playbook_run(const struct grace_playbook *pb, const char *p,
 	struct grace_buf dir = { 0 }, restored = { 0 };
 	char reason[1024] = "", why[1024] = "";
 	const struct hbook *b = pb->priv;
-	int action = -1, soft = 0, ok, rc = -1;
+	int action = -1, soft = 0, ok, rc = -1, missing = 0;
 	size_t i;
 
 	*out = GRACE_HOUT_FAILED;
@@ -617,6 +627,10 @@ grace_playbook_run(const struct grace_playbook *pb, const char *p,
 	x.n = n;
 	x.o = o;
 	x.hid = o->healing_id ? o->healing_id : "h-0";
+	if (!*x.hid || strspn(x.hid, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(x.hid))
+		return grace_err_setc(e, GRACE_EXIT_SYSTEM, "bad healing id "
+		    "'%s': letters, digits, '_' and '-' only", x.hid);
 	x.cap = o->output_cap ? o->output_cap : DEFAULT_OUTPUT_CAP;
 	x.e = e;
 	if (grace_json_scan(p, n, keys, 2, f, "anomaly", 0, e) < 0)
@@ -675,6 +689,7 @@ grace_playbook_run(const struct grace_playbook *pb, const char *p,
 		}
 		snprintf(reason, sizeof reason, "%s", why);
 		action = b->steps[i].on_failure;
+		missing = x.nostart;
 	}
 	if (action < 0 && (b->nverify || b->contract)) {
 		int vfail = 0;
@@ -685,8 +700,10 @@ grace_playbook_run(const struct grace_playbook *pb, const char *p,
 				goto out;
 			if (ok)
 				continue;
-			if (!vfail)
+			if (!vfail) {
 				snprintf(reason, sizeof reason, "%s", why);
+				missing = x.nostart;
+			}
 			vfail = 1;
 			if (b->verify[i].on_failure != HFAIL_CONTINUE)
 				action = b->verify[i].on_failure;
@@ -723,8 +740,9 @@ grace_playbook_run(const struct grace_playbook *pb, const char *p,
 		goto out;
 	}
 	if (!b->nrollback && !b->nsnap) {
-		*out = GRACE_HOUT_FAILED;
-		rc = 0;
+		/* a program that could not start needs a person */
+		*out = missing ? GRACE_HOUT_ESCALATED : GRACE_HOUT_FAILED;
+		rc = missing ? emit_outcome(&x, "healing.escalated", reason, 0) : 0;
 		goto out;
 	}
 	{
@@ -763,6 +781,10 @@ grace_playbook_run(const struct grace_playbook *pb, const char *p,
 		x.oom |= grace_buf_add(&x.data, "}", 1);
 		*out = GRACE_HOUT_ROLLED_BACK;
 		rc = emit(&x, "healing.rolled_back");
+		if (rc == 0 && missing) {
+			*out = GRACE_HOUT_ESCALATED;
+			rc = emit_outcome(&x, "healing.escalated", reason, 0);
+		}
 	}
 out:
 	if (dir.len)

@@ -593,8 +593,8 @@ test_run_timeout(void)
 		    "\"timed_out\":true,\"attempt\":1,\"duration_ms\":0,"
 		    "\"output\":\"\",\"truncated\":false}}\n"
 		    HEAD(3, "healing.failed") ",\"playbook\":\"slow\",\"reason\":"
-		    "\"step step 'hang' failed: timed out after 300ms (killed)\"}}\n"
-		    HEAD(4, "healing.escalated") ",\"reason\":\"step step 'hang' "
+		    "\"step 'hang' failed: timed out after 300ms (killed)\"}}\n"
+		    HEAD(4, "healing.escalated") ",\"reason\":\"step 'hang' "
 		    "failed: timed out after 300ms (killed)\"}}\n", fix, pidf);
 		T_STREQ(s.b.p, want, "timed out, failed, escalated; the next "
 		    "step never ran");
@@ -700,6 +700,9 @@ test_run_failures(void)
 	    "      - {name: go, argv: [\"true\"]}\n"
 	    "    verify: [{name: v, argv: [\"false\"], on_failure: escalate}]\n"
 	    "    rollback: [{name: rb, argv: [\"true\"]}]\n"
+	    "  - name: missing-rb\n    match: {anomaly: x}\n    steps:\n"
+	    "      - {name: kube, argv: [grace-no-such-tool], retries: 3}\n"
+	    "    rollback: [{name: rb, argv: [sh, -c, 'test -z \"$1\"', x, \"\"]}]\n"
 	    "  - name: big\n    match: {anomaly: x}\n    steps:\n"
 	    "      - {name: loud, argv: [sh, -c, 'yes | head -c 5000']}\n", &e);
 	T_OK(p != NULL, "failure playbooks load (%s)", p ? "" : e.msg);
@@ -715,19 +718,22 @@ test_run_failures(void)
 	T_INTEQ(run(p, "cont-noverify", ANOM, &s, &out, &e), 0, "run");
 	T_INTEQ(out, GRACE_HOUT_FAILED, "continue without verify: failed, "
 	    "nothing to roll back");
-	T_OK(strstr(s.b.p, "\"reason\":\"step step 'bad' failed: exit 1 "
+	T_OK(strstr(s.b.p, "\"reason\":\"step 'bad' failed: exit 1 "
 	    "(on_failure: continue), and there is no verify to show it "
 	    "healed\"") != NULL, "... and why (%s)", s.b.p);
 	grace_buf_reset(&s.b);
 	T_INTEQ(run(p, "missing", ANOM, &s, &out, &e), 0, "run missing");
-	T_INTEQ(out, GRACE_HOUT_FAILED, "a missing tool is a failure");
+	T_INTEQ(out, GRACE_HOUT_ESCALATED, "a missing tool is a failure, "
+	    "escalated");
 	T_STREQ(s.b.p, STARTED("missing")
 	    HEAD(2, "healing.step") ",\"phase\":\"step\",\"step\":\"kube\","
 	    "\"argv\":[\"grace-no-such-tool\",\"get\",\"pods\"],\"error\":"
 	    "\"grace-no-such-tool: not found\",\"attempt\":1,\"duration_ms\":0,"
 	    "\"output\":\"\",\"truncated\":false}}\n"
 	    HEAD(3, "healing.failed") ",\"playbook\":\"missing\",\"reason\":"
-	    "\"step step 'kube' failed: grace-no-such-tool: not found\"}}\n",
+	    "\"step 'kube' failed: grace-no-such-tool: not found\"}}\n"
+	    HEAD(4, "healing.escalated") ",\"reason\":\"step 'kube' failed: "
+	    "grace-no-such-tool: not found\"}}\n",
 	    "... with a clear error, never a pretend success");
 	grace_buf_reset(&s.b);
 	T_INTEQ(run(p, "missing-rel", ANOM, &s, &out, &e), 0, "run");
@@ -735,8 +741,23 @@ test_run_failures(void)
 	T_OK(strstr(s.b.p, "\"error\":\"actions/nope: not found\"") &&
 	    strstr(s.b.p, "\"type\":\"healing.escalated\"") &&
 	    strstr(s.b.p, "\"reason\":\"rollback failed: rollback step 'rb' "
-	    "failed: exit 1 (after: step step 'act' failed: actions/nope: not "
+	    "failed: exit 1 (after: step 'act' failed: actions/nope: not "
 	    "found)\""), "... saying both (%s)", s.b.p);
+	grace_buf_reset(&s.b);
+	T_INTEQ(run(p, "missing-rb", ANOM, &s, &out, &e), 0, "run");
+	T_INTEQ(out, GRACE_HOUT_ESCALATED, "a missing tool: rolled back, then "
+	    "escalated");
+	{
+		const char *a = strstr(s.b.p, "\"type\":\"healing.rolled_back\""),
+		    *b = strstr(s.b.p, "\"type\":\"healing.escalated\"");
+
+		T_OK(a && b && a < b, "rolled_back, then escalated (%s)", s.b.p);
+		T_OK(!strstr(s.b.p, "\"attempt\":2"), "a program that is not "
+		    "there is not retried");
+		T_OK(strstr(s.b.p, "\"step\":\"rb\",\"argv\":[\"sh\",\"-c\","
+		    "\"test -z \\\"$1\\\"\",\"x\",\"\"],\"exit\":0") != NULL,
+		    "an empty argument is passed as one");
+	}
 	grace_buf_reset(&s.b);
 	T_INTEQ(run(p, "esc-verify", ANOM, &s, &out, &e), 0, "run");
 	T_INTEQ(out, GRACE_HOUT_ESCALATED, "a verify step may escalate");
@@ -952,6 +973,13 @@ test_run_snapshot_errors(void)
 	    e.msg);
 	T_OK(s.b.len == 0, "and nothing ran or was emitted");
 	memset(&o, 0, sizeof o);
+	o.healing_id = "../../x";
+	o.emit = collect;
+	o.arg = &s;
+	T_INTEQ(grace_playbook_run(&p->v[0], ANOM, strlen(ANOM), &o, &out, &e),
+	    -1, "a healing id that is no plain name is refused");
+	T_STREQ(e.msg, "bad healing id '../../x': letters, digits, '_' and '-' "
+	    "only", "... saying so");
 	o.healing_id = "h-2";
 	o.emit = collect;
 	o.arg = &s;
