@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileutil.h"
 #include "glob.h"
 #include "heal.h"
 #include "jpath.h"
@@ -615,6 +616,17 @@ load_contracts(struct fctx *x, struct hbook *b, const struct grace_ynode *n,
 	if ((real = realpath(path, NULL))) {
 		free(path);
 		path = real;
+	}
+	{
+		struct stat st;
+
+		/* a pipe or a device would block or never end */
+		if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+			grace_yaml_err(e, n, "contracts file '%s' is %s, not a "
+			    "regular file", file, grace_file_kind(st.st_mode));
+			free(path);
+			return -1;
+		}
 	}
 	for (i = 0; i < x->ld->ncf; i++)
 		if (strcmp(x->ld->cf[i].path, path) == 0) {

@@ -905,6 +905,11 @@ test_run_contract(void)
 	    "... saying which applied (%s)", s.b.p);
 	grace_buf_free(&s.b);
 	grace_playbooks_free(p);
+	T_STREQ(load_err("playbooks:\n  - name: a\n    match: {anomaly: x}\n"
+	    "    steps: [{name: s, argv: [true]}]\n    verify: {contract: c, "
+	    "contracts: /dev/null}\n"), "5:38: contracts file '/dev/null' is a "
+	    "character device, not a regular file", "a contracts file that is "
+	    "a device");
 	T_OK(strncmp(load_err("playbooks:\n  - name: a\n    match: {anomaly: x}\n"
 	    "    steps: [{name: s, argv: [true]}]\n    verify: {contract: c, "
 	    "contracts: nope.yaml}\n"), "0:0: cannot open", 16) == 0,
