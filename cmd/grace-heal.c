@@ -28,7 +28,9 @@
 #include "err.h"
 #include "fileutil.h"
 #include "filter.h"
+#include "gate/gate.h"
 #include "heal/heal.h"
+#include "jpath.h"
 #include "json.h"
 #include "reject.h"
 #include "timeutil.h"
@@ -36,7 +38,7 @@
 
 static const char *prog = "grace-heal";
 
-enum { K_GRACE, K_ID, K_TIME, K_N };
+enum { K_GRACE, K_ID, K_TIME, K_TYPE, K_N };
 
 #define FLUSH_AT (64u * 1024)
 #define SAVE_EVERY_MS 5000.0
@@ -60,6 +62,19 @@ struct ctx {
 	int worst;
 	unsigned long long events, annotated, detected, resolved, errors,
 	    rejected;
+	/* the healing side (not with --detect): proposals; with --execute,
+	 * the runs */
+	int detect_only, execute;
+	struct grace_playbooks *pbs;
+	struct grace_hgov *hgov;
+	struct grace_hlearn *learn;
+	struct grace_htrust *trust;
+	struct grace_gov *gate;        /* --governance */
+	struct grace_votes *votes;     /* the stream's, then --votes files' */
+	struct grace_hexec x;
+	char *gov_path, *learn_path, *snap_dir;
+	struct grace_buf hx, run, prop, hann, tmp;
+	unsigned long long proposed, escalated, refused, held, ran[4];
 };
 
 static void
@@ -186,6 +201,17 @@ save_state(struct ctx *c, struct grace_err *e)
 	    grace_atomic_write(c->state_path, c->save.p, c->save.len, 0600,
 	    e) < 0)
 		return -1;
+	if (c->hgov && c->gov_path) {
+		grace_buf_reset(&c->save);
+		if (grace_hgov_save(c->hgov, &c->save) < 0)
+			return grace_err_sys(e, c->gov_path, "out of memory");
+		if (grace_atomic_write(c->gov_path, c->save.p, c->save.len, 0600,
+		    e) < 0)
+			return -1;
+	}
+	if (c->learn && c->learn_path &&
+	    grace_hlearn_save(c->learn, c->learn_path, e) < 0)
+		return -1;
 	c->last_save = grace_mono_ms();
 	return 0;
 }
@@ -218,6 +244,224 @@ event_ms(const struct grace_event *ev)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* ------------------------------------------------------ the heal side */
+
+/* Events the executor and the runs make: queued in c->run, counted. */
+static int
+on_heal_emit(void *arg, const char *ev, size_t n, struct grace_err *e)
+{
+	struct ctx *c = arg;
+	const char *t = memmem(ev, n < 200 ? n : 200, "\"type\":\"", 8);
+
+	if (t && strncmp(t + 8, "healing.escalated\"", 18) == 0)
+		c->escalated++;
+	else if (t && strncmp(t + 8, "healing.rejected\"", 17) == 0)
+		c->refused++;
+	if (grace_buf_add(&c->run, ev, n) < 0 || grace_buf_add(&c->run, "\n",
+	    1) < 0)
+		return grace_err_sys(e, NULL, "out of memory");
+	return 0;
+}
+
+static int64_t
+exec_clock(void *arg)
+{
+	(void)arg;
+	return clock_ms();
+}
+
+/* The text of a member path of p[0..n) into b ("" when absent). */
+static void
+member_text(const char *p, size_t n, char *const *segs, size_t nsegs,
+    struct grace_buf *b, struct grace_buf *tmp)
+{
+	if (grace_jpath_text(p, n, segs, nsegs, b, tmp) < 0)
+		grace_buf_reset(b);
+}
+
+static int
+type_is(const char *p, size_t n, const char *type, struct grace_buf *b,
+    struct grace_buf *tmp)
+{
+	static char *const seg[] = { "type" };
+
+	member_text(p, n, seg, 1, b, tmp);
+	return b->p && strcmp(b->p, type) == 0;
+}
+
+/* p[0..n), an object, with extra (",\"k\":v") put before its closing
+ * brace, appended to out. */
+static int
+with_member(struct grace_buf *out, const char *p, size_t n, const char *extra,
+    size_t xn)
+{
+	while (n && p[n - 1] != '}')
+		n--;
+	if (!n)
+		return -1;
+	return grace_buf_add(out, p, n - 1) | grace_buf_add(out, extra, xn) |
+	    grace_buf_add(out, "}", 1);
+}
+
+/* Run one proposal the executor got (the stream's, or our own with
+ * --governance): the proposal with grace.heal (what became of it), then
+ * the events of the run, appended to out. Returns the status. */
+static int
+execute(struct ctx *c, const char *p, size_t n, const struct grace_jspan *g,
+    struct grace_buf *out, struct grace_err *e)
+{
+	static const char *const keys[] = { "grace" };
+	struct grace_jspan gs;
+	int r;
+
+	grace_buf_reset(&c->hann);
+	grace_buf_reset(&c->run);
+	c->x.src = NULL;
+	r = grace_hexec_proposal(&c->x, p, n, clock_ms(), &c->hann, e);
+	if (r < 0)
+		return -1;
+	if (strstr(c->hann.p, "\"execution\":\"held\""))
+		c->held++;
+	if (!g) {
+		if (grace_json_scan(p, n, keys, 1, &gs, NULL, 0, NULL) < 0)
+			return grace_err_sys(e, NULL, "a proposal that is not "
+			    "JSON");
+		g = &gs;
+	}
+	if (grace_json_splice_grace(out, p, n, g, "heal", c->hann.p,
+	    c->hann.len) < 0 || grace_buf_add(out, "\n", 1) < 0 ||
+	    grace_buf_add(out, c->run.p ? c->run.p : "", c->run.len) < 0)
+		return grace_err_sys(e, NULL, "out of memory");
+	return r ? GRACE_EXIT_NEGATIVE : GRACE_EXIT_OK;
+}
+
+/* One anomaly event p[0..n) (ours, or one from the stream without
+ * grace.heal), caused by the event cause (may be NULL: a timer): it goes
+ * out with grace.heal, the healing proposed for it (or the escalation
+ * saying why none) after it, and with --execute --governance the run.
+ * Appended to out. Returns the status or -1. */
+static int
+heal_anomaly(struct ctx *c, const char *p, size_t n,
+    const struct grace_event *cause, int64_t now, struct grace_buf *out,
+    struct grace_err *e)
+{
+	static char *const cseg[] = { "causation" };
+	struct grace_hanomaly a;
+	struct grace_buf *ev = &c->hx;
+	int resolved, status = GRACE_EXIT_OK;
+	struct grace_jspan cs, gs;
+	static const char *const gk[] = { "grace" };
+
+	memset(&a, 0, sizeof a);
+	grace_buf_reset(ev);
+	/* caused by a healing's event: the anomaly says so (loop guard) */
+	if (cause && grace_jpath_member(cause->p, 0, cause->n, cseg[0], &cs,
+	    &c->tmp) && cs.kind == GRACE_J_OBJECT &&
+	    !memmem(p, n, "\"causation\":", 12)) {
+		grace_buf_reset(&c->prop);
+		if (grace_buf_adds(&c->prop, ",\"causation\":") < 0 ||
+		    grace_buf_add(&c->prop, cause->p + cs.off, cs.len) < 0 ||
+		    with_member(ev, p, n, c->prop.p, c->prop.len) < 0)
+			return grace_err_sys(e, NULL, "out of memory");
+	} else if (grace_buf_add(ev, p, n) < 0)
+		return grace_err_sys(e, NULL, "out of memory");
+	if (grace_hanomaly_read(ev->p, ev->len, &a) < 0)
+		return grace_err_sys(e, NULL, "out of memory");
+	resolved = type_is(ev->p, ev->len, "anomaly.resolved", &c->tmp,
+	    &c->prop);
+	if (c->hgov && a.component.len &&
+	    grace_hgov_health(c->hgov, a.component.p, resolved, now) < 0)
+		goto nomem;
+	grace_buf_reset(&c->prop);
+	if (!resolved && !c->detect_only &&
+	    grace_heal_propose(c->pbs, c->learn, ev->p, ev->len, now, &c->prop,
+	    e) < 0) {
+		grace_hanomaly_free(&a);
+		if (e->code != GRACE_EXIT_INPUT)
+			return -1;
+		/* a playbook's jq when failed on it: said; nothing proposed */
+		grace_err_print(stderr, prog, e);
+		c->errors++;
+		status = GRACE_EXIT_INPUT;
+		grace_buf_reset(&c->prop);
+	}
+	/* the anomaly, marked as handled: a grace-heal downstream passes
+	 * it on (it does not propose again) */
+	grace_buf_reset(&c->hann);
+	grace_buf_addf(&c->hann, "{\"anomaly\":%s,\"severity\":",
+	    resolved ? "false" : "true");
+	grace_buf_add_jstr(&c->hann, resolved ? "none" : a.severity.p ?
+	    a.severity.p : "", resolved ? 4 : a.severity.len);
+	grace_buf_adds(&c->hann, ",\"component\":");
+	grace_buf_add_jstr(&c->hann, a.component.p ? a.component.p : "",
+	    a.component.len);
+	grace_buf_adds(&c->hann, "}");
+	if (grace_json_scan(ev->p, ev->len, gk, 1, &gs, NULL, 0, NULL) < 0 ||
+	    grace_json_splice_grace(out, ev->p, ev->len, &gs, "heal",
+	    c->hann.p, c->hann.len) < 0 || grace_buf_add(out, "\n", 1) < 0)
+		goto nomem;
+	grace_hanomaly_free(&a);
+	if (!c->prop.len)
+		return status;
+	if (type_is(c->prop.p, c->prop.len, "healing.escalated", &c->tmp,
+	    &c->hann)) {
+		c->escalated++;
+		status = GRACE_EXIT_NEGATIVE;
+		if (grace_buf_add(out, c->prop.p, c->prop.len) < 0 ||
+		    grace_buf_add(out, "\n", 1) < 0)
+			return grace_err_sys(e, NULL, "out of memory");
+		return status;
+	}
+	c->proposed++;
+	if (c->execute && c->gate) {
+		int r;
+
+		/* c->prop is reused by what execute() calls: copy it */
+		grace_buf_reset(&c->hx);
+		if (grace_buf_add(&c->hx, c->prop.p, c->prop.len) < 0)
+			return grace_err_sys(e, NULL, "out of memory");
+		if ((r = execute(c, c->hx.p, c->hx.len, NULL, out, e)) < 0)
+			return -1;
+		return r > status ? r : status;
+	}
+	if (grace_json_scan(c->prop.p, c->prop.len, gk, 1, &gs, NULL, 0,
+	    NULL) < 0 || grace_json_splice_grace(out, c->prop.p, c->prop.len,
+	    &gs, "heal", "{\"proposal\":true}", 17) < 0 ||
+	    grace_buf_add(out, "\n", 1) < 0)
+		return grace_err_sys(e, NULL, "out of memory");
+	return status;
+nomem:
+	grace_hanomaly_free(&a);
+	return grace_err_sys(e, NULL, "out of memory");
+}
+
+/* The anomaly events detection made (one per line in anoms), each
+ * through heal_anomaly() into out; with --detect, as they are. Returns
+ * the worst status or -1. */
+static int
+heal_anomalies(struct ctx *c, struct grace_buf *anoms,
+    const struct grace_event *ev, int64_t now, struct grace_buf *out,
+    struct grace_err *e)
+{
+	size_t i = 0, j;
+	int worst = GRACE_EXIT_OK, r;
+
+	if (c->detect_only)
+		return grace_buf_add(out, anoms->p ? anoms->p : "", anoms->len) <
+		    0 ? grace_err_sys(e, NULL, "out of memory") : GRACE_EXIT_OK;
+	while (i < anoms->len) {
+		for (j = i; j < anoms->len && anoms->p[j] != '\n'; j++)
+			;
+		if ((r = heal_anomaly(c, anoms->p + i, j - i, ev, now, out,
+		    e)) < 0)
+			return -1;
+		if (r > worst)
+			worst = r;
+		i = j + 1;
+	}
+	return worst;
+}
+
 /* The detection side of one event (mu held): timers due before it, the
  * detectors, the event with grace.heal, then the anomalies it caused,
  * all appended to obuf. Returns the event's status or -1. */
@@ -225,13 +469,18 @@ static int
 detect_event(struct ctx *c, const struct grace_event *ev, int64_t now,
     struct grace_err *e)
 {
-	struct emit_to before = { c, &c->obuf }, after = { c, &c->pend };
+	struct emit_to after = { c, &c->pend };
 	struct grace_buf *ex = c->explain ? &c->ex : NULL;
 	struct grace_err je;
 	int r, status = GRACE_EXIT_OK;
 
-	if (grace_detect_tick(c->det, now, on_emit, &before, e) < 0)
+	/* timers due before it: their anomalies come first */
+	grace_buf_reset(&c->pend);
+	if (grace_detect_tick(c->det, now, on_emit, &after, e) < 0 ||
+	    (r = heal_anomalies(c, &c->pend, NULL, now, &c->obuf, e)) < 0)
 		return -1;
+	if (r > status)
+		status = r;
 	grace_buf_reset(&c->ann);
 	grace_buf_reset(&c->pend);
 	if (ex) {
@@ -264,11 +513,83 @@ detect_event(struct ctx *c, const struct grace_event *ev, int64_t now,
 	} else if (grace_buf_add(&c->obuf, ev->p, ev->n) < 0) {
 		return grace_err_sys(e, NULL, "out of memory");
 	}
-	if (grace_buf_add(&c->obuf, "\n", 1) < 0 ||
-	    grace_buf_add(&c->obuf, c->pend.p ? c->pend.p : "",
-	    c->pend.len) < 0)
+	if (grace_buf_add(&c->obuf, "\n", 1) < 0)
 		return grace_err_sys(e, NULL, "out of memory");
-	return status;
+	if ((r = heal_anomalies(c, &c->pend, ev, now, &c->obuf, e)) < 0)
+		return -1;
+	return r > status ? r : status;
+}
+
+/* The heal side of an event detection does not see (mu held): a
+ * healing.proposed event for the executor, an anomaly from elsewhere to
+ * propose for, a vote for the governance. Returns 1 when the event was
+ * taken care of (written), 0 when detection is to see it, -1. */
+static int
+heal_event(struct ctx *c, const struct grace_event *ev, int64_t now,
+    int *status, struct grace_err *e)
+{
+	static char *const hseg[] = { "grace", "heal" };
+	static char *const cseg[] = { "grace", "heal", "component" };
+	static char *const aseg[] = { "grace", "heal", "anomaly" };
+	const struct grace_jspan *t = &ev->found[K_TYPE];
+	struct grace_buf *b = &c->tmp;
+	int r;
+
+#define TYPE_IS(s) (t->kind == GRACE_J_STRING && t->len == sizeof(s) + 1 && \
+	memcmp(ev->p + t->off + 1, s, sizeof(s) - 1) == 0)
+	if (c->detect_only)
+		return 0;
+	if (c->execute && TYPE_IS("healing.proposed")) {
+		if ((r = execute(c, ev->p, ev->n, &ev->found[K_GRACE], &c->obuf,
+		    e)) < 0)
+			return -1;
+		*status = r;
+		return 1;
+	}
+	if (c->gate && TYPE_IS("governance.vote")) {
+		struct grace_err ve;
+
+		if (grace_votes_add_json(c->votes, ev->p, ev->n, ev->input,
+		    ev->line, &ve) < 0) {
+			grace_err_print(stderr, prog, &ve);
+			c->errors++;
+			*status = GRACE_EXIT_INPUT;
+		}
+		if (grace_buf_add(&c->obuf, ev->p, ev->n) < 0 ||
+		    grace_buf_add(&c->obuf, "\n", 1) < 0)
+			return grace_err_sys(e, NULL, "out of memory");
+		/* a vote may settle what is held */
+		grace_buf_reset(&c->run);
+		if (grace_hexec_revisit(&c->x, clock_ms(), e) < 0 ||
+		    grace_buf_add(&c->obuf, c->run.p ? c->run.p : "",
+		    c->run.len) < 0)
+			return -1;
+		return 1;
+	}
+	if (grace_jpath_text(ev->p, ev->n, hseg, 2, b, &c->prop) > 0) {
+		/* through a grace-heal already: its health is known */
+		if (c->hgov && grace_jpath_text(ev->p, ev->n, cseg, 3, b,
+		    &c->prop) > 0 && b->len) {
+			struct grace_buf an = {0};
+			int healthy = grace_jpath_text(ev->p, ev->n, aseg, 3, &an,
+			    &c->prop) > 0 && strcmp(an.p, "false") == 0;
+
+			grace_buf_free(&an);
+			if (grace_hgov_health(c->hgov, b->p, healthy, now) < 0)
+				return grace_err_sys(e, NULL, "out of memory");
+		}
+		return 0;
+	}
+	if (TYPE_IS("anomaly.detected") || TYPE_IS("anomaly.flapping") ||
+	    TYPE_IS("anomaly.resolved")) {
+		/* an anomaly another detector found: proposed for */
+		if ((r = heal_anomaly(c, ev->p, ev->n, ev, now, &c->obuf, e)) < 0)
+			return -1;
+		*status = r;
+		return 1;
+	}
+#undef TYPE_IS
+	return 0;
 }
 
 static int
@@ -277,7 +598,7 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 {
 	struct ctx *c = vc;
 	int64_t now = event_ms(ev);
-	int status;
+	int status, r;
 
 	(void)unused;
 	pthread_mutex_lock(&c->mu);
@@ -288,7 +609,12 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 	 * (the virtual clock), and every 1024 events for the saves */
 	if (c->interactive || (c->state_path && (c->events & 1023) == 0))
 		c->last_mono = grace_mono_ms();
-	status = detect_event(c, ev, now, e);
+	status = GRACE_EXIT_OK;
+	r = heal_event(c, ev, now, &status, e);
+	if (r == 0)
+		status = detect_event(c, ev, now, e);
+	else if (r < 0)
+		status = -1;
 	if (status >= 0 && c->state_path &&
 	    c->last_mono - c->last_save >= SAVE_EVERY_MS &&
 	    save_state(c, e) < 0)
@@ -324,6 +650,13 @@ timer_wait(void *vc)
 		if (w < 0 || ws < w)
 			w = ws;
 	}
+	if (c->hgov && (due = grace_hgov_next_expiry(c->hgov)) != INT64_MAX) {
+		/* a held proposal expires on the clock */
+		long long we = due > clock_ms() ? (long long)(due - clock_ms()) : 0;
+
+		if (w < 0 || we < w)
+			w = we;
+	}
 	pthread_mutex_unlock(&c->mu);
 	return w;
 }
@@ -332,13 +665,31 @@ static int
 timer_fire(void *vc, struct grace_buf *unused, struct grace_err *e)
 {
 	struct ctx *c = vc;
-	struct emit_to to = { c, &c->obuf };
+	struct emit_to to = { c, &c->pend };
+	int64_t now;
 	int r = 0;
 
 	(void)unused;
 	pthread_mutex_lock(&c->mu);
-	if (grace_detect_tick(c->det, virtual_now(c), on_emit, &to, e) < 0)
+	now = virtual_now(c);
+	grace_buf_reset(&c->pend);
+	if (grace_detect_tick(c->det, now, on_emit, &to, e) < 0 ||
+	    (r = heal_anomalies(c, &c->pend, NULL, now, &c->obuf, e)) < 0)
 		r = -1;
+	else {
+		worse(c, r);
+		r = 0;
+	}
+	if (r == 0 && c->hgov) {
+		/* held proposals whose time is up are rejected */
+		grace_buf_reset(&c->run);
+		if (grace_hexec_expire(&c->x, clock_ms(), e) < 0 ||
+		    grace_buf_add(&c->obuf, c->run.p ? c->run.p : "",
+		    c->run.len) < 0)
+			r = -1;
+		else if (c->run.len)
+			worse(c, GRACE_EXIT_NEGATIVE);
+	}
 	if (r == 0 && c->state_path &&
 	    grace_mono_ms() - c->last_save >= SAVE_EVERY_MS)
 		r = save_state(c, e);
@@ -374,6 +725,15 @@ finish(struct ctx *c, const char *why)
 		    "detected, %llu resolved, %llu errors\n",
 		    c->events + c->rejected, c->annotated, c->detected,
 		    c->resolved, c->errors + c->rejected);
+		if (!c->detect_only)
+			fprintf(stderr, "%llu healings proposed, %llu held, "
+			    "%llu escalated, %llu rejected; runs: %llu verified, "
+			    "%llu failed, %llu rolled back, %llu escalated\n",
+			    c->proposed, c->held, c->escalated, c->refused,
+			    (unsigned long long)c->x.outcomes[GRACE_HOUT_VERIFIED],
+			    (unsigned long long)c->x.outcomes[GRACE_HOUT_FAILED],
+			    (unsigned long long)c->x.outcomes[GRACE_HOUT_ROLLED_BACK],
+			    (unsigned long long)c->x.outcomes[GRACE_HOUT_ESCALATED]);
 	}
 	if (fflush(stdout) != 0 || ferror(stdout))
 		status = GRACE_EXIT_SYSTEM;
@@ -434,6 +794,63 @@ run_check(const struct grace_detectors *d, const char *path, int quiet)
 	return GRACE_EXIT_OK;
 }
 
+/* The heal side's state in DIR: the governance state (budgets,
+ * breakers, held proposals, healings that ran), the knowledge file and
+ * the snapshots. Returns 0 or an exit status. */
+static int
+open_heal_state(struct ctx *c, const char *dir)
+{
+	struct grace_buf p = {0};
+	struct grace_err e;
+	char *doc;
+	size_t n;
+
+	if (c->detect_only)
+		return 0;
+	if (grace_buf_addf(&p, "%s/knowledge.json", dir) < 0)
+		return GRACE_EXIT_SYSTEM;
+	c->learn_path = p.p;
+	memset(&p, 0, sizeof p);
+	if (!(c->learn = grace_hlearn_load(c->learn_path, &e)))
+		return grace_cli_report(stderr, prog, &e);
+	if (!c->hgov)
+		return 0;
+	if (grace_buf_addf(&p, "%s/snapshots", dir) < 0)
+		return GRACE_EXIT_SYSTEM;
+	c->snap_dir = p.p;
+	memset(&p, 0, sizeof p);
+	if (mkdir(c->snap_dir, 0700) < 0 && errno != EEXIST) {
+		grace_err_sys(&e, c->snap_dir, "unable to make");
+		return grace_cli_report(stderr, prog, &e);
+	}
+	if (grace_buf_addf(&p, "%s/govern.json", dir) < 0)
+		return GRACE_EXIT_SYSTEM;
+	c->gov_path = p.p;
+	if (!(doc = grace_read_file(c->gov_path, STATE_MAX, &n, &e))) {
+		if (errno == ENOENT)
+			return 0;
+		return grace_cli_report(stderr, prog, &e);
+	}
+	if (grace_hgov_restore(c->hgov, doc, n, c->gov_path, &e) < 0) {
+		free(doc);
+		return grace_cli_report(stderr, prog, &e);
+	}
+	free(doc);
+	return 0;
+}
+
+/* Where the playbooks are when -p is not given: ./playbooks, else
+ * playbooks on the configuration search path. NULL with e filled. */
+static char *
+find_playbooks(struct grace_err *e)
+{
+	struct stat st;
+
+	if (stat("playbooks", &st) == 0 && S_ISDIR(st.st_mode))
+		return strdup("playbooks");
+	return grace_config_find("playbooks", e);
+}
+
 /* --state DIR: made if missing, locked against a second grace-heal,
  * and its detect.json restored. Returns 0 or an exit status. */
 static int
@@ -468,7 +885,7 @@ open_state(struct ctx *c, const char *dir)
 	c->state_path = p.p;
 	if (!(doc = grace_read_file(p.p, STATE_MAX, &n, &e))) {
 		if (errno == ENOENT)
-			return 0;
+			return open_heal_state(c, dir);
 		return grace_cli_report(stderr, prog, &e);
 	}
 	if (grace_detect_restore(c->det, doc, n, p.p, &e) < 0) {
@@ -476,15 +893,21 @@ open_state(struct ctx *c, const char *dir)
 		return grace_cli_report(stderr, prog, &e);
 	}
 	free(doc);
-	return 0;
+	return open_heal_state(c, dir);
 }
 
 int
 main(int argc, char **argv)
 {
-	enum { O_DETECT = 256, O_STATE, O_EXPLAIN, O_STRICT, O_CHECK };
+	enum { O_DETECT = 256, O_STATE, O_EXPLAIN, O_STRICT, O_CHECK,
+		O_EXECUTE, O_GOVERNANCE, O_VOTES, O_TRUST };
 	static const struct option lo[] = {
 		{ "detect", no_argument, NULL, O_DETECT },
+		{ "playbooks", required_argument, NULL, 'p' },
+		{ "execute", no_argument, NULL, O_EXECUTE },
+		{ "governance", required_argument, NULL, O_GOVERNANCE },
+		{ "votes", required_argument, NULL, O_VOTES },
+		{ "trust", required_argument, NULL, O_TRUST },
 		{ "detectors", required_argument, NULL, 'd' },
 		{ "state", required_argument, NULL, O_STATE },
 		{ "explain", no_argument, NULL, O_EXPLAIN },
@@ -495,14 +918,17 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ 0, 0, 0, 0 },
 	};
-	static const char *const keys[K_N] = { "grace", "id", "time" };
+	static const char *const keys[K_N] = { "grace", "id", "time", "type" };
 	struct grace_filter_opts fo;
 	struct grace_err e;
 	struct grace_detectors *dets;
 	struct ctx c;
 	struct stat st;
-	const char *cfg = NULL, *state = NULL;
-	char *found = NULL;
+	const char *cfg = NULL, *state = NULL, *governance = NULL, *trust = NULL;
+	const char **pbpaths = calloc((size_t)argc + 1, sizeof *pbpaths);
+	const char **vfiles = calloc((size_t)argc + 1, sizeof *vfiles);
+	size_t npb = 0, nvf = 0, i;
+	char *found = NULL, *pbfound = NULL;
 	pthread_t sth;
 	int opt, check = 0, strict = 0, status, devnull = -1, expected = 0;
 	int have_sth = 0;
@@ -511,22 +937,48 @@ main(int argc, char **argv)
 	c.lock_fd = -1;
 	pthread_mutex_init(&c.mu, NULL);
 	argv[0] = (char *)prog;
-	while ((opt = getopt_long(argc, argv, "d:qhV", lo, NULL)) != -1) {
+	if (!pbpaths || !vfiles) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		return GRACE_EXIT_SYSTEM;
+	}
+	while ((opt = getopt_long(argc, argv, "d:p:qhV", lo, NULL)) != -1) {
 		switch (opt) {
-		case O_DETECT: break; /* the only mode there is, for now */
+		case O_DETECT: c.detect_only = 1; break;
+		case 'p': pbpaths[npb++] = optarg; break;
+		case O_EXECUTE: c.execute = 1; break;
+		case O_GOVERNANCE: governance = optarg; break;
+		case O_VOTES: vfiles[nvf++] = optarg; break;
+		case O_TRUST: trust = optarg; break;
 		case 'd': cfg = optarg; break;
 		case O_STATE: state = optarg; break;
 		case O_EXPLAIN: c.explain = 1; break;
 		case O_STRICT: strict = 1; break;
 		case 'q': c.quiet = 1; break;
 		case O_CHECK: check = 1; break;
-		case 'h': usage(stdout); return 0;
+		case 'h': usage(stdout); status = 0; goto early;
 		case 'V':
 			printf("grace-heal (grace) %s\n", GRACE_VERSION);
-			return 0;
-		default: return usage_error(NULL);
+			status = 0;
+			goto early;
+		default: status = usage_error(NULL); goto early;
 		}
 	}
+	status = -1;
+	if (c.detect_only && (c.execute || npb))
+		status = usage_error("%s", "--detect proposes nothing: not with "
+		    "--execute or -p");
+	else if (!c.execute && (governance || nvf || trust))
+		status = usage_error("%s", "--governance, --votes and --trust go "
+		    "with --execute");
+	else if (nvf && !governance)
+		status = usage_error("%s", "--votes are counted by --governance: "
+		    "give the governance file");
+	else if (c.execute && !state && !check)
+		status = usage_error("%s", "--execute needs --state DIR: budgets, "
+		    "breakers, held proposals and snapshots must outlive the "
+		    "process");
+	if (status >= 0)
+		goto early;
 	if (check && optind < argc)
 		return usage_error("%s", "--check reads no input files");
 	if (check && state)
@@ -540,11 +992,60 @@ main(int argc, char **argv)
 		free(found);
 		return status;
 	}
+	if (!c.detect_only) {
+		if (!npb && !(pbpaths[npb++] = pbfound = find_playbooks(&e))) {
+			status = grace_cli_report(stderr, prog, &e);
+			goto done;
+		}
+		if (!(c.pbs = grace_playbooks_load(pbpaths, npb, &e))) {
+			status = grace_cli_report_load(stderr, prog, &e,
+			    pbpaths[0]);
+			goto done;
+		}
+	}
+	if (c.execute && governance &&
+	    !(c.gate = grace_gov_load(governance, NULL, &e))) {
+		status = grace_cli_report_load(stderr, prog, &e, governance);
+		goto done;
+	}
+	if (c.execute && trust) {
+		if (!c.pbs->trust.set) {
+			status = usage_error("%s", "--trust: no playbook file has a "
+			    "trust section saying by how much to adjust");
+			goto done;
+		}
+		if (!(c.trust = grace_htrust_open(trust, &c.pbs->trust, &e))) {
+			status = grace_cli_report_load(stderr, prog, &e, trust);
+			goto done;
+		}
+	}
+	if (c.execute) {
+		if (!(c.votes = grace_votes_new())) {
+			grace_err_sys(&e, NULL, "out of memory");
+			status = grace_cli_report(stderr, prog, &e);
+			goto done;
+		}
+		for (i = 0; i < nvf; i++)
+			if (grace_votes_load_file(c.votes, vfiles[i], &e) < 0) {
+				status = grace_cli_report_load(stderr, prog, &e,
+				    vfiles[i]);
+				goto done;
+			}
+	}
 	if (check) {
 		status = run_check(dets, cfg, c.quiet);
+		if (status == 0 && c.pbs && !c.quiet)
+			printf("%s: ok: %zu playbook%s%s\n", pbpaths[0], c.pbs->n,
+			    c.pbs->n == 1 ? "" : "s", c.pbs->trust.set ?
+			    ", trust arithmetic" : "");
 		goto done;
 	}
 	c.dets = dets;
+	if (c.execute && !(c.hgov = grace_hgov_new(c.pbs))) {
+		grace_err_sys(&e, NULL, "unable to start");
+		status = grace_cli_report(stderr, prog, &e);
+		goto done;
+	}
 	if (!(c.det = grace_detect_new(dets))) {
 		grace_err_sys(&e, NULL, "unable to start");
 		status = grace_cli_report(stderr, prog, &e);
@@ -552,6 +1053,23 @@ main(int argc, char **argv)
 	}
 	if (state && (status = open_state(&c, state)) != 0)
 		goto done;
+	if (!c.detect_only && !c.learn &&
+	    !(c.learn = grace_hlearn_load("", &e))) {
+		/* "" names no file: knowledge kept for this run only */
+		status = grace_cli_report(stderr, prog, &e);
+		goto done;
+	}
+	c.x.pbs = c.pbs;
+	c.x.gov = c.hgov;
+	c.x.trust = c.trust;
+	c.x.learn = c.learn;
+	c.x.gate = c.gate;
+	c.x.votes = c.votes;
+	c.x.snapshot_dir = c.snap_dir;
+	c.x.output_cap = 4096;
+	c.x.emit = on_heal_emit;
+	c.x.arg = &c;
+	c.x.clock = exec_clock;
 	signal(SIGPIPE, SIG_IGN);
 	atomic_init(&c.shutting, 0);
 	c.last_save = grace_mono_ms();
@@ -615,6 +1133,24 @@ done:
 	free(c.state_path);
 	grace_detectors_free(dets);
 	free(found);
+	grace_hgov_free(c.hgov);
+	grace_hlearn_free(c.learn);
+	grace_htrust_free(c.trust);
+	grace_gov_free(c.gate);
+	grace_votes_free(c.votes);
+	grace_playbooks_free(c.pbs);
+	free(c.gov_path);
+	free(c.learn_path);
+	free(c.snap_dir);
+	grace_buf_free(&c.hx);
+	grace_buf_free(&c.run);
+	grace_buf_free(&c.prop);
+	grace_buf_free(&c.hann);
+	grace_buf_free(&c.tmp);
+early:
+	free(pbfound);
+	free(pbpaths);
+	free(vfiles);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		status = GRACE_EXIT_SYSTEM;
 	return status;
