@@ -613,3 +613,23 @@ EOF
 	# jq reads them the same way
 	[ "$(jq -c '[.type, .data]' in.ndjson | paste -sd' ')" = '["metric",{"value":1,"host":"h"}] ["other",{"service":"a","value":1}] ["metric",7]' ]
 }
+
+@test "--state: saved every few seconds while a long run goes on, before any end" {
+	cat > d.yaml <<'EOF'
+detectors:
+  - {id: hi, kind: threshold, type: metric, above: 5}
+EOF
+	mkfifo in
+	( m 0 web 9
+	  for i in $(seq 150); do [ -s st/detect.json ] && cp st/detect.json mid.json && break; sleep 0.1; done
+	  m 1 web 1 ) > in &
+	rc=0
+	timeout 30 grace-heal -d d.yaml --state st < in > out.ndjson 2> err.txt || rc=$?
+	wait
+	[ "$rc" -eq 1 ]
+	# the writer saw the state, the anomaly open, while grace-heal was
+	# still reading
+	[ "$(jq -r '.detectors[0].entries[0].open' mid.json)" = 1 ]
+	[ "$(jq -r 'select(.type | startswith("anomaly.")) | .type' out.ndjson | paste -sd' ')" = "anomaly.detected anomaly.resolved" ]
+	[ "$(jq -r '.detectors[0].entries[0].open' st/detect.json)" = 0 ]
+}
