@@ -613,3 +613,57 @@ EOF
 	# jq reads them the same way
 	[ "$(jq -c '[.type, .data]' in.ndjson | paste -sd' ')" = '["metric",{"value":1,"host":"h"}] ["other",{"service":"a","value":1}] ["metric",7]' ]
 }
+
+@test "--state: saved every few seconds while a long run goes on, before any end" {
+	cat > d.yaml <<'EOF'
+detectors:
+  - {id: hi, kind: threshold, type: metric, above: 5}
+EOF
+	mkfifo in
+	( m 0 web 9
+	  for i in $(seq 150); do [ -s st/detect.json ] && cp st/detect.json mid.json && break; sleep 0.1; done
+	  m 1 web 1 ) > in &
+	rc=0
+	timeout 30 grace-heal -d d.yaml --state st < in > out.ndjson 2> err.txt || rc=$?
+	wait
+	[ "$rc" -eq 1 ]
+	# the writer saw the state, the anomaly open, while grace-heal was
+	# still reading
+	[ "$(jq -r '.detectors[0].entries[0].open' mid.json)" = 1 ]
+	[ "$(jq -r 'select(.type | startswith("anomaly.")) | .type' out.ndjson | paste -sd' ')" = "anomaly.detected anomaly.resolved" ]
+	[ "$(jq -r '.detectors[0].entries[0].open' st/detect.json)" = 0 ]
+}
+
+@test "the index by matcher value selects what the unindexed detectors select (differential)" {
+	# indexed: every detector of type metric starts with data.name = ...;
+	# plain: the same detectors, each led by a matcher that always holds
+	# and is not an equality, so none is indexed and all are consulted
+	for v in indexed plain; do
+		{
+			echo "detectors:"
+			for k in 0 1 2 3; do
+				lead=""
+				[ "$v" = plain ] && lead='"data.zz != never", '
+				printf '  - {id: s%d, kind: spike, type: metric, match: [%s"data.name = m%d"], alpha: 0.5, z: 3, min_samples: 2}\n' $k "$lead" $k
+				printf '  - {id: t%d, kind: threshold, type: metric, match: [%s"data.name = m%d", "data.env != test"], above: 90}\n' $k "$lead" $k
+			done
+			echo '  - {id: g, kind: rate, type: "met*", match: ["data.name = m1"], count: 2, window: 1m}'
+			echo '  - {id: u, kind: threshold, type: metric, above: 95}'
+		} > "$v.yaml"
+	done
+	{
+		for i in $(seq 0 119); do m "$i" "s$((i % 3))" $(( i % 13 == 12 ? 500 : 10 + i % 3 )) "m$((i % 5))"; done
+		# (with times: an event without one takes the clock's)
+		T='"time":"2026-01-01T01:00:00Z"'
+		printf '%s\n' '{"type":"metric",'"$T"',"data":{"service":"x","name":"m\u0031","value":99}}' \
+		    '{"type":"metric",'"$T"',"data":{"service":"x","name":1,"value":99}}' \
+		    '{"type":"metric",'"$T"',"data":{"service":"x","value":99}}' \
+		    '{"type":"metric",'"$T"',"data":{"service":"x","name":"m2","env":"test","value":99}}' \
+		    '{"type":"metrics",'"$T"',"data":{"service":"x","name":"m1","value":99}}'
+	} > in.ndjson
+	run -1 --separate-stderr grace-heal -d indexed.yaml in.ndjson
+	a=$output
+	[ "$(jq -r 'select(.type=="anomaly.detected") | .data.detector' <<<"$a" | sort -u | paste -sd' ')" = "g s0 s1 s2 s3 t0 t1 t2 t3 u" ]
+	run -1 --separate-stderr grace-heal -d plain.yaml in.ndjson
+	[ "$output" = "$a" ]
+}

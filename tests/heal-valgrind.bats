@@ -133,3 +133,29 @@ EOF
 	run -2 --separate-stderr vg "$G" -d d.yaml --state st < /dev/null
 	run -2 --separate-stderr vg "$G" --bogus
 }
+
+@test "valgrind: no allocation per event: the same keys seen twice as often make the same allocations" {
+	{
+		echo "detectors:"
+		for k in 0 1 2 3 4; do
+			printf '  - {id: s%d, kind: spike, type: metric, match: ["data.name = m%d"], z: 4, min_samples: 3}\n' $k $k
+			printf '  - {id: t%d, kind: threshold, type: metric, match: ["data.name = m%d"], above: 90, for: 1s}\n' $k $k
+		done
+		echo '  - {id: r, kind: rate, type: restart, count: 3, window: 1m}'
+		echo '  - {id: h, kind: absence, type: beat, ttl: 1h}'
+	} > d.yaml
+	for i in $(seq 0 499); do
+		printf '{"type":"metric","time":"%s","data":{"service":"svc-%d","name":"m%d","value":%d}}\n' "$(t $((i / 50)))" $((i % 50)) $((i % 5)) $((40 + i % 70))
+	done > a.ndjson
+	for i in $(seq 0 49); do
+		printf '{"type":"restart","data":{"service":"svc-%d"}}\n{"type":"beat","data":{"service":"svc-%d"}}\n' "$i" "$i"
+	done >> a.ndjson
+	cat a.ndjson a.ndjson > b.ndjson
+	allocs() {
+		valgrind "$G" -q -d d.yaml "$1" 2>&1 >/dev/null | sed -n 's/.*total heap usage: \([0-9,]*\) allocs.*/\1/p'
+	}
+	a=$(allocs a.ndjson)
+	b=$(allocs b.ndjson)
+	[ -n "$a" ]
+	[ "$a" = "$b" ]
+}
