@@ -235,7 +235,8 @@ const struct grace_playbook *grace_playbook_find(
 /* The indices of the playbooks matching the anomaly event p[0..n) (an
  * anomaly.detected or anomaly.flapping event as above, validated), in
  * file order, into idx (room for pbs->n). Returns the count, or -1 with e
- * filled (a jq `when` that failed: GRACE_EXIT_INPUT). */
+ * filled (a jq `when` that failed: GRACE_EXIT_INPUT). Not thread-safe:
+ * each `when` is one compiled jq state. */
 long grace_playbooks_match(const struct grace_playbooks *pbs,
     const char *p, size_t n, size_t *idx, struct grace_err *e);
 
