@@ -48,7 +48,7 @@ detectors:
     severity: critical
 EOF
 	{ m 0 web 50; m 1 web 97; m 2 web 99; m 3 web 60; } > in.ndjson
-	run -1 --separate-stderr grace-heal -d d.yaml in.ndjson
+	run -1 --separate-stderr grace-heal --detect -d d.yaml in.ndjson
 	[ "${#lines[@]}" -eq 6 ]
 	[ "${lines[0]}" = '{"type":"metric","time":"2026-01-01T00:00:00Z","data":{"service":"web","name":"x","value":50},"grace":{"heal":{"anomaly":false,"severity":"none","score":0,"open":[],"component":"web","detectors":{"disk-full":"ok"}}}}' ]
 	id=an-$(printf 'disk-full\0web\0%s' 1767225601000 | sha256sum | cut -c1-16)
@@ -60,7 +60,7 @@ EOF
 	[ "${lines[5]}" = '{"specversion":"1.0","id":"'"$id"'-r","type":"anomaly.resolved","source":"grace-heal","time":"2026-01-01T00:00:03.000000Z","subject":"web","data":{"anomaly":"disk_full","severity":"critical","component":"web","detector":"disk-full","kind":"threshold","evidence":{"value":60,"above":95},"since":"2026-01-01T00:00:01.000000Z","resolved":"2026-01-01T00:00:03.000000Z","anomaly_id":"'"$id"'"}}' ]
 	[ "$stderr" = "4 events, 4 annotated, 1 anomalies detected, 1 resolved, 0 errors" ]
 	# nothing above: nothing detected, exit 0
-	run -0 --separate-stderr grace-heal -d d.yaml <(m 0 web 50; m 1 web 95)
+	run -0 --separate-stderr grace-heal --detect -d d.yaml <(m 0 web 50; m 1 web 95)
 	[ -z "$(anomalies)" ]
 }
 
@@ -71,7 +71,7 @@ detectors:
 EOF
 	{ m 0 a 95; m 60 a 95; m 90 a 50; m 100 a 95; m 219 a 95; m 220 a 96;
 	  m 230 a 10; m 260 a 95; m 270 a 10; m 329 a 10; m 330 a 10; } > in.ndjson
-	run -1 --separate-stderr grace-heal -d d.yaml in.ndjson
+	run -1 --separate-stderr grace-heal --detect -d d.yaml in.ndjson
 	[ "$(anomalies)" = "anomaly.detected a cpu 2026-01-01T00:03:40.000000Z
 anomaly.resolved a cpu 2026-01-01T00:05:30.000000Z" ]
 	[ "$(states | paste -sd' ')" = '{"cpu":"pending"} {"cpu":"pending"} {"cpu":"ok"} {"cpu":"pending"} {"cpu":"pending"} {"cpu":"firing"} {"cpu":"firing"} {"cpu":"firing"} {"cpu":"firing"} {"cpu":"firing"} {"cpu":"ok"}' ]
@@ -89,7 +89,7 @@ EOF
 	{ ev 0 cert.status '{"service":"web","days_left":30}'; ev 1 cert.status '{"service":"web","days_left":13.5}';
 	  ev 2 health.check '{"dependency":"db","status":"up"}'; ev 3 health.check '{"dependency":"db","status":"down"}';
 	  ev 4 health.check '{"dependency":"db","status":"up"}'; } > in.ndjson
-	run -1 --separate-stderr grace-heal -d d.yaml in.ndjson
+	run -1 --separate-stderr grace-heal --detect -d d.yaml in.ndjson
 	[ "$(anomalies)" = "anomaly.detected web cert 2026-01-01T00:00:01.000000Z
 anomaly.detected db dep 2026-01-01T00:00:03.000000Z
 anomaly.resolved db dep 2026-01-01T00:00:04.000000Z" ]
@@ -104,7 +104,7 @@ EOF
 	s() { ev "$1" health.check "{\"service\":\"db\",\"status\":\"$2\"}"; }
 	{ s 0 up; s 60 down; s 120 up; s 180 down; s 240 up; s 300 down; s 360 up; s 400 up;
 	  ev 700 other '{}'; } > in.ndjson
-	run -1 --separate-stderr grace-heal -d d.yaml in.ndjson
+	run -1 --separate-stderr grace-heal --detect -d d.yaml in.ndjson
 	[ "$(anomalies)" = "anomaly.flapping db flapping 2026-01-01T00:04:00.000000Z
 anomaly.resolved db flapping 2026-01-01T00:11:00.000000Z" ]
 	[ "$(jq -c 'select(.type=="anomaly.flapping") | [.data.since, .data.evidence]' <<<"$output")" = '["2026-01-01T00:01:00.000000Z",{"transitions":4,"window":"10m","value":"up"}]' ]
@@ -113,7 +113,7 @@ anomaly.resolved db flapping 2026-01-01T00:11:00.000000Z" ]
 	[ "$(jq -r .type <<<"${lines[-2]}")" = anomaly.resolved ]
 	[ "$(jq -c 'select(.type=="anomaly.resolved") | .data.evidence' <<<"$output")" = '{"stable":"5m","last_transition":"2026-01-01T00:06:00.000000Z"}' ]
 	# three transitions are not flapping
-	run -0 --separate-stderr grace-heal -d d.yaml <(s 0 up; s 60 down; s 120 up; s 180 down)
+	run -0 --separate-stderr grace-heal --detect -d d.yaml <(s 0 up; s 60 down; s 120 up; s 180 down)
 	[ -z "$(anomalies)" ]
 }
 
@@ -126,11 +126,11 @@ EOF
 	# 0.5*(1+0) = 0.5; then 11.5 is z 0.5/sqrt(0.5) = 0.707 (no), and 20
 	# against mean 11.25, variance 0.5*(0.5+0.5*0.25) = 0.3125: z 15.6525.
 	{ m 0 web 10; m 1 web 12; m 2 web 11; m 3 web 11.5; m 4 web 20; } > in.ndjson
-	run -1 --separate-stderr grace-heal -d d.yaml in.ndjson
+	run -1 --separate-stderr grace-heal --detect -d d.yaml in.ndjson
 	[ "$(states | paste -sd' ')" = '{"lat":"1/3 samples"} {"lat":"2/3 samples"} {"lat":"armed"} {"lat":"armed"} {"lat":"firing"}' ]
 	[ "$(jq -c 'select(.type=="anomaly.detected") | .data.evidence' <<<"$output")" = '{"value":20,"mean":11.25,"stddev":0.559017,"z":15.6525,"z_over":4,"samples":4}' ]
 	# a spike before the warm-up ends fires nothing
-	run -0 --separate-stderr grace-heal -d d.yaml <(m 0 web 10; m 1 web 12; m 2 web 1000)
+	run -0 --separate-stderr grace-heal --detect -d d.yaml <(m 0 web 10; m 1 web 12; m 2 web 1000)
 	[ -z "$(anomalies)" ]
 }
 
@@ -146,7 +146,7 @@ EOF
 	# 30 is 0.397x (yes).
 	{ m 0 w 10 lat; m 1 w 10 lat; m 2 w 29 lat; m 3 w 60 lat;
 	  m 0 w 100 rps; m 1 w 100 rps; m 2 w 51 rps; m 3 w 30 rps; } > in.ndjson
-	run -1 --separate-stderr grace-heal -d d.yaml in.ndjson
+	run -1 --separate-stderr grace-heal --detect -d d.yaml in.ndjson
 	[ "$(anomalies)" = "anomaly.detected w up 2026-01-01T00:00:03.000000Z
 anomaly.detected w down 2026-01-01T00:00:03.000000Z" ]
 	[ "$(jq -c 'select(.type=="anomaly.detected") | .data.evidence' <<<"$output" | paste -sd' ')" = '{"value":60,"mean":19.5,"stddev":9.5,"z":4.26316,"ratio":3.07692,"ratio_over":3,"samples":3} {"value":30,"mean":75.5,"stddev":24.5,"z":-1.85714,"ratio":0.397351,"ratio_over":0.5,"samples":3}' ]
@@ -159,18 +159,18 @@ detectors:
 EOF
 	# 10 12 11 13 10: median 11, deviations 1 1 0 2 1, MAD 1, scale 1.4826;
 	# 20 is z 9/1.4826 = 6.07042; 17 would be 4.05 (no).
-	run -0 --separate-stderr grace-heal -d d.yaml <(m 0 a 10; m 1 a 12; m 2 a 11; m 3 a 13; m 4 a 10; m 5 a 17)
+	run -0 --separate-stderr grace-heal --detect -d d.yaml <(m 0 a 10; m 1 a 12; m 2 a 11; m 3 a 13; m 4 a 10; m 5 a 17)
 	[ -z "$(anomalies)" ]
-	run -1 --separate-stderr grace-heal -d d.yaml <(m 0 a 10; m 1 a 12; m 2 a 11; m 3 a 13; m 4 a 10; m 5 a 20)
+	run -1 --separate-stderr grace-heal --detect -d d.yaml <(m 0 a 10; m 1 a 12; m 2 a 11; m 3 a 13; m 4 a 10; m 5 a 20)
 	[ "$(jq -c 'select(.type=="anomaly.detected") | .data.evidence' <<<"$output")" = '{"value":20,"median":11,"scale":1.4826,"z":6.07042,"z_over":5,"samples":5}' ]
 	# 5 5 5 5 6: MAD 0; mean absolute deviation 0.2, scale 1.2533*0.2;
 	# 6.3 is z 1.3/0.25066 = 5.18631
-	run -1 --separate-stderr grace-heal -d d.yaml <(m 0 a 5; m 1 a 5; m 2 a 5; m 3 a 5; m 4 a 6; m 5 a 6.3)
+	run -1 --separate-stderr grace-heal --detect -d d.yaml <(m 0 a 5; m 1 a 5; m 2 a 5; m 3 a 5; m 4 a 6; m 5 a 6.3)
 	[ "$(jq -c 'select(.type=="anomaly.detected") | .data.evidence' <<<"$output")" = '{"value":6.3,"median":5,"scale":0.25066,"z":5.18631,"z_over":5,"samples":5}' ]
 	# all equal: the same value is z 0, any other is infinitely far (null)
-	run -0 --separate-stderr grace-heal -d d.yaml <(m 0 a 5; m 1 a 5; m 2 a 5; m 3 a 5; m 4 a 5; m 5 a 5)
+	run -0 --separate-stderr grace-heal --detect -d d.yaml <(m 0 a 5; m 1 a 5; m 2 a 5; m 3 a 5; m 4 a 5; m 5 a 5)
 	[ -z "$(anomalies)" ]
-	run -1 --separate-stderr grace-heal -d d.yaml <(m 0 a 5; m 1 a 5; m 2 a 5; m 3 a 5; m 4 a 5; m 5 a 5.01)
+	run -1 --separate-stderr grace-heal --detect -d d.yaml <(m 0 a 5; m 1 a 5; m 2 a 5; m 3 a 5; m 4 a 5; m 5 a 5.01)
 	[ "$(jq -c 'select(.type=="anomaly.detected") | .data.evidence' <<<"$output")" = '{"value":5.01,"median":5,"scale":0,"z":null,"z_over":5,"samples":5}' ]
 	# warm-up of a mad window
 	[ "$(states | head -n 2 | paste -sd' ')" = '{"err":"1/5 samples"} {"err":"2/5 samples"}' ]
@@ -184,7 +184,7 @@ EOF
 	r() { ev "$1" service.restarted '{"service":"web"}'; }
 	# 0, 5m, 9m59s: three within 10m
 	{ r 0; r 300; r 599; r 700; ev 1400 other '{}'; } > in.ndjson
-	run -1 --separate-stderr grace-heal -d d.yaml in.ndjson
+	run -1 --separate-stderr grace-heal --detect -d d.yaml in.ndjson
 	[ "$(anomalies)" = "anomaly.detected web crash_loop 2026-01-01T00:09:59.000000Z
 anomaly.resolved web crash_loop 2026-01-01T00:21:40.000000Z" ]
 	# open while bursts go on (700 makes three within 10m again); over a
@@ -192,7 +192,7 @@ anomaly.resolved web crash_loop 2026-01-01T00:21:40.000000Z" ]
 	[ "$(jq -c 'select(.type=="anomaly.resolved") | .data.evidence' <<<"$output")" = '{"window":"10m","last_burst":"2026-01-01T00:11:40.000000Z"}' ]
 	[ "$(jq -c 'select(.type=="anomaly.detected") | [.data.since, .data.evidence]' <<<"$output")" = '["2026-01-01T00:00:00.000000Z",{"count":3,"window":"10m","first":"2026-01-01T00:00:00.000000Z"}]' ]
 	# spread over more than the window: nothing
-	run -0 --separate-stderr grace-heal -d d.yaml <(r 0; r 300; r 600; r 1000)
+	run -0 --separate-stderr grace-heal --detect -d d.yaml <(r 0; r 300; r 600; r 1000)
 	[ -z "$(anomalies)" ]
 }
 
@@ -203,7 +203,7 @@ detectors:
 EOF
 	h() { ev "$1" health.heartbeat "{\"service\":\"$2\"}"; }
 	{ h 0 web; h 0 db; h 20 web; h 25 db; h 45 web; h 70 web; h 71 db; } > in.ndjson
-	run -1 --separate-stderr grace-heal -d d.yaml in.ndjson
+	run -1 --separate-stderr grace-heal --detect -d d.yaml in.ndjson
 	[ "$(anomalies)" = "anomaly.detected db heartbeat_missed 2026-01-01T00:00:55.000000Z
 anomaly.resolved db heartbeat_missed 2026-01-01T00:01:11.000000Z" ]
 	[ "$(jq -c 'select(.type=="anomaly.detected") | .data.evidence' <<<"$output")" = '{"last_seen":"2026-01-01T00:00:25.000000Z","ttl":"30s"}' ]
@@ -223,7 +223,7 @@ EOF
 	  for i in $(seq 100); do grep -q anomaly.detected out.ndjson 2>/dev/null && break; sleep 0.1; done
 	  printf '{"type":"health.heartbeat","data":{"service":"web"}}\n'; sleep 0.1 ) > in &
 	rc=0
-	timeout 20 grace-heal -d d.yaml < in > out.ndjson 2> err.txt || rc=$?
+	timeout 20 grace-heal --detect -d d.yaml < in > out.ndjson 2> err.txt || rc=$?
 	wait
 	[ "$rc" -eq 1 ]
 	run jq -r .type out.ndjson
@@ -246,7 +246,7 @@ EOF
 	{ m 0 web 105; m 1 web 115; m 2 web 91;
 	  ev 3 config.digest '{"service":"web","digest":"sha256:aa","golden":"sha256:aa"}';
 	  ev 4 config.digest '{"service":"web","digest":"sha256:bb","golden":"sha256:aa"}'; } > in.ndjson
-	run -1 --separate-stderr grace-heal -d d.yaml in.ndjson
+	run -1 --separate-stderr grace-heal --detect -d d.yaml in.ndjson
 	[ "$(anomalies)" = "anomaly.detected web replicas 2026-01-01T00:00:01.000000Z
 anomaly.resolved web replicas 2026-01-01T00:00:02.000000Z
 anomaly.detected web config_drift 2026-01-01T00:00:04.000000Z" ]
@@ -263,7 +263,7 @@ EOF
 	sed -i 's/"x"/"z"/' a.log
 	grace-verify --chain a.log >> v.ndjson 2>/dev/null || true
 	grace-log verify -f a.log >> v.ndjson 2>/dev/null || true
-	run -1 --separate-stderr grace-heal -d d.yaml v.ndjson
+	run -1 --separate-stderr grace-heal --detect -d d.yaml v.ndjson
 	[ "$(jq -r 'select(.type | startswith("anomaly.")) | "\(.type) \(.data.component)"' <<<"$output")" = "anomaly.detected a.log" ]
 	[ "$(jq -c 'select(.type=="anomaly.detected") | .data.evidence' <<<"$output")" = '{"intact":false,"error":{"file":"a.log","line":1,"seq":1,"torn":false,"reason":"record altered: its hash does not match its contents"}}' ]
 	[ "$(states | paste -sd' ')" = '{"integrity":"ok"} {"integrity":"firing"} {"integrity":"firing"}' ]
@@ -271,10 +271,10 @@ EOF
 	rm a.log
 	printf '{"type":"x"}\n' | grace-log append -f a.log > /dev/null
 	grace-verify --chain a.log >> v.ndjson
-	run -1 --separate-stderr grace-heal -d d.yaml v.ndjson
+	run -1 --separate-stderr grace-heal --detect -d d.yaml v.ndjson
 	[ "$(jq -r 'select(.type | startswith("anomaly.")) | .type' <<<"$output" | paste -sd' ')" = "anomaly.detected anomaly.resolved" ]
 	# fail closed: a verification that does not say intact is a failure
-	run -1 --separate-stderr grace-heal -d d.yaml <(ev 0 grace.log.verification '{"files":["b.log"]}')
+	run -1 --separate-stderr grace-heal --detect -d d.yaml <(ev 0 grace.log.verification '{"files":["b.log"]}')
 	[ "$(anomalies)" = "anomaly.detected b.log integrity 2026-01-01T00:00:00.000000Z" ]
 }
 
@@ -285,7 +285,7 @@ detectors:
 EOF
 	{ m 0 w 9 lat; m 1 w 9 rps; m 2 w -1 lat;
 	  printf '%s\n' '{"type":"metric","data":{"service":"w","name":"lat","env":"test","value":9}}' '{"type":"other","x":1}'; } > in.ndjson
-	run -1 --separate-stderr grace-heal -d d.yaml in.ndjson
+	run -1 --separate-stderr grace-heal --detect -d d.yaml in.ndjson
 	[ "${#lines[@]}" -eq 6 ]
 	[ "$(jq -c .grace.heal.detectors <<<"${lines[0]}")" = '{"a":"firing"}' ]
 	[ "$(jq -r .type <<<"${lines[1]}")" = anomaly.detected ]
@@ -302,17 +302,17 @@ detectors:
   - {id: d, kind: threshold, type: metric, above: 5}
 EOF
 	printf '%s\n' '{"type":"metric","data":{"service":"w","value":9},"grace":{"heal":{"anomaly":false}}}' > in.ndjson
-	run -0 --separate-stderr grace-heal -d d.yaml in.ndjson
+	run -0 --separate-stderr grace-heal --detect -d d.yaml in.ndjson
 	[ "$output" = '{"type":"metric","data":{"service":"w","value":9},"grace":{"heal":{"anomaly":false}}}' ]
 	# twice through grace-heal: the second changes nothing
 	{ m 0 w 9; m 1 w 1; } > in2.ndjson
-	run -1 --separate-stderr grace-heal -d d.yaml in2.ndjson
+	run -1 --separate-stderr grace-heal --detect -d d.yaml in2.ndjson
 	once=$output
-	run -0 --separate-stderr sh -c 'grace-heal -q -d d.yaml in2.ndjson | grace-heal -d d.yaml'
+	run -0 --separate-stderr sh -c 'grace-heal --detect -q -d d.yaml in2.ndjson | grace-heal --detect -d d.yaml'
 	[ "$output" = "$once" ]
 	# another program's verdict is kept beside grace.heal
 	printf '%s\n' '{"type":"metric","data":{"service":"w","value":1},"grace":{"gate":{"decision":"allow"}}}' > in3.ndjson
-	run -0 --separate-stderr grace-heal -d d.yaml in3.ndjson
+	run -0 --separate-stderr grace-heal --detect -d d.yaml in3.ndjson
 	[ "$(jq -c '.grace | keys' <<<"$output")" = '["gate","heal"]' ]
 }
 
@@ -323,7 +323,7 @@ detectors:
   - {id: mem, kind: threshold, type: metric, match: ["data.name = mem"], above: 90, severity: high}
 EOF
 	{ m 0 w 95 cpu; m 1 w 95 mem; m 2 v 1 cpu; m 3 w 1 mem; } > in.ndjson
-	run -1 --separate-stderr grace-heal -d d.yaml in.ndjson
+	run -1 --separate-stderr grace-heal --detect -d d.yaml in.ndjson
 	[ "$(jq -c 'select(.grace.heal) | [.grace.heal.component, .grace.heal.severity, .grace.heal.score, [.grace.heal.open[].detector]]' <<<"$output" | paste -sd' ')" = '["w","low",0.25,["cpu"]] ["w","high",0.75,["cpu","mem"]] ["v","none",0,[]] ["w","low",0.25,["cpu"]]' ]
 }
 
@@ -348,25 +348,25 @@ EOF
 	{ m 2 web 11; m 3 web 20; ev 40 health.heartbeat '{"service":"web"}'; } > b.ndjson
 	{ m 50 web 11; ev 60 health.heartbeat '{"service":"db"}'; } > c.ndjson
 	cat a.ndjson b.ndjson c.ndjson > all.ndjson
-	run -1 --separate-stderr grace-heal -d d.yaml all.ndjson
+	run -1 --separate-stderr grace-heal --detect -d d.yaml all.ndjson
 	whole=$output
 	[ "$(anomalies | wc -l)" -eq 4 ]
-	run -0 --separate-stderr grace-heal -d d.yaml --state st a.ndjson
+	run -0 --separate-stderr grace-heal --detect -d d.yaml --state st a.ndjson
 	parts=$output
 	[ -f st/detect.json ]
 	[ "$(jq -r '.detectors[0].entries[0].n' st/detect.json)" = 2 ]
-	run -1 --separate-stderr grace-heal -d d.yaml --state st b.ndjson
+	run -1 --separate-stderr grace-heal --detect -d d.yaml --state st b.ndjson
 	parts+=$'\n'$output
-	run -0 --separate-stderr grace-heal -d d.yaml --state st c.ndjson
+	run -0 --separate-stderr grace-heal --detect -d d.yaml --state st c.ndjson
 	parts+=$'\n'$output
 	[ "$parts" = "$whole" ]
 	# a malformed state file is a configuration error, nothing processed
 	echo '{"version":1,"detectors":[{"id":"lat","kind":"spike","entries":[{"component":"web"}]}]}' > st/detect.json
-	run -2 --separate-stderr grace-heal -d d.yaml --state st c.ndjson
+	run -2 --separate-stderr grace-heal --detect -d d.yaml --state st c.ndjson
 	[ -z "$output" ]
 	[ "$stderr" = "grace-heal: st/detect.json: malformed detection state: entry member 'open' is not a number" ]
 	echo 'nope' > st/detect.json
-	run -2 --separate-stderr grace-heal -d d.yaml --state st c.ndjson
+	run -2 --separate-stderr grace-heal --detect -d d.yaml --state st c.ndjson
 	[[ "$stderr" == "grace-heal: st/detect.json: malformed detection state: "* ]]
 }
 
@@ -381,8 +381,8 @@ detectors:
   - {id: hi, kind: spike, type: metric, alpha: 0.5, z: 4, min_samples: 3}
   - {id: lat, kind: spike, type: metric, alpha: 0.5, z: 4, min_samples: 3}
 EOF
-	run -1 --separate-stderr grace-heal -d d1.yaml --state st <(m 0 web 10; m 1 web 12)
-	run -0 --separate-stderr grace-heal -d d2.yaml --state st <(m 2 web 11)
+	run -1 --separate-stderr grace-heal --detect -d d1.yaml --state st <(m 0 web 10; m 1 web 12)
+	run -0 --separate-stderr grace-heal --detect -d d2.yaml --state st <(m 2 web 11)
 	[ "$(states)" = '{"hi":"1/3 samples","lat":"armed"}' ]
 }
 
@@ -394,10 +394,10 @@ EOF
 	mkfifo in
 	( m 0 web 9; sleep 30 ) > in &
 	writer=$!
-	grace-heal -d d.yaml --state st < in > out.ndjson 2> err.txt &
+	grace-heal --detect -d d.yaml --state st < in > out.ndjson 2> err.txt &
 	pid=$!
 	for i in $(seq 100); do grep -q anomaly.detected out.ndjson 2>/dev/null && break; sleep 0.1; done
-	run -4 --separate-stderr grace-heal -d d.yaml --state st < /dev/null
+	run -4 --separate-stderr grace-heal --detect -d d.yaml --state st < /dev/null
 	[ "$stderr" = "grace-heal: st: the state directory is in use by another grace-heal" ]
 	kill -TERM "$pid"
 	rc=0
@@ -407,7 +407,7 @@ EOF
 	[ "$(sed -n 1p err.txt)" = "grace-heal: SIGTERM: stopped reading; state saved" ]
 	[ "$(jq -r '.detectors[0].entries[0].open' st/detect.json)" = 1 ]
 	# the next run resolves the anomaly it left open
-	run -0 --separate-stderr grace-heal -d d.yaml --state st <(m 5 web 1)
+	run -0 --separate-stderr grace-heal --detect -d d.yaml --state st <(m 5 web 1)
 	[ "$(anomalies)" = "anomaly.resolved web hi 2026-01-01T00:00:05.000000Z" ]
 	[ "$(jq -r 'select(.type=="anomaly.resolved") | .data.anomaly_id' <<<"$output")" = "$(jq -r 'select(.type=="anomaly.detected") | .id' out.ndjson)" ]
 }
@@ -418,20 +418,20 @@ detectors:
   - {id: hi, kind: threshold, type: metric, above: 5}
 EOF
 	{ m 0 w 9; echo 'not json'; m 1 w 1; } > in.ndjson
-	run -3 --separate-stderr grace-heal -d d.yaml in.ndjson
+	run -3 --separate-stderr grace-heal --detect -d d.yaml in.ndjson
 	[ "${#lines[@]}" -eq 5 ]
 	[ "$(jq -r .type <<<"${lines[2]}")" = grace.input.rejected ]
 	[ "$(jq -r .type <<<"${lines[4]}")" = anomaly.resolved ]
 	[ "$(sed -n 1p <<<"$stderr")" = "grace-heal: in.ndjson:2:1: not JSON: unexpected 'n'" ]
 	[ "$(sed -n 2p <<<"$stderr")" = "3 events, 2 annotated, 1 anomalies detected, 1 resolved, 1 errors" ]
-	run -3 --separate-stderr grace-heal --strict -d d.yaml in.ndjson
+	run -3 --separate-stderr grace-heal --detect --strict -d d.yaml in.ndjson
 	[ "${#lines[@]}" -eq 3 ]
 	# a jq `when` that fails on an event: said, the event passes, exit 3
 	cat > dj.yaml <<'EOF'
 detectors:
   - {id: hi, kind: threshold, type: metric, above: 5, when: '.data.value | ascii_downcase'}
 EOF
-	run -3 --separate-stderr grace-heal -d dj.yaml <(m 0 w 9)
+	run -3 --separate-stderr grace-heal --detect -d dj.yaml <(m 0 w 9)
 	[ "$output" = "$(m 0 w 9)" ]
 	[ "$stderr" = "grace-heal: dj.yaml:2:61: jq: error: explode input must be a string
 1 events, 0 annotated, 0 anomalies detected, 0 resolved, 1 errors" ]
@@ -440,7 +440,7 @@ EOF
 @test "bad detectors files: exit 2 with file:line:col, nothing read" {
 	bad() {
 		printf '%s\n' "$@" > bad.yaml
-		run -2 --separate-stderr grace-heal -d bad.yaml /dev/null
+		run -2 --separate-stderr grace-heal --detect -d bad.yaml /dev/null
 		[ -z "$output" ]
 	}
 	bad 'detectors:' '  - {id: a, kind: threshold, type: metric, abov: 5}'
@@ -472,7 +472,7 @@ EOF
 	bad 'detector: []'
 	[ "$stderr" = "grace-heal: bad.yaml:1:1: unknown key 'detector' (expected one of: defaults, detectors)" ]
 	# a missing file is a usage error
-	run -2 --separate-stderr grace-heal -d nope.yaml /dev/null
+	run -2 --separate-stderr grace-heal --detect -d nope.yaml /dev/null
 	[ "$stderr" = "grace-heal: nope.yaml: cannot open: No such file or directory" ]
 }
 
@@ -483,16 +483,16 @@ detectors:
   - {id: b, kind: spike, type: metric, z: 3}
   - {id: c, kind: spike, type: metric, method: mad, z: 3}
 EOF
-	run -0 --separate-stderr grace-heal -d d.yaml --check
+	run -0 --separate-stderr grace-heal --detect -d d.yaml --check
 	[ "$output" = "d.yaml: ok: 3 detectors (1 threshold, 2 spike), 1 jq condition" ]
 	[ -z "$stderr" ]
-	run -0 --separate-stderr grace-heal -q -d d.yaml --check
+	run -0 --separate-stderr grace-heal --detect -q -d d.yaml --check
 	[ -z "$output" ] && [ -z "$stderr" ]
-	run -2 --separate-stderr grace-heal -d d.yaml --check in.ndjson
+	run -2 --separate-stderr grace-heal --detect -d d.yaml --check in.ndjson
 	[ "$stderr" = "grace-heal: --check reads no input files
 Try 'grace-heal --help' for more information." ]
 	cd "$ROOT"
-	run -0 --separate-stderr grace-heal --check
+	run -0 --separate-stderr grace-heal --detect --check
 	[ "$output" = "config/detectors.yaml: ok: 19 detectors (7 threshold, 1 flapping, 3 spike, 3 rate, 2 absence, 2 drift, 1 integrity), 0 jq conditions" ]
 }
 
@@ -504,7 +504,7 @@ detectors:
   - {id: any, kind: rate, type: "*", count: 2, window: 1m}
 EOF
 	{ m 0 w 10 lat; m 1 w 95 cpu; } > in.ndjson
-	run -1 --separate-stderr grace-heal --explain -d d.yaml in.ndjson
+	run -1 --separate-stderr grace-heal --detect --explain -d d.yaml in.ndjson
 	# only the candidates: cpu is not consulted on a lat metric (the
 	# detectors of a type are indexed by their first matcher's value)
 	[ "$stderr" = "grace-heal: in.ndjson:1: event
@@ -551,21 +551,21 @@ grace-heal: in.ndjson:2: event
 	[ "$(jq -r 'select(.type=="anomaly.detected" or .type=="anomaly.flapping") | .data.anomaly' <<<"$output" | sort | paste -sd' ')" = "auth_failure_burst certificate_expiry config_drift cpu_saturation crash_loop data_corruption dependency_down disk_full error_rate_spike flapping heartbeat_missed integrity_violation latency_spike memory_pressure queue_backlog resource_exhaustion security_anomaly stall throughput_drop" ]
 }
 
-@test "without --detect grace-heal detects; -h and -V" {
+@test "--detect: the same stream detects alike; -h and -V" {
 	cat > d.yaml <<'EOF'
 detectors:
   - {id: hi, kind: threshold, type: metric, above: 5}
 EOF
-	run -1 --separate-stderr grace-heal -d d.yaml <(m 0 w 9)
+	run -1 --separate-stderr grace-heal --detect -d d.yaml <(m 0 w 9)
 	a=$output
 	run -1 --separate-stderr grace-heal --detect -d d.yaml <(m 0 w 9)
 	[ "$output" = "$a" ]
-	run -0 --separate-stderr grace-heal --help
-	[ "${lines[0]}" = "usage: grace-heal --detect [-d FILE] [--state DIR] [--explain] [--strict]" ]
-	run -0 --separate-stderr grace-heal -V
+	run -0 --separate-stderr grace-heal --detect --help
+	[ "${lines[0]}" = "usage: grace-heal [-d FILE] [-p PATH]... [--state DIR] [--explain] [--strict]" ]
+	run -0 --separate-stderr grace-heal --detect -V
 	[[ "$output" == "grace-heal (grace) "* ]]
 	# an empty stream detects nothing
-	run -0 --separate-stderr grace-heal -d d.yaml < /dev/null
+	run -0 --separate-stderr grace-heal --detect -d d.yaml < /dev/null
 	[ -z "$output" ]
 }
 
@@ -581,11 +581,11 @@ mdoc_text() {
 	mdoc_text < blk2 > in.ndjson
 	mdoc_text < blk3 > want
 	[ "$(wc -l < in.ndjson)" -eq 5 ]
-	run -0 --separate-stderr grace-heal -d detectors.yaml --check
+	run -0 --separate-stderr grace-heal --detect -d detectors.yaml --check
 	[ "$output" = "$(sed -n 2p want)" ]
 	run -0 --separate-stderr sh -c "$(sed -n '3{s/^\$ //;N;s/\n> / /;p}' want)"
 	[ "$output" = "$(sed -n '5,$p' want)" ]
-	[ "$(sed -n 3p want)" = "\$ grace-heal -q -d detectors.yaml in.ndjson |" ]
+	[ "$(sed -n 3p want)" = "\$ grace-heal --detect -q -d detectors.yaml in.ndjson |" ]
 }
 
 @test "grace-heal(1)'s example works as printed" {
@@ -593,7 +593,7 @@ mdoc_text() {
 	mdoc_text < blk1 > ex
 	sed -n '/^\$ cat > detectors.yaml/,/^EOF$/p' ex | sed '1d;$d' > detectors.yaml
 	cmd=$(sed -n '/^\$ printf/,/grace-heal/p' ex | sed 's/^\$ //')
-	want=$(sed -n '/grace-heal -q/,$p' ex | sed 1d)
+	want=$(sed -n '/grace-heal --detect -q/,$p' ex | sed 1d)
 	[ -n "$cmd" ] && [ -n "$want" ]
 	run -0 --separate-stderr sh -c "$cmd"
 	[ "$output" = "$want" ]
@@ -608,7 +608,7 @@ EOF
 	printf '%s\n' '{"type":"metric","data":{"service":"a","value":99},"data":{"value":1,"host":"h"}}' \
 	    '{"type":"metric","data":{"service":"a","value":1},"type":"other"}' \
 	    '{"type":"metric","data":{"service":"b","value":99},"data":7}' > in.ndjson
-	run -0 --separate-stderr grace-heal -d d.yaml in.ndjson
+	run -0 --separate-stderr grace-heal --detect -d d.yaml in.ndjson
 	[ "$(jq -c '[.type, .grace.heal.component, .grace.heal.detectors]' <<<"$output" | paste -sd' ')" = '["metric","h",{"a":"ok"}] ["other",null,null] ["metric",null,null]' ]
 	# jq reads them the same way
 	[ "$(jq -c '[.type, .data]' in.ndjson | paste -sd' ')" = '["metric",{"value":1,"host":"h"}] ["other",{"service":"a","value":1}] ["metric",7]' ]
@@ -624,7 +624,7 @@ EOF
 	  for i in $(seq 150); do [ -s st/detect.json ] && cp st/detect.json mid.json && break; sleep 0.1; done
 	  m 1 web 1 ) > in &
 	rc=0
-	timeout 30 grace-heal -d d.yaml --state st < in > out.ndjson 2> err.txt || rc=$?
+	timeout 30 grace-heal --detect -d d.yaml --state st < in > out.ndjson 2> err.txt || rc=$?
 	wait
 	[ "$rc" -eq 1 ]
 	# the writer saw the state, the anomaly open, while grace-heal was
@@ -661,9 +661,9 @@ EOF
 		    '{"type":"metric",'"$T"',"data":{"service":"x","name":"m2","env":"test","value":99}}' \
 		    '{"type":"metrics",'"$T"',"data":{"service":"x","name":"m1","value":99}}'
 	} > in.ndjson
-	run -1 --separate-stderr grace-heal -d indexed.yaml in.ndjson
+	run -1 --separate-stderr grace-heal --detect -d indexed.yaml in.ndjson
 	a=$output
 	[ "$(jq -r 'select(.type=="anomaly.detected") | .data.detector' <<<"$a" | sort -u | paste -sd' ')" = "g s0 s1 s2 s3 t0 t1 t2 t3 u" ]
-	run -1 --separate-stderr grace-heal -d plain.yaml in.ndjson
+	run -1 --separate-stderr grace-heal --detect -d plain.yaml in.ndjson
 	[ "$output" = "$a" ]
 }

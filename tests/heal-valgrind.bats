@@ -61,12 +61,12 @@ catalogue() {
 @test "valgrind: the shipped detectors over the catalogue, --explain, --state saved and restored" {
 	catalogue > cat.ndjson
 	cd "$ROOT"
-	run -1 --separate-stderr vg "$G" --explain --state "$BATS_TEST_TMPDIR/st" "$BATS_TEST_TMPDIR/cat.ndjson"
+	run -1 --separate-stderr vg "$G" --detect --explain --state "$BATS_TEST_TMPDIR/st" "$BATS_TEST_TMPDIR/cat.ndjson"
 	[ "$(jq -r 'select(.type | startswith("anomaly.")) | .type + " " + .data.anomaly' <<<"$output" | sort | paste -sd,)" = "anomaly.detected auth_failure_burst,anomaly.detected certificate_expiry,anomaly.detected config_drift,anomaly.detected cpu_saturation,anomaly.detected crash_loop,anomaly.detected data_corruption,anomaly.detected dependency_down,anomaly.detected disk_full,anomaly.detected error_rate_spike,anomaly.detected heartbeat_missed,anomaly.detected integrity_violation,anomaly.detected latency_spike,anomaly.detected security_anomaly,anomaly.detected throughput_drop,anomaly.flapping flapping,anomaly.resolved auth_failure_burst,anomaly.resolved cpu_saturation,anomaly.resolved crash_loop,anomaly.resolved disk_full,anomaly.resolved flapping,anomaly.resolved heartbeat_missed,anomaly.resolved latency_spike,anomaly.resolved security_anomaly" ]
 	[ -s "$BATS_TEST_TMPDIR/st/detect.json" ]
-	run -0 --separate-stderr vg "$G" --state "$BATS_TEST_TMPDIR/st" < /dev/null
-	run -0 --separate-stderr vg "$G" --check
-	run -0 --separate-stderr vg "$G" -q --check
+	run -0 --separate-stderr vg "$G" --detect --state "$BATS_TEST_TMPDIR/st" < /dev/null
+	run -0 --separate-stderr vg "$G" --detect --check
+	run -0 --separate-stderr vg "$G" --detect -q --check
 }
 
 @test "valgrind: every kind with a jq when, mad and drift by number, timers on a silent fifo" {
@@ -88,7 +88,7 @@ EOF
 	  sleep 1
 	  printf '%s\n' '{"type":"health.heartbeat","data":{"service":"w"}}' ) > in &
 	rc=0
-	timeout 60 "${VG[@]}" "$G" -d d.yaml < in > out.ndjson 2> err.txt || rc=$?
+	timeout 60 "${VG[@]}" "$G" --detect -d d.yaml < in > out.ndjson 2> err.txt || rc=$?
 	wait
 	[ "$rc" -eq 1 ] || { cat err.txt; false; }
 	[ "$(jq -r 'select(.type | startswith("anomaly.")) | .type + " " + .data.detector' out.ndjson | sort | paste -sd,)" = "anomaly.detected drift,anomaly.detected hb,anomaly.detected mad,anomaly.flapping flap,anomaly.resolved flap,anomaly.resolved hb,anomaly.resolved mad" ]
@@ -102,7 +102,7 @@ EOF
 	mkfifo in
 	( printf '%s\n' '{"type":"metric","data":{"service":"w","value":9}}'; sleep 60 ) > in &
 	writer=$!
-	"${VG[@]}" "$G" -d d.yaml --state st < in > out.ndjson 2> err.txt &
+	"${VG[@]}" "$G" --detect -d d.yaml --state st < in > out.ndjson 2> err.txt &
 	pid=$!
 	for i in $(seq 200); do grep -q anomaly.detected out.ndjson 2>/dev/null && break; sleep 0.1; done
 	kill -TERM "$pid"
@@ -120,18 +120,18 @@ detectors:
   - {id: lo, kind: threshold, type: metric, below: 5}
 EOF
 	printf '%s\n' '{"type":"metric","data":{"service":"w","value":9}}' 'nope' '{"grace":1}' > in.ndjson
-	run -3 --separate-stderr vg "$G" -d d.yaml in.ndjson
-	run -3 --separate-stderr vg "$G" --strict -d d.yaml in.ndjson
+	run -3 --separate-stderr vg "$G" --detect -d d.yaml in.ndjson
+	run -3 --separate-stderr vg "$G" --detect --strict -d d.yaml in.ndjson
 	for bad in 'detectors: []' 'nope: 1' 'detectors: [{id: a, kind: spike, type: m}]' \
 	    "detectors: [{id: a, kind: threshold, type: m, above: 1, when: '.a | bogus('}]" \
 	    'detectors: [{id: a, kind: threshold, type: m, above: 1}, {id: a, kind: rate, type: m, count: 1, window: 1s}]'; do
 		printf '%s\n' "$bad" > bad.yaml
-		run -2 --separate-stderr vg "$G" -d bad.yaml --check
+		run -2 --separate-stderr vg "$G" --detect -d bad.yaml --check
 	done
 	mkdir st
 	echo '{"version":1,"detectors":[{"id":"lo","kind":"threshold","entries":[{"component":"w","open":1}]}]}' > st/detect.json
-	run -2 --separate-stderr vg "$G" -d d.yaml --state st < /dev/null
-	run -2 --separate-stderr vg "$G" --bogus
+	run -2 --separate-stderr vg "$G" --detect -d d.yaml --state st < /dev/null
+	run -2 --separate-stderr vg "$G" --detect --bogus
 }
 
 @test "valgrind: no allocation per event: the same keys seen twice as often make the same allocations" {
@@ -152,7 +152,7 @@ EOF
 	done >> a.ndjson
 	cat a.ndjson a.ndjson > b.ndjson
 	allocs() {
-		valgrind "$G" -q -d d.yaml "$1" 2>&1 >/dev/null | sed -n 's/.*total heap usage: \([0-9,]*\) allocs.*/\1/p'
+		valgrind "$G" --detect -q -d d.yaml "$1" 2>&1 >/dev/null | sed -n 's/.*total heap usage: \([0-9,]*\) allocs.*/\1/p'
 	}
 	a=$(allocs a.ndjson)
 	b=$(allocs b.ndjson)
