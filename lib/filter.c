@@ -1,5 +1,8 @@
 /* filter.c - the shared NDJSON filter loop. */
+#include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -97,6 +100,31 @@ one_line(struct run *r, struct grace_lines *rd, const char *line, size_t n,
 	return 0;
 }
 
+/* Wait for input on rd, firing the timer each time it runs out. Returns
+ * 0 when input may be read, -1 on an error (e filled). */
+static int
+wait_timer(struct run *r, struct grace_lines *rd, struct grace_err *e)
+{
+	for (;;) {
+		struct pollfd pf = { rd->fd, POLLIN, 0 };
+		long long ms;
+		int n;
+
+		if (grace_lines_ready(rd) || (ms = r->o->timer_wait(r->ctx)) < 0)
+			return 0;
+		n = poll(&pf, 1, ms > INT_MAX ? INT_MAX : (int)ms);
+		if (n > 0)
+			return 0;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return grace_err_sys(e, rd->name, "unable to poll");
+		}
+		if (r->o->timer_fire(r->ctx, &r->out, e) < 0 || flush(r, e) < 0)
+			return -1;
+	}
+}
+
 /* Returns 0, 1 (stopped by strict) or -1. */
 static int
 one_input(struct run *r, int fd, const char *name, struct grace_err *e)
@@ -114,6 +142,11 @@ one_input(struct run *r, int fd, const char *name, struct grace_err *e)
 			/* Answer what was asked before waiting for more. */
 			if (r->out.len && !grace_lines_ready(&rd) &&
 			    flush(r, e) < 0) {
+				stop = -1;
+				break;
+			}
+			if (r->o->timer_wait && r->o->timer_fire &&
+			    wait_timer(r, &rd, e) < 0) {
 				stop = -1;
 				break;
 			}

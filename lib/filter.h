@@ -28,6 +28,17 @@ struct grace_filter_opts {
 	int check_grace;            /* a line whose top-level `grace` is not
 	                               an object is a bad line (keys must
 	                               include "grace") */
+	/* An optional timer (both NULL: none, and the loop blocks in read()
+	 * as before). While no whole line is buffered and input is not
+	 * ready, the loop polls the input for at most timer_wait(ctx)
+	 * milliseconds (negative: no timer now, block until input comes);
+	 * when that runs out it calls timer_fire(ctx, out, e), writes what
+	 * it appended to out, and waits again. A regular file is always
+	 * ready, so timers never fire while one is read. timer_fire returns
+	 * 0, or -1 with e filled to stop the run (a system error). */
+	long long (*timer_wait)(void *ctx);
+	int (*timer_fire)(void *ctx, struct grace_buf *out,
+	    struct grace_err *e);
 };
 
 /* One valid event, as handed to the program. */

@@ -68,3 +68,35 @@ grace_jpath_text(const char *p, size_t n, char *const *segs, size_t nsegs,
 		return grace_buf_add(b, "", 0) < 0 ? -1 : 0;
 	return grace_buf_add(b, p + s.off, s.len) < 0 ? -1 : 1;
 }
+
+int
+grace_jpath_join(const char *p, size_t n, char *const *segs, size_t nsegs,
+    const char *sep, struct grace_buf *b, struct grace_buf *tmp)
+{
+	struct grace_jspan s = { 0, n, GRACE_J_OBJECT };
+	size_t i, end, k = 0;
+
+	for (i = 0; i < nsegs; i++)
+		if (s.kind != GRACE_J_OBJECT ||
+		    !grace_jpath_member(p, s.off, s.len, segs[i], &s, tmp))
+			return grace_jpath_text(p, n, segs, nsegs, b, tmp);
+	if (s.kind != GRACE_J_ARRAY)
+		return grace_jpath_text(p, n, segs, nsegs, b, tmp);
+	grace_buf_reset(b);
+	end = s.off + s.len - 1;      /* the ']' */
+	for (i = grace_jw_ws(p, s.off + 1, end); i < end;) {
+		size_t ve = grace_jw_value(p, i, end);
+		int x;
+
+		if (k++ && grace_buf_adds(b, sep) < 0)
+			return -1;
+		x = p[i] == '"' ? grace_json_unescape(b, p + i, ve - i) :
+		    grace_buf_add(b, p + i, ve - i);
+		if (x < 0)
+			return -1;
+		i = grace_jw_ws(p, ve, end);
+		if (i < end && p[i] == ',')
+			i = grace_jw_ws(p, i + 1, end);
+	}
+	return grace_buf_add(b, "", 0) < 0 ? -1 : 1;
+}

@@ -25,4 +25,9 @@ int grace_jpath_member(const char *p, size_t off, size_t len,
 int grace_jpath_text(const char *p, size_t n, char *const *segs,
     size_t nsegs, struct grace_buf *b, struct grace_buf *tmp);
 
+/* As grace_jpath_text(), but an array is its items joined by sep, each
+ * string unescaped, anything else as written ("a; b" for ["a","b"]). */
+int grace_jpath_join(const char *p, size_t n, char *const *segs,
+    size_t nsegs, const char *sep, struct grace_buf *b, struct grace_buf *tmp);
+
 #endif

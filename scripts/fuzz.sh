@@ -18,7 +18,7 @@ export LSAN_OPTIONS
 # the harnesses that compile jq expressions from their input fuzz with no
 # leak check, then every input of their corpus is rerun once with leak
 # checks, slow stacks and the suppression (a leak found there fails).
-leak_pass=" governance contracts routes overlay healstate "
+leak_pass=" governance contracts routes overlay healstate detectors playbooks "
 fails=0
 total=0
 runs=0

@@ -25,5 +25,6 @@ run_unit() {
 @test "lib: text, TAP, JUnit and GitHub reports" { run_unit report; }
 @test "lib: the decision engine (numbers, member walk)" { run_unit decide; }
 @test "lib: governance prefilter, event jv, glob" { run_unit governance; }
+@test "lib: playbooks (load, match, placeholders, proposal steps, test files, real runs)" { run_unit playbook; }
 @test "lib: the literal prefilters never skip a match (fold tables, regressions, differential corpus)" { run_unit prefilter; }
 @test "lib/heal: budget, cool-down, breaker, loop guard, held proposals, state; trust adjustments; learning" { run_unit hgov; }

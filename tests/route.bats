@@ -738,7 +738,7 @@ ok 3 - one cpu anomaly per host a minute'
 }
 
 @test "the man pages render without warnings" {
-	for f in grace-route.1 grace-routes.5; do
+	for f in grace-route.1 grace-routes.5 grace-heal.1 grace-detectors.5 grace-playbook.5; do
 		run -0 --separate-stderr groff -mdoc -Tutf8 -ww -z "$ROOT/man/$f"
 		[ -z "$stderr" ]
 	done

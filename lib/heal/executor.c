@@ -89,7 +89,11 @@ prop_read(const char *p, size_t n, struct prop *q, struct grace_buf *tmp)
 	r |= text_at(p, n, "data.component", &q->component, tmp) < 0;
 	r |= text_at(p, n, "data.expires", &q->expires, tmp) < 0;
 	r |= text_at(p, n, "grace.gate.decision", &q->decision, tmp) < 0;
-	r |= text_at(p, n, "grace.gate.reasons", &q->reasons, tmp) < 0;
+	{
+		static char *const rs[] = { "grace", "gate", "reasons" };
+
+		r |= grace_jpath_join(p, n, rs, 3, "; ", &q->reasons, tmp) < 0;
+	}
 	r |= text_at(p, n, "data.hop", &hop, tmp) < 0;
 	if (!span_at(p, n, "data.event", &q->event, tmp) ||
 	    q->event.kind != GRACE_J_OBJECT)

@@ -86,7 +86,7 @@ typedef int grace_heal_emit_fn(void *arg, const char *ev, size_t n,
  *
  * The grace.heal annotation of an event that a detector selected (only
  * those: other events pass through without one):
- *   {"anomaly":true,"severity":"high","score":0.8,
+ *   {"anomaly":true,"severity":"high","score":0.75,
  *    "open":[{"id":"an-...","anomaly":"latency_spike","severity":"high",
  *             "detector":"latency-spike"}],
  *    "component":"web",
@@ -124,7 +124,9 @@ void grace_detect_free(struct grace_detect *s);
  * grace_json_scan) at time now_ms. Each anomaly that fires or resolves is
  * emitted through emit. When some detector selected the event, the value
  * of its grace.heal annotation (a JSON object, above) is appended to ann
- * and 1 is returned; 0 when none selected it (ann untouched); -1 with e
+ * and 1 is returned; 0 when none selected it, or when it carries a
+ * grace.heal member already (a grace-heal upstream saw it: it is neither
+ * detected on nor annotated again; ann untouched); -1 with e
  * filled when a jq condition failed at run time (GRACE_EXIT_INPUT) or on
  * a system error. explain, when not NULL, gets one line per detector
  * consulted ("  detector latency-spike: web: z 5.2 over 4: fired"). */
@@ -132,8 +134,11 @@ int grace_detect_event(struct grace_detect *s, const char *p, size_t n,
     int64_t now_ms, struct grace_buf *ann, struct grace_buf *explain,
     grace_heal_emit_fn *emit, void *arg, struct grace_err *e);
 
-/* Absence timers: fire every absence detector whose ttl ran out by now_ms
- * for some component (anomaly.detected, kind absence). Returns 0 or -1. */
+/* Timers: fire every absence detector whose ttl ran out by now_ms for
+ * some component (anomaly.detected, kind absence, at the time it fell
+ * due), and resolve the rate anomalies whose window passed and the
+ * flapping ones that stayed stable long enough (anomaly.resolved), in
+ * time order. Returns 0 or -1. */
 int grace_detect_tick(struct grace_detect *s, int64_t now_ms,
     grace_heal_emit_fn *emit, void *arg, struct grace_err *e);
 
@@ -167,7 +172,8 @@ int grace_detect_restore(struct grace_detect *s, const char *p, size_t n,
  * that member path of the anomaly event ("{data.component}"); nothing is
  * ever spliced into a longer string. Every step also gets the environment
  * GRACE_HEALING_ID, GRACE_ANOMALY_ID, GRACE_ANOMALY, GRACE_COMPONENT,
- * GRACE_SEVERITY, GRACE_HOP and GRACE_EVENT (the anomaly event's JSON).
+ * GRACE_SEVERITY, GRACE_HOP, GRACE_EVENT (the anomaly event's JSON),
+ * GRACE_PLAYBOOK, GRACE_STEP, GRACE_PHASE and GRACE_ATTEMPT.
  * verify steps (or a grace-verify contract) say whether it worked;
  * rollback steps and snapshot files undo it when it did not.
  */
@@ -229,13 +235,18 @@ const struct grace_playbook *grace_playbook_find(
 /* The indices of the playbooks matching the anomaly event p[0..n) (an
  * anomaly.detected or anomaly.flapping event as above, validated), in
  * file order, into idx (room for pbs->n). Returns the count, or -1 with e
- * filled (a jq `when` that failed: GRACE_EXIT_INPUT). */
+ * filled (a jq `when` that failed: GRACE_EXIT_INPUT). Not thread-safe:
+ * each `when` is one compiled jq state. */
 long grace_playbooks_match(const struct grace_playbooks *pbs,
     const char *p, size_t n, size_t *idx, struct grace_err *e);
 
 /* Append the JSON array of the steps pb would run for the anomaly event
- * p[0..n), placeholders replaced: [{"name":"restart","argv":[...]},...],
- * for a healing.proposed event. Returns 0 or -1 (memory). */
+ * p[0..n), placeholders replaced, every phase in order, for a
+ * healing.proposed event:
+ *   [{"phase":"step","name":"restart","argv":[...],"env":{...}},...,
+ *    {"phase":"verify","contract":"<id>"},
+ *    {"phase":"rollback","name":...,"argv":[...]}]
+ * ("env" only for steps that set some). Returns 0 or -1 (memory). */
 int grace_playbook_steps_json(const struct grace_playbook *pb,
     const char *p, size_t n, struct grace_buf *out);
 
@@ -244,13 +255,15 @@ enum grace_hout {
 	GRACE_HOUT_VERIFIED = 0,    /* steps ran and verify passed */
 	GRACE_HOUT_FAILED,          /* it failed; nothing was rolled back */
 	GRACE_HOUT_ROLLED_BACK,     /* it failed and was rolled back */
-	GRACE_HOUT_ESCALATED,       /* a step said escalate, or it could not
-	                               be rolled back */
+	GRACE_HOUT_ESCALATED,       /* a step said escalate, it could not
+	                               be rolled back, or a program it needs
+	                               could not start (after rollback) */
 };
 const char *grace_hout_name(enum grace_hout o);
 
 struct grace_hrun_opts {
-	const char *healing_id;     /* "h-<16 hex>" */
+	const char *healing_id;     /* "h-<16 hex>" (letters, digits, '_',
+	                               '-': it names the snapshot directory) */
 	unsigned hop;               /* the loop guard's hop of this healing */
 	const char *snapshot_dir;   /* where snapshots are kept (in --state) */
 	size_t output_cap;          /* bytes of a step's output kept */
@@ -264,22 +277,34 @@ struct grace_hrun_opts {
  * and on failure rollback and restore, emitting, in order:
  *   healing.started     {"healing":id,"playbook":..,"anomaly":{id,type,
  *                        component,severity},"hop":N}
- *   healing.step        one per step run (also verify and rollback
- *                       steps): {"healing":id,"phase":"step"|"verify"|
- *                        "rollback","step":name,"argv":[..],"exit":N
- *                        (or "signal":N, or "error":"..." when it could
- *                        not start),"attempt":N,"duration_ms":N,
- *                        "output":"...","truncated":bool}
+ *   healing.step        one per attempt of each step (also verify and
+ *                       rollback steps): {"healing":id,"phase":"step"|
+ *                        "verify"|"rollback","step":name,"argv":[..],
+ *                        "exit":N (or "signal":N, with "timed_out":true
+ *                        at the timeout, or "error":"kubectl: not found"
+ *                        when it could not start),"attempt":N,
+ *                        "duration_ms":N,"output":"...","truncated":bool};
+ *                       a verify contract: {"healing","phase":"verify",
+ *                        "step":"contract","contract":id,"status":..,
+ *                        "confidence":N,"attempt":1,"duration_ms":N,
+ *                        "output":"<checks that failed>","truncated"}
  *   healing.verified | healing.failed {"healing":id,"playbook":..,
  *                        "reason":"..."}
  *   healing.rolled_back {"healing":id,"restored":[files],"reason":".."}
  *   healing.escalated   {"healing":id,"reason":"..."} (on_failure:
- *                        escalate, or a rollback that failed)
- * Every event has "type", "source":"grace-heal", "id" (healing id plus a
- * suffix), "time", "subject" (the component) and "causation":
+ *                        escalate, a rollback that failed, or a program
+ *                        that could not start)
+ * Every event has "specversion", "type", "source":"grace-heal", "id"
+ * (healing id, '-', the event's number in the run from 1), "time",
+ * "subject" (the component) and "causation":
  * {"healing":id,"hop":N}. *out is the outcome. Returns 0, or -1 with e
  * filled when the run could not be carried out at all (memory, the
- * snapshot directory); a step that fails is an outcome, not an error. */
+ * snapshot directory, a snapshot file that cannot be copied: then nothing
+ * ran and nothing was emitted; or emit failed); a step that fails is an
+ * outcome, not an error. A verify contract is judged on a healing.verify
+ * event {"type":"healing.verify","id":"<id>-verify","subject":component,
+ * "data":{"healing","playbook","component","anomaly":<the event>}}: the
+ * named contract must be the one that applies, and verify it. */
 int grace_playbook_run(const struct grace_playbook *pb, const char *p,
     size_t n, const struct grace_hrun_opts *o, enum grace_hout *out,
     struct grace_err *e);
@@ -526,5 +551,36 @@ int grace_hexec_expire(struct grace_hexec *x, int64_t now_ms,
  * or -1. */
 int grace_hexec_revisit(struct grace_hexec *x, int64_t now_ms,
     struct grace_err *e);
+/* Playbook test files (grace-playbook(5)): cases of anomaly events and
+ * the playbook each must select first, or every playbook it must select
+ * in order ([] for none). Run offline: nothing is executed. */
+struct grace_hcase {
+	const char *name;
+	char *event;                /* the anomaly event's JSON text */
+	const char *first;          /* `playbook:` the first match; or NULL */
+	const char **all;           /* `playbooks:` every match, in order */
+	size_t nall;
+	int has_all;
+	unsigned long line;
+};
+
+struct grace_hcases {
+	struct grace_hcase *v;
+	size_t n;
+	void *root_;                /* private */
+};
+
+/* Load the test file at path against pbs (playbook names are checked).
+ * Returns 0, or -1 with e filled (file:line:col, GRACE_EXIT_USAGE;
+ * GRACE_EXIT_SYSTEM when it cannot be read). */
+int grace_hcases_load(const char *path, const struct grace_playbooks *pbs,
+    struct grace_hcases *cs, struct grace_err *e);
+void grace_hcases_free(struct grace_hcases *cs);
+
+/* Run case c: match its event. Returns 1 if the expectation held, 0 if
+ * not (why says what was expected and what matched), -1 with e filled
+ * (memory). */
+int grace_hcase_run(const struct grace_playbooks *pbs,
+    const struct grace_hcase *c, struct grace_buf *why, struct grace_err *e);
 
 #endif

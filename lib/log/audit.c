@@ -94,49 +94,15 @@ text_at(const char *p, size_t n, const char *path, struct grace_buf *b,
 {
 	char buf[96], *segs[6], *s, *save;
 	size_t k = 0;
-	struct grace_jspan sp = { 0, n, GRACE_J_OBJECT };
 
-	grace_buf_reset(b);
 	snprintf(buf, sizeof buf, "%s", path);
 	for (s = strtok_r(buf, ".", &save); s && k < 6;
 	    s = strtok_r(NULL, ".", &save))
 		segs[k++] = s;
-	for (size_t i = 0; i < k; i++)
-		if (sp.kind != GRACE_J_OBJECT ||
-		    !grace_jpath_member(p, sp.off, sp.len, segs[i], &sp, tmp)) {
-			grace_buf_add(b, "", 0);
-			return;
-		}
-	if (sp.kind == GRACE_J_STRING) {
-		grace_json_unescape(b, p + sp.off, sp.len);
-	} else if (sp.kind == GRACE_J_ARRAY) {
-		/* strings of an array, "; " between */
-		const char *q = p + sp.off + 1, *end = p + sp.off + sp.len - 1;
-		int first = 1;
-
-		while (q < end) {
-			const char *st = memchr(q, '"', (size_t)(end - q));
-			const char *en;
-
-			if (!st)
-				break;
-			for (en = st + 1; en < end && *en != '"'; en++)
-				if (*en == '\\')
-					en++;
-			if (en >= end)
-				break;
-			if (!first)
-				grace_buf_adds(b, "; ");
-			first = 0;
-			grace_json_unescape(b, st, (size_t)(en - st + 1));
-			q = en + 1;
-		}
+	if (grace_jpath_join(p, n, segs, k, "; ", b, tmp) < 0) {
+		grace_buf_reset(b);
 		grace_buf_add(b, "", 0);
-	} else if (sp.kind != GRACE_J_NULL) {
-		grace_buf_add(b, p + sp.off, sp.len);
-		grace_buf_add(b, "", 0);
-	} else
-		grace_buf_add(b, "", 0);
+	}
 }
 
 static int

@@ -1,5 +1,7 @@
 /* test_filter.c - the shared filter loop: order, rejections, statuses. */
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +53,7 @@ run(const char *input, int strict, int *status, struct grace_filter_stats *st)
 {
 	static const char *const keys[] = { "grace", "type" };
 	struct grace_filter_opts o = { "grace-test", 16, strict, keys, 2, -1,
-	    no_records, check_grace };
+	    no_records, check_grace, NULL, NULL };
 	char in[] = "/tmp/grace-filter-in.XXXXXX", outp[] = "/tmp/grace-filter-out.XXXXXX";
 	int ifd = mkstemp(in), ofd = mkstemp(outp);
 	char *args[1] = { in }, *buf = calloc(1, 4096);
@@ -67,6 +69,80 @@ run(const char *input, int strict, int *status, struct grace_filter_stats *st)
 	buf[n > 0 ? n : 0] = '\0';
 	close(ofd);
 	unlink(in);
+	unlink(outp);
+	return buf;
+}
+
+/* The timer: fires ticks 50 ms apart, at most maxticks of them. */
+static int ticks, maxticks, waits;
+
+static long long
+twait(void *ctx)
+{
+	(void)ctx;
+	waits++;
+	return ticks < maxticks ? 50 : -1;
+}
+
+static int
+tfire(void *ctx, struct grace_buf *out, struct grace_err *e)
+{
+	(void)ctx;
+	(void)e;
+	ticks++;
+	return grace_buf_addf(out, "{\"tick\":%d}\n", ticks);
+}
+
+/* The filter over a pipe a child writes: one event, 400 ms of silence,
+ * another; or over a regular file. Returns the output. */
+static char *
+run_timer(int regular, int *status)
+{
+	static const char *const keys[] = { "grace", "type" };
+	struct grace_filter_opts o = { "grace-test", 0, 0, keys, 2, -1, 0, 0,
+	    twait, tfire };
+	char outp[] = "/tmp/grace-filter-out.XXXXXX", path[64];
+	char in[] = "/tmp/grace-filter-in.XXXXXX";
+	char *args[1] = { path }, *buf = calloc(1, 4096);
+	int ofd = mkstemp(outp), p[2] = { -1, -1 };
+	struct grace_err e;
+	pid_t pid = -1;
+	ssize_t n;
+
+	ticks = waits = 0;
+	if (regular) {
+		int ifd = mkstemp(in);
+
+		if (write(ifd, "{\"type\":\"a\"}\n{\"type\":\"b\"}\n", 26) != 26)
+			return buf;
+		close(ifd);
+		snprintf(path, sizeof path, "%s", in);
+	} else {
+		if (pipe(p) < 0 || (pid = fork()) < 0)
+			return buf;
+		if (pid == 0) {
+			close(p[0]);
+			if (write(p[1], "{\"type\":\"a\"}\n", 13) != 13)
+				_exit(1);
+			usleep(400000);
+			if (write(p[1], "{\"type\":\"b\"}\n", 13) != 13)
+				_exit(1);
+			_exit(0);
+		}
+		close(p[1]);
+		snprintf(path, sizeof path, "/proc/self/fd/%d", p[0]);
+	}
+	o.out_fd = ofd;
+	*status = grace_filter_run(&o, args, 1, fn, diag, NULL, NULL, &e);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	if (p[0] >= 0)
+		close(p[0]);
+	if (regular)
+		unlink(in);
+	n = pread(ofd, buf, 4095, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	close(ofd);
 	unlink(outp);
 	return buf;
 }
@@ -124,6 +200,22 @@ main(void)
 	out = run("nope\n{\"type\":\"b\"}\n", 0, &status, &st);
 	T_STREQ(out, "{\"type\":\"b\",\"grace\":{\"test\":3}}\n", "no rejection records when asked");
 	T_INTEQ(ndiag, 1, "the diagnostic still comes");
+	free(out);
+
+	/* the optional timer: fires while the input is silent, its output
+	 * in order between the events; never while a regular file is read */
+	no_records = 0;
+	maxticks = 3;
+	out = run_timer(0, &status);
+	T_STREQ(out, "{\"type\":\"a\",\"grace\":{\"test\":3}}\n{\"tick\":1}\n"
+	    "{\"tick\":2}\n{\"tick\":3}\n{\"type\":\"b\",\"grace\":{\"test\":3}}\n",
+	    "timer ticks while a pipe is silent, in order");
+	T_INTEQ(status, GRACE_EXIT_OK, "timer run exits 0");
+	free(out);
+	out = run_timer(1, &status);
+	T_STREQ(out, "{\"type\":\"a\",\"grace\":{\"test\":3}}\n{\"type\":\"b\",\"grace\":{\"test\":3}}\n",
+	    "no tick while a regular file is read");
+	T_INTEQ(ticks, 0, "the timer never fired on a regular file");
 	free(out);
 	return T_DONE();
 }

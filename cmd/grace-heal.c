@@ -1,0 +1,1174 @@
+/* grace-heal - the immune system (man/grace-heal.1; the detectors file in
+ * man/grace-detectors.5). Options, the filter callback, the timer, the
+ * signal thread and the summary only: detection lives in lib/heal/.
+ *
+ * The run is split by side: detect_event() is the detection side (the
+ * detectors over each event, grace.heal spliced in, anomaly events after
+ * the event that caused them); the playbook and governance side is to be
+ * added beside it, fed with the anomaly events detection emits. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "config.h"
+#include "err.h"
+#include "fileutil.h"
+#include "filter.h"
+#include "gate/gate.h"
+#include "heal/heal.h"
+#include "jpath.h"
+#include "json.h"
+#include "reject.h"
+#include "timeutil.h"
+#include "version.h"
+
+static const char *prog = "grace-heal";
+
+enum { K_GRACE, K_ID, K_TIME, K_TYPE, K_N };
+
+#define FLUSH_AT (64u * 1024)
+#define SAVE_EVERY_MS 5000.0
+#define STATE_MAX (1024u * 1024 * 1024)
+
+struct ctx {
+	const struct grace_detectors *dets;
+	struct grace_detect *det;
+	pthread_mutex_t mu;            /* the state and obuf */
+	struct grace_buf obuf;         /* what goes to stdout */
+	struct grace_buf ann, ex, pend, save;
+	int explain, quiet, interactive;
+	char *state_path;              /* DIR/detect.json, or NULL */
+	int lock_fd;
+	/* the virtual clock: the last event's time, advanced by the
+	 * monotonic clock while input is silent */
+	int have_time;
+	int64_t last_ms;
+	double last_mono, last_save;
+	atomic_int shutting;
+	int worst;
+	unsigned long long events, annotated, detected, resolved, errors,
+	    rejected;
+	/* the healing side (not with --detect): proposals; with --execute,
+	 * the runs */
+	int detect_only, execute;
+	struct grace_playbooks *pbs;
+	struct grace_hgov *hgov;
+	struct grace_hlearn *learn;
+	struct grace_htrust *trust;
+	struct grace_gov *gate;        /* --governance */
+	struct grace_votes *votes;     /* the stream's, then --votes files' */
+	struct grace_hexec x;
+	char *gov_path, *learn_path, *snap_dir;
+	struct grace_buf hx, run, prop, hann, tmp;
+	unsigned long long proposed, escalated, refused, held, ran[4];
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: grace-heal [-d FILE] [-p PATH]... [--state DIR] [--explain] [--strict]\n"
+	    "                  [-q] [FILE...]\n"
+	    "       grace-heal --execute --state DIR [-d FILE] [-p PATH]...\n"
+	    "                  [--governance FILE [--votes FILE]...] [--trust FILE] [FILE...]\n"
+	    "       grace-heal --detect [-d FILE] [--state DIR] [FILE...]\n"
+	    "       grace-heal [-d FILE] [-p PATH]... --check\n"
+	    "\n"
+	    "Watch events for anomalies with the detectors of the detectors file, pass\n"
+	    "each event on (annotated with grace.heal when a detector selected it), emit\n"
+	    "anomaly.detected, anomaly.flapping and anomaly.resolved events after the\n"
+	    "event that caused them, and for each anomaly a healing.proposed event (the\n"
+	    "playbook that matches it) or a healing.escalated one saying why none.\n"
+	    "Nothing runs unless --execute: then a healing.proposed event runs only if\n"
+	    "grace-gate allowed it (grace.gate.decision allow), or the --governance file\n"
+	    "does, before it expires, once, within its playbook's budget, cool-down,\n"
+	    "breaker and loop guard. Absence timers fire while input is silent.\n"
+	    "\n"
+	    "  -d, --detectors FILE  the detectors file (default: detectors.yaml on the\n"
+	    "                      search path: $GRACE_CONFIG_DIR, ./config,\n"
+	    "                      ~/.config/grace, /etc/grace)\n"
+	    "  -p, --playbooks PATH  a playbook file, or a directory of them (repeatable;\n"
+	    "                      default: ./playbooks, else playbooks on the search path)\n"
+	    "      --detect        detection only: no playbooks, no proposals\n"
+	    "      --execute       run the proposals governance allowed (needs --state)\n"
+	    "      --governance FILE  judge proposals here too, with grace-gate's\n"
+	    "                      governance file (the stricter verdict counts)\n"
+	    "      --votes FILE    governance.vote events for --governance (repeatable);\n"
+	    "                      votes in the stream count as well\n"
+	    "      --trust FILE    a trust file naming an overlay: each run's outcome\n"
+	    "                      adjusts the component's trust there\n"
+	    "      --state DIR     keep state in DIR (detection, budgets, breakers, held\n"
+	    "                      proposals, knowledge, snapshots): restored at start,\n"
+	    "                      saved every 5 seconds, at the end and on SIGTERM\n"
+	    "      --explain       every detector consulted for each event and what it\n"
+	    "                      found, on stderr\n"
+	    "      --strict        stop at the first bad input line\n"
+	    "  -q, --quiet         only errors: no closing summary, no --check line\n"
+	    "      --check         validate the detectors and playbook files and exit\n"
+	    "  -h, --help          this help;  -V, --version  the version\n"
+	    "\n"
+	    "Exit status: 0 no anomaly, or every healing verified; 1 an anomaly detected,\n"
+	    "a healing not run or not verified; 2 usage or configuration error, 3 bad\n"
+	    "input line, 4 system error. See grace-heal(1), grace-detectors(5),\n"
+	    "grace-playbook(5).\n");
+}
+
+static int usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static int
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = grace_cli_usage_verror(stderr, prog, NULL, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static void
+worse(struct ctx *c, int s)
+{
+	if (s > c->worst)
+		c->worst = s;
+}
+
+static int
+out_flush(struct ctx *c, struct grace_err *e)
+{
+	if (c->obuf.len && grace_write_all(STDOUT_FILENO, c->obuf.p,
+	    c->obuf.len) < 0)
+		return grace_err_sys(e, "<stdout>", "unable to write");
+	grace_buf_reset(&c->obuf);
+	return 0;
+}
+
+static int
+input_waiting(void)
+{
+	struct pollfd pf = { STDIN_FILENO, POLLIN, 0 };
+
+	return poll(&pf, 1, 0) > 0;
+}
+
+static int64_t
+clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Now on the virtual clock: the last event's time plus how long input
+ * has been silent since; the clock's before any event. */
+static int64_t
+virtual_now(const struct ctx *c)
+{
+	if (!c->have_time)
+		return clock_ms();
+	return c->last_ms + (int64_t)(grace_mono_ms() - c->last_mono);
+}
+
+/* An anomaly event: counted, and queued in the buffer arg names. */
+struct emit_to {
+	struct ctx *c;
+	struct grace_buf *b;
+};
+
+static int
+on_emit(void *arg, const char *ev, size_t n, struct grace_err *e)
+{
+	struct emit_to *t = arg;
+
+	if (n > 24 && memmem(ev, n < 120 ? n : 120, "\"anomaly.resolved\"",
+	    18))
+		t->c->resolved++;
+	else
+		t->c->detected++;
+	if (grace_buf_add(t->b, ev, n) < 0 || grace_buf_add(t->b, "\n", 1) < 0)
+		return grace_err_sys(e, NULL, "out of memory");
+	return 0;
+}
+
+/* Save the state (mu held). */
+static int
+save_state(struct ctx *c, struct grace_err *e)
+{
+	if (!c->state_path)
+		return 0;
+	grace_buf_reset(&c->save);
+	if (grace_detect_save(c->det, &c->save, e) < 0 ||
+	    grace_atomic_write(c->state_path, c->save.p, c->save.len, 0600,
+	    e) < 0)
+		return -1;
+	if (c->hgov && c->gov_path) {
+		grace_buf_reset(&c->save);
+		if (grace_hgov_save(c->hgov, &c->save) < 0)
+			return grace_err_sys(e, c->gov_path, "out of memory");
+		if (grace_atomic_write(c->gov_path, c->save.p, c->save.len, 0600,
+		    e) < 0)
+			return -1;
+	}
+	if (c->learn && c->learn_path &&
+	    grace_hlearn_save(c->learn, c->learn_path, e) < 0)
+		return -1;
+	c->last_save = grace_mono_ms();
+	return 0;
+}
+
+static void
+on_bad_line(void *vc, const struct grace_err *bad)
+{
+	struct ctx *c = vc;
+
+	grace_err_print(stderr, prog, bad);
+	pthread_mutex_lock(&c->mu);
+	c->rejected++;
+	worse(c, GRACE_EXIT_INPUT);
+	if (grace_reject_json(&c->obuf, prog, bad) < 0)
+		fprintf(stderr, "%s: out of memory\n", prog);
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* The event's time in Unix ms: its `time` when that is an RFC 3339 time,
+ * else the clock's. */
+static int64_t
+event_ms(const struct grace_event *ev)
+{
+	const struct grace_jspan *t = &ev->found[K_TIME];
+	struct timespec ts;
+
+	if (t->kind != GRACE_J_STRING || t->len < 2 ||
+	    grace_time_parse(ev->p + t->off + 1, t->len - 2, &ts, NULL) < 0)
+		return clock_ms();
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ------------------------------------------------------ the heal side */
+
+/* Events the executor and the runs make: queued in c->run, counted. */
+static int
+on_heal_emit(void *arg, const char *ev, size_t n, struct grace_err *e)
+{
+	struct ctx *c = arg;
+	const char *t = memmem(ev, n < 200 ? n : 200, "\"type\":\"", 8);
+
+	if (t && strncmp(t + 8, "healing.escalated\"", 18) == 0)
+		c->escalated++;
+	else if (t && strncmp(t + 8, "healing.rejected\"", 17) == 0)
+		c->refused++;
+	if (grace_buf_add(&c->run, ev, n) < 0 || grace_buf_add(&c->run, "\n",
+	    1) < 0)
+		return grace_err_sys(e, NULL, "out of memory");
+	return 0;
+}
+
+static int64_t
+exec_clock(void *arg)
+{
+	(void)arg;
+	return clock_ms();
+}
+
+/* The text of a member path of p[0..n) into b ("" when absent). */
+static void
+member_text(const char *p, size_t n, char *const *segs, size_t nsegs,
+    struct grace_buf *b, struct grace_buf *tmp)
+{
+	if (grace_jpath_text(p, n, segs, nsegs, b, tmp) < 0)
+		grace_buf_reset(b);
+}
+
+static int
+type_is(const char *p, size_t n, const char *type, struct grace_buf *b,
+    struct grace_buf *tmp)
+{
+	static char *const seg[] = { "type" };
+
+	member_text(p, n, seg, 1, b, tmp);
+	return b->p && strcmp(b->p, type) == 0;
+}
+
+/* p[0..n), an object, with extra (",\"k\":v") put before its closing
+ * brace, appended to out. */
+static int
+with_member(struct grace_buf *out, const char *p, size_t n, const char *extra,
+    size_t xn)
+{
+	while (n && p[n - 1] != '}')
+		n--;
+	if (!n)
+		return -1;
+	return grace_buf_add(out, p, n - 1) | grace_buf_add(out, extra, xn) |
+	    grace_buf_add(out, "}", 1);
+}
+
+/* Run one proposal the executor got (the stream's, or our own with
+ * --governance): the proposal with grace.heal (what became of it), then
+ * the events of the run, appended to out. Returns the status. */
+static int
+execute(struct ctx *c, const char *p, size_t n, const struct grace_jspan *g,
+    struct grace_buf *out, struct grace_err *e)
+{
+	static const char *const keys[] = { "grace" };
+	struct grace_jspan gs;
+	int r;
+
+	grace_buf_reset(&c->hann);
+	grace_buf_reset(&c->run);
+	c->x.src = NULL;
+	r = grace_hexec_proposal(&c->x, p, n, clock_ms(), &c->hann, e);
+	if (r < 0)
+		return -1;
+	if (strstr(c->hann.p, "\"execution\":\"held\""))
+		c->held++;
+	if (!g) {
+		if (grace_json_scan(p, n, keys, 1, &gs, NULL, 0, NULL) < 0)
+			return grace_err_sys(e, NULL, "a proposal that is not "
+			    "JSON");
+		g = &gs;
+	}
+	if (grace_json_splice_grace(out, p, n, g, "heal", c->hann.p,
+	    c->hann.len) < 0 || grace_buf_add(out, "\n", 1) < 0 ||
+	    grace_buf_add(out, c->run.p ? c->run.p : "", c->run.len) < 0)
+		return grace_err_sys(e, NULL, "out of memory");
+	return r ? GRACE_EXIT_NEGATIVE : GRACE_EXIT_OK;
+}
+
+/* One anomaly event p[0..n) (ours, or one from the stream without
+ * grace.heal), caused by the event cause (may be NULL: a timer): it goes
+ * out with grace.heal, the healing proposed for it (or the escalation
+ * saying why none) after it, and with --execute --governance the run.
+ * Appended to out. Returns the status or -1. */
+static int
+heal_anomaly(struct ctx *c, const char *p, size_t n,
+    const struct grace_event *cause, int64_t now, struct grace_buf *out,
+    struct grace_err *e)
+{
+	static char *const cseg[] = { "causation" };
+	struct grace_hanomaly a;
+	struct grace_buf *ev = &c->hx;
+	int resolved, status = GRACE_EXIT_OK;
+	struct grace_jspan cs, gs;
+	static const char *const gk[] = { "grace" };
+
+	memset(&a, 0, sizeof a);
+	grace_buf_reset(ev);
+	/* caused by a healing's event: the anomaly says so (loop guard) */
+	if (cause && grace_jpath_member(cause->p, 0, cause->n, cseg[0], &cs,
+	    &c->tmp) && cs.kind == GRACE_J_OBJECT &&
+	    !memmem(p, n, "\"causation\":", 12)) {
+		grace_buf_reset(&c->prop);
+		if (grace_buf_adds(&c->prop, ",\"causation\":") < 0 ||
+		    grace_buf_add(&c->prop, cause->p + cs.off, cs.len) < 0 ||
+		    with_member(ev, p, n, c->prop.p, c->prop.len) < 0)
+			return grace_err_sys(e, NULL, "out of memory");
+	} else if (grace_buf_add(ev, p, n) < 0)
+		return grace_err_sys(e, NULL, "out of memory");
+	if (grace_hanomaly_read(ev->p, ev->len, &a) < 0)
+		return grace_err_sys(e, NULL, "out of memory");
+	resolved = type_is(ev->p, ev->len, "anomaly.resolved", &c->tmp,
+	    &c->prop);
+	if (c->hgov && a.component.len &&
+	    grace_hgov_health(c->hgov, a.component.p, resolved, now) < 0)
+		goto nomem;
+	grace_buf_reset(&c->prop);
+	if (!resolved && !c->detect_only &&
+	    grace_heal_propose(c->pbs, c->learn, ev->p, ev->len, now, &c->prop,
+	    e) < 0) {
+		grace_hanomaly_free(&a);
+		if (e->code != GRACE_EXIT_INPUT)
+			return -1;
+		/* a playbook's jq when failed on it: said; nothing proposed */
+		grace_err_print(stderr, prog, e);
+		c->errors++;
+		status = GRACE_EXIT_INPUT;
+		grace_buf_reset(&c->prop);
+	}
+	/* the anomaly, marked as handled: a grace-heal downstream passes
+	 * it on (it does not propose again) */
+	grace_buf_reset(&c->hann);
+	grace_buf_addf(&c->hann, "{\"anomaly\":%s,\"severity\":",
+	    resolved ? "false" : "true");
+	grace_buf_add_jstr(&c->hann, resolved ? "none" : a.severity.p ?
+	    a.severity.p : "", resolved ? 4 : a.severity.len);
+	grace_buf_adds(&c->hann, ",\"component\":");
+	grace_buf_add_jstr(&c->hann, a.component.p ? a.component.p : "",
+	    a.component.len);
+	grace_buf_adds(&c->hann, "}");
+	if (grace_json_scan(ev->p, ev->len, gk, 1, &gs, NULL, 0, NULL) < 0 ||
+	    grace_json_splice_grace(out, ev->p, ev->len, &gs, "heal",
+	    c->hann.p, c->hann.len) < 0 || grace_buf_add(out, "\n", 1) < 0)
+		goto nomem;
+	grace_hanomaly_free(&a);
+	if (!c->prop.len)
+		return status;
+	if (type_is(c->prop.p, c->prop.len, "healing.escalated", &c->tmp,
+	    &c->hann)) {
+		c->escalated++;
+		status = GRACE_EXIT_NEGATIVE;
+		if (grace_buf_add(out, c->prop.p, c->prop.len) < 0 ||
+		    grace_buf_add(out, "\n", 1) < 0)
+			return grace_err_sys(e, NULL, "out of memory");
+		return status;
+	}
+	c->proposed++;
+	if (c->execute && c->gate) {
+		int r;
+
+		/* c->prop is reused by what execute() calls: copy it */
+		grace_buf_reset(&c->hx);
+		if (grace_buf_add(&c->hx, c->prop.p, c->prop.len) < 0)
+			return grace_err_sys(e, NULL, "out of memory");
+		if ((r = execute(c, c->hx.p, c->hx.len, NULL, out, e)) < 0)
+			return -1;
+		return r > status ? r : status;
+	}
+	if (grace_json_scan(c->prop.p, c->prop.len, gk, 1, &gs, NULL, 0,
+	    NULL) < 0 || grace_json_splice_grace(out, c->prop.p, c->prop.len,
+	    &gs, "heal", "{\"proposal\":true}", 17) < 0 ||
+	    grace_buf_add(out, "\n", 1) < 0)
+		return grace_err_sys(e, NULL, "out of memory");
+	return status;
+nomem:
+	grace_hanomaly_free(&a);
+	return grace_err_sys(e, NULL, "out of memory");
+}
+
+/* The anomaly events detection made (one per line in anoms), each
+ * through heal_anomaly() into out; with --detect, as they are. Returns
+ * the worst status or -1. */
+static int
+heal_anomalies(struct ctx *c, struct grace_buf *anoms,
+    const struct grace_event *ev, int64_t now, struct grace_buf *out,
+    struct grace_err *e)
+{
+	size_t i = 0, j;
+	int worst = GRACE_EXIT_OK, r;
+
+	if (c->detect_only)
+		return grace_buf_add(out, anoms->p ? anoms->p : "", anoms->len) <
+		    0 ? grace_err_sys(e, NULL, "out of memory") : GRACE_EXIT_OK;
+	while (i < anoms->len) {
+		for (j = i; j < anoms->len && anoms->p[j] != '\n'; j++)
+			;
+		if ((r = heal_anomaly(c, anoms->p + i, j - i, ev, now, out,
+		    e)) < 0)
+			return -1;
+		if (r > worst)
+			worst = r;
+		i = j + 1;
+	}
+	return worst;
+}
+
+/* The detection side of one event (mu held): timers due before it, the
+ * detectors, the event with grace.heal, then the anomalies it caused,
+ * all appended to obuf. Returns the event's status or -1. */
+static int
+detect_event(struct ctx *c, const struct grace_event *ev, int64_t now,
+    struct grace_err *e)
+{
+	struct emit_to after = { c, &c->pend };
+	struct grace_buf *ex = c->explain ? &c->ex : NULL;
+	struct grace_err je;
+	int r, status = GRACE_EXIT_OK;
+
+	/* timers due before it: their anomalies come first */
+	grace_buf_reset(&c->pend);
+	if (grace_detect_tick(c->det, now, on_emit, &after, e) < 0 ||
+	    (r = heal_anomalies(c, &c->pend, NULL, now, &c->obuf, e)) < 0)
+		return -1;
+	if (r > status)
+		status = r;
+	grace_buf_reset(&c->ann);
+	grace_buf_reset(&c->pend);
+	if (ex) {
+		grace_buf_reset(ex);
+		grace_buf_addf(ex, "%s: %s:%lu: event\n", prog, ev->input,
+		    ev->line);
+	}
+	je.code = 0;
+	je.msg[0] = 0;
+	r = grace_detect_event(c->det, ev->p, ev->n, now, &c->ann, ex,
+	    on_emit, &after, &je);
+	if (r < 0) {
+		if (je.code != GRACE_EXIT_INPUT) {
+			*e = je;
+			return -1;
+		}
+		/* a jq condition failed on this event: said, and the event
+		 * passes on without an annotation */
+		grace_err_print(stderr, prog, &je);
+		c->errors++;
+		status = GRACE_EXIT_INPUT;
+	}
+	if (ex && ex->len && fwrite(ex->p, 1, ex->len, stderr) != ex->len)
+		return grace_err_sys(e, "<stderr>", "unable to write");
+	if (r == 1) {
+		c->annotated++;
+		if (grace_json_splice_grace(&c->obuf, ev->p, ev->n,
+		    &ev->found[K_GRACE], "heal", c->ann.p, c->ann.len) < 0)
+			return grace_err_sys(e, NULL, "out of memory");
+	} else if (grace_buf_add(&c->obuf, ev->p, ev->n) < 0) {
+		return grace_err_sys(e, NULL, "out of memory");
+	}
+	if (grace_buf_add(&c->obuf, "\n", 1) < 0)
+		return grace_err_sys(e, NULL, "out of memory");
+	if ((r = heal_anomalies(c, &c->pend, ev, now, &c->obuf, e)) < 0)
+		return -1;
+	return r > status ? r : status;
+}
+
+/* The heal side of an event detection does not see (mu held): a
+ * healing.proposed event for the executor, an anomaly from elsewhere to
+ * propose for, a vote for the governance. Returns 1 when the event was
+ * taken care of (written), 0 when detection is to see it, -1. */
+static int
+heal_event(struct ctx *c, const struct grace_event *ev, int64_t now,
+    int *status, struct grace_err *e)
+{
+	static char *const hseg[] = { "grace", "heal" };
+	static char *const cseg[] = { "grace", "heal", "component" };
+	static char *const aseg[] = { "grace", "heal", "anomaly" };
+	const struct grace_jspan *t = &ev->found[K_TYPE];
+	struct grace_buf *b = &c->tmp;
+	int r;
+
+#define TYPE_IS(s) (t->kind == GRACE_J_STRING && t->len == sizeof(s) + 1 && \
+	memcmp(ev->p + t->off + 1, s, sizeof(s) - 1) == 0)
+	if (c->detect_only)
+		return 0;
+	if (c->execute && TYPE_IS("healing.proposed")) {
+		if ((r = execute(c, ev->p, ev->n, &ev->found[K_GRACE], &c->obuf,
+		    e)) < 0)
+			return -1;
+		*status = r;
+		return 1;
+	}
+	if (c->gate && TYPE_IS("governance.vote")) {
+		struct grace_err ve;
+
+		if (grace_votes_add_json(c->votes, ev->p, ev->n, ev->input,
+		    ev->line, &ve) < 0) {
+			grace_err_print(stderr, prog, &ve);
+			c->errors++;
+			*status = GRACE_EXIT_INPUT;
+		}
+		if (grace_buf_add(&c->obuf, ev->p, ev->n) < 0 ||
+		    grace_buf_add(&c->obuf, "\n", 1) < 0)
+			return grace_err_sys(e, NULL, "out of memory");
+		/* a vote may settle what is held */
+		grace_buf_reset(&c->run);
+		if (grace_hexec_revisit(&c->x, clock_ms(), e) < 0 ||
+		    grace_buf_add(&c->obuf, c->run.p ? c->run.p : "",
+		    c->run.len) < 0)
+			return -1;
+		return 1;
+	}
+	if (grace_jpath_text(ev->p, ev->n, hseg, 2, b, &c->prop) > 0) {
+		/* through a grace-heal already: its health is known */
+		if (c->hgov && grace_jpath_text(ev->p, ev->n, cseg, 3, b,
+		    &c->prop) > 0 && b->len) {
+			struct grace_buf an = {0};
+			int healthy = grace_jpath_text(ev->p, ev->n, aseg, 3, &an,
+			    &c->prop) > 0 && strcmp(an.p, "false") == 0;
+
+			grace_buf_free(&an);
+			if (grace_hgov_health(c->hgov, b->p, healthy, now) < 0)
+				return grace_err_sys(e, NULL, "out of memory");
+		}
+		return 0;
+	}
+	if (TYPE_IS("anomaly.detected") || TYPE_IS("anomaly.flapping") ||
+	    TYPE_IS("anomaly.resolved")) {
+		/* an anomaly another detector found: proposed for */
+		if ((r = heal_anomaly(c, ev->p, ev->n, ev, now, &c->obuf, e)) < 0)
+			return -1;
+		*status = r;
+		return 1;
+	}
+#undef TYPE_IS
+	return 0;
+}
+
+static int
+on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
+    struct grace_err *e)
+{
+	struct ctx *c = vc;
+	int64_t now = event_ms(ev);
+	int status, r;
+
+	(void)unused;
+	pthread_mutex_lock(&c->mu);
+	c->events++;
+	c->have_time = 1;
+	c->last_ms = now;
+	/* the clock is read when it matters: input that can fall silent
+	 * (the virtual clock), and every 1024 events for the saves */
+	if (c->interactive || (c->state_path && (c->events & 1023) == 0))
+		c->last_mono = grace_mono_ms();
+	status = GRACE_EXIT_OK;
+	r = heal_event(c, ev, now, &status, e);
+	if (r == 0)
+		status = detect_event(c, ev, now, e);
+	else if (r < 0)
+		status = -1;
+	if (status >= 0 && c->state_path &&
+	    c->last_mono - c->last_save >= SAVE_EVERY_MS &&
+	    save_state(c, e) < 0)
+		status = -1;
+	if (status >= 0 && (c->obuf.len >= FLUSH_AT ||
+	    (c->interactive && !input_waiting())) && out_flush(c, e) < 0)
+		status = -1;
+	if (status >= 0)
+		worse(c, status);
+	pthread_mutex_unlock(&c->mu);
+	return status;
+}
+
+/* The filter's timer: the next absence (or rate, flapping) timer on the
+ * virtual clock, or the next state save. */
+static long long
+timer_wait(void *vc)
+{
+	struct ctx *c = vc;
+	int64_t due, now;
+	long long w = -1;
+
+	pthread_mutex_lock(&c->mu);
+	due = grace_detect_next_timer(c->det);
+	if (due != INT64_MAX) {
+		now = virtual_now(c);
+		w = due > now ? (long long)(due - now) : 0;
+	}
+	if (c->state_path) {
+		double s = c->last_save + SAVE_EVERY_MS - grace_mono_ms();
+		long long ws = s > 0 ? (long long)s + 1 : 0;
+
+		if (w < 0 || ws < w)
+			w = ws;
+	}
+	if (c->hgov && (due = grace_hgov_next_expiry(c->hgov)) != INT64_MAX) {
+		/* a held proposal expires on the clock */
+		long long we = due > clock_ms() ? (long long)(due - clock_ms()) : 0;
+
+		if (w < 0 || we < w)
+			w = we;
+	}
+	pthread_mutex_unlock(&c->mu);
+	return w;
+}
+
+static int
+timer_fire(void *vc, struct grace_buf *unused, struct grace_err *e)
+{
+	struct ctx *c = vc;
+	struct emit_to to = { c, &c->pend };
+	int64_t now;
+	int r = 0;
+
+	(void)unused;
+	pthread_mutex_lock(&c->mu);
+	now = virtual_now(c);
+	grace_buf_reset(&c->pend);
+	if (grace_detect_tick(c->det, now, on_emit, &to, e) < 0 ||
+	    (r = heal_anomalies(c, &c->pend, NULL, now, &c->obuf, e)) < 0)
+		r = -1;
+	else {
+		worse(c, r);
+		r = 0;
+	}
+	if (r == 0 && c->hgov) {
+		/* held proposals whose time is up are rejected */
+		grace_buf_reset(&c->run);
+		if (grace_hexec_expire(&c->x, clock_ms(), e) < 0 ||
+		    grace_buf_add(&c->obuf, c->run.p ? c->run.p : "",
+		    c->run.len) < 0)
+			r = -1;
+		else if (c->run.len)
+			worse(c, GRACE_EXIT_NEGATIVE);
+	}
+	if (r == 0 && c->state_path &&
+	    grace_mono_ms() - c->last_save >= SAVE_EVERY_MS)
+		r = save_state(c, e);
+	if (r == 0)
+		r = out_flush(c, e);
+	pthread_mutex_unlock(&c->mu);
+	return r;
+}
+
+/* The end (mu held): save, flush, summary; returns the exit status. */
+static int
+finish(struct ctx *c, const char *why)
+{
+	struct grace_err e;
+	int status = c->worst;
+
+	grace_err_clear(&e);
+	if (save_state(c, &e) < 0) {
+		grace_err_print(stderr, prog, &e);
+		status = GRACE_EXIT_SYSTEM;
+	}
+	if (out_flush(c, &e) < 0) {
+		grace_err_print(stderr, prog, &e);
+		status = GRACE_EXIT_SYSTEM;
+	}
+	if (status == GRACE_EXIT_OK && c->detected)
+		status = GRACE_EXIT_NEGATIVE;
+	if (!c->quiet) {
+		if (why)
+			fprintf(stderr, "%s: %s: stopped reading; state saved\n",
+			    prog, why);
+		fprintf(stderr, "%llu events, %llu annotated, %llu anomalies "
+		    "detected, %llu resolved, %llu errors\n",
+		    c->events + c->rejected, c->annotated, c->detected,
+		    c->resolved, c->errors + c->rejected);
+		if (!c->detect_only)
+			fprintf(stderr, "%llu healings proposed, %llu held, "
+			    "%llu escalated, %llu rejected; runs: %llu verified, "
+			    "%llu failed, %llu rolled back, %llu escalated\n",
+			    c->proposed, c->held, c->escalated, c->refused,
+			    (unsigned long long)c->x.outcomes[GRACE_HOUT_VERIFIED],
+			    (unsigned long long)c->x.outcomes[GRACE_HOUT_FAILED],
+			    (unsigned long long)c->x.outcomes[GRACE_HOUT_ROLLED_BACK],
+			    (unsigned long long)c->x.outcomes[GRACE_HOUT_ESCALATED]);
+	}
+	if (fflush(stdout) != 0 || ferror(stdout))
+		status = GRACE_EXIT_SYSTEM;
+	return status;
+}
+
+static sigset_t stop_sigs;
+
+/* SIGTERM, SIGINT: stop, save the state, write what was processed,
+ * exit. The main thread may be blocked in read() or poll(); it is never
+ * joined. */
+static void *
+signal_thread(void *arg)
+{
+	struct ctx *c = arg;
+	int sig, status, expected = 0;
+
+	for (;;) {
+		if (sigwait(&stop_sigs, &sig) != 0)
+			continue;
+		if (!atomic_compare_exchange_strong(&c->shutting, &expected, 1))
+			return NULL; /* the main thread is already finishing */
+		pthread_mutex_lock(&c->mu);
+		status = finish(c, sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		fflush(stderr);
+		_exit(status);
+	}
+}
+
+static int
+run_check(const struct grace_detectors *d, const char *path, int quiet)
+{
+	struct grace_detectors_summary s;
+	const struct { const char *name; size_t n; } k[] = {
+		{ "threshold", 0 }, { "flapping", 0 }, { "spike", 0 },
+		{ "rate", 0 }, { "absence", 0 }, { "drift", 0 },
+		{ "integrity", 0 },
+	};
+	size_t n[7], i, shown = 0;
+
+	if (quiet)
+		return GRACE_EXIT_OK;
+	grace_detectors_summary(d, &s);
+	n[0] = s.threshold;
+	n[1] = s.flapping;
+	n[2] = s.spike;
+	n[3] = s.rate;
+	n[4] = s.absence;
+	n[5] = s.drift;
+	n[6] = s.integrity;
+	printf("%s: ok: %zu detector%s (", path, s.detectors,
+	    s.detectors == 1 ? "" : "s");
+	for (i = 0; i < 7; i++)
+		if (n[i])
+			printf("%s%zu %s", shown++ ? ", " : "", n[i], k[i].name);
+	printf("), %zu jq condition%s\n", s.jq_conditions,
+	    s.jq_conditions == 1 ? "" : "s");
+	return GRACE_EXIT_OK;
+}
+
+/* The heal side's state in DIR: the governance state (budgets,
+ * breakers, held proposals, healings that ran), the knowledge file and
+ * the snapshots. Returns 0 or an exit status. */
+static int
+open_heal_state(struct ctx *c, const char *dir)
+{
+	struct grace_buf p = {0};
+	struct grace_err e;
+	char *doc;
+	size_t n;
+
+	if (c->detect_only)
+		return 0;
+	if (grace_buf_addf(&p, "%s/knowledge.json", dir) < 0)
+		return GRACE_EXIT_SYSTEM;
+	c->learn_path = p.p;
+	memset(&p, 0, sizeof p);
+	if (!(c->learn = grace_hlearn_load(c->learn_path, &e)))
+		return grace_cli_report(stderr, prog, &e);
+	if (!c->hgov)
+		return 0;
+	if (grace_buf_addf(&p, "%s/snapshots", dir) < 0)
+		return GRACE_EXIT_SYSTEM;
+	c->snap_dir = p.p;
+	memset(&p, 0, sizeof p);
+	if (mkdir(c->snap_dir, 0700) < 0 && errno != EEXIST) {
+		grace_err_sys(&e, c->snap_dir, "unable to make");
+		return grace_cli_report(stderr, prog, &e);
+	}
+	if (grace_buf_addf(&p, "%s/govern.json", dir) < 0)
+		return GRACE_EXIT_SYSTEM;
+	c->gov_path = p.p;
+	if (!(doc = grace_read_file(c->gov_path, STATE_MAX, &n, &e))) {
+		if (errno == ENOENT)
+			return 0;
+		return grace_cli_report(stderr, prog, &e);
+	}
+	if (grace_hgov_restore(c->hgov, doc, n, c->gov_path, &e) < 0) {
+		free(doc);
+		return grace_cli_report(stderr, prog, &e);
+	}
+	free(doc);
+	return 0;
+}
+
+/* Where the playbooks are when -p is not given: ./playbooks, else
+ * playbooks on the configuration search path. NULL with e filled. */
+static char *
+find_playbooks(struct grace_err *e)
+{
+	struct stat st;
+
+	if (stat("playbooks", &st) == 0 && S_ISDIR(st.st_mode))
+		return strdup("playbooks");
+	return grace_config_find("playbooks", e);
+}
+
+/* --state DIR: made if missing, locked against a second grace-heal,
+ * and its detect.json restored. Returns 0 or an exit status. */
+static int
+open_state(struct ctx *c, const char *dir)
+{
+	struct grace_err e;
+	struct grace_buf p = {0};
+	char *doc;
+	size_t n;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		grace_err_sys(&e, dir, "unable to make the state directory");
+		return grace_cli_report(stderr, prog, &e);
+	}
+	if (grace_buf_addf(&p, "%s/detect.lock", dir) < 0)
+		return GRACE_EXIT_SYSTEM;
+	c->lock_fd = open(p.p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (c->lock_fd < 0) {
+		grace_err_sys(&e, p.p, "unable to open");
+		grace_buf_free(&p);
+		return grace_cli_report(stderr, prog, &e);
+	}
+	if (flock(c->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		fprintf(stderr, "%s: %s: the state directory is in use by "
+		    "another grace-heal\n", prog, dir);
+		grace_buf_free(&p);
+		return GRACE_EXIT_SYSTEM;
+	}
+	grace_buf_reset(&p);
+	if (grace_buf_addf(&p, "%s/detect.json", dir) < 0)
+		return GRACE_EXIT_SYSTEM;
+	c->state_path = p.p;
+	if (!(doc = grace_read_file(p.p, STATE_MAX, &n, &e))) {
+		if (errno == ENOENT)
+			return open_heal_state(c, dir);
+		return grace_cli_report(stderr, prog, &e);
+	}
+	if (grace_detect_restore(c->det, doc, n, p.p, &e) < 0) {
+		free(doc);
+		return grace_cli_report(stderr, prog, &e);
+	}
+	free(doc);
+	return open_heal_state(c, dir);
+}
+
+int
+main(int argc, char **argv)
+{
+	enum { O_DETECT = 256, O_STATE, O_EXPLAIN, O_STRICT, O_CHECK,
+		O_EXECUTE, O_GOVERNANCE, O_VOTES, O_TRUST };
+	static const struct option lo[] = {
+		{ "detect", no_argument, NULL, O_DETECT },
+		{ "playbooks", required_argument, NULL, 'p' },
+		{ "execute", no_argument, NULL, O_EXECUTE },
+		{ "governance", required_argument, NULL, O_GOVERNANCE },
+		{ "votes", required_argument, NULL, O_VOTES },
+		{ "trust", required_argument, NULL, O_TRUST },
+		{ "detectors", required_argument, NULL, 'd' },
+		{ "state", required_argument, NULL, O_STATE },
+		{ "explain", no_argument, NULL, O_EXPLAIN },
+		{ "strict", no_argument, NULL, O_STRICT },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "check", no_argument, NULL, O_CHECK },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0, 0, 0, 0 },
+	};
+	static const char *const keys[K_N] = { "grace", "id", "time", "type" };
+	struct grace_filter_opts fo;
+	struct grace_err e;
+	struct grace_detectors *dets;
+	struct ctx c;
+	struct stat st;
+	const char *cfg = NULL, *state = NULL, *governance = NULL, *trust = NULL;
+	const char **pbpaths = calloc((size_t)argc + 1, sizeof *pbpaths);
+	const char **vfiles = calloc((size_t)argc + 1, sizeof *vfiles);
+	size_t npb = 0, nvf = 0, i;
+	char *found = NULL, *pbfound = NULL;
+	pthread_t sth;
+	int opt, check = 0, strict = 0, status, devnull = -1, expected = 0;
+	int have_sth = 0;
+
+	memset(&c, 0, sizeof c);
+	c.lock_fd = -1;
+	pthread_mutex_init(&c.mu, NULL);
+	argv[0] = (char *)prog;
+	if (!pbpaths || !vfiles) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		return GRACE_EXIT_SYSTEM;
+	}
+	while ((opt = getopt_long(argc, argv, "d:p:qhV", lo, NULL)) != -1) {
+		switch (opt) {
+		case O_DETECT: c.detect_only = 1; break;
+		case 'p': pbpaths[npb++] = optarg; break;
+		case O_EXECUTE: c.execute = 1; break;
+		case O_GOVERNANCE: governance = optarg; break;
+		case O_VOTES: vfiles[nvf++] = optarg; break;
+		case O_TRUST: trust = optarg; break;
+		case 'd': cfg = optarg; break;
+		case O_STATE: state = optarg; break;
+		case O_EXPLAIN: c.explain = 1; break;
+		case O_STRICT: strict = 1; break;
+		case 'q': c.quiet = 1; break;
+		case O_CHECK: check = 1; break;
+		case 'h': usage(stdout); status = 0; goto early;
+		case 'V':
+			printf("grace-heal (grace) %s\n", GRACE_VERSION);
+			status = 0;
+			goto early;
+		default: status = usage_error(NULL); goto early;
+		}
+	}
+	status = -1;
+	if (c.detect_only && (c.execute || npb))
+		status = usage_error("%s", "--detect proposes nothing: not with "
+		    "--execute or -p");
+	else if (!c.execute && (governance || nvf || trust))
+		status = usage_error("%s", "--governance, --votes and --trust go "
+		    "with --execute");
+	else if (nvf && !governance)
+		status = usage_error("%s", "--votes are counted by --governance: "
+		    "give the governance file");
+	else if (c.execute && !state && !check)
+		status = usage_error("%s", "--execute needs --state DIR: budgets, "
+		    "breakers, held proposals and snapshots must outlive the "
+		    "process");
+	if (status >= 0)
+		goto early;
+	if (check && optind < argc)
+		return usage_error("%s", "--check reads no input files");
+	if (check && state)
+		return usage_error("%s", "--check keeps no state: drop --state");
+	if (state && !*state)
+		return usage_error("%s", "--state takes a directory, not ''");
+	if (!cfg && !(cfg = found = grace_config_find("detectors.yaml", &e)))
+		return grace_cli_report(stderr, prog, &e);
+	if (!(dets = grace_detectors_load(cfg, &e))) {
+		status = grace_cli_report_load(stderr, prog, &e, cfg);
+		free(found);
+		return status;
+	}
+	if (!c.detect_only) {
+		if (!npb && !(pbpaths[npb++] = pbfound = find_playbooks(&e))) {
+			status = grace_cli_report(stderr, prog, &e);
+			goto done;
+		}
+		if (!(c.pbs = grace_playbooks_load(pbpaths, npb, &e))) {
+			status = grace_cli_report_load(stderr, prog, &e,
+			    pbpaths[0]);
+			goto done;
+		}
+	}
+	if (c.execute && governance &&
+	    !(c.gate = grace_gov_load(governance, NULL, &e))) {
+		status = grace_cli_report_load(stderr, prog, &e, governance);
+		goto done;
+	}
+	if (c.execute && trust) {
+		if (!c.pbs->trust.set) {
+			status = usage_error("%s", "--trust: no playbook file has a "
+			    "trust section saying by how much to adjust");
+			goto done;
+		}
+		if (!(c.trust = grace_htrust_open(trust, &c.pbs->trust, &e))) {
+			status = grace_cli_report_load(stderr, prog, &e, trust);
+			goto done;
+		}
+	}
+	if (c.execute) {
+		if (!(c.votes = grace_votes_new())) {
+			grace_err_sys(&e, NULL, "out of memory");
+			status = grace_cli_report(stderr, prog, &e);
+			goto done;
+		}
+		for (i = 0; i < nvf; i++)
+			if (grace_votes_load_file(c.votes, vfiles[i], &e) < 0) {
+				status = grace_cli_report_load(stderr, prog, &e,
+				    vfiles[i]);
+				goto done;
+			}
+	}
+	if (check) {
+		status = run_check(dets, cfg, c.quiet);
+		if (status == 0 && c.pbs && !c.quiet)
+			printf("%s: ok: %zu playbook%s%s\n", pbpaths[0], c.pbs->n,
+			    c.pbs->n == 1 ? "" : "s", c.pbs->trust.set ?
+			    ", trust arithmetic" : "");
+		goto done;
+	}
+	c.dets = dets;
+	if (c.execute && !(c.hgov = grace_hgov_new(c.pbs))) {
+		grace_err_sys(&e, NULL, "unable to start");
+		status = grace_cli_report(stderr, prog, &e);
+		goto done;
+	}
+	if (!(c.det = grace_detect_new(dets))) {
+		grace_err_sys(&e, NULL, "unable to start");
+		status = grace_cli_report(stderr, prog, &e);
+		goto done;
+	}
+	if (state && (status = open_state(&c, state)) != 0)
+		goto done;
+	if (!c.detect_only && !c.learn &&
+	    !(c.learn = grace_hlearn_load("", &e))) {
+		/* "" names no file: knowledge kept for this run only */
+		status = grace_cli_report(stderr, prog, &e);
+		goto done;
+	}
+	c.x.pbs = c.pbs;
+	c.x.gov = c.hgov;
+	c.x.trust = c.trust;
+	c.x.learn = c.learn;
+	c.x.gate = c.gate;
+	c.x.votes = c.votes;
+	c.x.snapshot_dir = c.snap_dir;
+	c.x.output_cap = 4096;
+	c.x.emit = on_heal_emit;
+	c.x.arg = &c;
+	c.x.clock = exec_clock;
+	signal(SIGPIPE, SIG_IGN);
+	atomic_init(&c.shutting, 0);
+	c.last_save = grace_mono_ms();
+	c.interactive = fstat(STDIN_FILENO, &st) < 0 || !S_ISREG(st.st_mode);
+	sigemptyset(&stop_sigs);
+	sigaddset(&stop_sigs, SIGTERM);
+	sigaddset(&stop_sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop_sigs, NULL);
+	if (pthread_create(&sth, NULL, signal_thread, &c) == 0)
+		have_sth = 1;
+	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (devnull < 0) {
+		grace_err_sys(&e, "/dev/null", "unable to open");
+		status = grace_cli_report(stderr, prog, &e);
+		goto done;
+	}
+	memset(&fo, 0, sizeof fo);
+	fo.prog = prog;
+	fo.strict = strict;
+	fo.keys = keys;
+	fo.nkeys = K_N;
+	fo.out_fd = devnull;
+	fo.no_reject_records = 1;
+	fo.check_grace = 1;
+	fo.timer_wait = timer_wait;
+	fo.timer_fire = timer_fire;
+	grace_err_clear(&e);
+	status = grace_filter_run(&fo, argv + optind, (size_t)(argc - optind),
+	    on_event, on_bad_line, &c, NULL, &e);
+	pthread_mutex_lock(&c.mu);
+	if (status == GRACE_EXIT_SYSTEM) {
+		grace_err_print(stderr, prog, &e);
+		c.worst = GRACE_EXIT_SYSTEM;
+	}
+	pthread_mutex_unlock(&c.mu);
+	if (!atomic_compare_exchange_strong(&c.shutting, &expected, 1)) {
+		/* a signal came first: its thread finishes and exits */
+		for (;;)
+			pause();
+	}
+	pthread_mutex_lock(&c.mu);
+	status = finish(&c, NULL);
+	pthread_mutex_unlock(&c.mu);
+done:
+	if (have_sth) {
+		atomic_store(&c.shutting, 1);
+		pthread_kill(sth, SIGTERM);
+		pthread_join(sth, NULL);
+	}
+	if (devnull >= 0)
+		close(devnull);
+	if (c.lock_fd >= 0)
+		close(c.lock_fd);
+	pthread_mutex_destroy(&c.mu);
+	grace_detect_free(c.det);
+	grace_buf_free(&c.obuf);
+	grace_buf_free(&c.ann);
+	grace_buf_free(&c.ex);
+	grace_buf_free(&c.pend);
+	grace_buf_free(&c.save);
+	free(c.state_path);
+	grace_detectors_free(dets);
+	free(found);
+	grace_hgov_free(c.hgov);
+	grace_hlearn_free(c.learn);
+	grace_htrust_free(c.trust);
+	grace_gov_free(c.gate);
+	grace_votes_free(c.votes);
+	grace_playbooks_free(c.pbs);
+	free(c.gov_path);
+	free(c.learn_path);
+	free(c.snap_dir);
+	grace_buf_free(&c.hx);
+	grace_buf_free(&c.run);
+	grace_buf_free(&c.prop);
+	grace_buf_free(&c.hann);
+	grace_buf_free(&c.tmp);
+early:
+	free(pbfound);
+	free(pbpaths);
+	free(vfiles);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		status = GRACE_EXIT_SYSTEM;
+	return status;
+}

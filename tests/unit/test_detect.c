@@ -1,0 +1,72 @@
+/* test_detect.c - detection's arithmetic against hand-computed values:
+ * the EWMA mean and variance, z-scores (and their answer when the
+ * variance is 0), the median and the robust z over the MAD (and the
+ * fallbacks when the MAD is 0). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "heal/detect_int.h"
+#include "t.h"
+
+static int
+near(double a, double b)
+{
+	return fabs(a - b) <= 1e-9 * (fabs(b) > 1 ? fabs(b) : 1);
+}
+
+int
+main(void)
+{
+	double mean = 0, var = 0, v[8], w[8], med, scale, z;
+
+	/* alpha 0.5: 10 -> mean 10, var 0; 12 -> diff 2, incr 1, mean 11,
+	 * var 0.5*(0+2*1) = 1; 11 -> diff 0, mean 11, var 0.5*(1+0) = 0.5;
+	 * 11.5 -> diff 0.5, incr 0.25, mean 11.25, var 0.5*(0.5+0.125) =
+	 * 0.3125 */
+	hd_ewma_update(&mean, &var, 0, 0.5, 10);
+	T_OK(mean == 10 && var == 0, "first sample: mean is it, variance 0");
+	hd_ewma_update(&mean, &var, 1, 0.5, 12);
+	T_OK(near(mean, 11) && near(var, 1), "12: mean 11, variance 1 (%g %g)", mean, var);
+	hd_ewma_update(&mean, &var, 2, 0.5, 11);
+	T_OK(near(mean, 11) && near(var, 0.5), "11: mean 11, variance 0.5");
+	hd_ewma_update(&mean, &var, 3, 0.5, 11.5);
+	T_OK(near(mean, 11.25) && near(var, 0.3125), "11.5: mean 11.25, variance 0.3125");
+	/* z of 20 against that: 8.75 / sqrt(0.3125) = 15.652475842498529 */
+	T_OK(near(hd_ewma_z(11.25, 0.3125, 20), 15.652475842498529), "z 15.6525");
+	T_OK(near(hd_ewma_z(11, 0.5, 10), -1.4142135623730951), "z below the mean is negative");
+	T_OK(hd_ewma_z(5, 0, 5) == 0, "variance 0, the mean itself: z 0");
+	T_OK(isinf(hd_ewma_z(5, 0, 5.1)) && hd_ewma_z(5, 0, 5.1) > 0, "variance 0, above: +inf");
+	T_OK(isinf(hd_ewma_z(5, 0, 4.9)) && hd_ewma_z(5, 0, 4.9) < 0, "variance 0, below: -inf");
+	/* alpha 0.1 over 100, 110: mean 101, var 0.9*(0+10*1) = 9 */
+	mean = var = 0;
+	hd_ewma_update(&mean, &var, 0, 0.1, 100);
+	hd_ewma_update(&mean, &var, 1, 0.1, 110);
+	T_OK(near(mean, 101) && near(var, 9), "alpha 0.1: mean 101, variance 9");
+
+	memcpy(v, (double[]){ 3, 1, 2 }, 3 * sizeof *v);
+	T_OK(hd_median(v, 3) == 2, "median of 3 1 2 is 2");
+	memcpy(v, (double[]){ 4, 1, 3, 2 }, 4 * sizeof *v);
+	T_OK(hd_median(v, 4) == 2.5, "median of an even count: the mean of the middle two");
+
+	/* 10 12 11 13 10: median 11, deviations 1 1 0 2 1, MAD 1: scale
+	 * 1.4826, z of 20 = 9/1.4826 = 6.070416835289356 */
+	memcpy(v, (double[]){ 10, 12, 11, 13, 10 }, 5 * sizeof *v);
+	z = hd_mad_z(v, 5, 20, w, &med, &scale);
+	T_OK(med == 11 && near(scale, 1.4826) && near(z, 9 / 1.4826), "mad: median 11, scale 1.4826, z 6.07042 (%g)", z);
+	T_OK(v[0] == 10 && v[1] == 12, "the samples are left as they were");
+	/* 5 5 5 5 6: MAD 0, mean absolute deviation 0.2: scale 0.25066,
+	 * z of 6.3 = 1.3/0.25066 = 5.186308146492 */
+	memcpy(v, (double[]){ 5, 5, 5, 5, 6 }, 5 * sizeof *v);
+	z = hd_mad_z(v, 5, 6.3, w, &med, &scale);
+	T_OK(med == 5 && near(scale, 0.25066) && near(z, 1.3 / 0.25066), "MAD 0: 1.2533 times the mean absolute deviation (%g)", z);
+	/* all equal: scale 0; the median itself is z 0, anything else inf */
+	memcpy(v, (double[]){ 7, 7, 7 }, 3 * sizeof *v);
+	z = hd_mad_z(v, 3, 7, w, &med, &scale);
+	T_OK(z == 0 && scale == 0, "no spread, the median: z 0");
+	z = hd_mad_z(v, 3, 7.5, w, &med, &scale);
+	T_OK(isinf(z) && z > 0, "no spread, above: +inf");
+	z = hd_mad_z(v, 3, 6, w, &med, &scale);
+	T_OK(isinf(z) && z < 0, "no spread, below: -inf");
+	return T_DONE();
+}
