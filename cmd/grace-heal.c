@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -147,24 +146,6 @@ worse(struct ctx *c, int s)
 {
 	if (s > c->worst)
 		c->worst = s;
-}
-
-static int
-out_flush(struct ctx *c, struct grace_err *e)
-{
-	if (c->obuf.len && grace_write_all(STDOUT_FILENO, c->obuf.p,
-	    c->obuf.len) < 0)
-		return grace_err_sys(e, "<stdout>", "unable to write");
-	grace_buf_reset(&c->obuf);
-	return 0;
-}
-
-static int
-input_waiting(void)
-{
-	struct pollfd pf = { STDIN_FILENO, POLLIN, 0 };
-
-	return poll(&pf, 1, 0) > 0;
 }
 
 static int64_t
@@ -637,7 +618,8 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 	    save_state(c, e) < 0)
 		status = -1;
 	if (status >= 0 && (c->obuf.len >= FLUSH_AT ||
-	    (c->interactive && !input_waiting())) && out_flush(c, e) < 0)
+	    (c->interactive && !grace_cli_stdin_waiting())) &&
+	    grace_cli_flush(&c->obuf, e) < 0)
 		status = -1;
 	if (status >= 0)
 		worse(c, status);
@@ -711,7 +693,7 @@ timer_fire(void *vc, struct grace_buf *unused, struct grace_err *e)
 	    grace_mono_ms() - c->last_save >= SAVE_EVERY_MS)
 		r = save_state(c, e);
 	if (r == 0)
-		r = out_flush(c, e);
+		r = grace_cli_flush(&c->obuf, e);
 	pthread_mutex_unlock(&c->mu);
 	return r;
 }
@@ -728,7 +710,7 @@ finish(struct ctx *c, const char *why)
 		grace_err_print(stderr, prog, &e);
 		status = GRACE_EXIT_SYSTEM;
 	}
-	if (out_flush(c, &e) < 0) {
+	if (grace_cli_flush(&c->obuf, &e) < 0) {
 		grace_err_print(stderr, prog, &e);
 		status = GRACE_EXIT_SYSTEM;
 	}

@@ -92,16 +92,6 @@ parse_size(const char *s, unsigned long long *v)
 	return grace_cli_parse_size(s, v);
 }
 
-/* Write all of b to stdout. Returns 0 or -1 (errno). */
-static int
-out_flush(struct grace_buf *b)
-{
-	if (b->len && grace_write_all(STDOUT_FILENO, b->p, b->len) < 0)
-		return -1;
-	grace_buf_reset(b);
-	return 0;
-}
-
 /* A log file named with -f, or $GRACE_LOG. */
 static const char *
 default_log(const char *f)
@@ -241,7 +231,7 @@ batch_flush(struct appender *a, struct grace_err *e)
 	a->nitems = a->nevents = 0;
 	grace_buf_reset(&a->evbuf);
 	grace_buf_reset(&a->rej);
-	if (out_flush(&a->out) < 0)
+	if (grace_cli_flush(&a->out, NULL) < 0)
 		return grace_err_sys(e, "<stdout>", "unable to write");
 	return 0;
 }
@@ -563,6 +553,89 @@ usage_verify(FILE *f)
 	    "2 usage error (a log that is not a regular file), 4 system error.\n");
 }
 
+/* verify and report share their command line (segments, checkpoints,
+ * keys) and the verification. */
+struct chain_cmd {
+	const char *name;
+	char **files, **cps, **keys;
+	size_t nfiles, ncp, nkeys;
+	struct grace_chain ch;
+	int verified;                 /* grace_chain_verify() ran */
+};
+
+static int
+chain_cmd_init(struct chain_cmd *cc, const char *name, int argc)
+{
+	struct grace_err e;
+
+	memset(cc, 0, sizeof *cc);
+	cc->name = name;
+	grace_chain_init(&cc->ch);
+	cc->files = calloc((size_t)argc + 1, sizeof *cc->files);
+	cc->cps = calloc((size_t)argc + 1, sizeof *cc->cps);
+	cc->keys = calloc((size_t)argc + 1, sizeof *cc->keys);
+	if (!cc->files || !cc->cps || !cc->keys) {
+		grace_err_sys(&e, NULL, "unable to start");
+		return report(&e);
+	}
+	return 0;
+}
+
+/* An option of the shared three: 1 when c was one of them. */
+static int
+chain_cmd_opt(struct chain_cmd *cc, int c, char *arg)
+{
+	switch (c) {
+	case 'f': cc->files[cc->nfiles++] = arg; return 1;
+	case 'c': cc->cps[cc->ncp++] = arg; return 1;
+	case 'p': cc->keys[cc->nkeys++] = arg; return 1;
+	default: return 0;
+	}
+}
+
+/* The rest of the command line, then the verification. Returns 0 when it
+ * ran (cc->ch.res says what it found; a broken chain is said on stderr),
+ * else the exit status. */
+static int
+chain_cmd_verify(struct chain_cmd *cc, int argc, char **argv)
+{
+	struct grace_err e;
+	const char *def;
+
+	while (optind < argc)
+		cc->files[cc->nfiles++] = argv[optind++];
+	if (cc->nfiles == 0 && (def = default_log(NULL)))
+		cc->files[cc->nfiles++] = (char *)def;
+	if (cc->nfiles == 0)
+		return usage_error(cc->name, "%s", "no log file: use -f LOG or "
+		    "set GRACE_LOG");
+	if (cc->ncp && !cc->nkeys)
+		return usage_error(cc->name, "%s", "--checkpoint needs --pubkey "
+		    "KEY: an unsigned checkpoint proves nothing");
+	cc->ch.files = (const char *const *)cc->files;
+	cc->ch.nfiles = cc->nfiles;
+	cc->ch.checkpoints = (const char *const *)cc->cps;
+	cc->ch.ncheckpoints = cc->ncp;
+	cc->ch.pubkeys = (const char *const *)cc->keys;
+	cc->ch.npubkeys = cc->nkeys;
+	cc->ch.warn = print_warning;
+	if (grace_chain_verify(&cc->ch, &e) < 0)
+		return report(&e);
+	cc->verified = 1;
+	if (!cc->ch.res.intact)
+		grace_err_print(stderr, prog, &cc->ch.res.fail);
+	return 0;
+}
+
+static void
+chain_cmd_free(struct chain_cmd *cc)
+{
+	grace_chain_free(&cc->ch);
+	free(cc->files);
+	free(cc->cps);
+	free(cc->keys);
+}
+
 static int
 cmd_verify(int argc, char **argv)
 {
@@ -574,73 +647,33 @@ cmd_verify(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 },
 	};
-	char **files = calloc((size_t)argc + 1, sizeof *files);
-	char **cpargs = calloc((size_t)argc + 1, sizeof *cpargs);
-	char **keyargs = calloc((size_t)argc + 1, sizeof *keyargs);
-	size_t nfiles = 0, ncp = 0, nkeys = 0;
+	struct chain_cmd cc;
 	struct grace_buf out = {0};
 	struct grace_err e;
-	int c, quiet = 0, status = GRACE_EXIT_OK;
-	const char *def;
+	int c, quiet = 0, status;
 
-	if (!files || !cpargs || !keyargs) {
-		grace_err_sys(&e, NULL, "unable to start");
-		status = report(&e);
+	if ((status = chain_cmd_init(&cc, "verify", argc)) != 0)
 		goto out;
-	}
 	while ((c = getopt_long(argc, argv, "f:c:p:qh", lo, NULL)) != -1) {
+		if (chain_cmd_opt(&cc, c, optarg))
+			continue;
 		switch (c) {
-		case 'f': files[nfiles++] = optarg; break;
-		case 'c': cpargs[ncp++] = optarg; break;
-		case 'p': keyargs[nkeys++] = optarg; break;
 		case 'q': quiet = 1; break;
 		case 'h': usage_verify(stdout); goto out;
 		default: status = usage_error("verify", NULL); goto out;
 		}
 	}
-	while (optind < argc)
-		files[nfiles++] = argv[optind++];
-	if (nfiles == 0 && (def = default_log(NULL)))
-		files[nfiles++] = (char *)def;
-	if (nfiles == 0) {
-		status = usage_error("verify", "%s", "no log file: use -f LOG or set GRACE_LOG");
+	if ((status = chain_cmd_verify(&cc, argc, argv)) != 0)
 		goto out;
-	}
-	if (ncp && !nkeys) {
-		status = usage_error("verify", "%s", "--checkpoint needs --pubkey "
-		    "KEY: an unsigned checkpoint proves nothing");
-		goto out;
-	}
-	{
-		struct grace_chain ch;
-
-		grace_chain_init(&ch);
-		ch.files = (const char *const *)files;
-		ch.nfiles = nfiles;
-		ch.checkpoints = (const char *const *)cpargs;
-		ch.ncheckpoints = ncp;
-		ch.pubkeys = (const char *const *)keyargs;
-		ch.npubkeys = nkeys;
-		ch.warn = print_warning;
-		if (grace_chain_verify(&ch, &e) < 0) {
-			status = report(&e);
-		} else {
-			if (!ch.res.intact) {
-				grace_err_print(stderr, prog, &ch.res.fail);
-				status = GRACE_EXIT_NEGATIVE;
-			}
-			if (!quiet && (grace_chain_event(&ch, prog, &out) < 0 ||
-			    out_flush(&out) < 0)) {
-				grace_err_sys(&e, "<stdout>", "unable to write");
-				status = report(&e);
-			}
-		}
-		grace_chain_free(&ch);
+	if (!cc.ch.res.intact)
+		status = GRACE_EXIT_NEGATIVE;
+	if (!quiet && (grace_chain_event(&cc.ch, prog, &out) < 0 ||
+	    grace_cli_flush(&out, NULL) < 0)) {
+		grace_err_sys(&e, "<stdout>", "unable to write");
+		status = report(&e);
 	}
 out:
-	free(files);
-	free(cpargs);
-	free(keyargs);
+	chain_cmd_free(&cc);
 	grace_buf_free(&out);
 	return status;
 }
@@ -678,77 +711,40 @@ cmd_report(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 },
 	};
-	char **files = calloc((size_t)argc + 1, sizeof *files);
-	char **cpargs = calloc((size_t)argc + 1, sizeof *cpargs);
-	char **keyargs = calloc((size_t)argc + 1, sizeof *keyargs);
-	size_t nfiles = 0, ncp = 0, nkeys = 0;
+	struct chain_cmd cc;
 	struct grace_buf out = {0};
-	struct grace_chain ch;
 	struct grace_err e;
-	const char *def, *output = NULL;
-	int c, status = GRACE_EXIT_OK;
+	const char *output = NULL;
+	int c, status;
 
-	grace_chain_init(&ch);
-	if (!files || !cpargs || !keyargs) {
-		grace_err_sys(&e, NULL, "unable to start");
-		status = report(&e);
+	if ((status = chain_cmd_init(&cc, "report", argc)) != 0)
 		goto out;
-	}
 	while ((c = getopt_long(argc, argv, "f:c:p:o:h", lo, NULL)) != -1) {
+		if (chain_cmd_opt(&cc, c, optarg))
+			continue;
 		switch (c) {
-		case 'f': files[nfiles++] = optarg; break;
-		case 'c': cpargs[ncp++] = optarg; break;
-		case 'p': keyargs[nkeys++] = optarg; break;
 		case 'o': output = optarg; break;
 		case 'h': usage_report(stdout); goto out;
 		default: status = usage_error("report", NULL); goto out;
 		}
 	}
-	while (optind < argc)
-		files[nfiles++] = argv[optind++];
-	if (nfiles == 0 && (def = default_log(NULL)))
-		files[nfiles++] = (char *)def;
-	if (nfiles == 0) {
-		status = usage_error("report", "%s", "no log file: use -f LOG or "
-		    "set GRACE_LOG");
+	if ((status = chain_cmd_verify(&cc, argc, argv)) != 0)
 		goto out;
-	}
-	if (ncp && !nkeys) {
-		status = usage_error("report", "%s", "--checkpoint needs --pubkey "
-		    "KEY: an unsigned checkpoint proves nothing");
-		goto out;
-	}
-	ch.files = (const char *const *)files;
-	ch.nfiles = nfiles;
-	ch.checkpoints = (const char *const *)cpargs;
-	ch.ncheckpoints = ncp;
-	ch.pubkeys = (const char *const *)keyargs;
-	ch.npubkeys = nkeys;
-	ch.warn = print_warning;
-	if (grace_chain_verify(&ch, &e) < 0) {
-		status = report(&e);
-		goto out;
-	}
-	if (!ch.res.intact) {
-		grace_err_print(stderr, prog, &ch.res.fail);
+	if (!cc.ch.res.intact)
 		status = GRACE_EXIT_NEGATIVE;
-	}
-	if (grace_log_report_html(&ch, &out, &e) < 0) {
+	if (grace_log_report_html(&cc.ch, &out, &e) < 0) {
 		status = report(&e);
 		goto out;
 	}
 	if (output) {
 		if (grace_atomic_write(output, out.p, out.len, 0644, &e) < 0)
 			status = report(&e);
-	} else if (out_flush(&out) < 0) {
+	} else if (grace_cli_flush(&out, NULL) < 0) {
 		grace_err_sys(&e, "<stdout>", "unable to write");
 		status = report(&e);
 	}
 out:
-	grace_chain_free(&ch);
-	free(files);
-	free(cpargs);
-	free(keyargs);
+	chain_cmd_free(&cc);
 	grace_buf_free(&out);
 	return status;
 }
@@ -1291,13 +1287,13 @@ cat_fd(int fd, const char *name, int events, struct grace_buf *out,
 		}
 		if (emit_record(out, name, rd.lineno, line, n, events))
 			*status = GRACE_EXIT_INPUT;
-		if (out->len >= (1u << 20) && out_flush(out) < 0)
+		if (out->len >= (1u << 20) && grace_cli_flush(out, NULL) < 0)
 			break;
 	}
 	if (t < 0)
 		*status = report(&e);
 	grace_lines_free(&rd);
-	if (out_flush(out) < 0) {
+	if (grace_cli_flush(out, NULL) < 0) {
 		grace_err_sys(&e, "<stdout>", "unable to write");
 		*status = report(&e);
 		return -1;
@@ -1515,7 +1511,7 @@ cmd_tail(int argc, char **argv)
 			grace_buf_add(&part, s, (size_t)(end - s));
 			continue;
 		}
-		if (out_flush(&out) < 0) {
+		if (grace_cli_flush(&out, NULL) < 0) {
 			grace_err_sys(&e, "<stdout>", "unable to write");
 			status = report(&e);
 			break;

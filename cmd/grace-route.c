@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -111,26 +110,6 @@ worse(struct ctx *c, int s)
 {
 	if (s > c->worst)
 		c->worst = s;
-}
-
-/* Write obuf (out_mu held). */
-static int
-out_flush(struct ctx *c, struct grace_err *e)
-{
-	if (c->obuf.len && grace_write_all(STDOUT_FILENO, c->obuf.p,
-	    c->obuf.len) < 0)
-		return grace_err_sys(e, "<stdout>", "unable to write");
-	grace_buf_reset(&c->obuf);
-	return 0;
-}
-
-/* 1 when more input is waiting on stdin (so output may wait too). */
-static int
-input_waiting(void)
-{
-	struct pollfd pf = { STDIN_FILENO, POLLIN, 0 };
-
-	return poll(&pf, 1, 0) > 0;
 }
 
 /* 1 when every input is a regular file: reading never waits, so the
@@ -470,10 +449,10 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 		pthread_mutex_unlock(&c->out_mu);
 		return grace_err_sys(e, NULL, "out of memory");
 	}
-	idle = c->interactive && !input_waiting();
+	idle = c->interactive && !grace_cli_stdin_waiting();
 	if (idle && c->router)
 		grace_router_flush(c->router);   /* what it held back */
-	if ((c->obuf.len >= FLUSH_AT || idle) && out_flush(c, e) < 0) {
+	if ((c->obuf.len >= FLUSH_AT || idle) && grace_cli_flush(&c->obuf, e) < 0) {
 		pthread_mutex_unlock(&c->out_mu);
 		return -1;
 	}
@@ -528,7 +507,7 @@ finish(struct ctx *c, const char *why)
 			status = GRACE_EXIT_SYSTEM;
 		}
 	}
-	if (out_flush(c, &e) < 0) {
+	if (grace_cli_flush(&c->obuf, &e) < 0) {
 		grace_err_print(stderr, prog, &e);
 		status = GRACE_EXIT_SYSTEM;
 	}

@@ -107,15 +107,6 @@ report(const struct grace_err *e)
 	return grace_cli_report(stderr, prog, e);
 }
 
-static int
-out_flush(struct grace_buf *b)
-{
-	if (b->len && grace_write_all(STDOUT_FILENO, b->p, b->len) < 0)
-		return -1;
-	grace_buf_reset(b);
-	return 0;
-}
-
 /* ------------------------------------------------------------- chain */
 
 static void
@@ -176,7 +167,7 @@ run_chain(const struct chain_opts *o)
 	if (o->metrics && grace_chain_metrics(&c, 1, o->metrics, &e) < 0)
 		metrics_warning(&e);
 	if (!o->quiet) {
-		if (grace_chain_event(&c, prog, &out) < 0 || out_flush(&out) < 0) {
+		if (grace_chain_event(&c, prog, &out) < 0 || grace_cli_flush(&out, NULL) < 0) {
 			grace_err_sys(&e, "<stdout>", "unable to write");
 			status = report(&e);
 		}
@@ -534,7 +525,7 @@ writer(void *arg)
 		t = grace_lines_buffered(&rd, &line, &n, &e);
 		if (t == GRACE_LINE_AGAIN) {
 			/* Answer what was asked before waiting for more. */
-			if (!dead && out.len && out_flush(&out) < 0) {
+			if (!dead && out.len && grace_cli_flush(&out, NULL) < 0) {
 				grace_err_sys(&R->werr, "<stdout>", "unable to write");
 				R->werr_set = dead = 1;
 			}
@@ -566,12 +557,12 @@ writer(void *arg)
 		} else {
 			report_rejection(R, line, n, &out);
 		}
-		if (out.len >= (1u << 20) && !dead && out_flush(&out) < 0) {
+		if (out.len >= (1u << 20) && !dead && grace_cli_flush(&out, NULL) < 0) {
 			grace_err_sys(&R->werr, "<stdout>", "unable to write");
 			R->werr_set = dead = 1;
 		}
 	}
-	if (!dead && out_flush(&out) < 0) {
+	if (!dead && grace_cli_flush(&out, NULL) < 0) {
 		grace_err_sys(&R->werr, "<stdout>", "unable to write");
 		R->werr_set = 1;
 	}
@@ -725,7 +716,7 @@ run_events(const struct event_opts *o)
 		grace_cli_none_item(&it, o->inputs, o->ninputs);
 		if ((grace_cli_none_judged(status, st.events + st.rejected,
 		    o->allow_empty) && grace_report_add(R.rep, &it, &tail) < 0) ||
-		    grace_report_finish(R.rep, &tail) < 0 || out_flush(&tail) < 0) {
+		    grace_report_finish(R.rep, &tail) < 0 || grace_cli_flush(&tail, NULL) < 0) {
 			grace_err_sys(&e, "<stdout>", "unable to write");
 			status = report(&e);
 		}

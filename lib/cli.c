@@ -1,11 +1,13 @@
 /* cli.c - usage errors, error reports and number options for cmd/. */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "fileutil.h"
 #include "metrics.h"
 
 int
@@ -109,4 +111,21 @@ grace_cli_metrics_end(FILE *f, const char *prog, struct grace_metrics *m,
 		return GRACE_EXIT_SYSTEM;
 	}
 	return status;
+}
+
+int
+grace_cli_flush(struct grace_buf *b, struct grace_err *e)
+{
+	if (b->len && grace_write_all(STDOUT_FILENO, b->p, b->len) < 0)
+		return grace_err_sys(e, "<stdout>", "unable to write");
+	grace_buf_reset(b);
+	return 0;
+}
+
+int
+grace_cli_stdin_waiting(void)
+{
+	struct pollfd pf = { STDIN_FILENO, POLLIN, 0 };
+
+	return poll(&pf, 1, 0) > 0;
 }

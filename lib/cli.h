@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "buf.h"
 #include "err.h"
 #include "report.h"
 
@@ -62,5 +63,13 @@ int grace_cli_parse_size(const char *s, unsigned long long *v);
 struct grace_metrics;
 int grace_cli_metrics_end(FILE *f, const char *prog, struct grace_metrics *m,
     int status);
+
+/* Write all of b to standard output and empty it. Returns 0, or -1 with
+ * e (may be NULL) filled ("<stdout>: unable to write"). */
+int grace_cli_flush(struct grace_buf *b, struct grace_err *e);
+
+/* 1 when more input is waiting on standard input right now (output may
+ * then wait to be written with it), else 0. */
+int grace_cli_stdin_waiting(void);
 
 #endif
