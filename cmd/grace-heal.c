@@ -86,6 +86,7 @@ usage(FILE *f)
 	    "                  [--governance FILE [--votes FILE]...] [--trust FILE] [FILE...]\n"
 	    "       grace-heal --detect [-d FILE] [--state DIR] [FILE...]\n"
 	    "       grace-heal [-d FILE] [-p PATH]... --check\n"
+	    "       grace-heal [-p PATH]... --test CASES [-o text|tap|junit|github]\n"
 	    "\n"
 	    "Watch events for anomalies with the detectors of the detectors file, pass\n"
 	    "each event on (annotated with grace.heal when a detector selected it), emit\n"
@@ -118,6 +119,9 @@ usage(FILE *f)
 	    "      --strict        stop at the first bad input line\n"
 	    "  -q, --quiet         only errors: no closing summary, no --check line\n"
 	    "      --check         validate the detectors and playbook files and exit\n"
+	    "      --test CASES    run a playbook test file (which playbook each anomaly\n"
+	    "                      selects); -o text, tap, junit or github; exit 1 if\n"
+	    "                      a case fails\n"
 	    "  -h, --help          this help;  -V, --version  the version\n"
 	    "\n"
 	    "Exit status: 0 no anomaly, or every healing verified; 1 an anomaly detected,\n"
@@ -838,6 +842,46 @@ open_heal_state(struct ctx *c, const char *dir)
 	return 0;
 }
 
+/* --test: the cases of a playbook test file (grace_cli_run_cases()). */
+struct tests {
+	const struct grace_playbooks *pbs;
+	struct grace_hcases cs;
+};
+
+static const char *
+case_name(void *arg, size_t i)
+{
+	return ((struct tests *)arg)->cs.v[i].name;
+}
+
+static int
+case_run(void *arg, size_t i, struct grace_buf *why, struct grace_err *e)
+{
+	struct tests *t = arg;
+
+	return grace_hcase_run(t->pbs, &t->cs.v[i], why, e);
+}
+
+static int
+run_tests(const struct grace_playbooks *pbs, const char *file,
+    enum grace_report_fmt fmt, int quiet)
+{
+	struct tests t;
+	struct grace_err e;
+	int status;
+
+	t.pbs = pbs;
+	memset(&t.cs, 0, sizeof t.cs);
+	if (grace_hcases_load(file, pbs, &t.cs, &e) < 0) {
+		grace_hcases_free(&t.cs);
+		return grace_cli_report_load(stderr, prog, &e, file);
+	}
+	status = grace_cli_run_cases(prog, t.cs.n, case_name, case_run, &t, fmt,
+	    quiet);
+	grace_hcases_free(&t.cs);
+	return status;
+}
+
 /* Where the playbooks are when -p is not given: ./playbooks, else
  * playbooks on the configuration search path. NULL with e filled. */
 static char *
@@ -899,7 +943,7 @@ int
 main(int argc, char **argv)
 {
 	enum { O_DETECT = 256, O_STATE, O_EXPLAIN, O_STRICT, O_CHECK,
-		O_EXECUTE, O_GOVERNANCE, O_VOTES, O_TRUST };
+		O_EXECUTE, O_GOVERNANCE, O_VOTES, O_TRUST, O_TEST };
 	static const struct option lo[] = {
 		{ "detect", no_argument, NULL, O_DETECT },
 		{ "playbooks", required_argument, NULL, 'p' },
@@ -907,6 +951,8 @@ main(int argc, char **argv)
 		{ "governance", required_argument, NULL, O_GOVERNANCE },
 		{ "votes", required_argument, NULL, O_VOTES },
 		{ "trust", required_argument, NULL, O_TRUST },
+		{ "test", required_argument, NULL, O_TEST },
+		{ "output", required_argument, NULL, 'o' },
 		{ "detectors", required_argument, NULL, 'd' },
 		{ "state", required_argument, NULL, O_STATE },
 		{ "explain", no_argument, NULL, O_EXPLAIN },
@@ -924,6 +970,8 @@ main(int argc, char **argv)
 	struct ctx c;
 	struct stat st;
 	const char *cfg = NULL, *state = NULL, *governance = NULL, *trust = NULL;
+	const char *test = NULL;
+	enum grace_report_fmt fmt = GRACE_FMT_NDJSON;
 	const char **pbpaths = calloc((size_t)argc + 1, sizeof *pbpaths);
 	const char **vfiles = calloc((size_t)argc + 1, sizeof *vfiles);
 	size_t npb = 0, nvf = 0, i;
@@ -940,7 +988,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: out of memory\n", prog);
 		return GRACE_EXIT_SYSTEM;
 	}
-	while ((opt = getopt_long(argc, argv, "d:p:qhV", lo, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:p:o:qhV", lo, NULL)) != -1) {
 		switch (opt) {
 		case O_DETECT: c.detect_only = 1; break;
 		case 'p': pbpaths[npb++] = optarg; break;
@@ -948,6 +996,15 @@ main(int argc, char **argv)
 		case O_GOVERNANCE: governance = optarg; break;
 		case O_VOTES: vfiles[nvf++] = optarg; break;
 		case O_TRUST: trust = optarg; break;
+		case O_TEST: test = optarg; break;
+		case 'o':
+			if (grace_report_fmt_parse(optarg, &fmt) < 0 ||
+			    fmt == GRACE_FMT_NDJSON) {
+				status = usage_error("-o takes text, tap, junit or "
+				    "github (with --test), not '%s'", optarg);
+				goto early;
+			}
+			break;
 		case 'd': cfg = optarg; break;
 		case O_STATE: state = optarg; break;
 		case O_EXPLAIN: c.explain = 1; break;
@@ -963,7 +1020,12 @@ main(int argc, char **argv)
 		}
 	}
 	status = -1;
-	if (c.detect_only && (c.execute || npb))
+	if (fmt != GRACE_FMT_NDJSON && !test)
+		status = usage_error("%s", "-o goes with --test");
+	else if (test && (c.detect_only || c.execute || check || optind < argc))
+		status = usage_error("%s", "--test runs a playbook test file: not "
+		    "with --detect, --execute, --check or input files");
+	else if (c.detect_only && (c.execute || npb))
 		status = usage_error("%s", "--detect proposes nothing: not with "
 		    "--execute or -p");
 	else if (!c.execute && (governance || nvf || trust))
@@ -984,12 +1046,17 @@ main(int argc, char **argv)
 		return usage_error("%s", "--check keeps no state: drop --state");
 	if (state && !*state)
 		return usage_error("%s", "--state takes a directory, not ''");
-	if (!cfg && !(cfg = found = grace_config_find("detectors.yaml", &e)))
-		return grace_cli_report(stderr, prog, &e);
-	if (!(dets = grace_detectors_load(cfg, &e))) {
+	dets = NULL;
+	if (test)
+		;   /* a playbook test file needs no detectors */
+	else if (!cfg && !(cfg = found = grace_config_find("detectors.yaml",
+	    &e))) {
+		status = grace_cli_report(stderr, prog, &e);
+		goto early;
+	} else if (!(dets = grace_detectors_load(cfg, &e))) {
 		status = grace_cli_report_load(stderr, prog, &e, cfg);
 		free(found);
-		return status;
+		goto early;
 	}
 	if (!c.detect_only) {
 		if (!npb && !(pbpaths[npb++] = pbfound = find_playbooks(&e))) {
@@ -1001,6 +1068,10 @@ main(int argc, char **argv)
 			    pbpaths[0]);
 			goto done;
 		}
+	}
+	if (test) {
+		status = run_tests(c.pbs, test, fmt, c.quiet);
+		goto done;
 	}
 	if (c.execute && governance &&
 	    !(c.gate = grace_gov_load(governance, NULL, &e))) {

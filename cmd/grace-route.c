@@ -612,74 +612,40 @@ run_check(const struct grace_routes *rs, const char *path, int quiet)
 	return GRACE_EXIT_OK;
 }
 
-/* --test: one line per case (ok / not ok, or the -o report), a summary
- * on stderr, exit 1 if any case failed. */
+/* --test: the cases of a routes test file (grace_cli_run_cases()). */
+struct tests {
+	const struct grace_routes *rs;
+	struct grace_rcases cs;
+};
+
+static const char *
+case_name(void *arg, size_t i)
+{
+	return ((struct tests *)arg)->cs.v[i].name;
+}
+
+static int
+case_run(void *arg, size_t i, struct grace_buf *why, struct grace_err *e)
+{
+	struct tests *t = arg;
+
+	return grace_rcase_run(t->rs, &t->cs.v[i], why, e);
+}
+
 static int
 run_tests(const struct grace_routes *rs, const char *file,
     enum grace_report_fmt fmt, int quiet)
 {
-	struct grace_rcases cs;
-	struct grace_buf why = {0}, out = {0};
-	struct grace_report *rep = NULL;
+	struct tests t;
 	struct grace_err e;
-	size_t i, passed = 0;
-	int status = GRACE_EXIT_OK;
+	int status;
 
-	if (grace_rcases_load(file, rs, &cs, &e) < 0) {
+	t.rs = rs;
+	if (grace_rcases_load(file, rs, &t.cs, &e) < 0)
 		return grace_cli_report_load(stderr, prog, &e, file);
-	}
-	if (fmt != GRACE_FMT_NDJSON && !(rep = grace_report_new(fmt, prog,
-	    fmt == GRACE_FMT_TEXT && isatty(STDOUT_FILENO) &&
-	    !getenv("NO_COLOR")))) {
-		grace_rcases_free(&cs);
-		fprintf(stderr, "%s: out of memory\n", prog);
-		return GRACE_EXIT_SYSTEM;
-	}
-	for (i = 0; i < cs.n; i++) {
-		int ok;
-
-		grace_buf_reset(&why);
-		grace_buf_add(&why, "", 0);
-		ok = grace_rcase_run(rs, &cs.v[i], &why, &e);
-		if (ok < 0) {
-			status = grace_cli_report(stderr, prog, &e);
-			break;
-		}
-		passed += ok;
-		if (rep) {
-			struct grace_report_item it = { cs.v[i].name, NULL,
-				ok ? "pass" : "fail", ok ? GRACE_OUT_PASS :
-				GRACE_OUT_FAIL, "", why.p };
-
-			grace_buf_reset(&out);
-			grace_report_add(rep, &it, &out);
-			if (out.len)
-				fwrite(out.p, 1, out.len, stdout);
-		} else if (ok) {
-			printf("ok %zu - %s\n", i + 1, cs.v[i].name);
-		} else {
-			printf("not ok %zu - %s: %s\n", i + 1, cs.v[i].name,
-			    why.p);
-		}
-	}
-	if (rep) {
-		grace_buf_reset(&out);
-		grace_report_finish(rep, &out);
-		if (out.len)
-			fwrite(out.p, 1, out.len, stdout);
-	}
-	if (status == GRACE_EXIT_OK) {
-		fflush(stdout);
-		if (!quiet)
-			fprintf(stderr, "%zu cases, %zu passed, %zu failed\n",
-			    cs.n, passed, cs.n - passed);
-		if (passed < cs.n)
-			status = GRACE_EXIT_NEGATIVE;
-	}
-	grace_report_free(rep);
-	grace_buf_free(&why);
-	grace_buf_free(&out);
-	grace_rcases_free(&cs);
+	status = grace_cli_run_cases(prog, t.cs.n, case_name, case_run, &t, fmt,
+	    quiet);
+	grace_rcases_free(&t.cs);
 	return status;
 }
 

@@ -129,3 +129,66 @@ grace_cli_stdin_waiting(void)
 
 	return poll(&pf, 1, 0) > 0;
 }
+
+int
+grace_cli_run_cases(const char *prog, size_t n,
+    const char *(*name)(void *arg, size_t i), grace_cli_case_fn *run,
+    void *arg, enum grace_report_fmt fmt, int quiet)
+{
+	struct grace_buf why = {0}, out = {0};
+	struct grace_report *rep = NULL;
+	struct grace_err e;
+	size_t i, passed = 0;
+	int status = GRACE_EXIT_OK;
+
+	if (fmt != GRACE_FMT_NDJSON && !(rep = grace_report_new(fmt, prog,
+	    fmt == GRACE_FMT_TEXT && isatty(STDOUT_FILENO) &&
+	    !getenv("NO_COLOR")))) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		return GRACE_EXIT_SYSTEM;
+	}
+	for (i = 0; i < n; i++) {
+		int ok;
+
+		grace_buf_reset(&why);
+		grace_buf_add(&why, "", 0);
+		grace_err_clear(&e);
+		if ((ok = run(arg, i, &why, &e)) < 0) {
+			status = grace_cli_report(stderr, prog, &e);
+			break;
+		}
+		passed += (size_t)ok;
+		if (rep) {
+			struct grace_report_item it = { name(arg, i), NULL,
+				ok ? "pass" : "fail", ok ? GRACE_OUT_PASS :
+				GRACE_OUT_FAIL, "", why.p };
+
+			grace_buf_reset(&out);
+			grace_report_add(rep, &it, &out);
+			if (out.len)
+				fwrite(out.p, 1, out.len, stdout);
+		} else if (ok) {
+			printf("ok %zu - %s\n", i + 1, name(arg, i));
+		} else {
+			printf("not ok %zu - %s: %s\n", i + 1, name(arg, i), why.p);
+		}
+	}
+	if (rep) {
+		grace_buf_reset(&out);
+		grace_report_finish(rep, &out);
+		if (out.len)
+			fwrite(out.p, 1, out.len, stdout);
+	}
+	if (status == GRACE_EXIT_OK) {
+		fflush(stdout);
+		if (!quiet)
+			fprintf(stderr, "%zu cases, %zu passed, %zu failed\n", n,
+			    passed, n - passed);
+		if (passed < n)
+			status = GRACE_EXIT_NEGATIVE;
+	}
+	grace_report_free(rep);
+	grace_buf_free(&why);
+	grace_buf_free(&out);
+	return status;
+}

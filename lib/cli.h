@@ -72,4 +72,16 @@ int grace_cli_flush(struct grace_buf *b, struct grace_err *e);
  * then wait to be written with it), else 0. */
 int grace_cli_stdin_waiting(void);
 
+/* --test: run n cases, one line each on stdout ("ok 1 - name",
+ * "not ok 2 - name: why"), or the -o report fmt (not NDJSON), then
+ * "N cases, N passed, N failed" on stderr unless quiet. run(arg, i, why,
+ * e) returns 1 (passed), 0 (failed, why says how) or -1 (e filled: the
+ * run stops). Returns the exit status: 0 all passed, 1 some failed, or
+ * e's. */
+typedef int grace_cli_case_fn(void *arg, size_t i, struct grace_buf *why,
+    struct grace_err *e);
+int grace_cli_run_cases(const char *prog, size_t n,
+    const char *(*name)(void *arg, size_t i), grace_cli_case_fn *run,
+    void *arg, enum grace_report_fmt fmt, int quiet);
+
 #endif

@@ -264,3 +264,31 @@ pb: ok: 1 playbook, trust arithmetic'
 	run -2 --separate-stderr grace-heal -d det.yaml -p missing-dir
 	[[ "$stderr" == "grace-heal: missing-dir"* ]]
 }
+
+@test "--test: a playbook test file, one line per case; a failing case exits 1; -o junit; a bad file exits 2" {
+	run -0 --separate-stderr grace-heal -p "$ROOT/playbooks" --test "$ROOT/playbooks/playbooks.test.yaml"
+	assert_line --index 0 --regexp '^ok 1 - '
+	refute_output --partial 'not ok'
+	[[ "$stderr" =~ ^[0-9]+\ cases,\ ([0-9]+)\ passed,\ 0\ failed$ ]]
+	cat > t.yaml <<'EOF2'
+cases:
+  - name: cpu selects mark
+    event: {type: anomaly.detected, data: {anomaly: cpu_saturation, severity: medium, component: web}}
+    playbook: mark
+  - name: a wrong expectation
+    event: {type: anomaly.detected, data: {anomaly: cpu_saturation, severity: medium, component: web}}
+    playbooks: []
+EOF2
+	run -1 --separate-stderr grace-heal -p pb --test t.yaml
+	assert_line --index 0 'ok 1 - cpu selects mark'
+	assert_line --index 1 --partial 'not ok 2 - a wrong expectation: '
+	[ "$stderr" = '2 cases, 1 passed, 1 failed' ]
+	run -1 --separate-stderr grace-heal -p pb --test t.yaml -o junit
+	assert_output --partial '<testsuite '
+	assert_output --partial 'failures="1"'
+	sed -i 's/playbook: mark/playbook: nosuch/' t.yaml
+	run -2 --separate-stderr grace-heal -p pb --test t.yaml
+	[[ "$stderr" == "grace-heal: t.yaml:"* ]]
+	run -2 --separate-stderr grace-heal -p pb -o tap in.ndjson
+	[[ "$stderr" == "grace-heal: -o goes with --test"* ]]
+}
