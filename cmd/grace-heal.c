@@ -1041,11 +1041,13 @@ main(int argc, char **argv)
 	if (status >= 0)
 		goto early;
 	if (check && optind < argc)
-		return usage_error("%s", "--check reads no input files");
-	if (check && state)
-		return usage_error("%s", "--check keeps no state: drop --state");
-	if (state && !*state)
-		return usage_error("%s", "--state takes a directory, not ''");
+		status = usage_error("%s", "--check reads no input files");
+	else if (check && state)
+		status = usage_error("%s", "--check keeps no state: drop --state");
+	else if (state && !*state)
+		status = usage_error("%s", "--state takes a directory, not ''");
+	if (status >= 0)
+		goto early;
 	dets = NULL;
 	if (test)
 		;   /* a playbook test file needs no detectors */
