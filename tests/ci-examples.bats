@@ -295,7 +295,7 @@ check_all() {
 
 # ------------------------------------------------------------------ tests
 
-@test "the examples are found: README 2 scripts and 1 step; grace-gate(1) 1, grace-decide(1) 2, grace-verify(1) 2, grace(7) 1" {
+@test "the examples are found: README 2 scripts and 1 step; grace-gate(1) 1, grace-decide(1) 2, grace-verify(1) 2, grace(7) 2" {
 	readme_examples "$ROOT/README.md" readme
 	[ "$(ls readme)" = "readme-1.sh
 readme-2.sh
@@ -303,7 +303,7 @@ readme-3.yml" ]
 	grep -qx 'echo "$REQUEST" | grace-gate --votes approvals.ndjson | grace-decide -o github && ./deploy.sh' readme/readme-1.sh
 	grep -q 'grace-verify -q --chain audit.log' readme/readme-2.sh
 	local m n
-	for m in grace-gate.1:1 grace-decide.1:2 grace-verify.1:2 grace.7:1; do
+	for m in grace-gate.1:1 grace-decide.1:2 grace-verify.1:2 grace.7:2; do
 		man_examples "$ROOT/man/${m%:*}" man
 		n=$(ls man | grep -c "^${m%:*}-")
 		[ "$n" -eq "${m#*:}" ] || { echo "${m%:*}: $n examples"; false; }
@@ -363,7 +363,8 @@ readme-3.yml: deploys; 11 ways of breaking it do not"
 	man_examples "$ROOT/man/grace.7" "$BATS_TEST_TMPDIR/ex"
 	run -0 check_all "$BATS_TEST_TMPDIR/ex"
 	assert_output "grace-gate.1-1.sh: deploys; 5 ways of breaking it do not
-grace.7-1.sh: deploys; 11 ways of breaking it do not"
+grace.7-1.sh: deploys; 11 ways of breaking it do not
+grace.7-2.sh: deploys; 14 ways of breaking it do not"
 }
 
 @test "grace-decide(1): the CI examples run as printed, and deploy nothing when any stage breaks" {

@@ -315,10 +315,10 @@ ok 4 - an event given as JSON text'
 @test "the shipped config/governance.yaml is valid and passes its own tests" {
 	cd "$ROOT"
 	run -0 --separate-stderr grace-gate --check
-	assert_output "config/governance.yaml: ok: 3 constitution rules, 6 threat rules, 16 policies, 2 risk rules, 2 jq conditions, default deny"
+	assert_output "config/governance.yaml: ok: 3 constitution rules, 6 threat rules, 17 policies, 2 risk rules, 2 jq conditions, default deny"
 	run -0 --separate-stderr grace-gate --test config/governance.test.yaml
 	refute_output --partial 'not ok'
-	[ "$stderr" = "32 cases, 32 passed, 0 failed" ]
+	[ "$stderr" = "34 cases, 34 passed, 0 failed" ]
 }
 
 @test "the example in grace-governance(5) is valid and says what the page says" {

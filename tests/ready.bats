@@ -11,7 +11,7 @@ setup() {
 
 @test "ready: grace-gate and grace-decide --check say ready, and -o json says the same as one object" {
 	run -0 --separate-stderr grace-gate -c "$ROOT/config/governance.yaml" --check --metrics m.prom
-	assert_output "$ROOT/config/governance.yaml: ok: 3 constitution rules, 6 threat rules, 16 policies, 2 risk rules, 2 jq conditions, default deny"
+	assert_output "$ROOT/config/governance.yaml: ok: 3 constitution rules, 6 threat rules, 17 policies, 2 risk rules, 2 jq conditions, default deny"
 	[ -z "$stderr" ]
 	[ ! -e m.prom ]   # nothing is written by a check
 	run -0 --separate-stderr grace-gate -c "$ROOT/config/governance.yaml" --check -o json --metrics m.prom
