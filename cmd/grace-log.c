@@ -55,6 +55,8 @@ usage_main(FILE *f)
 	    "  repair -f LOG      move a torn last record (left by a crash) to LOG.torn\n"
 	    "  rotate -f LOG      start a new segment that continues the chain\n"
 	    "  report -f LOG      the audit report: one self-contained HTML page\n"
+	    "  prove -f LOG ...   an inclusion or consistency proof (RFC 9162), for anyone\n"
+	    "  verify-proof PROOF check a proof without the log\n"
 	    "  cat [-e] FILE...   print the records, or with -e the events\n"
 	    "  tail [-n N] [-F] [-e] -f LOG   print the last records, following the file\n"
 	    "\n"
@@ -1559,6 +1561,466 @@ cmd_tail(int argc, char **argv)
 
 /* -------------------------------------------------------------------- main */
 
+/* ------------------------------------------------------------- proofs */
+
+static void
+usage_prove(FILE *f)
+{
+	fprintf(f,
+	    "usage: grace-log prove [-f LOG]... -p KEY... --inclusion SEQ CHECKPOINT [-o FILE]\n"
+	    "       grace-log prove [-f LOG]... -p KEY... --consistency OLD NEW [-o FILE]\n"
+	    "\n"
+	    "Verify the log and its signed checkpoints, then write an RFC 9162 proof that\n"
+	    "anyone can check without the log (grace-log verify-proof): that record SEQ is\n"
+	    "in the tree CHECKPOINT signed (a c2sp.org/tlog-proof, the checkpoint in it), or\n"
+	    "that the tree checkpoint NEW signed extends the tree of OLD.\n"
+	    "\n"
+	    "  -f, --file LOG        a log segment (repeatable, oldest first; default $GRACE_LOG)\n"
+	    "  -p, --pubkey KEY      a verifier key, or a file holding one (repeatable)\n"
+	    "      --inclusion SEQ   prove the record of seq SEQ\n"
+	    "      --consistency     prove that NEW extends OLD\n"
+	    "  -o, --output FILE     write the proof to FILE (replaced atomically)\n"
+	    "Exit status: 0 proof written, 1 the log does not verify or does not match a\n"
+	    "checkpoint, 2 usage error, 4 system error.\n");
+}
+
+struct prove_state {
+	struct grace_prover *pr;
+	int consistency;
+	uint64_t seq, size;    /* inclusion: the seq wanted; the tree's size */
+	uint64_t first_seq;
+	int started;
+};
+
+/* Each verified record: the prover takes the first size of them (an
+ * inclusion prover is made at the first, when its seq tells the index). */
+static int
+prove_each(void *arg, const char *line, size_t n, struct grace_err *e)
+{
+	struct prove_state *ps = arg;
+
+	if (!ps->started) {
+		struct grace_log_rec r;
+		const char *why;
+
+		ps->started = 1;
+		if (grace_log_parse(line, n, &r, &why) < 0)
+			return grace_err_setc(e, GRACE_EXIT_SYSTEM,
+			    "a verified record does not parse: %s", why);
+		ps->first_seq = r.seq;
+		if (!ps->consistency) {
+			if (ps->seq < r.seq || ps->seq - r.seq >= ps->size)
+				return grace_err_setc(e, GRACE_EXIT_USAGE,
+				    "no record of seq %llu in the %llu records "
+				    "the checkpoint covers (seq %llu to %llu)",
+				    (unsigned long long)ps->seq,
+				    (unsigned long long)ps->size,
+				    (unsigned long long)r.seq,
+				    (unsigned long long)(r.seq + ps->size - 1));
+			ps->pr = grace_prover_inclusion(ps->seq - r.seq,
+			    ps->size, e);
+			if (!ps->pr)
+				return -1;
+		}
+	}
+	if (!ps->pr || grace_prover_needs(ps->pr) == 0)
+		return 0;
+	return grace_prover_add(ps->pr, line, n, e);
+}
+
+/* Open the signed checkpoint file path with the verifiers vs into cp;
+ * *text (malloc'd) and *len get the file. Returns 0, or -1 (e). */
+static int
+open_checkpoint(const char *path, struct grace_note_verifier **vs, size_t nvs,
+    struct grace_checkpoint *cp, char **text, size_t *len,
+    struct grace_err *e)
+{
+	char msg[sizeof e->msg];
+
+	if (!(*text = grace_read_file(path, MAX_CHECKPOINT, len, e)))
+		return -1;
+	if (grace_checkpoint_open(*text, *len, vs, nvs, cp, e) < 0) {
+		snprintf(msg, sizeof msg, "%s", e->msg);
+		grace_err_set(e, path, 0, 0, "%s", msg);
+		e->code = GRACE_EXIT_NEGATIVE;
+		free(*text);
+		*text = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_seq(const char *s, uint64_t *v)
+{
+	unsigned long long x;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	x = strtoull(s, &end, 10);
+	if (errno || *end || x == 0)
+		return -1;
+	*v = x;
+	return 0;
+}
+
+static int
+cmd_prove(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "pubkey", required_argument, NULL, 'p' },
+		{ "inclusion", required_argument, NULL, 'I' },
+		{ "consistency", no_argument, NULL, 'C' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	struct chain_cmd cc;
+	struct prove_state ps;
+	struct grace_checkpoint cp[2];
+	struct grace_note_verifier **vs = NULL;
+	struct grace_proof proof;
+	struct grace_buf out = { 0 };
+	struct grace_err e;
+	uint8_t root[GRACE_MERKLE_HASHLEN], first[GRACE_MERKLE_HASHLEN];
+	char *text[2] = { NULL, NULL };
+	size_t len[2] = { 0, 0 }, ncp, i;
+	const char *output = NULL, *def;
+	int c, status, inclusion = 0;
+
+	memset(&ps, 0, sizeof ps);
+	grace_checkpoint_init(&cp[0]);
+	grace_checkpoint_init(&cp[1]);
+	if ((status = chain_cmd_init(&cc, "prove", argc)) != 0)
+		return status;
+	while ((c = getopt_long(argc, argv, "f:p:o:h", lo, NULL)) != -1) {
+		if (c != 'c' && chain_cmd_opt(&cc, c, optarg))
+			continue;
+		switch (c) {
+		case 'I':
+			inclusion = 1;
+			if (parse_seq(optarg, &ps.seq) < 0) {
+				status = usage_error("prove", "--inclusion "
+				    "'%s': not a seq (1 or more)", optarg);
+				goto out;
+			}
+			break;
+		case 'C': ps.consistency = 1; break;
+		case 'o': output = optarg; break;
+		case 'h': usage_prove(stdout); goto out;
+		default: status = usage_error("prove", NULL); goto out;
+		}
+	}
+	ncp = ps.consistency ? 2 : 1;
+	if (inclusion == ps.consistency) {
+		status = usage_error("prove", "%s", "say which proof: "
+		    "--inclusion SEQ CHECKPOINT or --consistency OLD NEW");
+		goto out;
+	}
+	if (argc - optind != (int)ncp) {
+		status = usage_error("prove", "%s", ps.consistency ?
+		    "--consistency takes two checkpoints: OLD NEW" :
+		    "--inclusion SEQ takes one checkpoint");
+		goto out;
+	}
+	if (!cc.nkeys) {
+		status = usage_error("prove", "%s", "no key: use --pubkey KEY "
+		    "(an unsigned checkpoint proves nothing)");
+		goto out;
+	}
+	for (i = 0; i < ncp; i++)
+		cc.cps[cc.ncp++] = argv[optind + (int)i];
+	optind = argc;
+	if (cc.nfiles == 0 && (def = default_log(NULL)))
+		cc.files[cc.nfiles++] = (char *)def;
+	if (cc.nfiles == 0) {
+		status = usage_error("prove", "%s", "no log file: use -f LOG "
+		    "or set GRACE_LOG");
+		goto out;
+	}
+	/* The checkpoints first, for the tree's size; the verification
+	 * opens them again and checks the log against them. */
+	if (grace_chain_load_verifiers((const char *const *)cc.keys, cc.nkeys,
+	    &vs, &e) < 0) {
+		status = report(&e);
+		goto out;
+	}
+	for (i = 0; i < ncp; i++) {
+		if (open_checkpoint(cc.cps[i], vs, cc.nkeys, &cp[i], &text[i],
+		    &len[i], &e) < 0) {
+			status = report(&e);
+			goto out;
+		}
+	}
+	if (ps.consistency) {
+		if (strcmp(cp[0].origin, cp[1].origin) != 0) {
+			status = usage_error("prove", "%s and %s are "
+			    "checkpoints of two logs ('%s', '%s')", cc.cps[0],
+			    cc.cps[1], cp[0].origin, cp[1].origin);
+			goto out;
+		}
+		if (!(ps.pr = grace_prover_consistency(cp[0].size, cp[1].size,
+		    &e))) {
+			grace_err_setc(&e, GRACE_EXIT_USAGE, "%s covers %llu "
+			    "records, %s %llu: the old checkpoint must not be "
+			    "larger than the new, nor empty", cc.cps[0],
+			    (unsigned long long)cp[0].size, cc.cps[1],
+			    (unsigned long long)cp[1].size);
+			status = report(&e);
+			goto out;
+		}
+	}
+	ps.size = cp[ncp - 1].size;
+	cc.ch.each = prove_each;
+	cc.ch.each_arg = &ps;
+	if ((status = chain_cmd_verify(&cc, argc, argv)) != 0)
+		goto out;
+	if (!cc.ch.res.intact) {
+		fprintf(stderr, "%s: prove: refusing to prove from a log that "
+		    "does not verify\n", prog);
+		status = GRACE_EXIT_NEGATIVE;
+		goto out;
+	}
+	if (!ps.pr || grace_prover_finish(ps.pr, &proof, root, first, &e) < 0) {
+		if (!ps.pr)
+			grace_err_setc(&e, GRACE_EXIT_USAGE, "no record of seq "
+			    "%llu: the log is empty",
+			    (unsigned long long)ps.seq);
+		status = report(&e);
+		goto out;
+	}
+	/* The verification compared the roots already: fail closed if the
+	 * prover's tree is not the checkpoints' all the same. */
+	if (memcmp(root, cp[ncp - 1].root, sizeof root) != 0 ||
+	    (ps.consistency && memcmp(first, cp[0].root, sizeof first) != 0)) {
+		fprintf(stderr, "%s: prove: the log changed while it was read: "
+		    "its tree is not the one the checkpoint signed\n", prog);
+		status = GRACE_EXIT_NEGATIVE;
+		goto out;
+	}
+	if (grace_proof_format(&out, &proof, text[0], len[0]) < 0) {
+		grace_err_sys(&e, NULL, "unable to write the proof");
+		status = report(&e);
+		goto out;
+	}
+	if (output) {
+		if (grace_atomic_write(output, out.p, out.len, 0644, &e) < 0)
+			status = report(&e);
+	} else if (grace_write_all(STDOUT_FILENO, out.p, out.len) < 0) {
+		grace_err_sys(&e, "<stdout>", "unable to write");
+		status = report(&e);
+	}
+out:
+	grace_prover_free(ps.pr);
+	grace_chain_free_verifiers(vs, cc.nkeys);
+	for (i = 0; i < 2; i++) {
+		grace_checkpoint_clear(&cp[i]);
+		free(text[i]);
+	}
+	grace_buf_free(&out);
+	chain_cmd_free(&cc);
+	return status;
+}
+
+static void
+usage_verify_proof(FILE *f)
+{
+	fprintf(f,
+	    "usage: grace-log verify-proof -p KEY... [-r RECORD] PROOF\n"
+	    "       grace-log verify-proof -p KEY... PROOF OLD NEW\n"
+	    "\n"
+	    "Check a proof that 'grace-log prove' wrote, without the log: that the record\n"
+	    "(one line of the log: from RECORD, or stdin) is in the tree the proof's\n"
+	    "checkpoint signed; or that the tree checkpoint NEW signed extends the tree\n"
+	    "of OLD. Each checkpoint's signature must verify with one of the keys.\n"
+	    "\n"
+	    "  -p, --pubkey KEY      a verifier key, or a file holding one (repeatable)\n"
+	    "  -r, --record FILE     the record (default: standard input)\n"
+	    "  -q, --quiet           no 'ok' line: the exit status only\n"
+	    "Exit status: 0 proven, 1 not proven (a proof that does not hold, is\n"
+	    "malformed, or whose checkpoint's signature does not verify), 2 usage error,\n"
+	    "4 system error.\n");
+}
+
+/* "not proven" with its reason; returns 1. */
+static int
+not_proven(const char *path, const struct grace_err *why)
+{
+	fprintf(stderr, "%s: %s: not proven: %s\n", prog, path, why->msg);
+	return GRACE_EXIT_NEGATIVE;
+}
+
+static int
+cmd_verify_proof(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "pubkey", required_argument, NULL, 'p' },
+		{ "record", required_argument, NULL, 'r' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	char **keys = calloc((size_t)argc + 1, sizeof *keys);
+	struct grace_note_verifier **vs = NULL;
+	struct grace_checkpoint cp[2];
+	struct grace_proof proof;
+	struct grace_err e;
+	const char *record = NULL, *path;
+	char *ptext = NULL, *rtext = NULL, *cptext[2] = { NULL, NULL };
+	size_t nkeys = 0, plen, rlen, cplen, off, i;
+	uint8_t leaf[GRACE_MERKLE_HASHLEN];
+	struct grace_log_rec rec;
+	const char *why;
+	int c, status = GRACE_EXIT_OK, quiet = 0, rc;
+
+	grace_checkpoint_init(&cp[0]);
+	grace_checkpoint_init(&cp[1]);
+	if (!keys) {
+		grace_err_sys(&e, NULL, "unable to start");
+		return report(&e);
+	}
+	while ((c = getopt_long(argc, argv, "p:r:qh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'p': keys[nkeys++] = optarg; break;
+		case 'r': record = optarg; break;
+		case 'q': quiet = 1; break;
+		case 'h': usage_verify_proof(stdout); goto out;
+		default: status = usage_error("verify-proof", NULL); goto out;
+		}
+	}
+	if (argc - optind != 1 && argc - optind != 3) {
+		status = usage_error("verify-proof", "%s", "give a PROOF, and "
+		    "for a consistency proof the checkpoints OLD NEW");
+		goto out;
+	}
+	if (!nkeys) {
+		status = usage_error("verify-proof", "%s", "no key: use "
+		    "--pubkey KEY (an unsigned checkpoint proves nothing)");
+		goto out;
+	}
+	path = argv[optind];
+	if (grace_chain_load_verifiers((const char *const *)keys, nkeys, &vs,
+	    &e) < 0 || !(ptext = grace_read_file(path, MAX_CHECKPOINT * 2,
+	    &plen, &e))) {
+		status = report(&e);
+		goto out;
+	}
+	if (grace_proof_parse(ptext, plen, &proof, &off, &e) < 0) {
+		status = not_proven(path, &e);
+		goto out;
+	}
+	if (proof.consistency != (argc - optind == 3)) {
+		status = usage_error("verify-proof", "%s", proof.consistency ?
+		    "a consistency proof is checked against two checkpoints: "
+		    "PROOF OLD NEW" : "an inclusion proof carries its "
+		    "checkpoint: give the PROOF alone (and the record)");
+		goto out;
+	}
+	if (!proof.consistency) {
+		if (grace_checkpoint_open(ptext + off, plen - off, vs, nkeys,
+		    &cp[0], &e) < 0) {
+			status = not_proven(path, &e);
+			goto out;
+		}
+		proof.size = cp[0].size;
+		if (!(rtext = grace_read_file(record ? record : "/dev/stdin",
+		    MAX_RECORD_LINE + 1, &rlen, &e))) {
+			status = report(&e);
+			goto out;
+		}
+		/* One record: one line, its newline optional. */
+		if (rlen && rtext[rlen - 1] == '\n')
+			rlen--;
+		if (rlen == 0 || memchr(rtext, '\n', rlen)) {
+			grace_err_setc(&e, GRACE_EXIT_USAGE, "%s: give one "
+			    "record, one line of the log", record ? record :
+			    "<stdin>");
+			status = report(&e);
+			goto out;
+		}
+		if (grace_log_parse(rtext, rlen, &rec, &why) < 0) {
+			grace_err_setc(&e, GRACE_EXIT_NEGATIVE, "%s: not a "
+			    "record of a log: %s", record ? record : "<stdin>",
+			    why);
+			status = not_proven(path, &e);
+			goto out;
+		}
+		if (grace_merkle_leaf_hash(rtext, rlen, leaf) < 0) {
+			grace_err_sys(&e, NULL, "unable to hash");
+			status = report(&e);
+			goto out;
+		}
+		rc = grace_proof_check_inclusion(&proof, leaf, cp[0].root);
+	} else {
+		for (i = 0; i < 2; i++) {
+			const char *cpath = argv[optind + 1 + (int)i];
+
+			if (open_checkpoint(cpath, vs, nkeys, &cp[i],
+			    &cptext[i], &cplen, &e) < 0) {
+				status = e.code == GRACE_EXIT_NEGATIVE ?
+				    not_proven(path, &e) : report(&e);
+				goto out;
+			}
+		}
+		if (strcmp(cp[0].origin, cp[1].origin) != 0 ||
+		    cp[0].size != proof.index || cp[1].size != proof.size) {
+			grace_err_setc(&e, GRACE_EXIT_NEGATIVE, "the proof is "
+			    "from %llu to %llu records; the checkpoints are "
+			    "'%s' at %llu and '%s' at %llu",
+			    (unsigned long long)proof.index,
+			    (unsigned long long)proof.size, cp[0].origin,
+			    (unsigned long long)cp[0].size, cp[1].origin,
+			    (unsigned long long)cp[1].size);
+			status = not_proven(path, &e);
+			goto out;
+		}
+		rc = grace_proof_check_consistency(&proof, cp[0].root,
+		    cp[1].root);
+	}
+	if (rc < 0) {
+		grace_err_setc(&e, GRACE_EXIT_SYSTEM, "unable to hash "
+		    "(libcrypto failure)");
+		status = report(&e);
+		goto out;
+	}
+	if (rc > 0) {
+		grace_err_setc(&e, GRACE_EXIT_NEGATIVE, "%s", proof.consistency ?
+		    "the new tree does not extend the old (a fork, or history "
+		    "rewritten)" : "the record is not at that index of the "
+		    "signed tree");
+		status = not_proven(path, &e);
+		goto out;
+	}
+	if (quiet)
+		;
+	else if (proof.consistency)
+		printf("%s: ok: %s at %llu records extends itself at %llu\n",
+		    path, cp[1].origin, (unsigned long long)cp[1].size,
+		    (unsigned long long)cp[0].size);
+	else
+		printf("%s: ok: record %llu (leaf %llu) is in %s at %llu "
+		    "records\n", path, (unsigned long long)rec.seq,
+		    (unsigned long long)proof.index, cp[0].origin,
+		    (unsigned long long)cp[0].size);
+	if (!quiet && fflush(stdout) != 0) {
+		grace_err_sys(&e, "<stdout>", "unable to write");
+		status = report(&e);
+	}
+out:
+	grace_chain_free_verifiers(vs, nkeys);
+	for (i = 0; i < 2; i++) {
+		grace_checkpoint_clear(&cp[i]);
+		free(cptext[i]);
+	}
+	free(ptext);
+	free(rtext);
+	free(keys);
+	return status;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1573,6 +2035,8 @@ main(int argc, char **argv)
 		{ "repair", cmd_repair },
 		{ "rotate", cmd_rotate },
 		{ "report", cmd_report },
+		{ "prove", cmd_prove },
+		{ "verify-proof", cmd_verify_proof },
 		{ "cat", cmd_cat },
 		{ "tail", cmd_tail },
 	};

@@ -202,8 +202,9 @@ grace_chain_verify(struct grace_chain *c, struct grace_err *e)
 		}
 		free(text);
 	}
-	if (grace_log_verify(c->files, c->nfiles, c->ex, c->nex,
-	    c->state != NULL, c->warn, c->warn_arg, &c->res, e) < 0)
+	if (grace_log_verify_each(c->files, c->nfiles, c->ex, c->nex,
+	    c->state != NULL, c->warn, c->warn_arg, c->each, c->each_arg,
+	    &c->res, e) < 0)
 		return -1;
 	/* The state's own wording: the log's history changed since the
 	 * last run (grace_log_verify speaks of checkpoints). */

@@ -578,6 +578,8 @@ struct vstate {
 	size_t nex;
 	grace_log_warn_fn *warn;
 	void *warn_arg;
+	grace_log_each_fn *each;  /* every record that verified, in order */
+	void *each_arg;
 	int started;              /* a record was seen */
 	uint64_t expect_seq;
 	char prev[65];
@@ -860,6 +862,10 @@ verify_file(struct vstate *v, const char *file, struct grace_err *e)
 			r = 1;
 			break;
 		}
+		if (v->each && v->each(v->each_arg, line, n, e) < 0) {
+			r = -1;
+			break;
+		}
 		first = 0;
 	}
 	if (t < 0)
@@ -883,6 +889,16 @@ grace_log_verify(const char *const *files, size_t nfiles,
     grace_log_warn_fn *warn, void *warn_arg, struct grace_log_result *res,
     struct grace_err *e)
 {
+	return grace_log_verify_each(files, nfiles, ex, nex, want_root, warn,
+	    warn_arg, NULL, NULL, res, e);
+}
+
+int
+grace_log_verify_each(const char *const *files, size_t nfiles,
+    struct grace_log_expect *ex, size_t nex, int want_root,
+    grace_log_warn_fn *warn, void *warn_arg, grace_log_each_fn *each,
+    void *each_arg, struct grace_log_result *res, struct grace_err *e)
+{
 	struct vstate v;
 	size_t i;
 	int r = 0;
@@ -896,6 +912,8 @@ grace_log_verify(const char *const *files, size_t nfiles,
 	v.nex = nex;
 	v.warn = warn;
 	v.warn_arg = warn_arg;
+	v.each = each;
+	v.each_arg = each_arg;
 	v.expect_seq = 1;
 	memcpy(v.prev, ZERO_HASH, sizeof ZERO_HASH);
 	v.sha = grace_sha256_new();

@@ -337,6 +337,92 @@ int grace_checkpoint_open(const char *msg, size_t n,
     struct grace_checkpoint *cp, struct grace_err *e);
 
 /* ===================================================================== */
+/* proof.c - RFC 9162 inclusion and consistency proofs over the Merkle tree
+ * of merkle.c.
+ *
+ * A prover is told which proof it makes (of the leaf at index in a tree
+ * of size leaves, or of a tree of old leaves being a prefix of one of
+ * size), then given the leaves in order, exactly size of them: it keeps
+ * O(log size) hashes, never the leaves. The proof's hashes come in
+ * RFC 6962's order (from the leaf's sibling, or the old tree's side, up to
+ * the root's child), which is also the order of Go's sumdb/tlog
+ * RecordProof and TreeProof.
+ *
+ * Text (grace-log(5), PROOFS): an inclusion proof is a c2sp.org/tlog-proof
+ *   c2sp.org/tlog-proof@v1
+ *   [extra <base64>]
+ *   index <N>                    zero-based
+ *   <base64 hash>...
+ *   <blank line>
+ *   <the signed checkpoint, verbatim>
+ * and a consistency proof its sibling:
+ *   grace-log/consistency-proof@v1
+ *   old <M>
+ *   new <N>
+ *   <base64 hash>...
+ */
+
+#define GRACE_PROOF_MAX 130 /* hashes: 64 for a path, 65 for consistency */
+#define GRACE_PROOF_INCLUSION_V1 "c2sp.org/tlog-proof@v1"
+#define GRACE_PROOF_CONSISTENCY_V1 "grace-log/consistency-proof@v1"
+
+struct grace_proof {
+	int consistency;  /* 0: inclusion, 1: consistency */
+	uint64_t index;   /* inclusion: the leaf (zero-based); else the old size */
+	uint64_t size;    /* the tree's size (an inclusion proof's is its
+	                   * checkpoint's, not in the text) */
+	size_t n;
+	uint8_t hash[GRACE_PROOF_MAX][GRACE_MERKLE_HASHLEN];
+};
+
+struct grace_prover;
+
+/* A prover of the leaf index (zero-based) in the tree of size leaves, or
+ * of the tree of old leaves in the tree of size (1 <= old <= size). NULL
+ * with e filled (GRACE_EXIT_USAGE when there is no such proof). */
+struct grace_prover *grace_prover_inclusion(uint64_t index, uint64_t size,
+    struct grace_err *e);
+struct grace_prover *grace_prover_consistency(uint64_t old, uint64_t size,
+    struct grace_err *e);
+void grace_prover_free(struct grace_prover *p);
+/* How many more leaves it needs. */
+uint64_t grace_prover_needs(const struct grace_prover *p);
+/* The next leaf, leaf[0..len) (hashed here). Returns 0 or -1 (e). */
+int grace_prover_add(struct grace_prover *p, const void *leaf, size_t len,
+    struct grace_err *e);
+/* Once it has every leaf: the proof into *out, the tree's root into root,
+ * and into first the leaf's hash (inclusion) or the old tree's root
+ * (consistency), to be compared with what the checkpoints say. Returns 0
+ * or -1 (e). */
+int grace_prover_finish(struct grace_prover *p, struct grace_proof *out,
+    uint8_t root[GRACE_MERKLE_HASHLEN], uint8_t first[GRACE_MERKLE_HASHLEN],
+    struct grace_err *e);
+
+/* Check a proof without the log (RFC 9162 2.1.3.2 and 2.1.4.2): the leaf
+ * hash leaf is at p->index of the tree of p->size whose root is root; or
+ * the tree of p->index leaves with root first is a prefix of the tree of
+ * p->size with root second. Return 0 when it holds, 1 when it does not,
+ * -1 on a libcrypto failure. */
+int grace_proof_check_inclusion(const struct grace_proof *p,
+    const uint8_t leaf[GRACE_MERKLE_HASHLEN],
+    const uint8_t root[GRACE_MERKLE_HASHLEN]);
+int grace_proof_check_consistency(const struct grace_proof *p,
+    const uint8_t first[GRACE_MERKLE_HASHLEN],
+    const uint8_t second[GRACE_MERKLE_HASHLEN]);
+
+/* Append p's text to out: an inclusion proof ends with the signed
+ * checkpoint checkpoint[0..cplen), which must end in "\n". Returns 0 or
+ * -1 (memory). */
+int grace_proof_format(struct grace_buf *out, const struct grace_proof *p,
+    const char *checkpoint, size_t cplen);
+/* Parse a proof's text, strictly. An inclusion proof's checkpoint starts
+ * at text + *cpoff (cpoff may be NULL); p->size is left 0 for it (take it
+ * from the checkpoint). Returns 0, or -1 with e filled ("malformed proof:
+ * line N: ...", GRACE_EXIT_INPUT). */
+int grace_proof_parse(const char *text, size_t n, struct grace_proof *p,
+    size_t *cpoff, struct grace_err *e);
+
+/* ===================================================================== */
 /* format.c - the hash-chained log file (man/grace-log.5).
  *
  * A record is one line:
@@ -491,6 +577,17 @@ int grace_log_verify(const char *const *files, size_t nfiles,
     grace_log_warn_fn *warn, void *warn_arg, struct grace_log_result *res,
     struct grace_err *e);
 
+/* Called with each record line (no '\n') once it verified, in log order;
+ * returns 0, or -1 (e filled) to stop the verification, which then
+ * returns -1. */
+typedef int grace_log_each_fn(void *arg, const char *line, size_t n,
+    struct grace_err *e);
+/* grace_log_verify(), handing each verified record to each(each_arg). */
+int grace_log_verify_each(const char *const *files, size_t nfiles,
+    struct grace_log_expect *ex, size_t nex, int want_root,
+    grace_log_warn_fn *warn, void *warn_arg, grace_log_each_fn *each,
+    void *each_arg, struct grace_log_result *res, struct grace_err *e);
+
 /* ===================================================================== */
 /* chain.c - chain verification as grace-log verify and grace-verify
  * --chain run it: verifier keys loaded, signed checkpoints opened into
@@ -525,6 +622,8 @@ struct grace_chain {
 	const char *state;           /* NULL: no state file */
 	grace_log_warn_fn *warn;
 	void *warn_arg;
+	grace_log_each_fn *each;     /* NULL, or every verified record */
+	void *each_arg;
 	/* Results. */
 	struct grace_log_result res;
 	struct grace_chain_cp *cps;  /* ncheckpoints of them */
