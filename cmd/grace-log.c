@@ -57,6 +57,7 @@ usage_main(FILE *f)
 	    "  report -f LOG      the audit report: one self-contained HTML page\n"
 	    "  prove -f LOG ...   an inclusion or consistency proof (RFC 9162), for anyone\n"
 	    "  verify-proof PROOF check a proof without the log\n"
+	    "  witness CHECKPOINT cosign a log's checkpoint if it extends the last one\n"
 	    "  cat [-e] FILE...   print the records, or with -e the events\n"
 	    "  tail [-n N] [-F] [-e] -f LOG   print the last records, following the file\n"
 	    "\n"
@@ -540,7 +541,7 @@ usage_verify(FILE *f)
 {
 	fprintf(f,
 	    "usage: grace-log verify [-f LOG]... [FILE...] [--checkpoint FILE --pubkey KEY]...\n"
-	    "                        [-q]\n"
+	    "                        [--witness KEY]... [--witnesses K] [-q]\n"
 	    "\n"
 	    "Check every record's hash, seq and prev link, the seams between segments\n"
 	    "given in order (oldest first), and each signed checkpoint: the first N records\n"
@@ -550,6 +551,9 @@ usage_verify(FILE *f)
 	    "  -f, --file LOG        a log segment (repeatable; default $GRACE_LOG)\n"
 	    "  -c, --checkpoint FILE a signed checkpoint to check (repeatable)\n"
 	    "  -p, --pubkey KEY      a verifier key, or a file holding one (repeatable)\n"
+	    "      --witness KEY     a witness's key, or a file holding one (repeatable)\n"
+	    "      --witnesses K     a checkpoint counts only when K of the --witness keys\n"
+	    "                        cosigned it (default 1 when --witness is given)\n"
 	    "  -q, --quiet           no result event: errors and the exit status only\n"
 	    "Exit status: 0 intact, 1 tampering, truncation or a torn tail found,\n"
 	    "2 usage error (a log that is not a regular file), 4 system error.\n");
@@ -559,8 +563,9 @@ usage_verify(FILE *f)
  * keys) and the verification. */
 struct chain_cmd {
 	const char *name;
-	char **files, **cps, **keys;
-	size_t nfiles, ncp, nkeys;
+	char **files, **cps, **keys, **witnesses;
+	size_t nfiles, ncp, nkeys, nwitnesses, min_witnesses;
+	int bad_min;                  /* --witnesses was not a count */
 	struct grace_chain ch;
 	int verified;                 /* grace_chain_verify() ran */
 };
@@ -576,21 +581,36 @@ chain_cmd_init(struct chain_cmd *cc, const char *name, int argc)
 	cc->files = calloc((size_t)argc + 1, sizeof *cc->files);
 	cc->cps = calloc((size_t)argc + 1, sizeof *cc->cps);
 	cc->keys = calloc((size_t)argc + 1, sizeof *cc->keys);
-	if (!cc->files || !cc->cps || !cc->keys) {
+	cc->witnesses = calloc((size_t)argc + 1, sizeof *cc->witnesses);
+	if (!cc->files || !cc->cps || !cc->keys || !cc->witnesses) {
 		grace_err_sys(&e, NULL, "unable to start");
 		return report(&e);
 	}
 	return 0;
 }
 
-/* An option of the shared three: 1 when c was one of them. */
+/* The long options every chain command takes besides its own. */
+#define CHAIN_WITNESS_OPTS \
+	{ "witness", required_argument, NULL, 'W' }, \
+	{ "witnesses", required_argument, NULL, 'K' }
+
+/* An option of the shared ones: 1 when c was one of them. */
 static int
 chain_cmd_opt(struct chain_cmd *cc, int c, char *arg)
 {
+	unsigned long long k;
+
 	switch (c) {
 	case 'f': cc->files[cc->nfiles++] = arg; return 1;
 	case 'c': cc->cps[cc->ncp++] = arg; return 1;
 	case 'p': cc->keys[cc->nkeys++] = arg; return 1;
+	case 'W': cc->witnesses[cc->nwitnesses++] = arg; return 1;
+	case 'K':
+		if (parse_size(arg, &k) < 0 || k == 0 || k > 1000)
+			cc->bad_min = 1;
+		else
+			cc->min_witnesses = (size_t)k;
+		return 1;
 	default: return 0;
 	}
 }
@@ -614,12 +634,25 @@ chain_cmd_verify(struct chain_cmd *cc, int argc, char **argv)
 	if (cc->ncp && !cc->nkeys)
 		return usage_error(cc->name, "%s", "--checkpoint needs --pubkey "
 		    "KEY: an unsigned checkpoint proves nothing");
+	if (cc->bad_min)
+		return usage_error(cc->name, "%s", "--witnesses takes a count "
+		    "(1 or more)");
+	if ((cc->nwitnesses || cc->min_witnesses) && !cc->ncp)
+		return usage_error(cc->name, "%s", "--witness and --witnesses "
+		    "are about checkpoints: give --checkpoint FILE");
+	if (cc->min_witnesses > cc->nwitnesses)
+		return usage_error(cc->name, "--witnesses %zu needs as many "
+		    "--witness keys (%zu given)", cc->min_witnesses,
+		    cc->nwitnesses);
 	cc->ch.files = (const char *const *)cc->files;
 	cc->ch.nfiles = cc->nfiles;
 	cc->ch.checkpoints = (const char *const *)cc->cps;
 	cc->ch.ncheckpoints = cc->ncp;
 	cc->ch.pubkeys = (const char *const *)cc->keys;
 	cc->ch.npubkeys = cc->nkeys;
+	cc->ch.witnesses = (const char *const *)cc->witnesses;
+	cc->ch.nwitnesses = cc->nwitnesses;
+	cc->ch.min_witnesses = cc->min_witnesses;
 	cc->ch.warn = print_warning;
 	if (grace_chain_verify(&cc->ch, &e) < 0)
 		return report(&e);
@@ -636,6 +669,7 @@ chain_cmd_free(struct chain_cmd *cc)
 	free(cc->files);
 	free(cc->cps);
 	free(cc->keys);
+	free(cc->witnesses);
 }
 
 static int
@@ -644,6 +678,7 @@ cmd_verify(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "file", required_argument, NULL, 'f' },
 		{ "checkpoint", required_argument, NULL, 'c' },
+		CHAIN_WITNESS_OPTS,
 		{ "pubkey", required_argument, NULL, 'p' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -687,7 +722,7 @@ usage_report(FILE *f)
 {
 	fprintf(f,
 	    "usage: grace-log report [-f LOG]... [FILE...] [--checkpoint FILE --pubkey KEY]...\n"
-	    "                        [-o FILE]\n"
+	    "                        [--witness KEY]... [--witnesses K] [-o FILE]\n"
 	    "\n"
 	    "Verify the log (segments oldest first) and each signed checkpoint, and write\n"
 	    "the audit report: one self-contained HTML page (no script, no network) with\n"
@@ -699,6 +734,8 @@ usage_report(FILE *f)
 	    "  -f, --file LOG        a log segment (default: $GRACE_LOG)\n"
 	    "  -c, --checkpoint FILE a signed checkpoint to check (repeatable)\n"
 	    "  -p, --pubkey KEY      a verifier key, or a file holding one (repeatable)\n"
+	    "      --witness KEY     a witness's key (repeatable); --witnesses K: a\n"
+	    "                        checkpoint counts only when K of them cosigned it\n"
 	    "  -o, --output FILE     write the page to FILE (replaced atomically), not stdout\n");
 }
 
@@ -708,6 +745,7 @@ cmd_report(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "file", required_argument, NULL, 'f' },
 		{ "checkpoint", required_argument, NULL, 'c' },
+		CHAIN_WITNESS_OPTS,
 		{ "pubkey", required_argument, NULL, 'p' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
@@ -931,14 +969,16 @@ static void
 usage_keygen(FILE *f)
 {
 	fprintf(f,
-	    "usage: grace-log keygen [-o PREFIX] [--force] NAME\n"
+	    "usage: grace-log keygen [-o PREFIX] [--force] [--witness] NAME\n"
 	    "\n"
 	    "Make an Ed25519 key for signing checkpoints. Writes PREFIX.key (the signer\n"
 	    "key, mode 0600) and PREFIX.pub (the verifier key), and prints the verifier\n"
 	    "key, NAME+KEYID+BASE64, as Go's sumdb/note verifiers read it.\n"
 	    "\n"
 	    "  -o, --output PREFIX  file name prefix (default: NAME)\n"
-	    "      --force          replace existing key files\n");
+	    "      --force          replace existing key files\n"
+	    "      --witness        a witness's key, for 'grace-log witness': it cosigns\n"
+	    "                       checkpoints (c2sp.org/tlog-cosignature, algorithm 4)\n");
 }
 
 static int
@@ -971,19 +1011,21 @@ cmd_keygen(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "force", no_argument, NULL, 'F' },
+		{ "witness", no_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	const char *prefix = NULL, *name;
 	char *skey = NULL, *vkey = NULL, *path = NULL;
 	struct grace_err e;
-	int c, force = 0, status = GRACE_EXIT_OK;
+	int c, force = 0, witness = 0, status = GRACE_EXIT_OK;
 	size_t plen;
 
 	while ((c = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'o': prefix = optarg; break;
 		case 'F': force = 1; break;
+		case 'W': witness = 1; break;
 		case 'h': usage_keygen(stdout); return 0;
 		default: return usage_error("keygen", NULL);
 		}
@@ -993,7 +1035,7 @@ cmd_keygen(int argc, char **argv)
 	name = argv[optind];
 	if (!prefix)
 		prefix = name;
-	if (grace_note_keygen(name, &skey, &vkey, &e) < 0) {
+	if (grace_note_keygen_alg(name, witness, &skey, &vkey, &e) < 0) {
 		e.code = GRACE_EXIT_USAGE;
 		return report(&e);
 	}
@@ -2021,6 +2063,306 @@ out:
 	return status;
 }
 
+/* ------------------------------------------------------------ witness */
+
+static void
+usage_witness(FILE *f)
+{
+	fprintf(f,
+	    "usage: grace-log witness --state DIR --key KEYFILE -p KEY... [--proof PROOF]\n"
+	    "                         -o FILE CHECKPOINT\n"
+	    "\n"
+	    "Witness a log's new checkpoint: its signature must verify with a -p key, and\n"
+	    "it must be consistent with the last checkpoint of that origin this witness\n"
+	    "cosigned (kept in DIR): larger, with a consistency proof from that one\n"
+	    "('grace-log prove --consistency'), or the same tree. Then add a C2SP\n"
+	    "tlog-cosignature and write the cosigned checkpoint to FILE. A fork, a\n"
+	    "rewrite, a checkpoint that goes backwards or a missing proof is refused.\n"
+	    "Either way one event goes to stdout: grace.witness.cosigned, or\n"
+	    "grace.witness.refused with the reason.\n"
+	    "\n"
+	    "  -s, --state DIR     the witness's state: the last checkpoint it cosigned\n"
+	    "                      for each origin (made if missing)\n"
+	    "  -k, --key KEYFILE   the witness's signing key ('grace-log keygen --witness')\n"
+	    "  -p, --pubkey KEY    the log's verifier key, or a file holding one (repeatable)\n"
+	    "      --proof PROOF   a consistency proof from the last cosigned checkpoint\n"
+	    "  -o, --output FILE   the cosigned checkpoint (replaced atomically)\n"
+	    "Exit status: 0 cosigned, 1 refused, 2 usage error, 4 system error.\n");
+}
+
+/* The witness's result event, to stdout. */
+static int
+witness_event(const char *type, const char *wname,
+    const struct grace_checkpoint *cp, const char *cpath, int have_last,
+    const struct grace_checkpoint *last, const char *reason)
+{
+	struct grace_timefmt tf;
+	struct grace_buf b = { 0 };
+	char now[GRACE_TIME_LEN], root[GRACE_B64_ENCLEN(GRACE_MERKLE_HASHLEN)];
+	char idhex[GRACE_SHA256_HEXLEN + 1];
+	uint8_t id[GRACE_SHA256_LEN];
+	struct grace_sha256 *sha = grace_sha256_new();
+	struct grace_err e;
+	int rc = 0;
+
+	grace_timefmt_init(&tf);
+	grace_time_now(&tf, now);
+	grace_b64_encode(cp->root, sizeof cp->root, root);
+	/* The id: the verdict on this tree of this origin at this time. */
+	grace_buf_addf(&b, "%s\n%s\n%llu\n%s\n%s", type, cp->origin,
+	    (unsigned long long)cp->size, root, now);
+	if (!sha || grace_sha256_once(sha, b.p, b.len, id) < 0) {
+		grace_sha256_free(sha);
+		grace_buf_free(&b);
+		grace_err_sys(&e, NULL, "unable to hash");
+		return report(&e);
+	}
+	grace_sha256_free(sha);
+	grace_hex_encode(id, sizeof id, idhex);
+	b.len = 0;
+	grace_buf_addf(&b, "{\"specversion\":\"1.0\",\"id\":\"w-%.16s\","
+	    "\"type\":\"%s\",\"source\":\"grace-log witness\",\"time\":\"%s\","
+	    "\"subject\":", idhex, type, now);
+	grace_buf_add_jstr(&b, cp->origin, strlen(cp->origin));
+	grace_buf_adds(&b, ",\"data\":{\"witness\":");
+	grace_buf_add_jstr(&b, wname, strlen(wname));
+	grace_buf_adds(&b, ",\"origin\":");
+	grace_buf_add_jstr(&b, cp->origin, strlen(cp->origin));
+	grace_buf_addf(&b, ",\"size\":%llu,\"root\":\"%s\",\"checkpoint\":",
+	    (unsigned long long)cp->size, root);
+	grace_buf_add_jstr(&b, cpath, strlen(cpath));
+	if (have_last) {
+		grace_b64_encode(last->root, sizeof last->root, root);
+		grace_buf_addf(&b, ",\"last\":{\"size\":%llu,\"root\":\"%s\"}",
+		    (unsigned long long)last->size, root);
+	} else {
+		grace_buf_adds(&b, ",\"last\":null");
+	}
+	if (reason) {
+		grace_buf_adds(&b, ",\"reason\":");
+		grace_buf_add_jstr(&b, reason, strlen(reason));
+	}
+	grace_buf_adds(&b, "}}\n");
+	if (grace_write_all(STDOUT_FILENO, b.p, b.len) < 0) {
+		grace_err_sys(&e, "<stdout>", "unable to write");
+		rc = report(&e);
+	}
+	grace_buf_free(&b);
+	return rc;
+}
+
+static int
+cmd_witness(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "state", required_argument, NULL, 's' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "pubkey", required_argument, NULL, 'p' },
+		{ "proof", required_argument, NULL, 'P' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	char **keys = calloc((size_t)argc + 1, sizeof *keys);
+	const char *state = NULL, *keyfile = NULL, *proofp = NULL,
+	    *output = NULL, *cpath;
+	struct grace_note_signer *w = NULL;
+	struct grace_note_verifier **vs = NULL;
+	struct grace_checkpoint cp, last;
+	struct grace_proof proof;
+	struct grace_err e;
+	char *text = NULL, *ltext = NULL, *ptext = NULL, *cosigned = NULL,
+	    *spath = NULL, *lpath = NULL, reason[900] = "";
+	size_t nkeys = 0, len, llen, plen;
+	uint8_t oh[GRACE_SHA256_LEN];
+	char ohex[GRACE_SHA256_HEXLEN + 1];
+	int c, status = GRACE_EXIT_OK, have_last = 0, lfd = -1, rc;
+	struct grace_sha256 *sha = NULL;
+
+	grace_checkpoint_init(&cp);
+	grace_checkpoint_init(&last);
+	if (!keys) {
+		grace_err_sys(&e, NULL, "unable to start");
+		return report(&e);
+	}
+	while ((c = getopt_long(argc, argv, "s:k:p:o:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 's': state = optarg; break;
+		case 'k': keyfile = optarg; break;
+		case 'p': keys[nkeys++] = optarg; break;
+		case 'P': proofp = optarg; break;
+		case 'o': output = optarg; break;
+		case 'h': usage_witness(stdout); goto out;
+		default: status = usage_error("witness", NULL); goto out;
+		}
+	}
+	if (argc - optind != 1 || !state || !keyfile || !nkeys || !output) {
+		status = usage_error("witness", "%s", argc - optind != 1 ?
+		    "give one CHECKPOINT" : !state ? "no state: use --state DIR" :
+		    !keyfile ? "no witness key: use --key KEYFILE" : !nkeys ?
+		    "no log key: use --pubkey KEY" :
+		    "no output: use -o FILE for the cosigned checkpoint");
+		goto out;
+	}
+	cpath = argv[optind];
+	if (!(w = load_signer(keyfile, &e))) {
+		status = report(&e);
+		goto out;
+	}
+	if (!grace_note_signer_is_witness(w)) {
+		grace_err_set(&e, keyfile, 0, 0, "not a witness key: make one "
+		    "with grace-log keygen --witness");
+		e.code = GRACE_EXIT_USAGE;
+		status = report(&e);
+		goto out;
+	}
+	if (grace_chain_load_verifiers((const char *const *)keys, nkeys, &vs,
+	    &e) < 0) {
+		status = report(&e);
+		goto out;
+	}
+	if (!(text = grace_read_file(cpath, MAX_CHECKPOINT, &len, &e))) {
+		status = report(&e);
+		goto out;
+	}
+	if (grace_checkpoint_open(text, len, vs, nkeys, &cp, &e) < 0) {
+		/* Not even the log's: nothing to witness, no origin to
+		 * speak of. */
+		fprintf(stderr, "%s: %s: refused: %s\n", prog, cpath, e.msg);
+		status = GRACE_EXIT_NEGATIVE;
+		goto out;
+	}
+	/* The state: one file per origin, named by the origin's hash,
+	 * under an exclusive lock on the directory's lock file. */
+	if (mkdir(state, 0755) < 0 && errno != EEXIST) {
+		grace_err_sys(&e, state, "unable to make the state directory");
+		status = report(&e);
+		goto out;
+	}
+	if (!(sha = grace_sha256_new()) ||
+	    grace_sha256_once(sha, cp.origin, strlen(cp.origin), oh) < 0 ||
+	    !(spath = malloc(strlen(state) + 80)) ||
+	    !(lpath = malloc(strlen(state) + 80))) {
+		grace_err_sys(&e, NULL, "unable to start");
+		status = report(&e);
+		goto out;
+	}
+	grace_hex_encode(oh, sizeof oh, ohex);
+	sprintf(spath, "%s/%.32s.cp", state, ohex);
+	sprintf(lpath, "%s/witness.lock", state);
+	if ((lfd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+		grace_err_sys(&e, lpath, "unable to open");
+		status = report(&e);
+		goto out;
+	}
+	if (grace_lock(lfd, 0, lpath, &e) < 0) {
+		status = report(&e);
+		goto out;
+	}
+	if ((ltext = grace_read_file(spath, MAX_CHECKPOINT, &llen, &e))) {
+		if (grace_checkpoint_open(ltext, llen, vs, nkeys, &last,
+		    &e) < 0 || strcmp(last.origin, cp.origin) != 0) {
+			/* Fail closed: without the last tree, no
+			 * consistency can be checked. */
+			snprintf(reason, sizeof reason, "the last checkpoint "
+			    "cosigned for this origin (%s) does not verify: %s",
+			    spath, strcmp(last.origin, cp.origin) ? "another "
+			    "origin" : e.msg);
+			goto refuse;
+		}
+		have_last = 1;
+	} else if (errno != ENOENT) {
+		status = report(&e);
+		goto out;
+	}
+	if (have_last && cp.size < last.size) {
+		snprintf(reason, sizeof reason, "goes backwards: %llu records, "
+		    "after %llu were cosigned", (unsigned long long)cp.size,
+		    (unsigned long long)last.size);
+		goto refuse;
+	}
+	if (have_last && cp.size == last.size) {
+		if (memcmp(cp.root, last.root, sizeof cp.root) != 0) {
+			snprintf(reason, sizeof reason, "a fork: another tree "
+			    "of %llu records than the one cosigned",
+			    (unsigned long long)cp.size);
+			goto refuse;
+		}
+	} else if (have_last) {
+		if (!proofp) {
+			snprintf(reason, sizeof reason, "no consistency proof "
+			    "from the %llu records cosigned last (use --proof)",
+			    (unsigned long long)last.size);
+			goto refuse;
+		}
+		if (!(ptext = grace_read_file(proofp, MAX_CHECKPOINT, &plen,
+		    &e))) {
+			status = report(&e);
+			goto out;
+		}
+		grace_err_clear(&e);
+		if (grace_proof_parse(ptext, plen, &proof, NULL, &e) < 0 ||
+		    !proof.consistency || proof.index != last.size ||
+		    proof.size != cp.size) {
+			snprintf(reason, sizeof reason, "%s: not a consistency "
+			    "proof from %llu to %llu records%s%s", proofp,
+			    (unsigned long long)last.size,
+			    (unsigned long long)cp.size, e.msg[0] ? ": " : "",
+			    e.msg);
+			goto refuse;
+		}
+		rc = grace_proof_check_consistency(&proof, last.root, cp.root);
+		if (rc < 0) {
+			grace_err_setc(&e, GRACE_EXIT_SYSTEM, "unable to hash");
+			status = report(&e);
+			goto out;
+		}
+		if (rc > 0) {
+			snprintf(reason, sizeof reason, "not consistent with the "
+			    "%llu records cosigned last: a fork, or history "
+			    "rewritten", (unsigned long long)last.size);
+			goto refuse;
+		}
+	}
+	if (!(cosigned = grace_note_cosign(text, len, w,
+	    (uint64_t)time(NULL), &e))) {
+		status = report(&e);
+		goto out;
+	}
+	/* The state first: a cosignature given out is never forgotten. */
+	if (grace_atomic_write(spath, cosigned, strlen(cosigned), 0644,
+	    &e) < 0 || grace_atomic_write(output, cosigned, strlen(cosigned),
+	    0644, &e) < 0) {
+		status = report(&e);
+		goto out;
+	}
+	status = witness_event("grace.witness.cosigned",
+	    grace_note_signer_name(w), &cp, cpath, have_last, &last, NULL);
+	goto out;
+refuse:
+	fprintf(stderr, "%s: %s: refused: %s\n", prog, cpath, reason);
+	status = witness_event("grace.witness.refused",
+	    grace_note_signer_name(w), &cp, cpath, have_last, &last, reason);
+	if (status == 0)
+		status = GRACE_EXIT_NEGATIVE;
+out:
+	if (lfd >= 0)
+		close(lfd);
+	grace_sha256_free(sha);
+	grace_note_signer_free(w);
+	grace_chain_free_verifiers(vs, nkeys);
+	grace_checkpoint_clear(&cp);
+	grace_checkpoint_clear(&last);
+	free(text);
+	free(ltext);
+	free(ptext);
+	free(cosigned);
+	free(spath);
+	free(lpath);
+	free(keys);
+	return status;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -2037,6 +2379,7 @@ main(int argc, char **argv)
 		{ "report", cmd_report },
 		{ "prove", cmd_prove },
 		{ "verify-proof", cmd_verify_proof },
+		{ "witness", cmd_witness },
 		{ "cat", cmd_cat },
 		{ "tail", cmd_tail },
 	};

@@ -44,9 +44,11 @@ grace_chain_free(struct grace_chain *c)
 	free(c->cps);
 	free(c->ex);
 	grace_chain_free_verifiers(c->vs, c->npubkeys);
+	grace_chain_free_verifiers(c->ws, c->nwitnesses);
 	c->cps = NULL;
 	c->ex = NULL;
 	c->vs = NULL;
+	c->ws = NULL;
 }
 
 int
@@ -150,6 +152,32 @@ read_state(struct grace_chain *c, char *why, size_t cap, struct grace_err *e)
 	return 1;
 }
 
+/* With witnesses: the checkpoint counts only when at least
+ * c->min_witnesses of them cosigned it (each cosignature by one of them
+ * verified). Returns 0, or -1 with e saying why not. */
+static int
+witnessed(struct grace_chain *c, struct grace_chain_cp *cp, const char *text,
+    size_t len, struct grace_err *e)
+{
+	size_t n = 0, need = c->min_witnesses ? c->min_witnesses : 1;
+
+	if (!c->nwitnesses)
+		return 0;
+	if (grace_note_cosigned(text, len,
+	    (struct grace_note_verifier *const *)c->ws, c->nwitnesses, &n,
+	    NULL, e) < 0) {
+		grace_checkpoint_clear(&cp->cp);
+		return -1;
+	}
+	cp->cosigned = n;
+	if (n < need) {
+		grace_checkpoint_clear(&cp->cp);
+		return grace_err_setc(e, GRACE_EXIT_NEGATIVE, "cosigned by %zu "
+		    "of the witnesses named, %zu needed", n, need);
+	}
+	return 0;
+}
+
 int
 grace_chain_verify(struct grace_chain *c, struct grace_err *e)
 {
@@ -159,6 +187,19 @@ grace_chain_verify(struct grace_chain *c, struct grace_err *e)
 
 	if (grace_chain_load_verifiers(c->pubkeys, c->npubkeys, &c->vs, e) < 0)
 		return -1;
+	if (c->nwitnesses) {
+		if (grace_chain_load_verifiers(c->witnesses, c->nwitnesses,
+		    &c->ws, e) < 0)
+			return -1;
+		for (i = 0; i < c->nwitnesses; i++)
+			if (!grace_note_verifier_is_witness(c->ws[i]))
+				return grace_err_setc(e, GRACE_EXIT_USAGE,
+				    "%s: not a witness key (grace-log keygen "
+				    "--witness makes one)", c->witnesses[i]);
+	}
+	if (c->min_witnesses > c->nwitnesses)
+		return grace_err_setc(e, GRACE_EXIT_USAGE, "--witnesses %zu, but "
+		    "%zu witness keys given", c->min_witnesses, c->nwitnesses);
 	c->cps = calloc(ncp ? ncp : 1, sizeof *c->cps);
 	c->ex = calloc(ncp + 1, sizeof *c->ex);
 	if (!c->cps || !c->ex)
@@ -188,7 +229,8 @@ grace_chain_verify(struct grace_chain *c, struct grace_err *e)
 			return -1;
 		if (grace_checkpoint_open(text, len,
 		    (struct grace_note_verifier *const *)c->vs, c->npubkeys,
-		    &c->cps[i].cp, e) == 0) {
+		    &c->cps[i].cp, e) == 0 &&
+		    witnessed(c, &c->cps[i], text, len, e) == 0) {
 			/* Only checkpoints whose signature verified set
 			 * expectations; cps[i].ex indexes them. */
 			c->cps[i].opened = 1;
@@ -292,6 +334,9 @@ grace_chain_event(const struct grace_chain *c, const char *source,
 				grace_buf_addf(b, ",\"size\":%llu,\"ok\":%s",
 				    (unsigned long long)cp->cp.size,
 				    c->ex[cp->ex].checked == 1 ? "true" : "false");
+				if (c->nwitnesses)
+					grace_buf_addf(b, ",\"cosigned\":%zu",
+					    cp->cosigned);
 			} else {
 				grace_buf_adds(b, ",\"ok\":false,\"error\":");
 				add_jstr(b, cp->why);

@@ -264,6 +264,37 @@ int grace_note_open(const char *msg, size_t n,
     struct grace_note_verifier *const *vs, size_t nvs, size_t *text_len,
     size_t *nverified, struct grace_err *e);
 
+/* --- witnesses: c2sp.org/tlog-cosignature (cosignature/v1, Ed25519) ---
+ * A witness key is a note key of algorithm 4: its key ID is SHA-256(name
+ * || "\n" || 0x04 || public key)[:4], its keys are written as the others
+ * with 0x04 as the algorithm byte. A cosignature is a signature line
+ *   — <witness name> base64(key ID || u64 time, big-endian || signature)
+ * whose Ed25519 signature is over
+ *   "cosignature/v1\n" "time <time>\n" <the note's signed text>.
+ * grace_note_open() ignores witness keys (and cosignature lines), and
+ * grace_note_sign() refuses them. */
+
+/* grace_note_keygen() for a note key (witness 0) or a witness key. */
+int grace_note_keygen_alg(const char *name, int witness, char **skey,
+    char **vkey, struct grace_err *e);
+/* 1 if the key is a witness key, else 0. */
+int grace_note_verifier_is_witness(const struct grace_note_verifier *v);
+int grace_note_signer_is_witness(const struct grace_note_signer *s);
+/* The signed note msg[0..n) with witness w's cosignature at time ts (a
+ * POSIX time, at most 2^63-1) appended: malloc'd, NUL-terminated; or NULL
+ * with e filled. The note's own signatures are not checked here. */
+char *grace_note_cosign(const char *msg, size_t n,
+    const struct grace_note_signer *w, uint64_t ts, struct grace_err *e);
+/* Count the witnesses of ws[0..nws) (witness keys) that cosigned the
+ * note msg[0..n): *nvalid distinct ones, and times[i] (when times is not
+ * NULL) the time witness i put in its cosignature. A line that names a
+ * witness and key ID of ws but does not verify is an error (-1, e filled,
+ * GRACE_EXIT_NEGATIVE): a cosignature is checked, never ignored.
+ * Returns 0 otherwise. */
+int grace_note_cosigned(const char *msg, size_t n,
+    struct grace_note_verifier *const *ws, size_t nws, size_t *nvalid,
+    uint64_t *times, struct grace_err *e);
+
 /* ===================================================================== */
 /* checkpoint.c - C2SP transparency log checkpoints (c2sp.org/tlog-checkpoint):
  * the text of a signed note (note.c) that commits to a log's Merkle tree
@@ -606,7 +637,9 @@ int grace_log_verify_each(const char *const *files, size_t nfiles,
 struct grace_chain_cp {
 	const char *path;
 	struct grace_checkpoint cp;
-	int opened;              /* signature verified and parsed */
+	int opened;              /* signature verified and parsed (and
+	                          * cosigned by enough witnesses) */
+	size_t cosigned;         /* witnesses whose cosignature verified */
 	size_t ex;               /* its expectation, when opened */
 	char why[900];           /* why it could not be opened */
 };
@@ -624,6 +657,10 @@ struct grace_chain {
 	void *warn_arg;
 	grace_log_each_fn *each;     /* NULL, or every verified record */
 	void *each_arg;
+	const char *const *witnesses; /* witness keys, or files holding one */
+	size_t nwitnesses;
+	size_t min_witnesses;        /* a checkpoint counts only when this
+	                              * many of them cosigned it (0: 1) */
 	/* Results. */
 	struct grace_log_result res;
 	struct grace_chain_cp *cps;  /* ncheckpoints of them */
@@ -633,6 +670,7 @@ struct grace_chain {
 	uint64_t state_size;
 	char state_root[GRACE_SHA256_HEXLEN + 1];
 	struct grace_note_verifier **vs;
+	struct grace_note_verifier **ws;
 };
 
 /* Set every field to empty. */

@@ -11,11 +11,13 @@
 #include "log.h"
 
 #define ALG_ED25519 1
+#define ALG_COSIGN 4        /* c2sp.org/tlog-cosignature, Ed25519 */
 #define ED25519_LEN 32      /* public key and seed */
 #define ED25519_SIGLEN 64
 #define KEYDATA_LEN (1 + ED25519_LEN)             /* alg byte || key */
 #define KEYDATA_B64 (4 * ((KEYDATA_LEN + 2) / 3)) /* 44 */
 #define SIGDATA_LEN (4 + ED25519_SIGLEN)          /* key ID || sig */
+#define COSIGDATA_LEN (4 + 8 + ED25519_SIGLEN)    /* key ID || time || sig */
 #define EM_DASH "\xe2\x80\x94"                    /* U+2014 */
 #define SIG_PREFIX EM_DASH " "
 #define SIG_PREFIX_LEN 4
@@ -24,6 +26,7 @@
 
 struct grace_note_signer {
 	char *name;
+	uint8_t alg;
 	uint32_t keyid;
 	EVP_PKEY *pkey;
 	char *vkey;
@@ -31,6 +34,7 @@ struct grace_note_signer {
 
 struct grace_note_verifier {
 	char *name;
+	uint8_t alg;
 	uint32_t keyid;
 	EVP_PKEY *pkey;
 };
@@ -140,13 +144,13 @@ put_be32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-/* *id = first 4 bytes of SHA-256(name || "\n" || 0x01 || pub). */
+/* *id = first 4 bytes of SHA-256(name || "\n" || alg || pub). */
 static int
-key_id(const char *name, size_t namelen, const uint8_t pub[ED25519_LEN],
-    uint32_t *id, struct grace_err *e)
+key_id(const char *name, size_t namelen, uint8_t alg,
+    const uint8_t pub[ED25519_LEN], uint32_t *id, struct grace_err *e)
 {
 	struct grace_sha256 *c = grace_sha256_new();
-	uint8_t sum[GRACE_SHA256_LEN], alg = ALG_ED25519;
+	uint8_t sum[GRACE_SHA256_LEN];
 	int rc = -1;
 
 	if (!c)
@@ -166,9 +170,9 @@ key_id(const char *name, size_t namelen, const uint8_t pub[ED25519_LEN],
 	return rc;
 }
 
-/* "name+xxxxxxxx+base64(0x01 || key)" into a new string, or NULL. */
+/* "name+xxxxxxxx+base64(alg || key)" into a new string, or NULL. */
 static char *
-key_string(const char *prefix, const char *name, uint32_t id,
+key_string(const char *prefix, const char *name, uint32_t id, uint8_t alg,
     const uint8_t key[ED25519_LEN])
 {
 	uint8_t data[KEYDATA_LEN];
@@ -176,7 +180,7 @@ key_string(const char *prefix, const char *name, uint32_t id,
 	size_t len;
 	char *s;
 
-	data[0] = ALG_ED25519;
+	data[0] = alg;
 	memcpy(data + 1, key, ED25519_LEN);
 	grace_b64_encode(data, sizeof data, b64);
 	len = strlen(prefix) + strlen(name) + 1 + 8 + 1 + KEYDATA_B64 + 1;
@@ -217,10 +221,11 @@ bad:
 	    what);
 }
 
-/* Decode the key data "base64(0x01 || 32 bytes)" into key[]. */
+/* Decode the key data "base64(alg || 32 bytes)" into *alg and key[]: alg
+ * 1 (Ed25519 note signatures) or 4 (Ed25519 tlog cosignatures). */
 static int
-decode_keydata(const char *b64, const char *what, uint8_t key[ED25519_LEN],
-    struct grace_err *e)
+decode_keydata(const char *b64, const char *what, uint8_t *alg,
+    uint8_t key[ED25519_LEN], struct grace_err *e)
 {
 	uint8_t data[KEYDATA_LEN];
 	size_t len;
@@ -230,23 +235,25 @@ decode_keydata(const char *b64, const char *what, uint8_t key[ED25519_LEN],
 	    len < 1)
 		rc = grace_err_setc(e, GRACE_EXIT_USAGE,
 		    "malformed %s key: key data is not base64 of 33 bytes", what);
-	else if (data[0] != ALG_ED25519)
+	else if (data[0] != ALG_ED25519 && data[0] != ALG_COSIGN)
 		rc = grace_err_setc(e, GRACE_EXIT_USAGE,
-		    "unknown %s key algorithm %u (only 1, Ed25519, is supported)",
-		    what, data[0]);
+		    "unknown %s key algorithm %u (1, Ed25519, and 4, an Ed25519 "
+		    "witness, are supported)", what, data[0]);
 	else if (len != KEYDATA_LEN)
 		rc = grace_err_setc(e, GRACE_EXIT_USAGE,
 		    "malformed %s key: Ed25519 key is %zu bytes, want 32", what,
 		    len - 1);
-	else
+	else {
+		*alg = data[0];
 		memcpy(key, data + 1, ED25519_LEN);
+	}
 	OPENSSL_cleanse(data, sizeof data);
 	return rc;
 }
 
 /* A new signer from a 32-byte seed; want_id, if not NULL, must match. */
 static struct grace_note_signer *
-signer_from_seed(const char *name, size_t namelen,
+signer_from_seed(const char *name, size_t namelen, uint8_t alg,
     const uint8_t seed[ED25519_LEN], const uint32_t *want_id,
     struct grace_err *e)
 {
@@ -258,6 +265,7 @@ signer_from_seed(const char *name, size_t namelen,
 		grace_err_set(e, NULL, 0, 0, "out of memory");
 		goto fail;
 	}
+	s->alg = alg;
 	s->pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed,
 	    ED25519_LEN);
 	if (!s->pkey || EVP_PKEY_get_raw_public_key(s->pkey, pub, &publen) != 1 ||
@@ -266,7 +274,7 @@ signer_from_seed(const char *name, size_t namelen,
 		    "cannot make an Ed25519 key in libcrypto");
 		goto fail;
 	}
-	if (key_id(s->name, namelen, pub, &s->keyid, e) < 0)
+	if (key_id(s->name, namelen, alg, pub, &s->keyid, e) < 0)
 		goto fail;
 	if (want_id && *want_id != s->keyid) {
 		grace_err_setc(e, GRACE_EXIT_USAGE,
@@ -274,7 +282,7 @@ signer_from_seed(const char *name, size_t namelen,
 		    s->name, (unsigned)*want_id);
 		goto fail;
 	}
-	if (!(s->vkey = key_string("", s->name, s->keyid, pub))) {
+	if (!(s->vkey = key_string("", s->name, s->keyid, alg, pub))) {
 		grace_err_set(e, NULL, 0, 0, "out of memory");
 		goto fail;
 	}
@@ -297,6 +305,14 @@ int
 grace_note_keygen(const char *name, char **skey, char **vkey,
     struct grace_err *e)
 {
+	return grace_note_keygen_alg(name, 0, skey, vkey, e);
+}
+
+int
+grace_note_keygen_alg(const char *name, int witness, char **skey,
+    char **vkey, struct grace_err *e)
+{
+	uint8_t alg = witness ? ALG_COSIGN : ALG_ED25519;
 	struct grace_note_signer *s;
 	uint8_t seed[ED25519_LEN];
 
@@ -309,12 +325,12 @@ grace_note_keygen(const char *name, char **skey, char **vkey,
 	if (RAND_priv_bytes(seed, sizeof seed) != 1)
 		return grace_err_set(e, NULL, 0, 0,
 		    "cannot get random bytes from libcrypto");
-	s = signer_from_seed(name, strlen(name), seed, NULL, e);
+	s = signer_from_seed(name, strlen(name), alg, seed, NULL, e);
 	if (!s) {
 		OPENSSL_cleanse(seed, sizeof seed);
 		return -1;
 	}
-	*skey = key_string(PRIV_PREFIX, s->name, s->keyid, seed);
+	*skey = key_string(PRIV_PREFIX, s->name, s->keyid, alg, seed);
 	*vkey = strdup(s->vkey);
 	OPENSSL_cleanse(seed, sizeof seed);
 	grace_note_signer_free(s);
@@ -331,7 +347,7 @@ struct grace_note_signer *
 grace_note_signer_parse(const char *skey, struct grace_err *e)
 {
 	struct grace_note_signer *s = NULL;
-	uint8_t seed[ED25519_LEN];
+	uint8_t seed[ED25519_LEN], alg = 0;
 	const char *name, *data;
 	size_t namelen;
 	uint32_t id;
@@ -343,9 +359,9 @@ grace_note_signer_parse(const char *skey, struct grace_err *e)
 	}
 	if (split_key(skey + strlen(PRIV_PREFIX), "signer", &name, &namelen,
 	    &id, &data, e) < 0 ||
-	    decode_keydata(data, "signer", seed, e) < 0)
+	    decode_keydata(data, "signer", &alg, seed, e) < 0)
 		goto out;
-	s = signer_from_seed(name, namelen, seed, &id, e);
+	s = signer_from_seed(name, namelen, alg, seed, &id, e);
 out:
 	OPENSSL_cleanse(seed, sizeof seed);
 	return s;
@@ -384,20 +400,21 @@ struct grace_note_verifier *
 grace_note_verifier_parse(const char *vkey, struct grace_err *e)
 {
 	struct grace_note_verifier *v;
-	uint8_t pub[ED25519_LEN];
+	uint8_t pub[ED25519_LEN], alg = 0;
 	const char *name, *data;
 	size_t namelen;
 	uint32_t id, want;
 
 	if (split_key(vkey, "verifier", &name, &namelen, &want, &data, e) < 0 ||
-	    decode_keydata(data, "verifier", pub, e) < 0)
+	    decode_keydata(data, "verifier", &alg, pub, e) < 0)
 		return NULL;
 	v = calloc(1, sizeof *v);
 	if (!v || !(v->name = strndup(name, namelen))) {
 		grace_err_set(e, NULL, 0, 0, "out of memory");
 		goto fail;
 	}
-	if (key_id(v->name, namelen, pub, &id, e) < 0)
+	v->alg = alg;
+	if (key_id(v->name, namelen, alg, pub, &id, e) < 0)
 		goto fail;
 	if (id != want) {
 		grace_err_setc(e, GRACE_EXIT_USAGE, "verifier key for %s: key ID %08x "
@@ -441,6 +458,18 @@ grace_note_verifier_keyid(const struct grace_note_verifier *v)
 	return v->keyid;
 }
 
+int
+grace_note_verifier_is_witness(const struct grace_note_verifier *v)
+{
+	return v->alg == ALG_COSIGN;
+}
+
+int
+grace_note_signer_is_witness(const struct grace_note_signer *s)
+{
+	return s->alg == ALG_COSIGN;
+}
+
 /* Set e to a malformed-note error; returns -1. */
 static int
 malformed(struct grace_err *e, const char *why, unsigned long line)
@@ -474,6 +503,14 @@ grace_note_sign(const char *text, size_t n,
 		malformed(e, "the text must be UTF-8 without control characters "
 		    "other than newline", 0);
 		return NULL;
+	}
+	for (i = 0; i < nsigners; i++) {
+		if (signers[i]->alg != ALG_ED25519) {
+			grace_err_setc(e, GRACE_EXIT_USAGE, "%s is a witness key: "
+			    "it cosigns checkpoints, it does not sign notes",
+			    signers[i]->name);
+			return NULL;
+		}
 	}
 	total = n + 1 + 1;
 	for (i = 0; i < nsigners; i++)
@@ -611,7 +648,8 @@ grace_note_open(const char *msg, size_t n,
 		}
 		id = be32(buf);
 		for (i = 0; i < nvs; i++) {
-			if (vs[i]->keyid != id || strlen(vs[i]->name) != namelen ||
+			if (vs[i]->alg != ALG_ED25519 || vs[i]->keyid != id ||
+			    strlen(vs[i]->name) != namelen ||
 			    memcmp(vs[i]->name, name, namelen) != 0)
 				continue;
 			if (v) {
@@ -657,5 +695,191 @@ out:
 	EVP_MD_CTX_free(ctx);
 	free(ok);
 	free(buf);
+	return rc;
+}
+
+/* ------------------------------------------------- tlog cosignatures */
+
+/* The signed text of the note msg[0..n): its length (up to and with the
+ * "\n" before the last blank line), or 0 when there is none. */
+static size_t
+note_text_len(const char *msg, size_t n)
+{
+	size_t split;
+
+	for (split = n; split >= 2; split--)
+		if (msg[split - 2] == '\n' && msg[split - 1] == '\n')
+			return split - 1;
+	return 0;
+}
+
+/* "cosignature/v1\ntime T\n" || text, malloc'd into *out (*len). */
+static int
+cosigned_message(const char *text, size_t tlen, uint64_t ts, char **out,
+    size_t *len)
+{
+	char head[64];
+	int h = snprintf(head, sizeof head, "cosignature/v1\ntime %llu\n",
+	    (unsigned long long)ts);
+
+	if (h < 0 || !(*out = malloc((size_t)h + tlen)))
+		return -1;
+	memcpy(*out, head, (size_t)h);
+	memcpy(*out + h, text, tlen);
+	*len = (size_t)h + tlen;
+	return 0;
+}
+
+static void
+put_be64(uint8_t *p, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static uint64_t
+be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+char *
+grace_note_cosign(const char *msg, size_t n,
+    const struct grace_note_signer *w, uint64_t ts, struct grace_err *e)
+{
+	enum { B64LEN = 4 * ((COSIGDATA_LEN + 2) / 3) };
+	uint8_t sig[COSIGDATA_LEN];
+	size_t tlen = note_text_len(msg, n), mlen, siglen = ED25519_SIGLEN,
+	    nlen = strlen(w->name);
+	EVP_MD_CTX *ctx = NULL;
+	char *m = NULL, *out = NULL, *p;
+
+	if (w->alg != ALG_COSIGN) {
+		grace_err_setc(e, GRACE_EXIT_USAGE, "%s is not a witness key "
+		    "(make one with grace-log keygen --witness)", w->name);
+		return NULL;
+	}
+	if (ts > (uint64_t)INT64_MAX) {
+		grace_err_setc(e, GRACE_EXIT_USAGE, "a cosignature's time is at "
+		    "most 2^63-1");
+		return NULL;
+	}
+	if (tlen == 0 || n == 0 || msg[n - 1] != '\n') {
+		malformed(e, "no signed text, or no newline at its end", 0);
+		return NULL;
+	}
+	put_be32(sig, w->keyid);
+	put_be64(sig + 4, ts);
+	if (cosigned_message(msg, tlen, ts, &m, &mlen) < 0 ||
+	    !(ctx = EVP_MD_CTX_new()) ||
+	    !(out = malloc(n + SIG_PREFIX_LEN + nlen + 1 + B64LEN + 2))) {
+		grace_err_set(e, NULL, 0, 0, "out of memory");
+		goto fail;
+	}
+	if (EVP_DigestSignInit(ctx, NULL, NULL, NULL, w->pkey) != 1 ||
+	    EVP_DigestSign(ctx, sig + 12, &siglen, (const unsigned char *)m,
+	    mlen) != 1 || siglen != ED25519_SIGLEN) {
+		grace_err_set(e, NULL, 0, 0, "Ed25519 signing with key %s "
+		    "failed in libcrypto", w->name);
+		goto fail;
+	}
+	memcpy(out, msg, n);
+	p = out + n;
+	memcpy(p, SIG_PREFIX, SIG_PREFIX_LEN);
+	p += SIG_PREFIX_LEN;
+	memcpy(p, w->name, nlen);
+	p += nlen;
+	*p++ = ' ';
+	p += grace_b64_encode(sig, sizeof sig, p);
+	*p++ = '\n';
+	*p = '\0';
+	EVP_MD_CTX_free(ctx);
+	free(m);
+	return out;
+fail:
+	EVP_MD_CTX_free(ctx);
+	free(m);
+	free(out);
+	return NULL;
+}
+
+int
+grace_note_cosigned(const char *msg, size_t n,
+    struct grace_note_verifier *const *ws, size_t nws, size_t *nvalid,
+    uint64_t *times, struct grace_err *e)
+{
+	size_t tlen = note_text_len(msg, n), pos, i, count = 0;
+	unsigned char *ok = NULL;
+	EVP_MD_CTX *ctx = NULL;
+	uint8_t *buf = NULL;
+	char *m = NULL;
+	int rc = -1;
+
+	*nvalid = 0;
+	if (tlen == 0 || msg[n - 1] != '\n')
+		return malformed(e, "no signature lines", 0);
+	if (!(buf = malloc(GRACE_B64_DECLEN(n) + 1)) ||
+	    !(ok = calloc(nws + 1, 1)) || !(ctx = EVP_MD_CTX_new())) {
+		grace_err_set(e, NULL, 0, 0, "out of memory");
+		goto out;
+	}
+	for (pos = tlen + 1; pos < n;) {
+		const char *l = msg + pos, *nl = memchr(l, '\n', n - pos), *sp;
+		size_t llen = (size_t)(nl - l), namelen, blen, mlen;
+		uint64_t ts;
+		uint32_t id;
+
+		pos += llen + 1;
+		if (llen < SIG_PREFIX_LEN || memcmp(l, SIG_PREFIX,
+		    SIG_PREFIX_LEN) != 0 || !(sp = memchr(l + SIG_PREFIX_LEN,
+		    ' ', llen - SIG_PREFIX_LEN)))
+			continue; /* grace_note_open() judges the note's form */
+		namelen = (size_t)(sp - l) - SIG_PREFIX_LEN;
+		if (grace_b64_decode(sp + 1, (size_t)(nl - sp - 1), buf,
+		    GRACE_B64_DECLEN(n), &blen) < 0 || blen < 4)
+			continue;
+		id = be32(buf);
+		for (i = 0; i < nws; i++) {
+			const struct grace_note_verifier *w = ws[i];
+
+			if (w->alg != ALG_COSIGN || w->keyid != id ||
+			    strlen(w->name) != namelen ||
+			    memcmp(w->name, l + SIG_PREFIX_LEN, namelen) != 0)
+				continue;
+			/* A line that names the witness must verify. */
+			ts = blen == COSIGDATA_LEN ? be64(buf + 4) : 0;
+			free(m);
+			m = NULL;
+			if (blen != COSIGDATA_LEN || ts > (uint64_t)INT64_MAX ||
+			    cosigned_message(msg, tlen, ts, &m, &mlen) < 0 ||
+			    EVP_MD_CTX_reset(ctx) != 1 ||
+			    EVP_DigestVerifyInit(ctx, NULL, NULL, NULL,
+			    w->pkey) != 1 || EVP_DigestVerify(ctx, buf + 12,
+			    ED25519_SIGLEN, (const unsigned char *)m, mlen) != 1) {
+				grace_err_setc(e, GRACE_EXIT_NEGATIVE,
+				    "cosignature by witness %s does not verify "
+				    "(key ID %08x)", w->name, (unsigned)id);
+				goto out;
+			}
+			if (times)
+				times[i] = ts;
+			count += !ok[i];
+			ok[i] = 1;
+		}
+	}
+	*nvalid = count;
+	rc = 0;
+out:
+	EVP_MD_CTX_free(ctx);
+	free(ok);
+	free(buf);
+	free(m);
 	return rc;
 }

@@ -16,14 +16,17 @@
 
 #define PETER_VKEY "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
 #define SUMDB_VKEY "localhost.localdev/sumdb+00000c67+AcTrnkbUA+TU4heY3hkjiSES/DSQniBqIeQ/YppAUtK6"
+/* A witness key (algorithm 4), made by grace-log keygen --witness. */
+#define WITNESS_VKEY "w1.example/witness+7a8f6649+BKoykdifbH6qGzmTDN5q7O3Ria1VTacSx9tJi7cvP50W"
 
-static struct grace_note_verifier *vs[2];
+static struct grace_note_verifier *vs[3];
 
 static void
 cleanup(void)
 {
 	grace_note_verifier_free(vs[0]);
 	grace_note_verifier_free(vs[1]);
+	grace_note_verifier_free(vs[2]);
 }
 
 int
@@ -33,7 +36,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	vs[0] = grace_note_verifier_parse(PETER_VKEY, &e);
 	vs[1] = grace_note_verifier_parse(SUMDB_VKEY, &e);
-	if (!vs[0] || !vs[1])
+	vs[2] = grace_note_verifier_parse(WITNESS_VKEY, &e);
+	if (!vs[0] || !vs[1] || !vs[2] ||
+	    !grace_note_verifier_is_witness(vs[2]))
 		abort();
 	atexit(cleanup);
 	return 0;
@@ -120,6 +125,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		grace_checkpoint_clear(&cp);
 	else if (cp.ext != NULL)
 		abort();
+	/* Cosignatures: the witness key among the note keys is ignored by
+	 * grace_note_open(); grace_note_cosigned() counts at most it. */
+	{
+		size_t nw = 9;
+
+		if (grace_note_open(msg, size, vs, 3, NULL, &nver, &e) == 0 &&
+		    nver > 2)
+			abort();
+		if (grace_note_cosigned(msg, size, vs + 2, 1, &nw, NULL,
+		    &e) == 0 && nw > 1)
+			abort();
+	}
 	check_keys(data, size);
 	return 0;
 }

@@ -139,8 +139,8 @@ test_keys(void)
 	T_INTEQ(err.code, GRACE_EXIT_USAGE, "a bad key is a usage error");
 	T_TRUE(verifier_rejected("PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"),
 	    "unknown algorithm, with adjusted key ID");
-	T_STREQ(err.msg, "unknown verifier key algorithm 101 (only 1, Ed25519, "
-	    "is supported)", "unknown algorithm message");
+	T_STREQ(err.msg, "unknown verifier key algorithm 101 (1, Ed25519, and "
+	    "4, an Ed25519 witness, are supported)", "unknown algorithm message");
 	T_TRUE(verifier_rejected("PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"),
 	    "wrong key ID");
 	T_STREQ(err.msg, "verifier key for PeterNeumann: key ID c74f20a4 does "
