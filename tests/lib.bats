@@ -28,3 +28,17 @@ run_unit() {
 @test "lib: playbooks (load, match, placeholders, proposal steps, test files, real runs)" { run_unit playbook; }
 @test "lib: the literal prefilters never skip a match (fold tables, regressions, differential corpus)" { run_unit prefilter; }
 @test "lib/heal: budget, cool-down, breaker, loop guard, held proposals, state; trust adjustments; learning" { run_unit hgov; }
+@test "lib/heal: detection (windows, spikes, absences, state)" { run_unit detect; }
+@test "lib/log: RFC 9162 inclusion and consistency proofs (the RFC's definition, every tree up to 70 leaves)" { run_unit proof; }
+@test "lib/log: witness keys and cosignatures (c2sp.org/tlog-cosignature)" { run_unit witness; }
+
+@test "every unit test in tests/unit/ is run by a suite" {
+	local f name missing=""
+	for f in "$ROOT"/tests/unit/test_*.c; do
+		name=$(basename "$f" .c)
+		name=${name#test_}
+		grep -qE "run_unit $name;|GRACE_TESTBIN/test_$name\"" "$ROOT"/tests/*.bats ||
+		    missing="$missing $name"
+	done
+	[ -z "$missing" ] || { echo "not run:$missing"; false; }
+}
