@@ -244,6 +244,17 @@ node(struct grace_sha256 *c, const uint8_t l[HL], const uint8_t r[HL],
 	return 0;
 }
 
+/* After a left sibling was hashed in at a node that is not a right child:
+ * go up ("right-shift fn and sn equally") until it is one, or the root. */
+static void
+up_to_right_child(uint64_t *fn, uint64_t *sn)
+{
+	while (!(*fn & 1) && *fn != 0) {
+		*fn >>= 1;
+		*sn >>= 1;
+	}
+}
+
 /* RFC 9162 2.1.3.2. */
 int
 grace_proof_check_inclusion(const struct grace_proof *p,
@@ -267,11 +278,7 @@ grace_proof_check_inclusion(const struct grace_proof *p,
 		if ((fn & 1) || fn == sn) {
 			if (node(c, p->hash[i], r, r) < 0)
 				goto fail;
-			if (!(fn & 1))
-				while (!(fn & 1) && fn != 0) {
-					fn >>= 1;
-					sn >>= 1;
-				}
+			up_to_right_child(&fn, &sn);
 		} else if (node(c, r, p->hash[i], r) < 0)
 			goto fail;
 		fn >>= 1;
@@ -329,11 +336,7 @@ grace_proof_check_consistency(const struct grace_proof *p,
 			if (node(c, path[i], fr, fr) < 0 ||
 			    node(c, path[i], sr, sr) < 0)
 				goto fail;
-			if (!(fn & 1))
-				while (!(fn & 1) && fn != 0) {
-					fn >>= 1;
-					sn >>= 1;
-				}
+			up_to_right_child(&fn, &sn);
 		} else if (node(c, sr, path[i], sr) < 0)
 			goto fail;
 		fn >>= 1;
