@@ -637,13 +637,7 @@ chain_cmd_verify(struct chain_cmd *cc, int argc, char **argv)
 	if (cc->bad_min)
 		return usage_error(cc->name, "%s", "--witnesses takes a count "
 		    "(1 or more)");
-	if ((cc->nwitnesses || cc->min_witnesses) && !cc->ncp)
-		return usage_error(cc->name, "%s", "--witness and --witnesses "
-		    "are about checkpoints: give --checkpoint FILE");
-	if (cc->min_witnesses > cc->nwitnesses)
-		return usage_error(cc->name, "--witnesses %zu needs as many "
-		    "--witness keys (%zu given)", cc->min_witnesses,
-		    cc->nwitnesses);
+
 	cc->ch.files = (const char *const *)cc->files;
 	cc->ch.nfiles = cc->nfiles;
 	cc->ch.checkpoints = (const char *const *)cc->cps;

@@ -185,6 +185,13 @@ grace_chain_verify(struct grace_chain *c, struct grace_err *e)
 	size_t i, ncp = c->ncheckpoints;
 	int st = 0;
 
+	if ((c->nwitnesses || c->min_witnesses) && !c->ncheckpoints)
+		return grace_err_setc(e, GRACE_EXIT_USAGE, "--witness and "
+		    "--witnesses are about checkpoints: give --checkpoint FILE");
+	if (c->min_witnesses > c->nwitnesses)
+		return grace_err_setc(e, GRACE_EXIT_USAGE, "--witnesses %zu needs "
+		    "as many --witness keys (%zu given)", c->min_witnesses,
+		    c->nwitnesses);
 	if (grace_chain_load_verifiers(c->pubkeys, c->npubkeys, &c->vs, e) < 0)
 		return -1;
 	if (c->nwitnesses) {
@@ -197,9 +204,6 @@ grace_chain_verify(struct grace_chain *c, struct grace_err *e)
 				    "%s: not a witness key (grace-log keygen "
 				    "--witness makes one)", c->witnesses[i]);
 	}
-	if (c->min_witnesses > c->nwitnesses)
-		return grace_err_setc(e, GRACE_EXIT_USAGE, "--witnesses %zu, but "
-		    "%zu witness keys given", c->min_witnesses, c->nwitnesses);
 	c->cps = calloc(ncp ? ncp : 1, sizeof *c->cps);
 	c->ex = calloc(ncp + 1, sizeof *c->ex);
 	if (!c->cps || !c->ex)
