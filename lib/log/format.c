@@ -14,6 +14,7 @@
 #include "json.h"
 #include "lines.h"
 #include "log.h"
+#include "log_int.h"
 
 static const char ZERO_HASH[] =
     "0000000000000000000000000000000000000000000000000000000000000000";
@@ -297,6 +298,7 @@ writer_reopen(struct grace_log_writer *w, struct grace_err *e)
 	w->dev = st.st_dev;
 	w->ino = st.st_ino;
 	w->known_size = UINT64_MAX; /* force a head read under the lock */
+	grace_log_once_rewind(w->once); /* a new file: read its ids */
 	return 0;
 }
 
@@ -328,6 +330,12 @@ grace_log_writer_close(struct grace_log_writer *w)
 	free(w->path);
 	free(w->ends);
 	free(w->hashes);
+	free(w->seqs);
+	free(w->dup);
+	grace_log_once_free(w->once);
+	w->once = NULL;
+	w->seqs = NULL;
+	w->dup = NULL;
 	grace_buf_free(&w->recs);
 	grace_sha256_free(w->sha);
 	w->path = NULL;
@@ -354,6 +362,88 @@ writer_lock(struct grace_log_writer *w, struct grace_err *e)
 	}
 }
 
+#define ONCE_CHUNK (1 << 20)      /* --once reads the log this much at a time */
+
+/* --once: take the ids of the records from what was read before up to
+ * size (complete records). A file shorter than what was read was cut
+ * short: forget the ids and read it from its start. Returns 0, or -1 (e
+ * filled, code GRACE_EXIT_SYSTEM), the ids then forgotten, to be read
+ * again. */
+static int
+once_catch_up(struct grace_log_writer *w, uint64_t size, struct grace_err *e)
+{
+	struct grace_buf b = {0};
+	unsigned long lineno, first;
+	uint64_t off;
+	int rc = -1;
+
+	grace_log_once_pos(w->once, &off, &lineno);
+	if (size < off) {
+		grace_log_once_reset(w->once);
+		off = lineno = 0;
+	}
+	first = lineno;
+	while (off < size) {
+		size_t want = size - off < ONCE_CHUNK ? (size_t)(size - off) :
+		    ONCE_CHUNK, start = 0, i;
+
+		if (grace_buf_reserve(&b, want) < 0) {
+			grace_err_sys(e, w->path, "unable to keep the log's ids");
+			goto out;
+		}
+		if (grace_pread_all(w->fd, b.p + b.len, want,
+		    (unsigned long long)off) < 0) {
+			grace_err_sys(e, w->path, "unable to read the ids the log "
+			    "holds (--once)");
+			goto out;
+		}
+		b.len += want;
+		off += want;
+		for (i = 0; i < b.len; i++) {
+			struct grace_log_rec r;
+			const char *why;
+
+			if (b.p[i] != '\n')
+				continue;
+			lineno++;
+			if (grace_log_parse(b.p + start, i - start, &r, &why) < 0) {
+				grace_err_set(e, w->path, lineno, 0, "unable to read "
+				    "the ids the log holds (--once): %s", why);
+				e->code = GRACE_EXIT_SYSTEM;
+				goto out;
+			}
+			if (grace_log_once_take(w->once, r.event, r.event_len,
+			    r.seq, r.hash, w->path, lineno, e) < 0)
+				goto out;
+			start = i + 1;
+		}
+		memmove(b.p, b.p + start, b.len - start);
+		b.len -= start;
+	}
+	/* the head was read: size ends with a complete record */
+	if (b.len) {
+		grace_err_set(e, w->path, 0, 0, "unable to read the ids the log "
+		    "holds (--once): a torn last record");
+		e->code = GRACE_EXIT_SYSTEM;
+		goto out;
+	}
+	grace_log_once_done(w->once, size, lineno - first);
+	rc = 0;
+out:
+	grace_buf_free(&b);
+	if (rc < 0)
+		grace_log_once_reset(w->once);
+	return rc;
+}
+
+int
+grace_log_writer_once(struct grace_log_writer *w, struct grace_err *e)
+{
+	if (!w->once && !(w->once = grace_log_once_new()))
+		return grace_err_sys(e, w->path, "unable to keep the log's ids");
+	return 0;
+}
+
 int
 grace_log_append(struct grace_log_writer *w, const char *const *evs,
     const size_t *lens, size_t n, struct grace_err *e)
@@ -367,6 +457,8 @@ grace_log_append(struct grace_log_writer *w, const char *const *evs,
 	if (n > w->ends_cap) {
 		size_t *ne = realloc(w->ends, n * sizeof *ne);
 		char *nh;
+		uint64_t *nq;
+		unsigned char *nd;
 
 		if (!ne)
 			return grace_err_sys(e, w->path, "unable to append");
@@ -375,6 +467,14 @@ grace_log_append(struct grace_log_writer *w, const char *const *evs,
 		if (!nh)
 			return grace_err_sys(e, w->path, "unable to append");
 		w->hashes = nh;
+		nq = realloc(w->seqs, n * sizeof *nq);
+		if (!nq)
+			return grace_err_sys(e, w->path, "unable to append");
+		w->seqs = nq;
+		nd = realloc(w->dup, n);
+		if (!nd)
+			return grace_err_sys(e, w->path, "unable to append");
+		w->dup = nd;
 		w->ends_cap = n;
 	}
 	if (writer_lock(w, e) < 0)
@@ -394,8 +494,26 @@ grace_log_append(struct grace_log_writer *w, const char *const *evs,
 			goto fail;
 		}
 	}
+	if (w->once && once_catch_up(w, w->head.size, e) < 0)
+		goto fail;
 	saved = w->head;
+	w->ndup = 0;
 	for (i = 0; i < n; i++) {
+		int f = 0;
+
+		w->dup[i] = 0;
+		if (w->once && (f = grace_log_once_find(w->once, evs[i], lens[i],
+		    &w->seqs[i], w->hashes + 64 * i, e)) < 0) {
+			w->head = saved;
+			grace_log_once_reset(w->once);
+			goto fail;
+		}
+		if (f == 1) {
+			w->dup[i] = 1;
+			w->ndup++;
+			w->ends[i] = w->recs.len;
+			continue;
+		}
 		if (grace_time_now(&w->tf, t) < 0 ||
 		    grace_log_record(&w->recs, &w->head, t, evs[i], lens[i],
 		    w->sha) < 0) {
@@ -404,10 +522,18 @@ grace_log_append(struct grace_log_writer *w, const char *const *evs,
 			else
 				grace_err_sys(e, w->path, "unable to append");
 			w->head = saved;
+			grace_log_once_reset(w->once);
 			goto fail;
 		}
 		w->ends[i] = w->recs.len;
+		w->seqs[i] = w->head.seq;
 		memcpy(w->hashes + 64 * i, w->head.hash, 64);
+		if (f == 2 && grace_log_once_keep(w->once, w->head.seq,
+		    w->head.hash, e) < 0) {
+			w->head = saved;
+			grace_log_once_reset(w->once);
+			goto fail;
+		}
 	}
 	if (grace_write_all(w->fd, w->recs.p, w->recs.len) < 0 ||
 	    (w->sync != GRACE_SYNC_NONE && fdatasync(w->fd) < 0)) {
@@ -422,9 +548,12 @@ grace_log_append(struct grace_log_writer *w, const char *const *evs,
 		}
 		w->head = saved;
 		w->known_size = UINT64_MAX;
+		grace_log_once_reset(w->once);
 		goto fail;
 	}
 	w->known_size = w->head.size;
+	if (w->once)
+		grace_log_once_done(w->once, w->head.size, n - w->ndup);
 	grace_unlock(w->fd);
 	return 0;
 fail:
