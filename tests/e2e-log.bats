@@ -182,3 +182,30 @@ Try 'grace-log append --help' for more information." ]
 	grep -q '^grace_verdicts_total{program="grace-log",verdict="duplicate"} 2$' m.prom
 	! grep -q 'verdict="appended"} [1-9]' m.prom
 }
+
+@test "append --once: a log cut short under a running appender is read again: what it no longer holds is appended again" {
+	mkfifo in
+	grace-log append --once -f once.log < in > out.ndjson 2> err.txt 3>&- &
+	pid=$!
+	exec 4> in
+	gen_events 2 t >&4
+	for i in $(seq 1 100); do [ "$(wc -l < out.ndjson)" -ge 2 ] && break; sleep 0.05; done
+	head -n 1 once.log > cut && cat cut > once.log
+	gen_events 2 t >&4
+	exec 4>&-
+	wait "$pid"
+	[ "$(ids once.log | tr '\n' ' ')" = "t-1 t-2 " ]
+	[ "$(jq -c .grace.log.seq out.ndjson | tr '\n' ' ')" = "1 2 1 2 " ]
+	[ "$(cat err.txt)" = "grace-log: once.log: 1 event was in the log already (--once): not appended again" ]
+}
+
+@test "append --once: ids longer than a block of the id store" {
+	for i in 1 2 3; do
+		printf '{"id":"%s-%d","type":"t"}\n' "$(head -c 70000 /dev/zero | tr '\0' x)" "$i"
+	done > in.ndjson
+	echo '{"id":"small","type":"t"}' >> in.ndjson
+	grace-log append --once -f once.log < in.ndjson > /dev/null
+	run -0 --separate-stderr grace-log append --once -f once.log < in.ndjson
+	[ "$stderr" = "grace-log: once.log: 4 events were in the log already (--once): not appended again" ]
+	[ "$(wc -l < once.log)" -eq 4 ]
+}
