@@ -55,3 +55,26 @@ executions() {
 	jq -r '(select(.type == "healing.proposed") | "\(.data.component) \(.grace.heal.execution)"),
 	    (select(.type == "healing.rejected") | "\(.subject) rejected: \(.data.refused): \(.data.reason)")' <<< "$output"
 }
+
+# accounted OUT: for each event of OUT and each target it was queued
+# for, "id target where" - where is "file" when the target's file holds
+# the event, "dead" when the dead-letter file (DEAD, default dead.ndjson)
+# holds it for that target, "LOST" when neither does; FILES maps
+# targets to files ("name=path ...").
+accounted() {
+	local t p
+	while read -r id tg; do
+		p=
+		for t in $FILES; do
+			[ "${t%%=*}" = "$tg" ] && p=${t#*=}
+		done
+		# (jq 1.6's -e reports on the last input alone: test the output)
+		if [ -n "$p" ] && [ -f "$p" ] && [ -n "$(jq -c --arg id "$id" 'select(.id == $id)' "$p")" ]; then
+			echo "$id $tg file"
+		elif [ -f "${DEAD:-dead.ndjson}" ] && [ -n "$(jq -c --arg id "$id" --arg tg "$tg" 'select(.id == $id and .grace.route.dead.target == $tg)' "${DEAD:-dead.ndjson}")" ]; then
+			echo "$id $tg dead"
+		else
+			echo "$id $tg LOST"
+		fi
+	done < <(jq -r '.id as $id | .grace.route.targets[] | "\($id) \(.)"' "$1")
+}

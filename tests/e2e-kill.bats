@@ -93,6 +93,11 @@ killed_then_restarted() {
 	# and grace-log passed every event of the input on, with its record
 	[ "$(jq -r 'select(.id | startswith("e2e-")) | .id' out.ndjson | sort)" = "$(stream_ids "$N")" ]
 	[ "$(jq -c 'select(.grace.log.seq == null)' out.ndjson)" = "" ]
+	# and each file target of config/routes.yaml holds what it was sent
+	FILES="denials=grace-denials.ndjson reviews=grace-reviews.ndjson failures=grace-failures.ndjson decisions=grace-decisions.ndjson anomalies=grace-anomalies.ndjson healing=grace-healing.ndjson unrouted=grace-unrouted.ndjson"
+	DEAD=grace-dead.ndjson
+	run -0 accounted <(jq -c 'del(.grace.route.targets[] | select(. == "audit" or . == "console"))' out.ndjson)
+	[ "$(grep -vc ' file$' <<< "$output")" -eq 0 ]
 }
 
 @test "kill: the pipeline uninterrupted logs every event once" {

@@ -11,28 +11,6 @@ setup() {
 	e2e_setup
 }
 
-# accounted OUT: for each event of OUT and each target it was queued
-# for, "id target where" - where is "file" when the target's file holds
-# the event, "dead" when the dead-letter file holds it for that target;
-# FILES maps targets to files ("name=path ...").
-accounted() {
-	local t p
-	while read -r id tg; do
-		p=
-		for t in $FILES; do
-			[ "${t%%=*}" = "$tg" ] && p=${t#*=}
-		done
-		# (jq 1.6's -e reports on the last input alone: test the output)
-		if [ -n "$p" ] && [ -f "$p" ] && [ -n "$(jq -c --arg id "$id" 'select(.id == $id)' "$p")" ]; then
-			echo "$id $tg file"
-		elif [ -f dead.ndjson ] && [ -n "$(jq -c --arg id "$id" --arg tg "$tg" 'select(.id == $id and .grace.route.dead.target == $tg)' dead.ndjson)" ]; then
-			echo "$id $tg dead"
-		else
-			echo "$id $tg LOST"
-		fi
-	done < <(jq -r '.id as $id | .grace.route.targets[] | "\($id) \(.)"' "$1")
-}
-
 @test "route: every event reaches its target or the dead-letter file, with the reason, and the summary counts them" {
 	run -1 --separate-stderr bash -c 'set -o pipefail; "$1/stream" 10 | grace-heal -q --state st -p "$2/playbooks" | grace-route -c "$1/routes.yaml" > out.ndjson' _ "$E2E" "$ROOT"
 	[ "$(wc -l < out.ndjson)" -eq 16 ]
