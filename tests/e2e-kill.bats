@@ -24,7 +24,6 @@ teardown() {
 	for f in *.pid; do
 		[ -f "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null
 	done
-	[ -n "${PIPE:-}" ] && kill "$PIPE" 2>/dev/null
 	true
 }
 
