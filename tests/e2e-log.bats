@@ -137,14 +137,34 @@ caught() {
 	[ "$(wc -l < out2)" -eq 2000 ]
 }
 
-@test "append --once: after a rotate the new segment is read for ids (the old one is not); a log it cannot read is refused" {
+@test "append --once: the older segments the seams name are read too, as far back as they are there; a log it cannot read is refused" {
 	gen_events 2 r | grace-log append --once -f once.log > /dev/null
 	run -0 --separate-stderr grace-log rotate -f once.log --to once.log.1
-	gen_events 3 r | sed -n 3p | grace-log append --once -f once.log > /dev/null
 	gen_events 3 r | grace-log append --once -f once.log > /dev/null
-	# (grace-log(1): only the current file is read)
-	[ "$(ids once.log | tr '\n' ' ')" = "- r-3 r-1 r-2 " ]
-	run -0 grace-log verify -q once.log.1 once.log
+	run -0 --separate-stderr grace-log rotate -f once.log --to once.log.2
+	gen_events 4 r | grace-log append --once -f once.log > /dev/null
+	[ "$(ids once.log.1 | tr '\n' ' ')" = "r-1 r-2 " ]
+	[ "$(ids once.log.2 | tr '\n' ' ')" = "- r-3 " ]
+	[ "$(ids once.log | tr '\n' ' ')" = "- r-4 " ]
+	run -0 grace-log verify -q once.log.1 once.log.2 once.log
+	# a rotation under a running appender: it reads the segment just closed
+	mkfifo in
+	grace-log append --once -f once.log < in > out.ndjson 2> err.txt 3>&- &
+	pid=$!
+	exec 4> in
+	gen_events 5 r | sed -n 5p >&4
+	for i in $(seq 1 100); do [ -s out.ndjson ] && break; sleep 0.05; done
+	gen_events 6 r | sed -n 6p | grace-log append -f once.log > /dev/null
+	grace-log rotate -f once.log --to once.log.3 2> /dev/null
+	gen_events 6 r >&4
+	exec 4>&-
+	wait "$pid"
+	[ "$(ids once.log | tr '\n' ' ')" = "- " ]
+	[ "$(cat err.txt)" = "grace-log: once.log: 6 events were in the log already (--once): not appended again" ]
+	# an old segment archived away: its ids are not known any more
+	mv once.log.1 archived.log
+	gen_events 2 r | grace-log append --once -f once.log > /dev/null 2>&1
+	[ "$(ids once.log | tr '\n' ' ')" = "- r-1 r-2 " ]
 	# a record that does not parse: the ids cannot be known, nothing is appended
 	sed -i '2s/.*/not a record/' once.log
 	cp once.log before

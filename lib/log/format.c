@@ -364,36 +364,31 @@ writer_lock(struct grace_log_writer *w, struct grace_err *e)
 
 #define ONCE_CHUNK (1 << 20)      /* --once reads the log this much at a time */
 
-/* --once: take the ids of the records from what was read before up to
- * size (complete records). A file shorter than what was read was cut
- * short: forget the ids and read it from its start. Returns 0, or -1 (e
- * filled, code GRACE_EXIT_SYSTEM), the ids then forgotten, to be read
- * again. */
+static int seam_info(const struct grace_log_rec *r, char *name, size_t cap,
+    uint64_t *size, char head[65]);
+
+/* --once: take the ids of the records of the open file fd (path for
+ * messages) from byte off, line *lineno, up to size, which ends a
+ * complete record; *lineno is then the last line read. Returns 0, or -1
+ * (e filled, code GRACE_EXIT_SYSTEM). */
 static int
-once_catch_up(struct grace_log_writer *w, uint64_t size, struct grace_err *e)
+once_read(struct grace_log_writer *w, int fd, const char *path, uint64_t off,
+    uint64_t size, unsigned long *lineno, struct grace_err *e)
 {
 	struct grace_buf b = {0};
-	unsigned long lineno, first;
-	uint64_t off;
 	int rc = -1;
 
-	grace_log_once_pos(w->once, &off, &lineno);
-	if (size < off) {
-		grace_log_once_reset(w->once);
-		off = lineno = 0;
-	}
-	first = lineno;
 	while (off < size) {
 		size_t want = size - off < ONCE_CHUNK ? (size_t)(size - off) :
 		    ONCE_CHUNK, start = 0, i;
 
 		if (grace_buf_reserve(&b, want) < 0) {
-			grace_err_sys(e, w->path, "unable to keep the log's ids");
+			grace_err_sys(e, path, "unable to keep the log's ids");
 			goto out;
 		}
-		if (grace_pread_all(w->fd, b.p + b.len, want,
+		if (grace_pread_all(fd, b.p + b.len, want,
 		    (unsigned long long)off) < 0) {
-			grace_err_sys(e, w->path, "unable to read the ids the log "
+			grace_err_sys(e, path, "unable to read the ids the log "
 			    "holds (--once)");
 			goto out;
 		}
@@ -405,35 +400,172 @@ once_catch_up(struct grace_log_writer *w, uint64_t size, struct grace_err *e)
 
 			if (b.p[i] != '\n')
 				continue;
-			lineno++;
+			++*lineno;
 			if (grace_log_parse(b.p + start, i - start, &r, &why) < 0) {
-				grace_err_set(e, w->path, lineno, 0, "unable to read "
+				grace_err_set(e, path, *lineno, 0, "unable to read "
 				    "the ids the log holds (--once): %s", why);
 				e->code = GRACE_EXIT_SYSTEM;
 				goto out;
 			}
 			if (grace_log_once_take(w->once, r.event, r.event_len,
-			    r.seq, r.hash, w->path, lineno, e) < 0)
+			    r.seq, r.hash, path, *lineno, e) < 0)
 				goto out;
 			start = i + 1;
 		}
 		memmove(b.p, b.p + start, b.len - start);
 		b.len -= start;
 	}
-	/* the head was read: size ends with a complete record */
 	if (b.len) {
-		grace_err_set(e, w->path, 0, 0, "unable to read the ids the log "
+		grace_err_set(e, path, 0, 0, "unable to read the ids the log "
 		    "holds (--once): a torn last record");
 		e->code = GRACE_EXIT_SYSTEM;
 		goto out;
 	}
-	grace_log_once_done(w->once, size, lineno - first);
 	rc = 0;
 out:
 	grace_buf_free(&b);
-	if (rc < 0)
-		grace_log_once_reset(w->once);
 	return rc;
+}
+
+/* The segment that the first record of the open file fd names when it
+ * is a seam, as a path beside dirpath's file, into out; 1 when it is
+ * one, else 0. */
+static int
+seam_before(int fd, const char *dirpath, struct grace_buf *out)
+{
+	char line[8192], name[4096], head[65], *nl, *d;
+	struct grace_log_rec r;
+	const char *why;
+	uint64_t size;
+	ssize_t n = pread(fd, line, sizeof line, 0);
+
+	if (n <= 0 || !(nl = memchr(line, '\n', (size_t)n)))
+		return 0;	/* a seam record is short */
+	if (grace_log_parse(line, (size_t)(nl - line), &r, &why) < 0 ||
+	    !seam_info(&r, name, sizeof name, &size, head) || !*name ||
+	    strchr(name, '/'))
+		return 0;
+	grace_buf_reset(out);
+	if ((d = strrchr(dirpath, '/')))
+		grace_buf_add(out, dirpath, (size_t)(d - dirpath) + 1);
+	return grace_buf_adds(out, name) < 0 ? 0 : 1;
+}
+
+#define ONCE_MAX_SEGMENTS 100000
+
+/* --once, before the first catch-up of a file: the ids of the segments
+ * before it, which its seam record names (each beside the log), oldest
+ * first, as far back as they are there; after a rotation (ids known
+ * already) only the segment just closed. Returns 0 or -1 (e filled). */
+static int
+once_segments(struct grace_log_writer *w, struct grace_err *e)
+{
+	struct grace_buf *paths = NULL, cur = {0};
+	size_t n = 0, cap = 0, i, max = grace_log_once_count(w->once) ? 1 :
+	    ONCE_MAX_SEGMENTS;
+	int fd = w->fd, rc = -1;
+
+	while (n < max && seam_before(fd, w->path, &cur)) {
+		int nfd;
+
+		if (fd != w->fd)
+			close(fd);
+		fd = -1;
+		if ((nfd = open(cur.p, O_RDONLY | O_CLOEXEC)) < 0)
+			break;	/* not there (archived): as far back as it goes */
+		fd = nfd;
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 8;
+			struct grace_buf *np = realloc(paths, nc * sizeof *np);
+
+			if (!np) {
+				grace_err_sys(e, w->path, "unable to keep the log's ids");
+				goto out;
+			}
+			memset(np + cap, 0, (nc - cap) * sizeof *np);
+			paths = np;
+			cap = nc;
+		}
+		if (grace_buf_add(&paths[n], cur.p, cur.len) < 0) {
+			grace_err_sys(e, w->path, "unable to keep the log's ids");
+			goto out;
+		}
+		n++;
+	}
+	for (i = n; i-- > 0;) {
+		struct stat st;
+		unsigned long lineno = 0;
+		uint64_t end;
+		int sfd = open(paths[i].p, O_RDONLY | O_CLOEXEC);
+
+		if (sfd < 0) {
+			grace_err_sys(e, paths[i].p, "unable to read the ids the log "
+			    "holds (--once)");
+			goto out;
+		}
+		if (fstat(sfd, &st) < 0) {
+			grace_err_sys(e, paths[i].p, "unable to stat");
+			close(sfd);
+			goto out;
+		}
+		/* an old segment is frozen; read its complete records */
+		end = (uint64_t)st.st_size;
+		{
+			struct grace_log_head h;
+
+			if (grace_log_read_head(sfd, paths[i].p, &h, e) < 0) {
+				e->code = GRACE_EXIT_SYSTEM;
+				close(sfd);
+				goto out;
+			}
+			end = h.size;
+		}
+		if (once_read(w, sfd, paths[i].p, 0, end, &lineno, e) < 0) {
+			close(sfd);
+			goto out;
+		}
+		close(sfd);
+	}
+	rc = 0;
+out:
+	if (fd >= 0 && fd != w->fd)
+		close(fd);
+	for (i = 0; i < cap; i++)
+		grace_buf_free(&paths[i]);
+	free(paths);
+	grace_buf_free(&cur);
+	return rc;
+}
+
+/* --once: take the ids of the records from what was read before up to
+ * size (complete records), first those of the older segments when the
+ * file is read from its start. A file shorter than what was read was cut
+ * short: forget the ids and read it from its start. Returns 0, or -1 (e
+ * filled, code GRACE_EXIT_SYSTEM), the ids then forgotten, to be read
+ * again. */
+static int
+once_catch_up(struct grace_log_writer *w, uint64_t size, struct grace_err *e)
+{
+	unsigned long lineno, first;
+	uint64_t off;
+
+	grace_log_once_pos(w->once, &off, &lineno);
+	if (size < off) {
+		grace_log_once_reset(w->once);
+		off = lineno = 0;
+	}
+	if (off == size && off != 0)
+		return 0;
+	if (off == 0 && once_segments(w, e) < 0)
+		goto fail;
+	first = lineno;
+	if (once_read(w, w->fd, w->path, off, size, &lineno, e) < 0)
+		goto fail;
+	grace_log_once_done(w->once, size, lineno - first);
+	return 0;
+fail:
+	grace_log_once_reset(w->once);
+	return -1;
 }
 
 int

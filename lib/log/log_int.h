@@ -19,6 +19,9 @@ struct grace_log_once *grace_log_once_new(void);
 /* Release it (NULL is fine). */
 void grace_log_once_free(struct grace_log_once *o);
 
+/* The number of ids in the set. */
+size_t grace_log_once_count(const struct grace_log_once *o);
+
 /* What was read of the file so far: *off bytes, *lines records. */
 void grace_log_once_pos(const struct grace_log_once *o, uint64_t *off,
     unsigned long *lines);

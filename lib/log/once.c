@@ -184,6 +184,12 @@ grace_log_once_take(struct grace_log_once *o, const char *ev, size_t n,
 	return 0;
 }
 
+size_t
+grace_log_once_count(const struct grace_log_once *o)
+{
+	return o->nrecs;
+}
+
 void
 grace_log_once_pos(const struct grace_log_once *o, uint64_t *off,
     unsigned long *lines)
