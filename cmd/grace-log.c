@@ -124,6 +124,7 @@ struct appender {
 	const char **evs;
 	size_t *lens;
 	unsigned long long accepted, rejected;
+	unsigned long long duplicates; /* --once: events in the log already */
 	struct grace_metrics *metrics; /* --metrics */
 };
 
@@ -197,15 +198,16 @@ batch_flush(struct appender *a, struct grace_err *e)
 		return -1;
 	for (i = 0, k = 0; i < a->nitems; i++) {
 		const struct item *it = &a->items[i];
-		int r;
+		int r, dup = 0;
 
 		if (it->rejected) {
 			r = grace_buf_add(&a->out, a->rej.p + it->off, it->len);
 		} else {
 			size_t end = a->w.ends[k];
 			size_t start = k ? a->w.ends[k - 1] : 0;
-			uint64_t seq = a->w.head.seq - a->nevents + k + 1;
+			uint64_t seq = a->w.seqs[k];
 
+			dup = a->w.once && a->w.dup[k];
 			k++;
 			if (a->records) {
 				r = grace_buf_add(&a->out, a->w.recs.p + start,
@@ -226,11 +228,13 @@ batch_flush(struct appender *a, struct grace_err *e)
 			if (it->rejected)
 				grace_metrics_bad_line(a->metrics, 1);
 			else if (grace_metrics_event(a->metrics, it->t0,
-			    "appended", 1, e) < 0)
+			    dup ? "duplicate" : "appended", 1, e) < 0)
 				return -1;
 		}
 	}
-	a->accepted += a->nevents;
+	a->accepted += a->nevents - a->w.ndup;
+	a->duplicates += a->w.ndup;
+	a->w.ndup = 0;
 	a->nitems = a->nevents = 0;
 	grace_buf_reset(&a->evbuf);
 	grace_buf_reset(&a->rej);
@@ -336,7 +340,7 @@ static void
 usage_append(FILE *f)
 {
 	fprintf(f,
-	    "usage: grace-log append -f LOG [--sync=always|batch|none] [--records]\n"
+	    "usage: grace-log append -f LOG [--sync=always|batch|none] [--records | --once]\n"
 	    "                        [--strict] [--max-line BYTES] [--metrics FILE] [FILE...]\n"
 	    "       grace-log append -f LOG --check [-o json] [--metrics FILE]\n"
 	    "\n"
@@ -346,7 +350,9 @@ usage_append(FILE *f)
 	    "  -f, --file LOG      the log (default $GRACE_LOG); created if missing\n"
 	    "      --sync=MODE     always: fdatasync every event; batch (default): once per\n"
 	    "                      batch of lines already read; none: leave it to the kernel\n"
-	    "      --records       write the log records to stdout instead of the events\n"
+	    "      --records       write the log records to stdout instead of the events\n"	    "      --once          append no event whose source and id the log holds\n"
+	    "                      already: pass it on with that record's seq and hash\n"
+	    "                      (re-running an input after a crash logs it once)\n"
 	    "      --strict        stop at the first bad input line\n"
 	    "      --max-line N    longest input line accepted, in bytes (default 1048576,\n"
 	    "                      at most 67108864)\n"
@@ -365,6 +371,7 @@ cmd_append(int argc, char **argv)
 		{ "file", required_argument, NULL, 'f' },
 		{ "sync", required_argument, NULL, 's' },
 		{ "records", no_argument, NULL, 'r' },
+		{ "once", no_argument, NULL, 'O' },
 		{ "strict", no_argument, NULL, 'S' },
 		{ "max-line", required_argument, NULL, 'm' },
 		{ "metrics", required_argument, NULL, 'M' },
@@ -379,7 +386,7 @@ cmd_append(int argc, char **argv)
 	const char *log = NULL, *metrics = NULL;
 	unsigned long long max = GRACE_LINES_DEFAULT_MAX;
 	int strict = 0, c, status = GRACE_EXIT_OK, i, stop = 0, log_failed = 0;
-	int check = 0, cjson = 0;
+	int check = 0, cjson = 0, once = 0;
 
 	memset(&a, 0, sizeof a);
 	while ((c = getopt_long(argc, argv, "f:o:h", lo, NULL)) != -1) {
@@ -397,6 +404,7 @@ cmd_append(int argc, char **argv)
 				    "batch or none, not '%s'", optarg);
 			break;
 		case 'r': a.records = 1; break;
+		case 'O': once = 1; break;
 		case 'S': strict = 1; break;
 		case 'm':
 			/* No more than a record can hold: a longer event
@@ -424,6 +432,9 @@ cmd_append(int argc, char **argv)
 		return usage_error("append", "%s", "no log file: use -f LOG or set GRACE_LOG");
 	if (cjson && !check)
 		return usage_error("append", "%s", "-o json goes with --check");
+	if (once && a.records)
+		return usage_error("append", "%s", "--once goes without --records "
+		    "(an event the log holds already has no new record to write)");
 	if (check) {
 		if (optind < argc)
 			return usage_error("append", "%s", "--check reads no input");
@@ -433,7 +444,8 @@ cmd_append(int argc, char **argv)
 		grace_err_sys(&e, NULL, "out of memory");
 		return report(&e);
 	}
-	if (grace_log_writer_open(&a.w, log, sync, &e) < 0) {
+	if (grace_log_writer_open(&a.w, log, sync, &e) < 0 ||
+	    (once && grace_log_writer_once(&a.w, &e) < 0)) {
 		grace_log_writer_close(&a.w);
 		grace_metrics_free(a.metrics);
 		return report(&e);
@@ -515,6 +527,10 @@ cmd_append(int argc, char **argv)
 	if (strict && status == GRACE_EXIT_INPUT)
 		fprintf(stderr, "%s: stopped at the first bad line (--strict); "
 		    "%llu events appended before it\n", prog, a.accepted);
+	if (a.duplicates)
+		fprintf(stderr, "%s: %s: %llu event%s in the log already (--once): "
+		    "not appended again\n", prog, log, a.duplicates,
+		    a.duplicates == 1 ? " was" : "s were");
 	status = grace_cli_metrics_end(stderr, prog, a.metrics, status);
 	grace_metrics_free(a.metrics);
 	grace_log_writer_close(&a.w);

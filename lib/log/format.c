@@ -14,6 +14,7 @@
 #include "json.h"
 #include "lines.h"
 #include "log.h"
+#include "log_int.h"
 
 static const char ZERO_HASH[] =
     "0000000000000000000000000000000000000000000000000000000000000000";
@@ -297,6 +298,7 @@ writer_reopen(struct grace_log_writer *w, struct grace_err *e)
 	w->dev = st.st_dev;
 	w->ino = st.st_ino;
 	w->known_size = UINT64_MAX; /* force a head read under the lock */
+	grace_log_once_rewind(w->once); /* a new file: read its ids */
 	return 0;
 }
 
@@ -328,6 +330,12 @@ grace_log_writer_close(struct grace_log_writer *w)
 	free(w->path);
 	free(w->ends);
 	free(w->hashes);
+	free(w->seqs);
+	free(w->dup);
+	grace_log_once_free(w->once);
+	w->once = NULL;
+	w->seqs = NULL;
+	w->dup = NULL;
 	grace_buf_free(&w->recs);
 	grace_sha256_free(w->sha);
 	w->path = NULL;
@@ -354,6 +362,220 @@ writer_lock(struct grace_log_writer *w, struct grace_err *e)
 	}
 }
 
+#define ONCE_CHUNK (1 << 20)      /* --once reads the log this much at a time */
+
+static int seam_info(const struct grace_log_rec *r, char *name, size_t cap,
+    uint64_t *size, char head[65]);
+
+/* --once: take the ids of the records of the open file fd (path for
+ * messages) from byte off, line *lineno, up to size, which ends a
+ * complete record; *lineno is then the last line read. Returns 0, or -1
+ * (e filled, code GRACE_EXIT_SYSTEM). */
+static int
+once_read(struct grace_log_writer *w, int fd, const char *path, uint64_t off,
+    uint64_t size, unsigned long *lineno, struct grace_err *e)
+{
+	struct grace_buf b = {0};
+	int rc = -1;
+
+	while (off < size) {
+		size_t want = size - off < ONCE_CHUNK ? (size_t)(size - off) :
+		    ONCE_CHUNK, start = 0, i;
+
+		if (grace_buf_reserve(&b, want) < 0) {
+			grace_err_sys(e, path, "unable to keep the log's ids");
+			goto out;
+		}
+		if (grace_pread_all(fd, b.p + b.len, want,
+		    (unsigned long long)off) < 0) {
+			grace_err_sys(e, path, "unable to read the ids the log "
+			    "holds (--once)");
+			goto out;
+		}
+		b.len += want;
+		off += want;
+		for (i = 0; i < b.len; i++) {
+			struct grace_log_rec r;
+			const char *why;
+
+			if (b.p[i] != '\n')
+				continue;
+			++*lineno;
+			if (grace_log_parse(b.p + start, i - start, &r, &why) < 0) {
+				grace_err_set(e, path, *lineno, 0, "unable to read "
+				    "the ids the log holds (--once): %s", why);
+				e->code = GRACE_EXIT_SYSTEM;
+				goto out;
+			}
+			if (grace_log_once_take(w->once, r.event, r.event_len,
+			    r.seq, r.hash, path, *lineno, e) < 0)
+				goto out;
+			start = i + 1;
+		}
+		memmove(b.p, b.p + start, b.len - start);
+		b.len -= start;
+	}
+	if (b.len) {
+		grace_err_set(e, path, 0, 0, "unable to read the ids the log "
+		    "holds (--once): a torn last record");
+		e->code = GRACE_EXIT_SYSTEM;
+		goto out;
+	}
+	rc = 0;
+out:
+	grace_buf_free(&b);
+	return rc;
+}
+
+/* The segment that the first record of the open file fd names when it
+ * is a seam, as a path beside dirpath's file, into out; 1 when it is
+ * one, else 0. */
+static int
+seam_before(int fd, const char *dirpath, struct grace_buf *out)
+{
+	char line[8192], name[4096], head[65], *nl, *d;
+	struct grace_log_rec r;
+	const char *why;
+	uint64_t size;
+	ssize_t n = pread(fd, line, sizeof line, 0);
+
+	if (n <= 0 || !(nl = memchr(line, '\n', (size_t)n)))
+		return 0;	/* a seam record is short */
+	if (grace_log_parse(line, (size_t)(nl - line), &r, &why) < 0 ||
+	    !seam_info(&r, name, sizeof name, &size, head) || !*name ||
+	    strchr(name, '/'))
+		return 0;
+	grace_buf_reset(out);
+	if ((d = strrchr(dirpath, '/')))
+		grace_buf_add(out, dirpath, (size_t)(d - dirpath) + 1);
+	return grace_buf_adds(out, name) < 0 ? 0 : 1;
+}
+
+#define ONCE_MAX_SEGMENTS 100000
+
+/* --once, before the first catch-up of a file: the ids of the segments
+ * before it, which its seam record names (each beside the log), oldest
+ * first, as far back as they are there; after a rotation (ids known
+ * already) only the segment just closed. Returns 0 or -1 (e filled). */
+static int
+once_segments(struct grace_log_writer *w, struct grace_err *e)
+{
+	struct grace_buf *paths = NULL, cur = {0};
+	size_t n = 0, cap = 0, i, max = grace_log_once_count(w->once) ? 1 :
+	    ONCE_MAX_SEGMENTS;
+	int fd = w->fd, rc = -1;
+
+	while (n < max && seam_before(fd, w->path, &cur)) {
+		int nfd;
+
+		if (fd != w->fd)
+			close(fd);
+		fd = -1;
+		if ((nfd = open(cur.p, O_RDONLY | O_CLOEXEC)) < 0)
+			break;	/* not there (archived): as far back as it goes */
+		fd = nfd;
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 8;
+			struct grace_buf *np = realloc(paths, nc * sizeof *np);
+
+			if (!np) {
+				grace_err_sys(e, w->path, "unable to keep the log's ids");
+				goto out;
+			}
+			memset(np + cap, 0, (nc - cap) * sizeof *np);
+			paths = np;
+			cap = nc;
+		}
+		if (grace_buf_add(&paths[n], cur.p, cur.len) < 0) {
+			grace_err_sys(e, w->path, "unable to keep the log's ids");
+			goto out;
+		}
+		n++;
+	}
+	for (i = n; i-- > 0;) {
+		struct stat st;
+		unsigned long lineno = 0;
+		uint64_t end;
+		int sfd = open(paths[i].p, O_RDONLY | O_CLOEXEC);
+
+		if (sfd < 0) {
+			grace_err_sys(e, paths[i].p, "unable to read the ids the log "
+			    "holds (--once)");
+			goto out;
+		}
+		if (fstat(sfd, &st) < 0) {
+			grace_err_sys(e, paths[i].p, "unable to stat");
+			close(sfd);
+			goto out;
+		}
+		/* an old segment is frozen; read its complete records */
+		end = (uint64_t)st.st_size;
+		{
+			struct grace_log_head h;
+
+			if (grace_log_read_head(sfd, paths[i].p, &h, e) < 0) {
+				e->code = GRACE_EXIT_SYSTEM;
+				close(sfd);
+				goto out;
+			}
+			end = h.size;
+		}
+		if (once_read(w, sfd, paths[i].p, 0, end, &lineno, e) < 0) {
+			close(sfd);
+			goto out;
+		}
+		close(sfd);
+	}
+	rc = 0;
+out:
+	if (fd >= 0 && fd != w->fd)
+		close(fd);
+	for (i = 0; i < cap; i++)
+		grace_buf_free(&paths[i]);
+	free(paths);
+	grace_buf_free(&cur);
+	return rc;
+}
+
+/* --once: take the ids of the records from what was read before up to
+ * size (complete records), first those of the older segments when the
+ * file is read from its start. A file shorter than what was read was cut
+ * short: forget the ids and read it from its start. Returns 0, or -1 (e
+ * filled, code GRACE_EXIT_SYSTEM), the ids then forgotten, to be read
+ * again. */
+static int
+once_catch_up(struct grace_log_writer *w, uint64_t size, struct grace_err *e)
+{
+	unsigned long lineno, first;
+	uint64_t off;
+
+	grace_log_once_pos(w->once, &off, &lineno);
+	if (size < off) {
+		grace_log_once_reset(w->once);
+		off = lineno = 0;
+	}
+	if (off == size && off != 0)
+		return 0;
+	if (off == 0 && once_segments(w, e) < 0)
+		goto fail;
+	first = lineno;
+	if (once_read(w, w->fd, w->path, off, size, &lineno, e) < 0)
+		goto fail;
+	grace_log_once_done(w->once, size, lineno - first);
+	return 0;
+fail:
+	grace_log_once_reset(w->once);
+	return -1;
+}
+
+int
+grace_log_writer_once(struct grace_log_writer *w, struct grace_err *e)
+{
+	if (!w->once && !(w->once = grace_log_once_new()))
+		return grace_err_sys(e, w->path, "unable to keep the log's ids");
+	return 0;
+}
+
 int
 grace_log_append(struct grace_log_writer *w, const char *const *evs,
     const size_t *lens, size_t n, struct grace_err *e)
@@ -367,6 +589,8 @@ grace_log_append(struct grace_log_writer *w, const char *const *evs,
 	if (n > w->ends_cap) {
 		size_t *ne = realloc(w->ends, n * sizeof *ne);
 		char *nh;
+		uint64_t *nq;
+		unsigned char *nd;
 
 		if (!ne)
 			return grace_err_sys(e, w->path, "unable to append");
@@ -375,6 +599,14 @@ grace_log_append(struct grace_log_writer *w, const char *const *evs,
 		if (!nh)
 			return grace_err_sys(e, w->path, "unable to append");
 		w->hashes = nh;
+		nq = realloc(w->seqs, n * sizeof *nq);
+		if (!nq)
+			return grace_err_sys(e, w->path, "unable to append");
+		w->seqs = nq;
+		nd = realloc(w->dup, n);
+		if (!nd)
+			return grace_err_sys(e, w->path, "unable to append");
+		w->dup = nd;
 		w->ends_cap = n;
 	}
 	if (writer_lock(w, e) < 0)
@@ -394,8 +626,26 @@ grace_log_append(struct grace_log_writer *w, const char *const *evs,
 			goto fail;
 		}
 	}
+	if (w->once && once_catch_up(w, w->head.size, e) < 0)
+		goto fail;
 	saved = w->head;
+	w->ndup = 0;
 	for (i = 0; i < n; i++) {
+		int f = 0;
+
+		w->dup[i] = 0;
+		if (w->once && (f = grace_log_once_find(w->once, evs[i], lens[i],
+		    &w->seqs[i], w->hashes + 64 * i, e)) < 0) {
+			w->head = saved;
+			grace_log_once_reset(w->once);
+			goto fail;
+		}
+		if (f == 1) {
+			w->dup[i] = 1;
+			w->ndup++;
+			w->ends[i] = w->recs.len;
+			continue;
+		}
 		if (grace_time_now(&w->tf, t) < 0 ||
 		    grace_log_record(&w->recs, &w->head, t, evs[i], lens[i],
 		    w->sha) < 0) {
@@ -404,10 +654,18 @@ grace_log_append(struct grace_log_writer *w, const char *const *evs,
 			else
 				grace_err_sys(e, w->path, "unable to append");
 			w->head = saved;
+			grace_log_once_reset(w->once);
 			goto fail;
 		}
 		w->ends[i] = w->recs.len;
+		w->seqs[i] = w->head.seq;
 		memcpy(w->hashes + 64 * i, w->head.hash, 64);
+		if (f == 2 && grace_log_once_keep(w->once, w->head.seq,
+		    w->head.hash, e) < 0) {
+			w->head = saved;
+			grace_log_once_reset(w->once);
+			goto fail;
+		}
 	}
 	if (grace_write_all(w->fd, w->recs.p, w->recs.len) < 0 ||
 	    (w->sync != GRACE_SYNC_NONE && fdatasync(w->fd) < 0)) {
@@ -422,9 +680,12 @@ grace_log_append(struct grace_log_writer *w, const char *const *evs,
 		}
 		w->head = saved;
 		w->known_size = UINT64_MAX;
+		grace_log_once_reset(w->once);
 		goto fail;
 	}
 	w->known_size = w->head.size;
+	if (w->once)
+		grace_log_once_done(w->once, w->head.size, n - w->ndup);
 	grace_unlock(w->fd);
 	return 0;
 fail:

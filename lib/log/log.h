@@ -530,7 +530,11 @@ struct grace_log_writer {
 	struct grace_buf recs;   /* the records of the last batch */
 	size_t *ends;            /* ends[i]: end of record i in recs ('\n' incl.) */
 	char *hashes;            /* hashes + 64*i: record i's hash, hex, no NUL */
+	uint64_t *seqs;          /* seqs[i]: record i's seq */
+	unsigned char *dup;      /* dup[i]: event i was in the log (--once) */
 	size_t ends_cap;
+	struct grace_log_once *once; /* NULL unless grace_log_writer_once() */
+	size_t ndup;             /* events of the last batch not appended */
 };
 
 /* Open (creating if needed, mode 0644) the log at path for appending.
@@ -539,14 +543,29 @@ int grace_log_writer_open(struct grace_log_writer *w, const char *path,
     enum grace_log_sync sync, struct grace_err *e);
 void grace_log_writer_close(struct grace_log_writer *w);
 
+/* From now on, append no event whose source and id a record of the log
+ * holds already (grace-log(1), append --once): before each batch, under
+ * the lock, the ids of the records added since the last one (by any
+ * process) are read; an event whose id is a string and whose (source,
+ * id) is in the log, or earlier in the batch, is not appended, and is
+ * named by the record that holds it. Events with no string id are always
+ * appended. Returns 0 or -1 (e filled; ENOMEM). */
+int grace_log_writer_once(struct grace_log_writer *w, struct grace_err *e);
+
 /* Append one record per event: lock the file, follow a rotation, re-read
  * the head if another process appended, write all records in one go,
  * fdatasync (unless GRACE_SYNC_NONE), unlock. events[i] is evs[i][0..lens[i]).
- * On success w->recs holds the records, w->ends their ends and w->hashes
+ * On success w->recs holds the records, w->ends their ends, w->hashes
  * their hashes (a compact copy: reading them back from recs after a big
- * batch costs a cache miss each); the first has seq w->head.seq - n + 1. On failure the file is truncated back to
- * where it was (nothing partial is left) and -1 returned (e filled; a torn
- * tail left by a crash is reported, with e->code GRACE_EXIT_SYSTEM). */
+ * batch costs a cache miss each) and w->seqs their seqs, event i's record
+ * being recs[ends[i-1]..ends[i]) (ends[-1] = 0); without --once the first
+ * has seq w->head.seq - n + 1. With grace_log_writer_once(), w->dup[i]
+ * says event i was in the log already: it has no record in recs
+ * (ends[i] == ends[i-1]), and seqs[i] and hashes + 64*i name the record
+ * that holds it; w->ndup counts them. On failure the file is truncated
+ * back to where it was (nothing partial is left) and -1 returned (e
+ * filled; a torn tail left by a crash is reported, with e->code
+ * GRACE_EXIT_SYSTEM). */
 int grace_log_append(struct grace_log_writer *w, const char *const *evs,
     const size_t *lens, size_t n, struct grace_err *e);
 
