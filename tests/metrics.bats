@@ -66,3 +66,47 @@ value() {
 	[ "$(value m.prom 'grace_event_duration_seconds_count{program="grace-log"}')" = 2 ]
 	[ "$(wc -l < audit.log)" = 2 ]
 }
+
+# A contracts file with one jq check for job.done events, and its events:
+# one verified, one failed, one bad line, one no contract applies to.
+verify_files() {
+	cat > c.yaml <<-'YAML'
+	contracts:
+	  - id: job
+	    match: {type: job.done}
+	    checks:
+	      - {name: rc, jq: '.data.rc == 0'}
+	YAML
+	printf '%s\n' '{"id":"1","type":"job.done","data":{"rc":0}}' \
+	    '{"id":"2","type":"job.done","data":{"rc":1}}' 'not json' \
+	    '{"id":"3","type":"other"}' > v.ndjson
+}
+
+@test "metrics: grace-verify counts its verdicts by status, the same with -j 4 (the writer thread counts)" {
+	verify_files
+	run -3 --separate-stderr grace-verify -c c.yaml --metrics m.prom v.ndjson
+	run -0 grep -v -e '_bucket{' -e '_sum{' -e '^grace_metrics_timestamp' -e '^#' m.prom
+	assert_output 'grace_events_read_total{program="grace-verify"} 4
+grace_events_written_total{program="grace-verify"} 4
+grace_bad_lines_total{program="grace-verify"} 1
+grace_verdicts_total{program="grace-verify",verdict="verified"} 1
+grace_verdicts_total{program="grace-verify",verdict="failed"} 1
+grace_verdicts_total{program="grace-verify",verdict="none"} 1
+grace_event_duration_seconds_count{program="grace-verify"} 3'
+	expected=$output
+	run -0 grep -c '^# TYPE ' m.prom
+	assert_output 6
+	run -3 --separate-stderr grace-verify -c c.yaml -j 4 --metrics j.prom v.ndjson
+	run -0 grep -v -e '_bucket{' -e '_sum{' -e '^grace_metrics_timestamp' -e '^#' j.prom
+	assert_output "$expected"
+	[ "$(value j.prom 'grace_event_duration_seconds_bucket{program="grace-verify",le="+Inf"}')" = 3 ]
+	# no temporary file is left beside it
+	run -0 ls -A
+	refute_output --partial '.tmp.'
+	# a report writes no events; --require-contract makes "none" inconclusive
+	run -1 --separate-stderr grace-verify -c c.yaml -o tap --require-contract --metrics t.prom < <(sed -n 4p v.ndjson)
+	[ "$(value t.prom 'grace_events_written_total{program="grace-verify"}')" = 0 ]
+	[ "$(value t.prom 'grace_verdicts_total{program="grace-verify",verdict="inconclusive"}')" = 1 ]
+	run -4 --separate-stderr grace-verify -c c.yaml --metrics /nonexistent/dir/m.prom < <(sed -n 1p v.ndjson)
+	[[ "$stderr" == "grace-verify: /nonexistent/dir/m.prom"* ]]
+}

@@ -71,3 +71,72 @@ setup() {
 	run -2 --separate-stderr grace-log append -f audit.log -o json
 	[[ "$stderr" == "grace-log: append: -o json goes with --check"* ]]
 }
+
+# Contracts beside a script of their own: a relative command is the
+# contracts file's directory's.
+verify_contracts() {
+	mkdir -p cfg/bin cfg/b
+	printf '#!/bin/sh\nexit 0\n' > cfg/bin/probe
+	chmod +x cfg/bin/probe
+	cat > cfg/c.yaml <<-'YAML'
+	contracts:
+	  - id: job
+	    match: {type: job.done}
+	    checks:
+	      - {name: probe, exec: {argv: [bin/probe]}}
+	      - {name: again, exec: {argv: [./bin/probe]}}
+	      - {name: shell, exec: {argv: [sh, -c, 'exit 0']}}
+	  - id: perf
+	    match: {type: perf}
+	    checks:
+	      - {name: p95, baseline: {file: b/p95.json, key_from: .subject, metric: .data.p95}}
+	YAML
+}
+
+@test "ready: grace-verify --check: the commands of exec checks found (relative ones in the contracts' directory), and run from there too" {
+	verify_contracts
+	run -0 --separate-stderr grace-verify -c cfg/c.yaml --check
+	assert_output 'cfg/c.yaml: ok: 2 contracts, 4 checks'
+	[ -z "$stderr" ]
+	run -0 --separate-stderr grace-verify -c cfg/c.yaml --check -o json --metrics m.prom
+	run -0 jq -c '[.program, .config, .ready, .summary, (.checks | map([.check, .subject, .ok]))]' <<< "$output"
+	assert_output '["grace-verify","cfg/c.yaml",true,"2 contracts, 4 checks",[["command","'"$(pwd -P)"'/cfg/bin/probe",true],["command","sh",true],["writable","m.prom",true],["disk","m.prom",true]]]'
+	[ ! -e m.prom ]
+	# what --check found is what an exec check runs, though it runs in a
+	# working directory of its own
+	run -0 --separate-stderr grace-verify -c cfg/c.yaml <<< '{"id":"1","type":"job.done"}'
+	run -0 jq -c '.grace.verify.checks | map(.result)' <<< "$output"
+	assert_output '["pass","pass","pass"]'
+}
+
+@test "ready: grace-verify --check is not ready without a command, or an unwritable baseline with --update-baseline" {
+	verify_contracts
+	rm cfg/bin/probe
+	run -1 --separate-stderr grace-verify -c cfg/c.yaml --check
+	assert_output ''
+	[ "$stderr" = "grace-verify: not ready: command: $(pwd -P)/cfg/bin/probe: $(pwd -P)/cfg/bin/probe is not an executable file" ]
+	sed -i 's/sh, -c/no-such-command-grace, -c/' cfg/c.yaml
+	run -1 --separate-stderr grace-verify -c cfg/c.yaml --check -o json
+	run -0 jq -c '[.ready, (.checks[] | select(.ok == false) | [.check, .detail])]' <<< "$output"
+	assert_output '[false,["command","'"$(pwd -P)"'/cfg/bin/probe is not an executable file"],["command","not found on PATH"]]'
+	verify_contracts
+	run -0 --separate-stderr grace-verify -c cfg/c.yaml --check --update-baseline -o json
+	run -0 jq -c '[.checks[] | select(.check == "writable") | .subject]' <<< "$output"
+	assert_output '["cfg/b/p95.json"]'
+	if [ "$(id -u)" != 0 ]; then
+		chmod 0555 cfg/b
+		run -1 --separate-stderr grace-verify -c cfg/c.yaml --check --update-baseline
+		[ "$stderr" = "grace-verify: not ready: writable: cfg/b/p95.json: cannot be made in cfg/b: Permission denied" ]
+		# without --update-baseline nothing is written there
+		run -0 --separate-stderr grace-verify -c cfg/c.yaml --check
+		chmod 0755 cfg/b
+	fi
+	GRACE_MIN_FREE=18446744073709551615 run -1 --separate-stderr grace-verify -c cfg/c.yaml --check --metrics m.prom
+	[[ "$stderr" == "grace-verify: not ready: disk: m.prom: "*" MiB free under ., the floor is "*" MiB" ]]
+	# a configuration error is 2; -o takes text or json with --check
+	echo 'nope: 1' > bad.yaml
+	run -2 --separate-stderr grace-verify -c bad.yaml --check -o json
+	assert_output ''
+	run -2 --separate-stderr grace-verify -c cfg/c.yaml --check -o tap
+	[[ "$stderr" == "grace-verify: --check writes text or json (-o json), not 'tap'"* ]]
+}
