@@ -955,12 +955,13 @@ signal_thread(void *arg)
 }
 
 /* --check: the detectors (and playbooks) loaded; the commands the
- * playbooks run are there, --state DIR and --metrics can be written.
+ * playbooks run are there, --state DIR, the trust overlay (--execute
+ * --trust) and --metrics can be written.
  * Text: one "ok" line for the detectors, one for the playbooks. */
 static int
 run_check(const struct grace_detectors *d, const char *path,
     const struct grace_playbooks *pbs, const char *pbpath, const char *state,
-    const char *metrics, int json, int quiet)
+    const char *overlay, const char *metrics, int json, int quiet)
 {
 	struct grace_detectors_summary s;
 	struct grace_ready r;
@@ -997,6 +998,8 @@ run_check(const struct grace_detectors *d, const char *path,
 		grace_playbooks_ready(pbs, &r);
 	if (state)
 		grace_ready_dir(&r, state);
+	if (overlay)
+		grace_ready_writable(&r, overlay);
 	if (metrics)
 		grace_ready_writable(&r, metrics);
 	if (json && pbs)
@@ -1332,8 +1335,8 @@ main(int argc, char **argv)
 			}
 	}
 	if (check) {
-		status = run_check(dets, cfg, c.pbs, pbpaths[0], state, metrics,
-		    cjson, c.quiet);
+		status = run_check(dets, cfg, c.pbs, pbpaths[0], state, c.trust ?
+		    grace_htrust_overlay(c.trust) : NULL, metrics, cjson, c.quiet);
 		goto done;
 	}
 	c.dets = dets;

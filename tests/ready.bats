@@ -296,6 +296,17 @@ pb: ok: 1 playbook'
 		run -1 --separate-stderr grace-heal --detect -d det.yaml --check --state ro/st
 		[ "$stderr" = "grace-heal: not ready: writable: ro/st: cannot be made in ro" ]
 	fi
+	# --execute --trust: the trust overlay each outcome is written to
+	printf 'trust:\n  verified: 0.02\n  failed: -0.1\n' >> pb/p.yaml
+	printf 'default: 0.5\noverlay: overlay.json\n' > trust.yaml
+	run -0 --separate-stderr grace-heal -d det.yaml -p pb --execute --trust trust.yaml --check -o json
+	run -0 jq -c '[.checks[] | select(.check == "writable") | .subject]' <<< "$output"
+	assert_output '["overlay.json"]'
+	if [ "$(id -u)" != 0 ]; then
+		chmod 0444 overlay.json
+		run -1 --separate-stderr grace-heal -d det.yaml -p pb --execute --trust trust.yaml --check
+		[ "$stderr" = "grace-heal: not ready: writable: overlay.json: Permission denied" ]
+	fi
 	GRACE_MIN_FREE=18446744073709551615 run -1 --separate-stderr grace-heal --detect -d det.yaml --check --state st -o json
 	run -0 jq -c '[.ready, (.checks[] | select(.ok == false) | [.check, .subject])]' <<< "$output"
 	assert_output '[false,["disk","st"]]'
