@@ -31,6 +31,8 @@
 #include "heal/heal.h"
 #include "jpath.h"
 #include "json.h"
+#include "metrics.h"
+#include "ready.h"
 #include "reject.h"
 #include "timeutil.h"
 #include "version.h"
@@ -74,6 +76,11 @@ struct ctx {
 	char *gov_path, *learn_path, *snap_dir;
 	struct grace_buf hx, run, prop, hann, tmp;
 	unsigned long long proposed, escalated, refused, held, ran[4];
+	/* --metrics (under mu) */
+	struct grace_metrics *metrics;
+	char **dlabels;                /* detector="id", per detector */
+	size_t *open;                  /* scratch: open anomalies per detector */
+	const char *verdict;           /* what became of the event */
 };
 
 static void
@@ -81,11 +88,12 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: grace-heal [-d FILE] [-p PATH]... [--state DIR] [--explain] [--strict]\n"
-	    "                  [-q] [FILE...]\n"
+	    "                  [--metrics FILE] [-q] [FILE...]\n"
 	    "       grace-heal --execute --state DIR [-d FILE] [-p PATH]...\n"
 	    "                  [--governance FILE [--votes FILE]...] [--trust FILE] [FILE...]\n"
 	    "       grace-heal --detect [-d FILE] [--state DIR] [FILE...]\n"
-	    "       grace-heal [-d FILE] [-p PATH]... --check\n"
+	    "       grace-heal [-d FILE] [-p PATH]... [--state DIR] [--metrics FILE]\n"
+	    "                  --check [-o json]\n"
 	    "       grace-heal [-p PATH]... --test CASES [-o text|tap|junit|github]\n"
 	    "\n"
 	    "Watch events for anomalies with the detectors of the detectors file, pass\n"
@@ -117,8 +125,16 @@ usage(FILE *f)
 	    "      --explain       every detector consulted for each event and what it\n"
 	    "                      found, on stderr\n"
 	    "      --strict        stop at the first bad input line\n"
+	    "      --metrics FILE  write Prometheus textfile metrics to FILE (atomically,\n"
+	    "                      every 5 seconds and at the end): events by verdict,\n"
+	    "                      bad lines, latency, open anomalies per detector,\n"
+	    "                      anomalies detected and resolved, healings by outcome\n"
 	    "  -q, --quiet         only errors: no closing summary, no --check line\n"
-	    "      --check         validate the detectors and playbook files and exit\n"
+	    "      --check         readiness: the detectors and playbook files valid, every\n"
+	    "                      command a playbook or its verify contract runs found,\n"
+	    "                      --state DIR and --metrics writable with room; -o json:\n"
+	    "                      one object; exit 0 ready, 1 not ready, 2 configuration\n"
+	    "                      error\n"
 	    "      --test CASES    run a playbook test file (which playbook each anomaly\n"
 	    "                      selects); -o text, tap, junit or github; exit 1 if\n"
 	    "                      a case fails\n"
@@ -171,6 +187,138 @@ virtual_now(const struct ctx *c)
 	return c->last_ms + (int64_t)(grace_mono_ms() - c->last_mono);
 }
 
+/* --metrics: the families of grace-heal, declared once. */
+static const struct {
+	const char *name, *type, *help;
+} hfam[] = {
+	{ "grace_heal_open_anomalies", "gauge",
+	  "Anomalies open now, by detector." },
+	{ "grace_heal_anomalies_detected_total", "counter",
+	  "Anomalies detected (anomaly.detected, anomaly.flapping), by "
+	  "detector." },
+	{ "grace_heal_anomalies_resolved_total", "counter",
+	  "Anomalies resolved (anomaly.resolved), by detector." },
+	{ "grace_heal_proposals_total", "counter",
+	  "Healings proposed (healing.proposed made)." },
+	{ "grace_heal_escalations_total", "counter",
+	  "healing.escalated events made: no playbook, a policy refusal, or "
+	  "a run that escalated." },
+	{ "grace_heal_healings_total", "counter",
+	  "Healings by outcome: runs verified, failed, rolled_back or "
+	  "escalated; proposals held for approval or rejected." },
+};
+
+static int
+metrics_start(struct ctx *c, const struct grace_detectors *d,
+    const char *path)
+{
+	struct grace_buf l = {0};
+	size_t i, n = grace_detectors_count(d);
+
+	if (!(c->metrics = grace_metrics_new(prog, path)) ||
+	    !(c->dlabels = calloc(n + 1, sizeof *c->dlabels)) ||
+	    !(c->open = calloc(n + 1, sizeof *c->open)))
+		return -1;
+	for (i = 0; i < sizeof hfam / sizeof *hfam; i++)
+		if (grace_metrics_family(c->metrics, hfam[i].name, hfam[i].type,
+		    hfam[i].help) < 0)
+			return -1;
+	for (i = 0; i < n; i++) {
+		grace_buf_reset(&l);
+		if (grace_metrics_label(&l, "detector", grace_detectors_id(d,
+		    i)) < 0 || !(c->dlabels[i] = strdup(l.p)) ||
+		    grace_metrics_add(c->metrics, "grace_heal_anomalies_detected_total",
+		    l.p, 0) < 0 ||
+		    grace_metrics_add(c->metrics, "grace_heal_anomalies_resolved_total",
+		    l.p, 0) < 0) {
+			grace_buf_free(&l);
+			return -1;
+		}
+	}
+	grace_buf_free(&l);
+	return 0;
+}
+
+/* An anomaly event detection made: counted under its detector. */
+static int
+metrics_anomaly(struct ctx *c, const char *ev, size_t n, int resolved)
+{
+	static char *const seg[] = { "data", "detector" };
+	struct grace_buf id = {0}, tmp = {0}, l = {0};
+	int r = 0;
+
+	if (grace_jpath_text(ev, n, seg, 2, &id, &tmp) > 0 &&
+	    grace_metrics_label(&l, "detector", id.p) == 0)
+		r = grace_metrics_add(c->metrics, resolved ?
+		    "grace_heal_anomalies_resolved_total" :
+		    "grace_heal_anomalies_detected_total", l.p, 1);
+	grace_buf_free(&id);
+	grace_buf_free(&tmp);
+	grace_buf_free(&l);
+	return r;
+}
+
+/* What the metrics read from elsewhere (mu held): the anomalies open now,
+ * the healings' counts. Returns 0 or -1. */
+static int
+metrics_refresh(struct ctx *c)
+{
+	static const char *const rl[] = { "outcome=\"verified\"",
+		"outcome=\"failed\"", "outcome=\"rolled_back\"",
+		"outcome=\"escalated\"" };
+	struct grace_metrics *m = c->metrics;
+	size_t i;
+	int x = 0;
+
+	grace_detect_open_counts(c->det, c->open);
+	for (i = 0; i < grace_detectors_count(c->dets); i++)
+		x |= grace_metrics_set(m, "grace_heal_open_anomalies",
+		    c->dlabels[i], (double)c->open[i]);
+	if (c->detect_only)
+		return x ? -1 : 0;
+	x |= grace_metrics_set(m, "grace_heal_proposals_total", "",
+	    (double)c->proposed);
+	x |= grace_metrics_set(m, "grace_heal_escalations_total", "",
+	    (double)c->escalated);
+	for (i = 0; i < 4; i++)
+		x |= grace_metrics_set(m, "grace_heal_healings_total", rl[i],
+		    (double)c->x.outcomes[i]);
+	x |= grace_metrics_set(m, "grace_heal_healings_total",
+	    "outcome=\"held\"", (double)c->held);
+	x |= grace_metrics_set(m, "grace_heal_healings_total",
+	    "outcome=\"rejected\"", (double)c->refused);
+	return x ? -1 : 0;
+}
+
+/* Lines in b[from..) (what was written meanwhile). */
+static uint64_t
+lines_since(const struct grace_buf *b, size_t from)
+{
+	const char *p, *end;
+	uint64_t n = 0;
+
+	if (!b->p)
+		return 0;
+	p = b->p + from;
+	end = b->p + b->len;
+	while (p < end && (p = memchr(p, '\n', (size_t)(end - p)))) {
+		n++;
+		p++;
+	}
+	return n;
+}
+
+/* The file, if due (mu held). Returns 0 or -1 (e filled). */
+static int
+metrics_tick(struct ctx *c, struct grace_err *e)
+{
+	if (!grace_metrics_due(c->metrics))
+		return 0;
+	if (metrics_refresh(c) < 0)
+		return grace_err_sys(e, NULL, "out of memory");
+	return grace_metrics_write(c->metrics, e);
+}
+
 /* An anomaly event: counted, and queued in the buffer arg names. */
 struct emit_to {
 	struct ctx *c;
@@ -181,12 +329,15 @@ static int
 on_emit(void *arg, const char *ev, size_t n, struct grace_err *e)
 {
 	struct emit_to *t = arg;
+	int resolved = n > 24 && memmem(ev, n < 120 ? n : 120,
+	    "\"anomaly.resolved\"", 18);
 
-	if (n > 24 && memmem(ev, n < 120 ? n : 120, "\"anomaly.resolved\"",
-	    18))
+	if (resolved)
 		t->c->resolved++;
 	else
 		t->c->detected++;
+	if (t->c->metrics && metrics_anomaly(t->c, ev, n, resolved) < 0)
+		return grace_err_sys(e, NULL, "out of memory");
 	if (grace_buf_add(t->b, ev, n) < 0 || grace_buf_add(t->b, "\n", 1) < 0)
 		return grace_err_sys(e, NULL, "out of memory");
 	return 0;
@@ -227,6 +378,8 @@ on_bad_line(void *vc, const struct grace_err *bad)
 	pthread_mutex_lock(&c->mu);
 	c->rejected++;
 	worse(c, GRACE_EXIT_INPUT);
+	if (c->metrics)
+		grace_metrics_bad_line(c->metrics, 1);
 	if (grace_reject_json(&c->obuf, prog, bad) < 0)
 		fprintf(stderr, "%s: out of memory\n", prog);
 	pthread_mutex_unlock(&c->mu);
@@ -504,6 +657,10 @@ detect_event(struct ctx *c, const struct grace_event *ev, int64_t now,
 		grace_err_print(stderr, prog, &je);
 		c->errors++;
 		status = GRACE_EXIT_INPUT;
+		c->verdict = "error";
+	} else if (r == 1) {
+		c->verdict = c->ann.len > 15 && memcmp(c->ann.p,
+		    "{\"anomaly\":true", 15) == 0 ? "anomaly" : "healthy";
 	}
 	if (ex && ex->len && fwrite(ex->p, 1, ex->len, stderr) != ex->len)
 		return grace_err_sys(e, "<stderr>", "unable to write");
@@ -542,6 +699,7 @@ heal_event(struct ctx *c, const struct grace_event *ev, int64_t now,
 	if (c->detect_only)
 		return 0;
 	if (c->execute && TYPE_IS("healing.proposed")) {
+		c->verdict = "proposal";
 		if ((r = execute(c, ev->p, ev->n, &ev->found[K_GRACE], &c->obuf,
 		    e)) < 0)
 			return -1;
@@ -551,6 +709,7 @@ heal_event(struct ctx *c, const struct grace_event *ev, int64_t now,
 	if (c->gate && TYPE_IS("governance.vote")) {
 		struct grace_err ve;
 
+		c->verdict = "vote";
 		if (grace_votes_add_json(c->votes, ev->p, ev->n, ev->input,
 		    ev->line, &ve) < 0) {
 			grace_err_print(stderr, prog, &ve);
@@ -585,6 +744,7 @@ heal_event(struct ctx *c, const struct grace_event *ev, int64_t now,
 	if (TYPE_IS("anomaly.detected") || TYPE_IS("anomaly.flapping") ||
 	    TYPE_IS("anomaly.resolved")) {
 		/* an anomaly another detector found: proposed for */
+		c->verdict = "upstream_anomaly";
 		if ((r = heal_anomaly(c, ev->p, ev->n, ev, now, &c->obuf, e)) < 0)
 			return -1;
 		*status = r;
@@ -600,10 +760,14 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 {
 	struct ctx *c = vc;
 	int64_t now = event_ms(ev);
+	double t0 = c->metrics ? grace_mono_ms() : 0;
+	size_t before;
 	int status, r;
 
 	(void)unused;
 	pthread_mutex_lock(&c->mu);
+	before = c->obuf.len;
+	c->verdict = "none";
 	c->events++;
 	c->have_time = 1;
 	c->last_ms = now;
@@ -616,6 +780,11 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 	if (r == 0)
 		status = detect_event(c, ev, now, e);
 	else if (r < 0)
+		status = -1;
+	if (status >= 0 && c->metrics && ((grace_metrics_due(c->metrics) &&
+	    metrics_refresh(c) < 0 && grace_err_sys(e, NULL,
+	    "out of memory") < 0) || grace_metrics_event(c->metrics, t0,
+	    c->verdict, lines_since(&c->obuf, before), e) < 0))
 		status = -1;
 	if (status >= 0 && c->state_path &&
 	    c->last_mono - c->last_save >= SAVE_EVERY_MS &&
@@ -653,6 +822,14 @@ timer_wait(void *vc)
 		if (w < 0 || ws < w)
 			w = ws;
 	}
+	if (c->metrics) {
+		/* the file stays fresh while input is silent: looked at
+		 * every second */
+		long long wm = grace_metrics_due(c->metrics) ? 0 : 1000;
+
+		if (w < 0 || wm < w)
+			w = wm;
+	}
 	if (c->hgov && (due = grace_hgov_next_expiry(c->hgov)) != INT64_MAX) {
 		/* a held proposal expires on the clock */
 		long long we = due > clock_ms() ? (long long)(due - clock_ms()) : 0;
@@ -670,10 +847,12 @@ timer_fire(void *vc, struct grace_buf *unused, struct grace_err *e)
 	struct ctx *c = vc;
 	struct emit_to to = { c, &c->pend };
 	int64_t now;
+	size_t before;
 	int r = 0;
 
 	(void)unused;
 	pthread_mutex_lock(&c->mu);
+	before = c->obuf.len;
 	now = virtual_now(c);
 	grace_buf_reset(&c->pend);
 	if (grace_detect_tick(c->det, now, on_emit, &to, e) < 0 ||
@@ -696,6 +875,10 @@ timer_fire(void *vc, struct grace_buf *unused, struct grace_err *e)
 	if (r == 0 && c->state_path &&
 	    grace_mono_ms() - c->last_save >= SAVE_EVERY_MS)
 		r = save_state(c, e);
+	if (r == 0 && c->metrics) {
+		grace_metrics_written(c->metrics, lines_since(&c->obuf, before));
+		r = metrics_tick(c, e);
+	}
 	if (r == 0)
 		r = grace_cli_flush(&c->obuf, e);
 	pthread_mutex_unlock(&c->mu);
@@ -720,6 +903,11 @@ finish(struct ctx *c, const char *why)
 	}
 	if (status == GRACE_EXIT_OK && c->detected)
 		status = GRACE_EXIT_NEGATIVE;
+	if (c->metrics && metrics_refresh(c) < 0) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		status = GRACE_EXIT_SYSTEM;
+	}
+	status = grace_cli_metrics_end(stderr, prog, c->metrics, status);
 	if (!c->quiet) {
 		if (why)
 			fprintf(stderr, "%s: %s: stopped reading; state saved\n",
@@ -766,10 +954,19 @@ signal_thread(void *arg)
 	}
 }
 
+/* --check: the detectors (and playbooks) loaded; the commands the
+ * playbooks run are there, --state DIR, the trust overlay (--execute
+ * --trust) and --metrics can be written.
+ * Text: one "ok" line for the detectors, one for the playbooks. */
 static int
-run_check(const struct grace_detectors *d, const char *path, int quiet)
+run_check(const struct grace_detectors *d, const char *path,
+    const struct grace_playbooks *pbs, const char *pbpath, const char *state,
+    const char *overlay, const char *metrics, int json, int quiet)
 {
 	struct grace_detectors_summary s;
+	struct grace_ready r;
+	struct grace_buf sum = {0}, psum = {0};
+	int status;
 	const struct { const char *name; size_t n; } k[] = {
 		{ "threshold", 0 }, { "flapping", 0 }, { "spike", 0 },
 		{ "rate", 0 }, { "absence", 0 }, { "drift", 0 },
@@ -777,8 +974,6 @@ run_check(const struct grace_detectors *d, const char *path, int quiet)
 	};
 	size_t n[7], i, shown = 0;
 
-	if (quiet)
-		return GRACE_EXIT_OK;
 	grace_detectors_summary(d, &s);
 	n[0] = s.threshold;
 	n[1] = s.flapping;
@@ -787,14 +982,36 @@ run_check(const struct grace_detectors *d, const char *path, int quiet)
 	n[4] = s.absence;
 	n[5] = s.drift;
 	n[6] = s.integrity;
-	printf("%s: ok: %zu detector%s (", path, s.detectors,
+	grace_buf_addf(&sum, "%zu detector%s (", s.detectors,
 	    s.detectors == 1 ? "" : "s");
 	for (i = 0; i < 7; i++)
 		if (n[i])
-			printf("%s%zu %s", shown++ ? ", " : "", n[i], k[i].name);
-	printf("), %zu jq condition%s\n", s.jq_conditions,
+			grace_buf_addf(&sum, "%s%zu %s", shown++ ? ", " : "", n[i],
+			    k[i].name);
+	grace_buf_addf(&sum, "), %zu jq condition%s", s.jq_conditions,
 	    s.jq_conditions == 1 ? "" : "s");
-	return GRACE_EXIT_OK;
+	if (pbs)
+		grace_buf_addf(&psum, "%zu playbook%s%s", pbs->n, pbs->n == 1 ?
+		    "" : "s", pbs->trust.set ? ", trust arithmetic" : "");
+	grace_ready_init(&r, prog);
+	if (pbs)
+		grace_playbooks_ready(pbs, &r);
+	if (state)
+		grace_ready_dir(&r, state);
+	if (overlay)
+		grace_ready_writable(&r, overlay);
+	if (metrics)
+		grace_ready_writable(&r, metrics);
+	if (json && pbs)
+		grace_buf_addf(&sum, "; %s: %s", pbpath, psum.p);
+	status = grace_ready_print(&r, json, quiet, path, sum.p ? sum.p : "",
+	    stdout, stderr);
+	if (status == 0 && !json && pbs && !quiet)
+		printf("%s: ok: %s\n", pbpath, psum.p);
+	grace_ready_free(&r);
+	grace_buf_free(&sum);
+	grace_buf_free(&psum);
+	return status;
 }
 
 /* The heal side's state in DIR: the governance state (budgets,
@@ -943,7 +1160,7 @@ int
 main(int argc, char **argv)
 {
 	enum { O_DETECT = 256, O_STATE, O_EXPLAIN, O_STRICT, O_CHECK,
-		O_EXECUTE, O_GOVERNANCE, O_VOTES, O_TRUST, O_TEST };
+		O_EXECUTE, O_GOVERNANCE, O_VOTES, O_TRUST, O_TEST, O_METRICS };
 	static const struct option lo[] = {
 		{ "detect", no_argument, NULL, O_DETECT },
 		{ "playbooks", required_argument, NULL, 'p' },
@@ -959,6 +1176,7 @@ main(int argc, char **argv)
 		{ "strict", no_argument, NULL, O_STRICT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "check", no_argument, NULL, O_CHECK },
+		{ "metrics", required_argument, NULL, O_METRICS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0, 0, 0, 0 },
@@ -970,7 +1188,7 @@ main(int argc, char **argv)
 	struct ctx c;
 	struct stat st;
 	const char *cfg = NULL, *state = NULL, *governance = NULL, *trust = NULL;
-	const char *test = NULL;
+	const char *test = NULL, *metrics = NULL;
 	enum grace_report_fmt fmt = GRACE_FMT_NDJSON;
 	const char **pbpaths = calloc((size_t)argc + 1, sizeof *pbpaths);
 	const char **vfiles = calloc((size_t)argc + 1, sizeof *vfiles);
@@ -978,7 +1196,7 @@ main(int argc, char **argv)
 	char *found = NULL, *pbfound = NULL;
 	pthread_t sth;
 	int opt, check = 0, strict = 0, status, devnull = -1, expected = 0;
-	int have_sth = 0;
+	int have_sth = 0, cjson = 0;
 
 	memset(&c, 0, sizeof c);
 	c.lock_fd = -1;
@@ -998,13 +1216,19 @@ main(int argc, char **argv)
 		case O_TRUST: trust = optarg; break;
 		case O_TEST: test = optarg; break;
 		case 'o':
+			if (strcmp(optarg, "json") == 0) {
+				cjson = 1;
+				break;
+			}
 			if (grace_report_fmt_parse(optarg, &fmt) < 0 ||
 			    fmt == GRACE_FMT_NDJSON) {
 				status = usage_error("-o takes text, tap, junit or "
-				    "github (with --test), not '%s'", optarg);
+				    "github (with --test), or json (with --check), "
+				    "not '%s'", optarg);
 				goto early;
 			}
 			break;
+		case O_METRICS: metrics = optarg; break;
 		case 'd': cfg = optarg; break;
 		case O_STATE: state = optarg; break;
 		case O_EXPLAIN: c.explain = 1; break;
@@ -1020,8 +1244,16 @@ main(int argc, char **argv)
 		}
 	}
 	status = -1;
-	if (fmt != GRACE_FMT_NDJSON && !test)
+	if (check && fmt == GRACE_FMT_TEXT)
+		fmt = GRACE_FMT_NDJSON;   /* -o text: the --check default */
+	if (cjson && !check)
+		status = usage_error("%s", "-o json goes with --check");
+	else if (check && fmt != GRACE_FMT_NDJSON)
+		status = usage_error("%s", "--check writes text or json (-o json)");
+	else if (fmt != GRACE_FMT_NDJSON && !test)
 		status = usage_error("%s", "-o goes with --test");
+	else if (test && metrics)
+		status = usage_error("%s", "--test runs nothing: no --metrics");
 	else if (test && (c.detect_only || c.execute || check || optind < argc))
 		status = usage_error("%s", "--test runs a playbook test file: not "
 		    "with --detect, --execute, --check or input files");
@@ -1042,8 +1274,6 @@ main(int argc, char **argv)
 		goto early;
 	if (check && optind < argc)
 		status = usage_error("%s", "--check reads no input files");
-	else if (check && state)
-		status = usage_error("%s", "--check keeps no state: drop --state");
 	else if (state && !*state)
 		status = usage_error("%s", "--state takes a directory, not ''");
 	if (status >= 0)
@@ -1105,14 +1335,16 @@ main(int argc, char **argv)
 			}
 	}
 	if (check) {
-		status = run_check(dets, cfg, c.quiet);
-		if (status == 0 && c.pbs && !c.quiet)
-			printf("%s: ok: %zu playbook%s%s\n", pbpaths[0], c.pbs->n,
-			    c.pbs->n == 1 ? "" : "s", c.pbs->trust.set ?
-			    ", trust arithmetic" : "");
+		status = run_check(dets, cfg, c.pbs, pbpaths[0], state, c.trust ?
+		    grace_htrust_overlay(c.trust) : NULL, metrics, cjson, c.quiet);
 		goto done;
 	}
 	c.dets = dets;
+	if (metrics && metrics_start(&c, dets, metrics) < 0) {
+		grace_err_sys(&e, NULL, "unable to start");
+		status = grace_cli_report(stderr, prog, &e);
+		goto done;
+	}
 	if (c.execute && !(c.hgov = grace_hgov_new(c.pbs))) {
 		grace_err_sys(&e, NULL, "unable to start");
 		status = grace_cli_report(stderr, prog, &e);
@@ -1203,6 +1435,11 @@ done:
 	grace_buf_free(&c.pend);
 	grace_buf_free(&c.save);
 	free(c.state_path);
+	grace_metrics_free(c.metrics);
+	for (i = 0; c.dlabels && i < grace_detectors_count(dets); i++)
+		free(c.dlabels[i]);
+	free(c.dlabels);
+	free(c.open);
 	grace_detectors_free(dets);
 	free(found);
 	grace_hgov_free(c.hgov);

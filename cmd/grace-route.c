@@ -23,6 +23,8 @@
 #include "fileutil.h"
 #include "filter.h"
 #include "json.h"
+#include "metrics.h"
+#include "ready.h"
 #include "reject.h"
 #include "report.h"
 #include "route/route.h"
@@ -52,15 +54,27 @@ struct ctx {
 	int worst;                     /* the exit status so far */
 	unsigned long long events, routed, unmatched, quarantined, suppressed,
 	    summaries, errors, rejected, dropped_sync;
+	/* --metrics: used under out_mu only (the main thread's events,
+	 * the writers' breaker events, the signal thread's ticks) */
+	struct grace_metrics *metrics;
+	char **tlabels;                /* target="name", per target */
+	int metrics_failed;            /* a tick could not write the file */
 };
+
+/* An event's verdict, as the reports and the metrics name it. */
+enum rverdict { RV_ROUTED, RV_UNMATCHED, RV_QUARANTINED, RV_DEDUPED,
+	RV_THROTTLED, RV_INHIBITED, RV_SILENCED, RV_DEAD, RV_ERROR };
+static const char *const rv_names[] = { "routed", "unmatched",
+	"quarantined", "deduped", "throttled", "inhibited", "silenced",
+	"dead", "error" };
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: grace-route [-c FILE] [-o FORMAT] [--dry-run] [--explain] [--strict]\n"
-	    "                   [--max-line BYTES] [-q] [FILE...]\n"
-	    "       grace-route [-c FILE] --check\n"
+	    "                   [--max-line BYTES] [--metrics FILE] [-q] [FILE...]\n"
+	    "       grace-route [-c FILE] --check [--metrics FILE] [-o json]\n"
 	    "       grace-route [-c FILE] [-o FORMAT] --test CASES\n"
 	    "\n"
 	    "Deliver each event to the targets of the routes it matches (files, grace-log\n"
@@ -78,9 +92,17 @@ usage(FILE *f)
 	    "                      or not, on stderr\n"
 	    "      --strict        stop at the first bad input line\n"
 	    "      --max-line N    longest input line accepted, in bytes (default 1048576)\n"
+	    "      --metrics FILE  write Prometheus textfile metrics to FILE (atomically,\n"
+	    "                      every 5 seconds and at the end): events by verdict,\n"
+	    "                      bad lines, latency, and per target the queue depth,\n"
+	    "                      delivered, dropped, dead-lettered, the breaker state\n"
 	    "  -q, --quiet         only errors and warnings: no closing summary, no\n"
 	    "                      --check line, no --test totals\n"
-	    "      --check         validate the routes file and exit\n"
+	    "      --check         readiness: the routes file valid, every file, log, fifo\n"
+	    "                      and spill target and the dead-letter file writable with\n"
+	    "                      room, a log target intact at its head, every subscriber\n"
+	    "                      found, the trust file readable; -o json: one object;\n"
+	    "                      exit 0 ready, 1 not ready, 2 configuration error\n"
 	    "      --test CASES    run the cases of a routes test file (events in virtual\n"
 	    "                      time, where each must go), delivering nothing\n"
 	    "  -h, --help          this help;  -V, --version  the version\n"
@@ -175,6 +197,8 @@ on_bad_line(void *vc, const struct grace_err *bad)
 	grace_err_print(stderr, prog, bad);
 	pthread_mutex_lock(&c->out_mu);
 	c->rejected++;
+	if (c->metrics)
+		grace_metrics_bad_line(c->metrics, c->fmt == GRACE_FMT_NDJSON);
 	worse(c, GRACE_EXIT_INPUT);
 	if (c->fmt == GRACE_FMT_NDJSON)
 		x = grace_reject_json(&c->obuf, prog, bad);
@@ -205,6 +229,8 @@ on_router_event(void *arg, const char *ev, size_t n)
 	if (grace_buf_add(&c->obuf, ev, n) < 0 ||
 	    grace_buf_add(&c->obuf, "\n", 1) < 0)
 		fprintf(stderr, "%s: out of memory\n", prog);
+	if (c->metrics)
+		grace_metrics_written(c->metrics, 1);
 	pthread_mutex_unlock(&c->out_mu);
 }
 
@@ -275,8 +301,145 @@ on_summary(void *vc, size_t ri, const char *ev, size_t n,
 	pthread_mutex_lock(&c->out_mu);
 	x = grace_buf_add(&c->obuf, c->sline.p, c->sline.len) |
 	    grace_buf_add(&c->obuf, "\n", 1);
+	if (c->metrics)
+		grace_metrics_written(c->metrics, 1);
 	pthread_mutex_unlock(&c->out_mu);
 	return x ? grace_err_sys(e, NULL, "out of memory") : 0;
+}
+
+static enum rverdict
+verdict_of(const struct ctx *c, size_t ndead, int jqerr)
+{
+	size_t k;
+
+	if (ndead)
+		return RV_DEAD;
+	if (jqerr)
+		return RV_ERROR;
+	if (c->m.silenced >= 0)
+		return RV_SILENCED;
+	if (c->m.inhibited >= 0)
+		return RV_INHIBITED;
+	if (c->m.suppressed >= 0) {
+		for (k = 0; k < c->m.nroutes; k++)
+			if (c->m.routes[k] == (size_t)c->m.suppressed)
+				break;
+		return c->m.supp[k] == GRACE_RSUP_DEDUPED ? RV_DEDUPED :
+		    RV_THROTTLED;
+	}
+	if (c->m.quarantined >= 0)
+		return RV_QUARANTINED;
+	if (c->m.unmatched)
+		return RV_UNMATCHED;
+	return RV_ROUTED;
+}
+
+/* The per-target families, declared once. */
+static const struct {
+	const char *name, *type, *help;
+} tfam[] = {
+	{ "grace_route_queue_depth", "gauge",
+	  "Events accepted for the target and not yet written." },
+	{ "grace_route_queued_total", "counter",
+	  "Events accepted for the target." },
+	{ "grace_route_delivered_total", "counter",
+	  "Events written to the target (exec: read by the subscriber)." },
+	{ "grace_route_dropped_total", "counter",
+	  "Events the target's overflow policy or open breaker dropped "
+	  "(dead-lettered)." },
+	{ "grace_route_dead_lettered_total", "counter",
+	  "Events dead-lettered for the target: dropped, retries exhausted, "
+	  "or left at the drain deadline." },
+	{ "grace_route_breaker_state", "gauge",
+	  "The target's circuit breaker: 0 closed, 1 open, 2 half open." },
+	{ "grace_route_dead_letters_total", "counter",
+	  "Events written to the dead-letter file." },
+	{ "grace_route_dead_letters_lost_total", "counter",
+	  "Dead letters that could not be written." },
+};
+
+static int
+metrics_start(struct ctx *c, const char *path)
+{
+	struct grace_buf l = {0};
+	size_t i;
+
+	if (!(c->metrics = grace_metrics_new(prog, path)) ||
+	    !(c->tlabels = calloc(c->rs->nt + 1, sizeof *c->tlabels)))
+		return -1;
+	for (i = 0; i < sizeof tfam / sizeof *tfam; i++)
+		if (grace_metrics_family(c->metrics, tfam[i].name, tfam[i].type,
+		    tfam[i].help) < 0)
+			return -1;
+	for (i = 0; i < c->rs->nt; i++) {
+		grace_buf_reset(&l);
+		if (grace_metrics_label(&l, "target", c->rs->t[i].name) < 0 ||
+		    !(c->tlabels[i] = strdup(l.p))) {
+			grace_buf_free(&l);
+			return -1;
+		}
+	}
+	grace_buf_free(&l);
+	return 0;
+}
+
+/* The targets' counters into the metrics, read under each target's
+ * lock (the writers keep them). out_mu held. Returns 0 or -1. */
+static int
+metrics_targets(struct ctx *c)
+{
+	struct grace_metrics *m = c->metrics;
+	struct grace_rtstats st;
+	uint64_t dead, lost;
+	size_t i;
+	int x = 0;
+
+	if (!c->router)
+		return 0;
+	for (i = 0; i < c->rs->nt; i++) {
+		const char *l = c->tlabels[i];
+
+		grace_router_stats(c->router, i, &st);
+		x |= grace_metrics_set(m, "grace_route_queue_depth", l,
+		    (double)st.depth);
+		x |= grace_metrics_set(m, "grace_route_queued_total", l,
+		    (double)st.queued);
+		x |= grace_metrics_set(m, "grace_route_delivered_total", l,
+		    (double)st.delivered);
+		x |= grace_metrics_set(m, "grace_route_dropped_total", l,
+		    (double)st.dropped);
+		x |= grace_metrics_set(m, "grace_route_dead_lettered_total", l,
+		    (double)(st.dropped + st.failed + st.abandoned));
+		if (c->rs->t[i].breaker_failures)
+			x |= grace_metrics_set(m, "grace_route_breaker_state", l,
+			    st.breaker);
+	}
+	dead = grace_router_dead(c->router, &lost);
+	x |= grace_metrics_set(m, "grace_route_dead_letters_total", "",
+	    (double)dead);
+	x |= grace_metrics_set(m, "grace_route_dead_letters_lost_total", "",
+	    (double)lost);
+	return x ? -1 : 0;
+}
+
+/* The signal thread, every second: write the file when it is due, so
+ * that it stays fresh while no input comes (the queues may still move). */
+static void
+metrics_tick(struct ctx *c)
+{
+	struct grace_err e;
+
+	pthread_mutex_lock(&c->out_mu);
+	grace_err_clear(&e);
+	if (!atomic_load(&c->shutting) && grace_metrics_due(c->metrics) &&
+	    (metrics_targets(c) < 0 ? grace_err_sys(&e, NULL,
+	    "out of memory") : grace_metrics_write(c->metrics, &e)) < 0) {
+		if (!c->metrics_failed)
+			grace_err_print(stderr, prog, &e);
+		c->metrics_failed = 1;
+		worse(c, GRACE_EXIT_SYSTEM);
+	}
+	pthread_mutex_unlock(&c->out_mu);
 }
 
 static int
@@ -290,6 +453,8 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 	const char *extra;
 	size_t i, ndead = 0;
 	int r, status = GRACE_EXIT_OK, jqerr = 0, idle;
+	enum rverdict v;
+	double t0 = c->metrics ? grace_mono_ms() : 0;
 
 	(void)unused;
 	c->events++;
@@ -378,6 +543,7 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 			status = GRACE_EXIT_NEGATIVE;
 	}
 
+	v = verdict_of(c, ndead, jqerr);
 	pthread_mutex_lock(&c->out_mu);
 	if (c->fmt == GRACE_FMT_NDJSON) {
 		r = grace_buf_add(&c->obuf, c->line.p, c->line.len) |
@@ -388,57 +554,48 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 		const char *type = span_text(&c->t2, ev->p,
 		    &ev->found[K_TYPE]) > 0 ? c->t2.p : NULL;
 		struct grace_buf names = {0}, why = {0};
-		const char *dec;
-		enum grace_outcome o;
+		enum grace_outcome o = GRACE_OUT_PASS;
 
 		for (i = 0; i < c->m.ntargets; i++)
 			grace_buf_addf(&why, "%s%s", i ? ", " : "to ",
 			    c->rs->t[c->m.targets[i]].name);
-		if (ndead) {
-			dec = "dead";
+		switch (v) {
+		case RV_DEAD:
 			o = GRACE_OUT_FAIL;
 			grace_buf_addf(&why, "; dead-lettered for %s",
 			    c->extra.p + strlen(",\"dead_lettered\":"));
-		} else if (jqerr) {
-			dec = "error";
+			break;
+		case RV_ERROR:
 			o = GRACE_OUT_ERROR;
 			grace_buf_addf(&why, "; %s", je.msg);
-		} else if (c->m.silenced >= 0) {
-			dec = "silenced";
-			o = GRACE_OUT_PASS;
+			break;
+		case RV_SILENCED:
 			grace_buf_reset(&why);
 			grace_buf_addf(&why, "held back by silence %s",
 			    c->rs->sil[c->m.silenced].id);
-		} else if (c->m.inhibited >= 0) {
-			dec = "inhibited";
-			o = GRACE_OUT_PASS;
+			break;
+		case RV_INHIBITED:
 			grace_buf_reset(&why);
 			grace_buf_addf(&why, "held back by %s",
 			    c->rs->inh[c->m.inhibited].name);
-		} else if (c->m.suppressed >= 0) {
-			size_t k;
-
-			for (k = 0; k < c->m.nroutes; k++)
-				if (c->m.routes[k] == (size_t)c->m.suppressed)
-					break;
-			dec = c->m.supp[k] == GRACE_RSUP_DEDUPED ? "deduped" :
-			    "throttled";
-			o = GRACE_OUT_PASS;
+			break;
+		case RV_DEDUPED:
+		case RV_THROTTLED:
 			grace_buf_reset(&why);
 			grace_buf_addf(&why, "held back by %s",
 			    c->rs->r[c->m.suppressed].name);
-		} else if (c->m.quarantined >= 0) {
-			dec = "quarantined";
+			break;
+		case RV_QUARANTINED:
 			o = GRACE_OUT_FAIL;
 			grace_buf_addf(&why, "; %s", c->m.why.p);
-		} else if (c->m.unmatched) {
-			dec = "unmatched";
+			break;
+		case RV_UNMATCHED:
 			o = GRACE_OUT_WARN;
-		} else {
-			dec = "routed";
-			o = GRACE_OUT_PASS;
+			break;
+		case RV_ROUTED:
+			break;
 		}
-		r = report_item(c, ev->input, ev->line, id, type, dec, o,
+		r = report_item(c, ev->input, ev->line, id, type, rv_names[v], o,
 		    c->m.unmatched ? "default" : route_names(c, &names),
 		    why.p ? why.p : "");
 		grace_buf_free(&names);
@@ -448,6 +605,18 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 	if (r < 0) {
 		pthread_mutex_unlock(&c->out_mu);
 		return grace_err_sys(e, NULL, "out of memory");
+	}
+	if (c->metrics) {
+		/* the targets' counters only when the file is written */
+		if (grace_metrics_due(c->metrics) && metrics_targets(c) < 0)
+			r = grace_err_sys(e, NULL, "out of memory");
+		else
+			r = grace_metrics_event(c->metrics, t0, rv_names[v],
+			    c->fmt == GRACE_FMT_NDJSON, e);
+		if (r < 0) {
+			pthread_mutex_unlock(&c->out_mu);
+			return -1;
+		}
 	}
 	idle = c->interactive && !grace_cli_stdin_waiting();
 	if (idle && c->router)
@@ -511,6 +680,11 @@ finish(struct ctx *c, const char *why)
 		grace_err_print(stderr, prog, &e);
 		status = GRACE_EXIT_SYSTEM;
 	}
+	if (c->metrics && metrics_targets(c) < 0) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		status = GRACE_EXIT_SYSTEM;
+	}
+	status = grace_cli_metrics_end(stderr, prog, c->metrics, status);
 	if (!c->quiet) {
 		if (why)
 			fprintf(stderr, "%s: %s: stopped reading; queues "
@@ -578,8 +752,17 @@ signal_thread(void *arg)
 	int sig, status, expected = 0;
 
 	for (;;) {
-		if (sigwait(&stop_sigs, &sig) != 0)
+		if (c->metrics) {
+			struct timespec one = { 1, 0 };
+
+			if ((sig = sigtimedwait(&stop_sigs, NULL, &one)) < 0) {
+				if (errno == EAGAIN)
+					metrics_tick(c);
+				continue;
+			}
+		} else if (sigwait(&stop_sigs, &sig) != 0) {
 			continue;
+		}
 		if (!atomic_compare_exchange_strong(&c->shutting, &expected, 1))
 			return NULL; /* the main thread is already finishing */
 		status = finish(c, sig == SIGTERM ? "SIGTERM" : sig == SIGINT ?
@@ -592,10 +775,17 @@ signal_thread(void *arg)
 	}
 }
 
+/* --check: the routes loaded (their warnings on stderr); what
+ * delivering needs is there (grace_routes_ready()), and --metrics can be
+ * written. */
 static int
-run_check(const struct grace_routes *rs, const char *path, int quiet)
+run_check(const struct grace_routes *rs, const char *path,
+    const char *metrics, int json, int quiet)
 {
+	struct grace_ready r;
+	struct grace_buf sum = {0};
 	size_t i;
+	int status;
 
 	for (i = 0; i < rs->nwarn; i++) {
 		const struct grace_err *w = &rs->warn[i];
@@ -603,13 +793,19 @@ run_check(const struct grace_routes *rs, const char *path, int quiet)
 		fprintf(stderr, "%s: %s:%lu:%lu: warning: %s\n", prog, w->file,
 		    w->line, w->col, w->msg);
 	}
-	if (quiet)
-		return GRACE_EXIT_OK;
-	printf("%s: ok: %zu target%s, %zu route%s, default %s, %zu "
-	    "warning%s\n", path, rs->nt, rs->nt == 1 ? "" : "s", rs->nr,
+	grace_buf_addf(&sum, "%zu target%s, %zu route%s, default %s, %zu "
+	    "warning%s", rs->nt, rs->nt == 1 ? "" : "s", rs->nr,
 	    rs->nr == 1 ? "" : "s", rs->t[rs->dflt].name, rs->nwarn,
 	    rs->nwarn == 1 ? "" : "s");
-	return GRACE_EXIT_OK;
+	grace_ready_init(&r, prog);
+	grace_routes_ready(rs, &r);
+	if (metrics)
+		grace_ready_writable(&r, metrics);
+	status = grace_ready_print(&r, json, quiet, path, sum.p ? sum.p : "",
+	    stdout, stderr);
+	grace_ready_free(&r);
+	grace_buf_free(&sum);
+	return status;
 }
 
 /* --test: the cases of a routes test file (grace_cli_run_cases()). */
@@ -652,7 +848,8 @@ run_tests(const struct grace_routes *rs, const char *file,
 int
 main(int argc, char **argv)
 {
-	enum { O_DRY = 256, O_EXPLAIN, O_STRICT, O_MAXLINE, O_CHECK, O_TEST };
+	enum { O_DRY = 256, O_EXPLAIN, O_STRICT, O_MAXLINE, O_CHECK, O_TEST,
+		O_METRICS };
 	static const struct option lo[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "output", required_argument, NULL, 'o' },
@@ -663,6 +860,7 @@ main(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "check", no_argument, NULL, O_CHECK },
 		{ "test", required_argument, NULL, O_TEST },
+		{ "metrics", required_argument, NULL, O_METRICS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0, 0, 0, 0 },
@@ -674,23 +872,21 @@ main(int argc, char **argv)
 	struct grace_routes *rs;
 	struct ctx c;
 	struct stat st;
-	const char *cfg = NULL, *test = NULL;
+	const char *cfg = NULL, *test = NULL, *ofmt = NULL, *metrics = NULL;
 	char *found = NULL;
 	unsigned long long max = 0;
 	pthread_t sth;
 	int opt, check = 0, strict = 0, status, devnull = -1, expected = 0;
-	int have_sth = 0;
+	int have_sth = 0, cjson = 0;
+	size_t ti;
 
 	memset(&c, 0, sizeof c);
 	argv[0] = (char *)prog;
 	while ((opt = getopt_long(argc, argv, "c:o:qhV", lo, NULL)) != -1) {
 		switch (opt) {
 		case 'c': cfg = optarg; break;
-		case 'o':
-			if (grace_report_fmt_parse(optarg, &c.fmt) < 0)
-				return usage_error("-o takes ndjson, text, tap, "
-				    "junit or github, not '%s'", optarg);
-			break;
+		case 'o': ofmt = optarg; break;
+		case O_METRICS: metrics = optarg; break;
 		case O_DRY: c.dry_run = 1; break;
 		case O_EXPLAIN: c.explain = 1; break;
 		case O_STRICT: strict = 1; break;
@@ -710,6 +906,18 @@ main(int argc, char **argv)
 		default: return usage_error(NULL);
 		}
 	}
+	if (check && ofmt) {
+		if (strcmp(ofmt, "json") == 0)
+			cjson = 1;
+		else if (strcmp(ofmt, "text") != 0)
+			return usage_error("--check writes text or json (-o json), "
+			    "not '%s'", ofmt);
+	} else if (ofmt && grace_report_fmt_parse(ofmt, &c.fmt) < 0) {
+		return usage_error("-o takes ndjson, text, tap, junit or github, "
+		    "not '%s'", ofmt);
+	}
+	if (test && metrics)
+		return usage_error("%s", "--test delivers nothing: no --metrics");
 	if ((check || test) && optind < argc)
 		return usage_error("%s", "--check and --test read no input files");
 	if (check && test)
@@ -722,7 +930,7 @@ main(int argc, char **argv)
 		return status;
 	}
 	if (check) {
-		status = run_check(rs, cfg, c.quiet);
+		status = run_check(rs, cfg, metrics, cjson, c.quiet);
 		goto done;
 	}
 	if (test) {
@@ -735,7 +943,8 @@ main(int argc, char **argv)
 	atomic_init(&c.shutting, 0);
 	c.interactive = fstat(STDIN_FILENO, &st) < 0 || !S_ISREG(st.st_mode);
 	if (grace_rmatch_init(&c.m, rs) < 0 ||
-	    !(c.storm = grace_rstorm_new(rs))) {
+	    !(c.storm = grace_rstorm_new(rs)) ||
+	    (metrics && metrics_start(&c, metrics) < 0)) {
 		grace_err_sys(&e, NULL, "unable to start");
 		status = grace_cli_report(stderr, prog, &e);
 		goto done;
@@ -804,6 +1013,10 @@ done:
 	if (devnull >= 0)
 		close(devnull);
 	grace_router_free(c.router);
+	grace_metrics_free(c.metrics);
+	for (ti = 0; c.tlabels && ti < rs->nt; ti++)
+		free(c.tlabels[ti]);
+	free(c.tlabels);
 	grace_report_free(c.rep);
 	grace_rmatch_free(&c.m);
 	grace_rstorm_free(c.storm);

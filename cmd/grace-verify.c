@@ -25,8 +25,11 @@
 #include "filter.h"
 #include "json.h"
 #include "lines.h"
+#include "metrics.h"
+#include "ready.h"
 #include "reject.h"
 #include "report.h"
+#include "timeutil.h"
 #include "version.h"
 
 static const char *prog = "grace-verify";
@@ -43,8 +46,10 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: grace-verify [-c CONTRACTS] [-j N] [-o FORMAT] [--update-baseline]\n"
 	    "                    [--inconclusive=fail|pass] [--require-contract]\n"
-	    "                    [--allow-empty] [--strict] [--max-line BYTES] [-q] [FILE...]\n"
-	    "       grace-verify --check [-c CONTRACTS] [-q]\n"
+	    "                    [--allow-empty] [--strict] [--max-line BYTES]\n"
+	    "                    [--metrics FILE] [-q] [FILE...]\n"
+	    "       grace-verify --check [-c CONTRACTS] [--update-baseline]\n"
+	    "                    [--metrics FILE] [-o json] [-q]\n"
 	    "       grace-verify --chain LOG... [--checkpoint FILE --pubkey KEY]...\n"
 	    "                    [--state FILE] [--metrics FILE] [-q]\n"
 	    "\n"
@@ -55,7 +60,11 @@ usage(FILE *f)
 	    "  -c, --config FILE      the contracts file (default: contracts.yaml on the\n"
 	    "                         search path: $GRACE_CONFIG_DIR, ./config, ~/.config/grace,\n"
 	    "                         /etc/grace)\n"
-	    "      --check            validate the contracts file, say so on stdout, and exit\n"
+	    "      --check            readiness: the contracts file valid, every command an\n"
+	    "                         exec check runs found, what grace-verify writes\n"
+	    "                         (--metrics, baselines with --update-baseline)\n"
+	    "                         writable with room; -o json: one object; exit 0\n"
+	    "                         ready, 1 not ready, 2 configuration error\n"
 	    "  -j, --jobs N           run checks of up to N events at once (default 1);\n"
 	    "                         verdicts keep the input order\n"
 	    "  -o, --output FORMAT    ndjson (default), text, tap, junit, github\n"
@@ -73,7 +82,9 @@ usage(FILE *f)
 	    "  --pubkey KEY           a verifier key, or a file holding one (repeatable)\n"
 	    "  --state FILE           remember the verified size and Merkle root; fail\n"
 	    "                         unless the log still extends what was remembered\n"
-	    "  --metrics FILE         write Prometheus textfile metrics (node_exporter)\n"
+	    "  --metrics FILE         write Prometheus textfile metrics (node_exporter):\n"
+	    "                         of the events, or of the chain; atomically, every\n"
+	    "                         5 seconds on a long run and at the end\n"
 	    "\n"
 	    "  -q, --quiet            no result event (--chain), no --check line: errors\n"
 	    "                         and the exit status only\n"
@@ -277,6 +288,7 @@ struct item {
 	struct grace_vevent *v;
 	const char *input;
 	unsigned long line;
+	double t0;                /* when it was read (--metrics) */
 	int applies;
 	struct grace_jspan grace;
 	size_t *pending;          /* indexes of the checks still to run */
@@ -299,7 +311,16 @@ struct run {
 	struct grace_err werr;
 	int werr_set;
 	unsigned long long counts[5]; /* by status, and errors */
+	struct grace_metrics *m;      /* --metrics: the writing thread's */
+	int last_st;                  /* the status emit() last wrote */
 };
+
+/* The verdict an event counts under in --metrics. */
+static const char *
+metrics_verdict(int st)
+{
+	return st == GRACE_VS_NONE ? "none" : grace_vstatus_name(st);
+}
 
 /* The exit status of one verdict. */
 static int
@@ -340,6 +361,7 @@ emit(struct run *R, const char *input, unsigned long line, const char *p,
 		fprintf(stderr, "%s: %s:%lu: %s\n", prog, input, line, err);
 	code = verdict(R, st, err != NULL);
 	R->counts[st]++;
+	R->last_st = st;
 	if (R->fmt == GRACE_FMT_NDJSON) {
 		if (!R->json.len)
 			return grace_buf_add(out, p, n) | grace_buf_add(out, "\n", 1)
@@ -379,6 +401,7 @@ on_event_direct(void *ctx, const struct grace_event *ev,
     struct grace_buf *out, struct grace_err *e)
 {
 	struct run *R = ctx;
+	double t0 = R->m ? grace_mono_ms() : 0;
 	size_t i, n;
 	int r;
 
@@ -393,6 +416,9 @@ on_event_direct(void *ctx, const struct grace_event *ev,
 	    &ev->found[GRACE_VKEY_GRACE], R->v, r, out);
 	if (r < 0)
 		return grace_err_sys(e, ev->input, "unable to verify");
+	if (R->m && grace_metrics_event(R->m, t0, metrics_verdict(R->last_st),
+	    1, e) < 0)
+		return -1;
 	return r;
 }
 
@@ -422,6 +448,7 @@ on_event_pooled(void *ctx, const struct grace_event *ev,
 	}
 	it->input = ev->input;
 	it->line = ev->line;
+	it->t0 = R->m ? grace_mono_ms() : 0;
 	it->grace = ev->found[GRACE_VKEY_GRACE];
 	r = grace_vevent_prepare(it->v, R->x, R->c, ev->p, ev->n, ev->found, 1,
 	    e);
@@ -547,15 +574,28 @@ writer(void *arg)
 			if (code < 0) {
 				grace_err_sys(&R->werr, it->input, "unable to verify");
 				R->werr_set = 1;
-			} else if (code > R->status) {
-				R->status = code;
+			} else {
+				if (code > R->status)
+					R->status = code;
+				/* the metrics are this thread's: it writes the
+				 * verdicts, in order */
+				if (R->m && !R->werr_set && grace_metrics_event(R->m,
+				    it->t0, metrics_verdict(R->last_st),
+				    R->fmt == GRACE_FMT_NDJSON, &R->werr) < 0)
+					R->werr_set = 1;
 			}
 			item_free(it);
-		} else if (R->fmt == GRACE_FMT_NDJSON) {
-			grace_buf_add(&out, line, n);
-			grace_buf_add(&out, "\n", 1);
 		} else {
-			report_rejection(R, line, n, &out);
+			/* the filter loop's rejection record of a bad line */
+			if (R->fmt == GRACE_FMT_NDJSON) {
+				grace_buf_add(&out, line, n);
+				grace_buf_add(&out, "\n", 1);
+			} else {
+				report_rejection(R, line, n, &out);
+			}
+			if (R->m)
+				grace_metrics_bad_line(R->m, R->fmt ==
+				    GRACE_FMT_NDJSON);
 		}
 		if (out.len >= (1u << 20) && !dead && grace_cli_flush(&out, NULL) < 0) {
 			grace_err_sys(&R->werr, "<stdout>", "unable to write");
@@ -574,12 +614,17 @@ writer(void *arg)
 static void
 on_bad_line(void *ctx, const struct grace_err *e)
 {
-	(void)ctx;
+	struct run *R = ctx;
+
 	grace_err_print(stderr, prog, e);
+	/* pooled, the writer thread counts it when it meets the record */
+	if (R->m && !R->pool)
+		grace_metrics_bad_line(R->m, 1);
 }
 
 struct event_opts {
-	const char *config;
+	const char *config, *metrics;
+	int check_json;
 	int check, jobs, strict, update_baseline, inconclusive_ok, require, quiet;
 	int allow_empty;
 	size_t max_line;
@@ -592,6 +637,32 @@ static int
 max_status(int a, int b)
 {
 	return a > b ? a : b;
+}
+
+/* --check: the contracts loaded; the commands their exec checks run
+ * exist, what grace-verify writes (--metrics, the baselines with
+ * --update-baseline) can be written. */
+static int
+run_check(const struct grace_contracts *c, const char *path,
+    const struct event_opts *o)
+{
+	struct grace_ready r;
+	struct grace_buf sum = {0};
+	int status;
+
+	grace_buf_addf(&sum, "%zu contract%s, %zu check%s",
+	    grace_contracts_count(c), grace_contracts_count(c) == 1 ? "" : "s",
+	    grace_contracts_nchecks(c), grace_contracts_nchecks(c) == 1 ? "" :
+	    "s");
+	grace_ready_init(&r, prog);
+	grace_contracts_ready(c, &r);
+	if (o->metrics)
+		grace_ready_writable(&r, o->metrics);
+	status = grace_ready_print(&r, o->check_json, o->quiet, path,
+	    sum.p ? sum.p : "", stdout, stderr);
+	grace_ready_free(&r);
+	grace_buf_free(&sum);
+	return status;
 }
 
 static int
@@ -622,15 +693,10 @@ run_events(const struct event_opts *o)
 		return report(&e);
 	}
 	if (o->check) {
-		if (!o->quiet)
-			printf("%s: ok: %zu contract%s, %zu check%s\n",
-			    path, grace_contracts_count(R.c),
-			    grace_contracts_count(R.c) == 1 ? "" : "s",
-			    grace_contracts_nchecks(R.c),
-			    grace_contracts_nchecks(R.c) == 1 ? "" : "s");
+		status = run_check(R.c, path, o);
 		grace_contracts_free(R.c);
 		free(found);
-		return GRACE_EXIT_OK;
+		return status;
 	}
 	{
 		pthread_t stt;
@@ -659,7 +725,8 @@ run_events(const struct event_opts *o)
 	 * every other program, whether or not a contract applies to it. */
 	fo.check_grace = 1;
 	fo.out_fd = STDOUT_FILENO;
-	if (!(R.x = grace_vctx_new(R.c)) || !(R.v = grace_vevent_new())) {
+	if (!(R.x = grace_vctx_new(R.c)) || !(R.v = grace_vevent_new()) ||
+	    (o->metrics && !(R.m = grace_metrics_new(prog, o->metrics)))) {
 		grace_err_sys(&e, NULL, "unable to start");
 		status = report(&e);
 		goto out;
@@ -725,6 +792,7 @@ run_events(const struct event_opts *o)
 	if (o->strict && status == GRACE_EXIT_INPUT && st.rejected)
 		fprintf(stderr, "%s: stopped at the first bad line (--strict)\n",
 		    prog);
+	status = grace_cli_metrics_end(stderr, prog, R.m, status);
 	status = grace_cli_judged(stderr, prog, status, st.events + st.rejected,
 	    o->allow_empty);
 	stop_point();
@@ -737,6 +805,7 @@ out:
 	if (fds[1] >= 0)
 		close(fds[1]);
 	grace_report_free(R.rep);
+	grace_metrics_free(R.m);
 	grace_vevent_free(R.v);
 	grace_vctx_free(R.x);
 	grace_buf_free(&R.json);
@@ -789,7 +858,7 @@ main(int argc, char **argv)
 	};
 	struct event_opts eo;
 	struct chain_opts co;
-	const char *event_only = NULL, *chain_only = NULL;
+	const char *event_only = NULL, *chain_only = NULL, *ofmt = NULL;
 	int c, status;
 	long v;
 
@@ -818,14 +887,7 @@ main(int argc, char **argv)
 			eo.jobs = (int)v;
 			event_only = "-j";
 			break;
-		case 'o':
-			if (grace_report_fmt_parse(optarg, &eo.fmt) < 0) {
-				status = usage_error("-o takes ndjson, text, tap, "
-				    "junit or github, not '%s'", optarg);
-				goto out;
-			}
-			event_only = "-o";
-			break;
+		case 'o': ofmt = optarg; event_only = "-o"; break;
 		case O_STRICT: eo.strict = 1; event_only = "--strict"; break;
 		case O_MAXLINE:
 			if (parse_count(optarg, 1, 1L << 30, &v) < 0) {
@@ -870,10 +932,7 @@ main(int argc, char **argv)
 			chain_only = "--pubkey";
 			break;
 		case O_STATE: co.state = optarg; chain_only = "--state"; break;
-		case O_METRICS:
-			co.metrics = optarg;
-			chain_only = "--metrics";
-			break;
+		case O_METRICS: co.metrics = eo.metrics = optarg; break;
 		case 'q': co.quiet = eo.quiet = 1; break;
 		case 'h': usage(stdout); status = 0; goto out;
 		case 'V':
@@ -905,6 +964,23 @@ main(int argc, char **argv)
 	} else {
 		if (chain_only) {
 			status = usage_error("%s needs --chain LOG", chain_only);
+			goto out;
+		}
+		if (eo.check && ofmt) {
+			if (strcmp(ofmt, "json") == 0)
+				eo.check_json = 1;
+			else if (strcmp(ofmt, "text") != 0) {
+				status = usage_error("--check writes text or json "
+				    "(-o json), not '%s'", ofmt);
+				goto out;
+			}
+		} else if (ofmt && grace_report_fmt_parse(ofmt, &eo.fmt) < 0) {
+			status = usage_error("-o takes ndjson, text, tap, junit or "
+			    "github, not '%s'", ofmt);
+			goto out;
+		}
+		if (eo.check && optind < argc) {
+			status = usage_error("%s", "--check reads no input files");
 			goto out;
 		}
 		eo.inputs = argv + optind;

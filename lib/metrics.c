@@ -298,9 +298,15 @@ grace_metrics_write(struct grace_metrics *m, struct grace_err *e)
 }
 
 int
+grace_metrics_due(const struct grace_metrics *m)
+{
+	return grace_mono_ms() - m->last_write >= GRACE_METRICS_EVERY_MS;
+}
+
+int
 grace_metrics_tick(struct grace_metrics *m, struct grace_err *e)
 {
-	if (grace_mono_ms() - m->last_write < GRACE_METRICS_EVERY_MS)
+	if (!grace_metrics_due(m))
 		return 0;
 	return grace_metrics_write(m, e);
 }

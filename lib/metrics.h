@@ -75,5 +75,8 @@ int grace_metrics_write(struct grace_metrics *m, struct grace_err *e);
  * -1 (e filled). */
 #define GRACE_METRICS_EVERY_MS 5000
 int grace_metrics_tick(struct grace_metrics *m, struct grace_err *e);
+/* 1 if grace_metrics_tick() would write the file now: for a program that
+ * sets gauges from elsewhere (other threads' counters) just before. */
+int grace_metrics_due(const struct grace_metrics *m);
 
 #endif

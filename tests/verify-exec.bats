@@ -34,7 +34,7 @@ load verify-helpers
 	EOF
 	run -1 --separate-stderr grace-verify -c c.yaml <<< '{"id":"1"}'
 	[ -z "$stderr" ]
-	[ "$(verdicts)" = '{"status":"inconclusive","confidence":0.5,"checks":[{"name":"missing","kind":"exec","result":"error","message":"unable to run '"'"'no-such-command-grace'"'"': No such file or directory"},{"name":"not-a-file","kind":"exec","result":"error","message":"unable to run '"'"'./nope.sh'"'"': No such file or directory"}],"contract":"k"}' ]
+	[ "$(verdicts)" = '{"status":"inconclusive","confidence":0.5,"checks":[{"name":"missing","kind":"exec","result":"error","message":"unable to run '"'"'no-such-command-grace'"'"': No such file or directory"},{"name":"not-a-file","kind":"exec","result":"error","message":"unable to run '"'"''"$(pwd -P)"'/nope.sh'"'"': No such file or directory"}],"contract":"k"}' ]
 	no_workdirs
 }
 

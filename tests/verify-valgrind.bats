@@ -60,7 +60,13 @@ vg() {
 	run -3 --separate-stderr vg "$G" -c c.yaml -j 2 -o junit in.ndjson
 	run -3 --separate-stderr vg "$G" -c c.yaml --update-baseline in.ndjson
 	[ "$(jq .api base.json)" -eq 103 ]
-	run -0 --separate-stderr vg "$G" -c c.yaml --check
+	# the readiness check: a missing command is not ready
+	run -1 --separate-stderr vg "$G" -c c.yaml --check -o json --metrics m.prom
+	[ "$stderr" = "" ]
+	run -1 --separate-stderr vg "$G" -c c.yaml --check
+	[ "$stderr" = "grace-verify: not ready: command: no-such-command-grace: not found on PATH" ]
+	run -3 --separate-stderr vg "$G" -c c.yaml -j 3 --metrics m.prom in.ndjson
+	[ "$(grep -c '^grace_verdicts_total' m.prom)" -gt 0 ]
 }
 
 @test "valgrind: configuration errors and a failing when" {

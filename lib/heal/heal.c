@@ -1,8 +1,9 @@
 /* heal.c - what the whole folder shares: the names of severities and
- * outcomes. */
+ * outcomes; and the counts --metrics reads from the detection state. */
 #include <string.h>
 
 #include "heal.h"
+#include "detect_int.h"
 #include "log/log.h"
 
 static const char *const sev_names[GRACE_HSEV_N] = {
@@ -54,4 +55,27 @@ grace_heal_hashid(char out[17], const char *const *parts, size_t n)
 		return -1;
 	grace_hex_encode(d, 8, out);
 	return 0;
+}
+
+size_t
+grace_detectors_count(const struct grace_detectors *d)
+{
+	return d->n;
+}
+
+const char *
+grace_detectors_id(const struct grace_detectors *d, size_t i)
+{
+	return d->v[i].id;
+}
+
+void
+grace_detect_open_counts(const struct grace_detect *s, size_t *counts)
+{
+	size_t k;
+
+	memset(counts, 0, s->d->n * sizeof *counts);
+	for (k = 0; k < s->nent; k++)
+		if (s->ent[k].open)
+			counts[s->ent[k].det]++;
 }

@@ -151,6 +151,13 @@ int64_t grace_detect_next_timer(const struct grace_detect *s);
 size_t grace_detect_open(const struct grace_detect *s, const char *c,
     size_t n, int *max_severity);
 
+/* For --metrics: the number of detectors, detector i's id, and the
+ * anomalies open now per detector (counts[i] for detector i; counts has
+ * grace_detectors_count() elements). */
+size_t grace_detectors_count(const struct grace_detectors *d);
+const char *grace_detectors_id(const struct grace_detectors *d, size_t i);
+void grace_detect_open_counts(const struct grace_detect *s, size_t *counts);
+
 /* State across runs: the whole detection state as one JSON document
  * appended to out; loading it back into a fresh grace_detect for the same
  * detectors file. A document for detectors that changed keeps what still
@@ -227,6 +234,14 @@ struct grace_playbooks {
 struct grace_playbooks *grace_playbooks_load(const char *const *paths,
     size_t npaths, struct grace_err *e);
 void grace_playbooks_free(struct grace_playbooks *pbs);
+
+/* --check: add to r (ready.h) that every command a step, verify or
+ * rollback step runs exists (each once: a relative path is the playbook
+ * file's directory's, as when it runs; a name is looked for on PATH), and
+ * the commands of the exec checks of the verify contracts. */
+struct grace_ready;
+void grace_playbooks_ready(const struct grace_playbooks *pbs,
+    struct grace_ready *r);
 
 /* The playbook named name, or NULL. */
 const struct grace_playbook *grace_playbook_find(

@@ -15,6 +15,7 @@
 #include "jpath.h"
 #include "jqx.h"
 #include "play_int.h"
+#include "ready.h"
 #include "verify/verify.h"
 #include "yaml.h"
 
@@ -222,12 +223,18 @@ env_name_ok(const char *s)
 	return 1;
 }
 
-/* path relative to the file's directory, malloc'd. */
+/* path relative to the file's directory, malloc'd ("./x" is "x"). */
 static char *
 relpath(const struct fctx *x, const char *s)
 {
-	size_t a = strlen(x->dir), b = strlen(s);
-	char *r = malloc(a + b + 2);
+	size_t a, b;
+	char *r;
+
+	while (s[0] == '.' && s[1] == '/')
+		s += 2;
+	a = strlen(x->dir);
+	b = strlen(s);
+	r = malloc(a + b + 2);
 
 	if (r) {
 		memcpy(r, x->dir, a);
@@ -1312,4 +1319,57 @@ grace_hcase_run(const struct grace_playbooks *pbs,
 	}
 	free(idx);
 	return ok;
+}
+
+/* The program step s runs: resolved, or as written. */
+static const char *
+step_prog(const struct hstep *s)
+{
+	return s->prog ? s->prog : s->argv[0].text;
+}
+
+/* 1 if a step before step (in book order: phases, then steps) runs the
+ * same program. */
+static int
+seen_before(const struct grace_playbooks *pbs, size_t book,
+    const struct hstep *step)
+{
+	const char *p = step_prog(step);
+	size_t i, k, ph;
+
+	for (i = 0; i <= book; i++) {
+		const struct hbook *b = pbs->v[i].priv;
+		const struct hstep *v[3] = { b->steps, b->verify, b->rollback };
+		size_t n[3] = { b->nsteps, b->nverify, b->nrollback };
+
+		for (ph = 0; ph < 3; ph++)
+			for (k = 0; k < n[ph]; k++) {
+				if (&v[ph][k] == step)
+					return 0;
+				if (strcmp(step_prog(&v[ph][k]), p) == 0)
+					return 1;
+			}
+	}
+	return 0;
+}
+
+void
+grace_playbooks_ready(const struct grace_playbooks *pbs, struct grace_ready *r)
+{
+	const struct hload *ld = pbs->priv;
+	size_t i, k, ph;
+
+	for (i = 0; i < pbs->n; i++) {
+		const struct hbook *b = pbs->v[i].priv;
+		const struct hstep *v[3] = { b->steps, b->verify, b->rollback };
+		size_t n[3] = { b->nsteps, b->nverify, b->nrollback };
+
+		for (ph = 0; ph < 3; ph++)
+			for (k = 0; k < n[ph]; k++)
+				if (!seen_before(pbs, i, &v[ph][k]))
+					grace_ready_command(r, step_prog(&v[ph][k]),
+					    NULL);
+	}
+	for (i = 0; ld && i < ld->ncf; i++)
+		grace_contracts_ready(ld->cf[i].c, r);
 }

@@ -1,14 +1,19 @@
 /* config.c - loading and checking the routes file (man/grace-routes.5). */
+#include <errno.h>
+#include <fcntl.h>
 #include <oniguruma.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "gate/gate.h"
 #include "glob.h"
 #include "jqx.h"
+#include "log/log.h"
+#include "ready.h"
 #include "route.h"
 #include "timeutil.h"
 #include "yaml.h"
@@ -1130,4 +1135,90 @@ grace_routes_free(struct grace_routes *rs)
 	grace_yaml_free(rs->root_);
 	free(rs->file);
 	free(rs);
+}
+
+/* A log target's chain, intact at its head: what grace-log append would
+ * refuse (a torn or malformed last record) is not ready. A log that is
+ * not there yet is made by the first append. */
+static void
+log_ready(struct grace_ready *r, const char *path)
+{
+	struct grace_log_head h;
+	struct grace_err e;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			grace_ready_add(r, "log", path, 1, "a new log");
+		else
+			grace_ready_add(r, "log", path, 0, "%s", strerror(errno));
+		return;
+	}
+	if (grace_log_read_head(fd, path, &h, &e) < 0)
+		grace_ready_add(r, "log", path, 0, "%s", e.msg);
+	else if (h.torn)
+		grace_ready_add(r, "log", path, 0, "a torn last record: %llu "
+		    "bytes after the last newline (grace-log repair)",
+		    (unsigned long long)h.torn);
+	else
+		grace_ready_add(r, "log", path, 1, "intact at its head: seq "
+		    "%llu, %s", (unsigned long long)h.seq, h.hash);
+	close(fd);
+}
+
+/* A fifo target: the fifo must be there (it is never made), and be one. */
+static void
+fifo_ready(struct grace_ready *r, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		grace_ready_add(r, "writable", path, 0, "%s", strerror(errno));
+	else if (!S_ISFIFO(st.st_mode))
+		grace_ready_add(r, "writable", path, 0, "is not a fifo");
+	else
+		grace_ready_writable(r, path);
+}
+
+void
+grace_routes_ready(const struct grace_routes *rs, struct grace_ready *r)
+{
+	size_t i, j;
+
+	for (i = 0; i < rs->nt; i++) {
+		const struct grace_rtarget_cfg *t = &rs->t[i];
+
+		switch (t->kind) {
+		case GRACE_RK_FILE:
+			grace_ready_writable(r, t->path);
+			break;
+		case GRACE_RK_LOG:
+			grace_ready_writable(r, t->path);
+			log_ready(r, t->path);
+			break;
+		case GRACE_RK_FIFO:
+			fifo_ready(r, t->path);
+			break;
+		case GRACE_RK_EXEC:
+			for (j = 0; j < i; j++)
+				if (rs->t[j].kind == GRACE_RK_EXEC &&
+				    strcmp(rs->t[j].argv[0], t->argv[0]) == 0)
+					break;
+			if (j == i)
+				grace_ready_command(r, t->argv[0], NULL);
+			break;
+		case GRACE_RK_STDOUT:
+		case GRACE_RK_STDERR:
+			break;
+		}
+		if (t->spill)
+			grace_ready_writable(r, t->spill);
+	}
+	grace_ready_writable(r, rs->dead_letter);
+	if (rs->trust_file) {
+		int ok = access(rs->trust_file, R_OK) == 0;
+
+		grace_ready_add(r, "readable", rs->trust_file, ok, "%s", ok ?
+		    "can be read" : strerror(errno));
+	}
 }

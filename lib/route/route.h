@@ -7,7 +7,7 @@
  *
  *   config.c   loading and checking the routes file: targets, routes,
  *              globs, matchers, jq conditions, the default target, the
- *              warnings --check reports
+ *              warnings --check reports, and the readiness it checks
  *   match.c    which routes an event matches and where it goes
  *   storm.c    storm control in event time: dedupe, throttle, inhibit,
  *              silences
@@ -206,6 +206,15 @@ struct grace_routes {
 struct grace_routes *grace_routes_load(const char *path, struct grace_err *e);
 void grace_routes_free(struct grace_routes *rs);
 
+/* --check: add to r (ready.h) what delivering needs: every file, log
+ * and spill file and the dead-letter file writable with room, a log
+ * target's chain intact at its head, a fifo target's fifo there, every
+ * subscriber's command found, the trust file readable. Nothing is
+ * created or opened for writing. */
+struct grace_ready;
+void grace_routes_ready(const struct grace_routes *rs,
+    struct grace_ready *r);
+
 /* 1 if route r validates events before dispatch (require or validate):
  * those that fail go to the quarantine target. */
 int grace_route_validates(const struct grace_rroute *r);
@@ -382,6 +391,9 @@ struct grace_rtstats {
 	uint64_t restarts;          /* exec: subscriber restarts */
 	uint64_t exits;             /* exec: subscriber exits seen */
 	uint64_t breaker_opened;    /* times the circuit breaker opened */
+	uint64_t depth;             /* events in the queue now */
+	int breaker;                /* the breaker now: 0 closed, 1 open,
+	                               2 half open */
 };
 
 /* A router for rs (borrowed: it must outlive the router). out_mu guards
@@ -440,7 +452,8 @@ int grace_router_push_ev(struct grace_router *r, size_t t,
 int grace_router_drain(struct grace_router *r, int64_t deadline_ms,
     struct grace_err *e);
 
-/* The counters of target t (consistent after grace_router_drain()). */
+/* The counters of target t (consistent after grace_router_drain()),
+ * read under its lock: any thread may ask while the writers run. */
 void grace_router_stats(struct grace_router *r, size_t t,
     struct grace_rtstats *st);
 

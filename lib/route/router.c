@@ -1313,11 +1313,18 @@ void
 grace_router_stats(struct grace_router *r, size_t t, struct grace_rtstats *st)
 {
 	struct tq *q = &r->t[t];
+	size_t staged;
 
+	/* what the pusher holds back is accepted: in the depth too */
+	pthread_mutex_lock(&r->smu);
+	staged = q->staged;
+	pthread_mutex_unlock(&r->smu);
 	pthread_mutex_lock(&q->mu);
 	*st = q->st;
 	st->restarts = atomic_load(&q->rt.restarts);
 	st->exits = atomic_load(&q->rt.exits);
+	st->depth = atomic_load(&q->count) + staged;
+	st->breaker = atomic_load(&q->bstate);
 	pthread_mutex_unlock(&q->mu);
 }
 

@@ -14,6 +14,7 @@
 #include "verify.h"
 #include "idset.h"
 #include "exec.h"
+#include "ready.h"
 #include "verify_int.h"
 
 #define DEFAULT_TIMEOUT_MS 30000
@@ -53,6 +54,26 @@ resolve(const struct grace_contracts *c, const char *path)
 	n = strlen(c->dir) + strlen(path) + 2;
 	if ((r = malloc(n)))
 		snprintf(r, n, "%s/%s", c->dir, path);
+	return r;
+}
+
+/* A command path relative to the contracts file's directory, made
+ * absolute (malloc'd): an exec check runs in a working directory of its
+ * own, where a relative path would name nothing. NULL with errno set. */
+static char *
+resolve_command(const struct grace_contracts *c, const char *path)
+{
+	char *dir = realpath(c->dir, NULL), *r;
+	size_t n;
+
+	if (!dir)
+		return NULL;
+	while (path[0] == '.' && path[1] == '/')
+		path += 2;
+	n = strlen(dir) + strlen(path) + 2;
+	if ((r = malloc(n)))
+		snprintf(r, n, "%s/%s", dir, path);
+	free(dir);
 	return r;
 }
 
@@ -406,9 +427,12 @@ load_exec(struct grace_contracts *c, struct contract *k, struct check *ck,
 	for (i = 0; i < argv->n; i++) {
 		if (grace_yaml_as_string(argv->items[i], &s, e) < 0)
 			return -1;
-		if (i == 0 && strchr(s, '/') && s[0] != '/')
-			ck->argv[i] = resolve(c, s);
-		else
+		if (i == 0 && strchr(s, '/') && s[0] != '/') {
+			if (!(ck->argv[i] = resolve_command(c, s)) &&
+			    errno != ENOMEM)
+				return grace_err_sys(e, c->path, "cannot resolve "
+				    "the directory of the contracts file");
+		} else
 			ck->argv[i] = strdup(s);
 		if (!ck->argv[i])
 			return oom(e, m->file);
@@ -1391,6 +1415,33 @@ size_t
 grace_contracts_nchecks(const struct grace_contracts *c)
 {
 	return c->nchecks;
+}
+
+void
+grace_contracts_ready(const struct grace_contracts *c, struct grace_ready *r)
+{
+	size_t i, j, k, l;
+
+	/* each command once, in the order the file names them */
+	for (i = 0; i < c->n; i++)
+		for (j = 0; j < c->v[i].nchecks; j++) {
+			const struct check *ck = &c->v[i].checks[j];
+			int seen = 0;
+
+			if (ck->kind != VK_EXEC)
+				continue;
+			for (k = 0; k <= i && !seen; k++)
+				for (l = 0; l < (k < i ? c->v[k].nchecks : j) &&
+				    !seen; l++)
+					seen = c->v[k].checks[l].kind == VK_EXEC &&
+					    strcmp(c->v[k].checks[l].argv[0],
+					    ck->argv[0]) == 0;
+			if (!seen)
+				grace_ready_command(r, ck->argv[0], NULL);
+		}
+	if (c->update_baseline)
+		for (i = 0; i < c->nbaselines; i++)
+			grace_ready_writable(r, c->baseline_paths[i]);
 }
 
 const char *const *

@@ -89,6 +89,14 @@ void grace_contracts_free(struct grace_contracts *c);
 size_t grace_contracts_count(const struct grace_contracts *c);
 size_t grace_contracts_nchecks(const struct grace_contracts *c);
 
+/* --check: add to r (ready.h) that every command an exec check runs
+ * exists (each once; relative ones were resolved against the contracts
+ * file's directory) and, with update_baseline, that every baseline file
+ * can be written. */
+struct grace_ready;
+void grace_contracts_ready(const struct grace_contracts *c,
+    struct grace_ready *r);
+
 /* The top-level members to locate in each event (grace_json_scan keys):
  * "type", "id", "grace" at the GRACE_VKEY_* indexes, then what the
  * contracts' paths need. Borrowed; *n set. */
