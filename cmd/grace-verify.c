@@ -51,7 +51,8 @@ usage(FILE *f)
 	    "       grace-verify --check [-c CONTRACTS] [--update-baseline]\n"
 	    "                    [--metrics FILE] [-o json] [-q]\n"
 	    "       grace-verify --chain LOG... [--checkpoint FILE --pubkey KEY]...\n"
-	    "                    [--state FILE] [--metrics FILE] [-q]\n"
+	    "                    [--witness KEY]... [--witnesses K] [--state FILE]\n"
+	    "                    [--metrics FILE] [-q]\n"
 	    "\n"
 	    "Check each event (NDJSON from FILEs or stdin) against the contract that\n"
 	    "applies to it and pass it on with grace.verify {status, confidence, checks,\n"
@@ -80,6 +81,8 @@ usage(FILE *f)
 	    "  --chain LOG            verify the log (repeatable: segments, oldest first)\n"
 	    "  --checkpoint FILE      a signed checkpoint the log must match (repeatable)\n"
 	    "  --pubkey KEY           a verifier key, or a file holding one (repeatable)\n"
+	    "  --witness KEY          a witness's key (repeatable); --witnesses K: a\n"
+	    "                         checkpoint counts only when K of them cosigned it\n"
 	    "  --state FILE           remember the verified size and Merkle root; fail\n"
 	    "                         unless the log still extends what was remembered\n"
 	    "  --metrics FILE         write Prometheus textfile metrics (node_exporter):\n"
@@ -139,8 +142,8 @@ metrics_warning(const struct grace_err *e)
 }
 
 struct chain_opts {
-	const char **files, **cps, **keys;
-	size_t nfiles, ncps, nkeys;
+	const char **files, **cps, **keys, **witnesses;
+	size_t nfiles, ncps, nkeys, nwitnesses, min_witnesses;
 	const char *state, *metrics;
 	int quiet;
 };
@@ -160,6 +163,9 @@ run_chain(const struct chain_opts *o)
 	c.ncheckpoints = o->ncps;
 	c.pubkeys = o->keys;
 	c.npubkeys = o->nkeys;
+	c.witnesses = o->witnesses;
+	c.nwitnesses = o->nwitnesses;
+	c.min_witnesses = o->min_witnesses;
 	c.state = o->state;
 	c.warn = print_warning;
 	if (grace_chain_verify(&c, &e) < 0) {
@@ -833,6 +839,7 @@ main(int argc, char **argv)
 	enum {
 		O_CHECK = 256, O_STRICT, O_MAXLINE, O_UPDATE, O_INCONCLUSIVE,
 		O_REQUIRE, O_CHAIN, O_CHECKPOINT, O_PUBKEY, O_STATE, O_METRICS,
+		O_WITNESS, O_WITNESSES,
 		O_ALLOWEMPTY,
 	};
 	static const struct option lo[] = {
@@ -849,6 +856,8 @@ main(int argc, char **argv)
 		{ "chain", required_argument, NULL, O_CHAIN },
 		{ "checkpoint", required_argument, NULL, O_CHECKPOINT },
 		{ "pubkey", required_argument, NULL, O_PUBKEY },
+		{ "witness", required_argument, NULL, O_WITNESS },
+		{ "witnesses", required_argument, NULL, O_WITNESSES },
 		{ "state", required_argument, NULL, O_STATE },
 		{ "metrics", required_argument, NULL, O_METRICS },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -870,7 +879,8 @@ main(int argc, char **argv)
 	co.files = calloc((size_t)argc + 1, sizeof *co.files);
 	co.cps = calloc((size_t)argc + 1, sizeof *co.cps);
 	co.keys = calloc((size_t)argc + 1, sizeof *co.keys);
-	if (!co.files || !co.cps || !co.keys) {
+	co.witnesses = calloc((size_t)argc + 1, sizeof *co.witnesses);
+	if (!co.files || !co.cps || !co.keys || !co.witnesses) {
 		fprintf(stderr, "%s: unable to start: %s\n", prog, strerror(errno));
 		return GRACE_EXIT_SYSTEM;
 	}
@@ -930,6 +940,19 @@ main(int argc, char **argv)
 		case O_PUBKEY:
 			co.keys[co.nkeys++] = optarg;
 			chain_only = "--pubkey";
+			break;
+		case O_WITNESS:
+			co.witnesses[co.nwitnesses++] = optarg;
+			chain_only = "--witness";
+			break;
+		case O_WITNESSES:
+			if (parse_count(optarg, 1, 1000, &v) < 0) {
+				status = usage_error("--witnesses takes a count "
+				    "(1 or more), not '%s'", optarg);
+				goto out;
+			}
+			co.min_witnesses = (size_t)v;
+			chain_only = "--witnesses";
 			break;
 		case O_STATE: co.state = optarg; chain_only = "--state"; break;
 		case O_METRICS: co.metrics = eo.metrics = optarg; break;
@@ -996,5 +1019,6 @@ out:
 	free(co.files);
 	free(co.cps);
 	free(co.keys);
+	free(co.witnesses);
 	return status;
 }

@@ -178,3 +178,17 @@ witness() {
 	run -2 --separate-stderr grace-log verify -q -f a.log -c c5.cp -p host.pub --witness w1.pub --witnesses x
 	[[ "$stderr" == "grace-log: verify: --witnesses takes a count (1 or more)"* ]]
 }
+
+@test "grace-verify --chain --witness --witnesses: the cron job's check asks for the witnesses too" {
+	witness w1 c5.cp > /dev/null
+	run -0 grace-verify --chain a.log --checkpoint c5.cp.w1 --pubkey host.pub --witness w1.pub
+	[ "$(jq -c '.data.checkpoints' <<<"$output")" = '[{"file":"c5.cp.w1","size":5,"ok":true,"cosigned":1}]' ]
+	run -1 --separate-stderr grace-verify -q --chain a.log --checkpoint c5.cp --pubkey host.pub --witness w1.pub
+	[ "$stderr" = "grace-verify: c5.cp: bad checkpoint: cosigned by 0 of the witnesses named, 1 needed" ]
+	run -1 --separate-stderr grace-verify -q --chain a.log --checkpoint c5.cp.w1 --pubkey host.pub --witness w1.pub --witness w2.pub --witnesses 2
+	[ "$stderr" = "grace-verify: c5.cp.w1: bad checkpoint: cosigned by 1 of the witnesses named, 2 needed" ]
+	run -2 --separate-stderr grace-verify -q --chain a.log --checkpoint c5.cp.w1 --pubkey host.pub --witness w1.pub --witnesses 0
+	[[ "$stderr" == "grace-verify: --witnesses takes a count (1 or more), not '0'"* ]]
+	run -2 --separate-stderr grace-verify -q --witness w1.pub < /dev/null
+	[[ "$stderr" == "grace-verify: --witness needs --chain LOG"* ]]
+}
