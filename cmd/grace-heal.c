@@ -343,16 +343,18 @@ on_emit(void *arg, const char *ev, size_t n, struct grace_err *e)
 	return 0;
 }
 
-/* Save the state (mu held). */
+/* Save the state (mu held); the detection state only when its events
+ * were written (detection), the healings' always: what ran must never
+ * run twice. */
 static int
-save_state(struct ctx *c, struct grace_err *e)
+save_state_of(struct ctx *c, int detection, struct grace_err *e)
 {
 	if (!c->state_path)
 		return 0;
 	grace_buf_reset(&c->save);
-	if (grace_detect_save(c->det, &c->save, e) < 0 ||
+	if (detection && (grace_detect_save(c->det, &c->save, e) < 0 ||
 	    grace_atomic_write(c->state_path, c->save.p, c->save.len, 0600,
-	    e) < 0)
+	    e) < 0))
 		return -1;
 	if (c->hgov && c->gov_path) {
 		grace_buf_reset(&c->save);
@@ -367,6 +369,12 @@ save_state(struct ctx *c, struct grace_err *e)
 		return -1;
 	c->last_save = grace_mono_ms();
 	return 0;
+}
+
+static int
+save_state(struct ctx *c, struct grace_err *e)
+{
+	return save_state_of(c, 1, e);
 }
 
 static void
@@ -475,8 +483,11 @@ execute(struct ctx *c, const char *p, size_t n, const struct grace_jspan *g,
 	r = grace_hexec_proposal(&c->x, p, n, clock_ms(), &c->hann, e);
 	if (r < 0)
 		return -1;
-	if (strstr(c->hann.p, "\"execution\":\"held\""))
+	/* Held for approval: not run (yet), so not healed: exit 1. */
+	if (strstr(c->hann.p, "\"execution\":\"held\"")) {
 		c->held++;
+		r = 1;
+	}
 	if (!g) {
 		if (grace_json_scan(p, n, keys, 1, &gs, NULL, 0, NULL) < 0)
 			return grace_err_sys(e, NULL, "a proposal that is not "
@@ -786,9 +797,11 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 	    "out of memory") < 0) || grace_metrics_event(c->metrics, t0,
 	    c->verdict, lines_since(&c->obuf, before), e) < 0))
 		status = -1;
+	/* The state is saved only after what it accounts for was written:
+	 * an anomaly the state holds as open has had its event passed on. */
 	if (status >= 0 && c->state_path &&
 	    c->last_mono - c->last_save >= SAVE_EVERY_MS &&
-	    save_state(c, e) < 0)
+	    (grace_cli_flush(&c->obuf, e) < 0 || save_state(c, e) < 0))
 		status = -1;
 	if (status >= 0 && (c->obuf.len >= FLUSH_AT ||
 	    (c->interactive && !grace_cli_stdin_waiting())) &&
@@ -874,7 +887,7 @@ timer_fire(void *vc, struct grace_buf *unused, struct grace_err *e)
 	}
 	if (r == 0 && c->state_path &&
 	    grace_mono_ms() - c->last_save >= SAVE_EVERY_MS)
-		r = save_state(c, e);
+		r = grace_cli_flush(&c->obuf, e) < 0 ? -1 : save_state(c, e);
 	if (r == 0 && c->metrics) {
 		grace_metrics_written(c->metrics, lines_since(&c->obuf, before));
 		r = metrics_tick(c, e);
@@ -890,14 +903,23 @@ static int
 finish(struct ctx *c, const char *why)
 {
 	struct grace_err e;
-	int status = c->worst;
+	int status = c->worst, written = 1;
 
 	grace_err_clear(&e);
-	if (save_state(c, &e) < 0) {
-		grace_err_print(stderr, prog, &e);
-		status = GRACE_EXIT_SYSTEM;
-	}
+	/* Written first, then saved: when the output cannot be written (a
+	 * stage downstream died), the state is not saved, so that a
+	 * restart given the same input detects and proposes again what was
+	 * never passed on. */
 	if (grace_cli_flush(&c->obuf, &e) < 0) {
+		grace_err_print(stderr, prog, &e);
+		if (c->state_path)
+			fprintf(stderr, "%s: %s: detection state not saved: "
+			    "the output could not be written\n", prog,
+			    c->state_path);
+		status = GRACE_EXIT_SYSTEM;
+		written = 0;
+	}
+	if (save_state_of(c, written, &e) < 0) {
 		grace_err_print(stderr, prog, &e);
 		status = GRACE_EXIT_SYSTEM;
 	}
@@ -1108,7 +1130,7 @@ find_playbooks(struct grace_err *e)
 
 	if (stat("playbooks", &st) == 0 && S_ISDIR(st.st_mode))
 		return strdup("playbooks");
-	return grace_config_find("playbooks", e);
+	return grace_config_find_as("playbooks", "-p PATH", e);
 }
 
 /* --state DIR: made if missing, locked against a second grace-heal,
@@ -1281,7 +1303,7 @@ main(int argc, char **argv)
 	dets = NULL;
 	if (test)
 		;   /* a playbook test file needs no detectors */
-	else if (!cfg && !(cfg = found = grace_config_find("detectors.yaml",
+	else if (!cfg && !(cfg = found = grace_config_find_as("detectors.yaml", "-d FILE",
 	    &e))) {
 		status = grace_cli_report(stderr, prog, &e);
 		goto early;

@@ -31,6 +31,12 @@ try(struct grace_buf *looked, const char *dir, const char *sub,
 char *
 grace_config_find(const char *name, struct grace_err *e)
 {
+	return grace_config_find_as(name, "-c FILE", e);
+}
+
+char *
+grace_config_find_as(const char *name, const char *use, struct grace_err *e)
+{
 	struct grace_buf looked = {0}, xdg = {0};
 	const char *home = getenv("HOME"), *x = getenv("XDG_CONFIG_HOME");
 	char *found = NULL;
@@ -54,7 +60,7 @@ grace_config_find(const char *name, struct grace_err *e)
 		grace_err_sys(e, name, "unable to search for");
 	else {
 		grace_err_set(e, NULL, 0, 0, "no %s found (looked in: %s): use "
-		    "-c FILE", name, looked.p ? looked.p : "");
+		    "%s", name, looked.p ? looked.p : "", use);
 		e->code = GRACE_EXIT_USAGE;
 	}
 	grace_buf_free(&looked);

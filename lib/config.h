@@ -18,5 +18,8 @@
  * filled: "no governance.yaml found (looked in: ...): use -c FILE", code
  * GRACE_EXIT_USAGE. */
 char *grace_config_find(const char *name, struct grace_err *e);
+/* The same, the message naming the option to use instead ("-p PATH"). */
+char *grace_config_find_as(const char *name, const char *use,
+    struct grace_err *e);
 
 #endif

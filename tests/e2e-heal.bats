@@ -77,3 +77,20 @@ db healing.rejected: governance said deny: no policy matched: the default is den
 cache healing.escalated: no playbook matches anomaly 'memory_pressure' (severity high) of 'cache'" ]
 	[ "$(grace-log cat -e audit.log | jq -r 'select(.type == "anomaly.detected") | .data.component' | tr '\n' ' ')" = "web db cache " ]
 }
+
+@test "heal: a stage downstream that dies takes no anomaly with it: the detection state is saved only once its events were written" {
+	t=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
+	printf '{"id":"c-1","type":"metric","source":"probe","time":"%s","data":{"service":"web","name":"cpu","value":95}}\n' "$t" > e1
+	printf '{"id":"c-2","type":"metric","source":"probe","time":"%s","data":{"service":"web","name":"cpu","value":96}}\n' "$t" > e2
+	# the reader goes away before the anomaly is written: EPIPE, exit 4
+	run --separate-stderr bash -c '(cat e1; sleep 1; cat e2) |
+	    grace-heal --detect -q --state st -d "$1/detectors.yaml" | (sleep 0.3; exit 0); echo "${PIPESTATUS[1]}"' _ "$E2E"
+	[ "$output" = 4 ]
+	[[ "$stderr" == *"grace-heal: st/detect.json: detection state not saved: the output could not be written"* ]]
+	# given again with the same state, the anomaly is detected and passed on
+	run -1 --separate-stderr grace-heal --detect -q --state st -d "$E2E/detectors.yaml" e1 e2
+	[ "$(grep -c '"type":"anomaly.detected"' <<<"$output")" -eq 1 ]
+	# and once passed on, it is not detected a second time
+	run -0 --separate-stderr grace-heal --detect -q --state st -d "$E2E/detectors.yaml" e1 e2
+	[ "$(grep -c '"type":"anomaly.detected"' <<<"$output")" -eq 0 ]
+}

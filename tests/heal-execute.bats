@@ -130,7 +130,7 @@ types() {
 	assert_output 'denied: governance said deny: no policy matched: the default is deny'
 	# high risk: held for approval, not run
 	sed -i 's/risk: low/risk: high/' pb/p.yaml
-	run -0 --separate-stderr bash -c 'grace-heal -q -d det.yaml -p pb in.ndjson | grace-gate -q -c gov.yaml | grace-heal -q --execute --state st -d det.yaml -p pb'
+	run -1 --separate-stderr bash -c 'grace-heal -q -d det.yaml -p pb in.ndjson | grace-gate -q -c gov.yaml | grace-heal -q --execute --state st -d det.yaml -p pb'
 	run -0 jq -r 'select(.type == "healing.proposed") | .grace.heal.execution' <<< "$output"
 	assert_output 'held'
 	[ ! -e ran ]
