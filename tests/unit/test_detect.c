@@ -1,9 +1,13 @@
 /* test_detect.c - detection's arithmetic against hand-computed values:
  * the EWMA mean and variance, z-scores (and their answer when the
  * variance is 0), the median and the robust z over the MAD (and the
- * fallbacks when the MAD is 0). */
+ * fallbacks when the MAD is 0); hd_num, whose fast path for short
+ * decimals must give the very double strtod gives (a differential test
+ * over a million generated numbers and the edge cases). */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "heal/detect_int.h"
@@ -15,9 +19,63 @@ near(double a, double b)
 	return fabs(a - b) <= 1e-9 * (fabs(b) > 1 ? fabs(b) : 1);
 }
 
+/* Bit for bit (so -0 and 0 differ; NAN equals NAN). */
+static int
+same(double a, double b)
+{
+	return isnan(a) ? isnan(b) : memcmp(&a, &b, sizeof a) == 0;
+}
+
+static uint64_t rnd = 88172645463325252ull;
+
+static uint64_t
+xorshift(void)
+{
+	rnd ^= rnd << 13;
+	rnd ^= rnd >> 7;
+	rnd ^= rnd << 17;
+	return rnd;
+}
+
+/* A JSON number: sign, 1 to 20 integer digits (no leading zero but
+ * "0"), maybe 1 to 20 fraction digits, maybe an exponent. */
+static size_t
+gen_num(char *b)
+{
+	size_t n = 0, i, ni = 1 + xorshift() % 20, nf;
+
+	if (xorshift() % 3 == 0)
+		b[n++] = '-';
+	if (xorshift() % 4 == 0)
+		ni = 1 + xorshift() % 3;
+	for (i = 0; i < ni; i++)
+		b[n++] = (char)('0' + (i == 0 && ni > 1 ? 1 + xorshift() % 9 :
+		    xorshift() % 10));
+	if (xorshift() % 2) {
+		nf = 1 + xorshift() % 20;
+		b[n++] = '.';
+		for (i = 0; i < nf; i++)
+			b[n++] = (char)('0' + xorshift() % 10);
+	}
+	if (xorshift() % 8 == 0)
+		n += (size_t)sprintf(b + n, "e%d", (int)(xorshift() % 40) - 20);
+	b[n] = 0;
+	return n;
+}
+
 int
 main(void)
 {
+	static const char *const edge[] = {
+		"0", "-0", "1", "-1", "0.1", "0.2", "0.3", "-0.0", "123456789012345",
+		"1234567890123456", "999999999999999", "9999999999999999",
+		"0.000000000000001", "0.0000000000000001", "12345678.9012345",
+		"9007199254740993", "1e5", "1E-3", "2.5e+3", "100.000",
+		"0.30000000000000004", "1.7976931348623157e308", "1e400",
+		"4.9e-324", "500", "95", "57.125",
+	};
+	char nb[80];
+	size_t i, bad = 0;
 	double mean = 0, var = 0, v[8], w[8], med, scale, z;
 
 	/* alpha 0.5: 10 -> mean 10, var 0; 12 -> diff 2, incr 1, mean 11,
@@ -68,5 +126,23 @@ main(void)
 	T_OK(isinf(z) && z > 0, "no spread, above: +inf");
 	z = hd_mad_z(v, 3, 6, w, &med, &scale);
 	T_OK(isinf(z) && z < 0, "no spread, below: -inf");
+
+	for (i = 0; i < sizeof edge / sizeof *edge; i++) {
+		double want = strtod(edge[i], NULL), got = hd_num(edge[i],
+		    strlen(edge[i]));
+
+		T_OK(same(got, want), "hd_num(\"%s\") is strtod's %.17g (got %.17g)",
+		    edge[i], want, got);
+	}
+	for (i = 0; i < 1000000; i++) {
+		size_t n = gen_num(nb);
+
+		if (!same(hd_num(nb, n), strtod(nb, NULL)) && bad++ < 5)
+			printf("# hd_num(\"%s\") %.17g, strtod %.17g\n", nb,
+			    hd_num(nb, n), strtod(nb, NULL));
+	}
+	T_OK(bad == 0, "hd_num is strtod on a million generated numbers (%zu differ)", bad);
+	memset(nb, '1', 64);
+	T_OK(isnan(hd_num(nb, 64)), "a number of 64 bytes or more is NAN, not read");
 	return T_DONE();
 }
