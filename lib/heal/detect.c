@@ -132,9 +132,17 @@ rehash_comp(struct grace_detect *s)
 uint32_t
 hd_comp_get(struct grace_detect *s, const char *c, size_t n)
 {
-	uint64_t h = hd_hash(c, n, 7);
+	uint64_t h;
 	struct hd_comp *x;
 	size_t k;
+
+	/* a stream tells of one component several times in a row */
+	if (s->last_comp < s->ncomp) {
+		x = &s->comp[s->last_comp];
+		if (x->len == n && memcmp(x->name, c, n) == 0)
+			return s->last_comp;
+	}
+	h = hd_hash(c, n, 7);
 
 	if (s->ccap) {
 		for (k = h & (s->ccap - 1); s->ctab[k]; k = (k + 1) &
@@ -142,7 +150,7 @@ hd_comp_get(struct grace_detect *s, const char *c, size_t n)
 			x = &s->comp[s->ctab[k] - 1];
 			if (x->hash == h && x->len == n &&
 			    memcmp(x->name, c, n) == 0)
-				return s->ctab[k] - 1;
+				return s->last_comp = s->ctab[k] - 1;
 		}
 	}
 	if (s->ncomp >= NONE - 1 || ((s->ncomp + 1) * 2 > s->ccap &&
@@ -179,7 +187,7 @@ hd_comp_get(struct grace_detect *s, const char *c, size_t n)
 	for (k = h & (s->ccap - 1); s->ctab[k]; k = (k + 1) & (s->ccap - 1))
 		;
 	s->ctab[k] = (uint32_t)s->ncomp + 1;
-	return (uint32_t)s->ncomp++;
+	return s->last_comp = (uint32_t)s->ncomp++;
 }
 
 /* The entry of (det, comp), made when new; -1 when out of memory. */
@@ -355,6 +363,7 @@ grace_detect_new(const struct grace_detectors *d)
 	if (!s)
 		return NULL;
 	s->d = d;
+	s->last_comp = NONE;
 	s->memo = calloc(d->npaths + 1, sizeof *s->memo);
 	s->memo_esc = calloc(d->npaths + 1, 1);
 	s->nspan = calloc(d->nnodes + 1, sizeof *s->nspan);
@@ -514,11 +523,19 @@ walk(struct grace_detect *s, const char *p, size_t i, size_t end,
 			ve = grace_jw_value(p, vs, end);
 		}
 		if (kid) {
-			s->nspan[kid->id].off = vs;
-			s->nspan[kid->id].len = ve - vs;
-			s->nspan[kid->id].kind = grace_jw_kind(p[vs]);
+			/* field by field, twice: a struct copy would read back
+			 * what was just stored, a store-forwarding stall */
+			struct grace_jspan *sp = &s->nspan[kid->id];
+			enum grace_jkind kd = grace_jw_kind(p[vs]);
+
+			sp->off = vs;
+			sp->len = ve - vs;
+			sp->kind = kd;
 			if (kid->path >= 0) {
-				s->memo[kid->path] = s->nspan[kid->id];
+				sp = &s->memo[kid->path];
+				sp->off = vs;
+				sp->len = ve - vs;
+				sp->kind = kd;
 				s->memo_esc[kid->path] = (uint8_t)vesc;
 			}
 			if (kid->nkids && p[vs] != '{')

@@ -187,6 +187,7 @@ struct grace_detect {
 	size_t ncomp, capcomp;
 	uint32_t *ctab;
 	size_t ccap;
+	uint32_t last_comp;         /* the last one asked for, or NONE */
 	uint32_t *heap;
 	size_t nheap, capheap;
 	/* per-event scratch */
