@@ -474,6 +474,35 @@ name_eq(const char *a, const char *b, size_t n)
 	return 1;
 }
 
+/* grace_jw_ws, with compact JSON's common case (no white space) first. */
+static inline size_t
+ws(const char *p, size_t i, size_t end)
+{
+	return i < end && (unsigned char)p[i] > ' ' ? i : grace_jw_ws(p, i,
+	    end);
+}
+
+/* The bytes of a number, true, false or null (valid JSON: what follows
+ * one is ',', '}', ']' or white space, none of them in the set). */
+static const unsigned char scalar_byte[256] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['-'] = 1, ['+'] = 1,
+	['.'] = 1, ['e'] = 1, ['E'] = 1, ['t'] = 1, ['r'] = 1, ['u'] = 1,
+	['f'] = 1, ['a'] = 1, ['l'] = 1, ['s'] = 1, ['n'] = 1,
+};
+
+/* The index just past the value at p[i]: grace_jw_value, with the
+ * scalars stepped over by a table. */
+static inline size_t
+value_end(const char *p, size_t i, size_t end)
+{
+	if (p[i] == '{' || p[i] == '[' || p[i] == '"')
+		return grace_jw_value(p, i, end);
+	while (i < end && scalar_byte[(unsigned char)p[i]])
+		i++;
+	return i;
+}
+
 /* One pass over the object that starts at p[i] == '{' (ending before
  * end): every member a path of the trie names gets its span, and an
  * object under a name with children is walked as it is met, so no byte
@@ -488,13 +517,13 @@ walk(struct grace_detect *s, const char *p, size_t i, size_t end,
 		int esc = 0, vesc = 0;
 		const struct hd_tnode *kid = NULL;
 
-		i = grace_jw_ws(p, i, end);
+		i = ws(p, i, end);
 		if (i >= end || p[i] != '"')
 			break;
 		ks = i;
 		ke = grace_jw_string(p, i, end, &esc);
-		i = grace_jw_ws(p, ke, end) + 1;
-		vs = grace_jw_ws(p, i, end);
+		i = ws(p, ke, end) + 1;
+		vs = ws(p, i, end);
 		for (k = 0; k < node->nkids; k++) {
 			const struct hd_tnode *t = &node->kids[k];
 			int eq;
@@ -520,7 +549,7 @@ walk(struct grace_detect *s, const char *p, size_t i, size_t end,
 		} else if (p[vs] == '"') {
 			ve = grace_jw_string(p, vs, end, &vesc);
 		} else {
-			ve = grace_jw_value(p, vs, end);
+			ve = value_end(p, vs, end);
 		}
 		if (kid) {
 			/* field by field, twice: a struct copy would read back
@@ -541,7 +570,7 @@ walk(struct grace_detect *s, const char *p, size_t i, size_t end,
 			if (kid->nkids && p[vs] != '{')
 				unwalk(s, kid); /* no longer an object */
 		}
-		i = grace_jw_ws(p, ve, end);
+		i = ws(p, ve, end);
 		if (i < end && p[i] == ',')
 			i++;
 		else
@@ -1279,16 +1308,23 @@ candidates(struct evc *c, const char *t, size_t tn)
 	const struct grace_detectors *d = s->d;
 	const struct hd_tslot *ts = NULL;
 	size_t n = 0, k, j;
-	uint64_t h = hd_hash(t, tn, 0);
+	uint64_t h;
 	size_t *tmp = s->cand + d->n + 1; /* second half: scratch */
 
-	for (k = h & (d->tcap - 1); d->tidx[k].type; k = (k + 1) &
-	    (d->tcap - 1))
-		if (d->tidx[k].hash == h && d->tidx[k].len == tn &&
-		    memcmp(d->tidx[k].type, t, tn) == 0) {
-			ts = &d->tidx[k];
-			break;
-		}
+	/* a stream is mostly of one type: the last slot found first */
+	if (s->last_ts && s->last_ts->len == tn &&
+	    memcmp(s->last_ts->type, t, tn) == 0) {
+		ts = s->last_ts;
+	} else {
+		h = hd_hash(t, tn, 0);
+		for (k = h & (d->tcap - 1); d->tidx[k].type; k = (k + 1) &
+		    (d->tcap - 1))
+			if (d->tidx[k].hash == h && d->tidx[k].len == tn &&
+			    memcmp(d->tidx[k].type, t, tn) == 0) {
+				ts = s->last_ts = &d->tidx[k];
+				break;
+			}
+	}
 	if (ts && ts->key) {
 		const struct hd_vslot *vs = NULL;
 		const char *v;

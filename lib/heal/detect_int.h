@@ -188,6 +188,7 @@ struct grace_detect {
 	uint32_t *ctab;
 	size_t ccap;
 	uint32_t last_comp;         /* the last one asked for, or NONE */
+	const struct hd_tslot *last_ts; /* the last type slot found */
 	uint32_t *heap;
 	size_t nheap, capheap;
 	/* per-event scratch */

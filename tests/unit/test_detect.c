@@ -3,12 +3,16 @@
  * variance is 0), the median and the robust z over the MAD (and the
  * fallbacks when the MAD is 0); hd_num, whose fast path for short
  * decimals must give the very double strtod gives (a differential test
- * over a million generated numbers and the edge cases). */
+ * over a million generated numbers and the edge cases); the interned
+ * components and each component's sorted entries against a plain table
+ * of what was made (entries made in a shuffled order, components asked
+ * for in runs and alternately, names that are prefixes of others). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "heal/detect_int.h"
 #include "t.h"
@@ -61,6 +65,81 @@ gen_num(char *b)
 		n += (size_t)sprintf(b + n, "e%d", (int)(xorshift() % 40) - 20);
 	b[n] = 0;
 	return n;
+}
+
+#define ND 40
+#define NC 600
+
+/* Components and entries against a reference table. */
+static void
+test_state(void)
+{
+	char path[] = "/tmp/test_detect.XXXXXX", name[32];
+	static long ref[ND][NC];
+	static uint32_t cid[NC];
+	struct grace_detectors *d;
+	struct grace_detect *s;
+	struct grace_err e;
+	size_t i, j, bad = 0, made = 0;
+	FILE *f = NULL;
+	int fd = mkstemp(path);
+
+	T_OK(fd >= 0 && (f = fdopen(fd, "w")) != NULL, "a detectors file");
+	if (!f)
+		return;
+	fprintf(f, "detectors:\n");
+	for (i = 0; i < ND; i++)
+		fprintf(f, "  - {id: d%zu, kind: threshold, type: metric, "
+		    "above: 1}\n", i);
+	fclose(f);
+	memset(&e, 0, sizeof e);
+	d = grace_detectors_load(path, &e);
+	unlink(path);
+	T_OK(d != NULL, "%d detectors load (%s)", ND, e.msg);
+	if (!d)
+		return;
+	s = grace_detect_new(d);
+	T_OK(s != NULL, "detection state");
+	/* svc-1, svc-10, svc-100 ...: prefixes of one another */
+	for (j = 0; j < NC; j++) {
+		snprintf(name, sizeof name, "svc-%zu", j);
+		cid[j] = hd_comp_get(s, name, strlen(name));
+		if (cid[j] != j)
+			bad++;
+	}
+	T_OK(bad == 0 && s->ncomp == NC, "components interned in order (%zu wrong)", bad);
+	for (bad = 0, i = 0; i < 3 * NC; i++) {
+		/* runs of one, then alternating, then strides */
+		j = i < NC ? i / 7 : i < 2 * NC ? (i % 2 ? 5 : 50) : (i * 37) % NC;
+		snprintf(name, sizeof name, "svc-%zu", j);
+		if (hd_comp_get(s, name, strlen(name)) != cid[j])
+			bad++;
+	}
+	T_OK(bad == 0 && s->ncomp == NC, "the same name, the same component, asked in any order (%zu wrong)", bad);
+	memset(ref, 0xff, sizeof ref);
+	for (bad = 0, i = 0; i < 4 * ND * NC; i++) {
+		size_t dt = (size_t)(xorshift() % ND), c = (size_t)(xorshift() % NC);
+		long ei = hd_entry_get(s, (uint32_t)dt, cid[c]);
+
+		if (ei < 0 || (ref[dt][c] >= 0 && ref[dt][c] != ei) ||
+		    s->ent[ei].det != dt || s->ent[ei].comp != cid[c])
+			bad++;
+		if (ref[dt][c] < 0 && ei >= 0) {
+			ref[dt][c] = ei;
+			made++;
+		}
+	}
+	T_OK(bad == 0 && s->nent == made, "entries made in a shuffled order are found again (%zu wrong, %zu made)", bad, made);
+	for (bad = 0, j = 0; j < NC; j++) {
+		const struct hd_comp *cp = &s->comp[cid[j]];
+
+		for (i = 1; i < cp->nents; i++)
+			if (cp->ents[i - 1] >> 32 >= cp->ents[i] >> 32)
+				bad++;
+	}
+	T_OK(bad == 0, "each component's entries ascend by detector");
+	grace_detect_free(s);
+	grace_detectors_free(d);
 }
 
 int
@@ -144,5 +223,6 @@ main(void)
 	T_OK(bad == 0, "hd_num is strtod on a million generated numbers (%zu differ)", bad);
 	memset(nb, '1', 64);
 	T_OK(isnan(hd_num(nb, 64)), "a number of 64 bytes or more is NAN, not read");
+	test_state();
 	return T_DONE();
 }
