@@ -493,7 +493,7 @@ EOF
 Try 'grace-heal --help' for more information." ]
 	cd "$ROOT"
 	run -0 --separate-stderr grace-heal --detect --check
-	[ "$output" = "config/detectors.yaml: ok: 19 detectors (7 threshold, 1 flapping, 3 spike, 3 rate, 2 absence, 2 drift, 1 integrity), 0 jq conditions" ]
+	[ "$output" = "config/detectors.yaml: ok: 20 detectors (7 threshold, 1 flapping, 4 spike, 3 rate, 2 absence, 2 drift, 1 integrity), 0 jq conditions" ]
 }
 
 @test "--explain: every detector consulted and what it found, on stderr" {

@@ -27,6 +27,8 @@ defaults:
   component: [data.service, data.files, source]
 detectors:
   - {id: heartbeat-missed, kind: absence, type: health.heartbeat, ttl: 2s, severity: critical, anomaly: heartbeat_missed}
+  - {id: stall, kind: absence, type: work.progress, ttl: 2s, severity: high, anomaly: stall}
+  - {id: memory-leak, kind: spike, method: ewma, type: metric, match: ["data.name = memory_rss_kb"], alpha: 0.02, ratio: 2, min_samples: 5, severity: medium, anomaly: memory_leak}
   - {id: crash-loop, kind: rate, type: service.restarted, count: 3, window: 1m, severity: critical, anomaly: crash_loop}
   - {id: config-drift, kind: drift, type: config.digest, value: data.digest, golden_path: data.golden, severity: medium, anomaly: config_drift}
   - {id: disk-full, kind: threshold, type: metric, match: ["data.name = disk_used_percent"], value: data.value, above: 95, severity: critical, anomaly: disk_full}
@@ -127,6 +129,59 @@ healthy() {
 	healthy
 	[ "$(wc -l < "$S/starts")" = 2 ]
 	[[ "$(story)" == "anomaly.detected,healing.proposed restart-on-missed-heartbeat,healing.started restart-on-missed-heartbeat,healing.step,healing.verified restart-on-missed-heartbeat,anomaly.resolved" ]]
+}
+
+# rss PID: the resident set of a process, in KB.
+rss() {
+	sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$1/status"
+}
+
+@test "drill: a service that leaks memory is restarted, and its resident set is small again" {
+	start_service
+	drill --rss
+	# the baseline: the warm-up of the detector (5 samples)
+	until_out '.type == "metric" and .grace.heal.detectors["memory-leak"] == "armed"'
+	old=$(cat "$S/pid")
+	before=$(rss "$old")
+	echo 1024 > "$S/leak-now"
+	until_out '.type == "healing.verified"' 30
+	until_out '.type == "anomaly.resolved" and .data.anomaly == "memory_leak"' 10
+	finish
+	new=$(cat "$S/pid")
+	[ "$new" != "$old" ]
+	healthy
+	# the leak was real: the detector saw the resident set over twice
+	# its baseline, and the new process is back near where the old began
+	run -0 jq -r 'select(.type == "anomaly.detected") | [.data.anomaly, .data.component, .data.detector, (.data.evidence.value > 2 * .data.evidence.mean)] | @tsv' out.ndjson
+	assert_output "$(printf 'memory_leak\tweb\tmemory-leak\ttrue')"
+	leaked=$(jq -r 'select(.type == "anomaly.detected") | .data.evidence.value' out.ndjson)
+	now=$(rss "$new")
+	[ "$leaked" -gt $((2 * before)) ]
+	[ "$now" -lt $((leaked / 2)) ]
+	[ "$now" -lt $((before + 1024)) ]
+	[[ "$(story)" == "anomaly.detected,healing.proposed restart-on-memory,healing.started restart-on-memory,healing.step,healing.verified restart-on-memory,anomaly.resolved" ]]
+}
+
+@test "drill: a service that stalls (alive, heartbeats on, no progress) is restarted, and the work goes on" {
+	start_service
+	drill --progress
+	until_out '.type == "work.progress"'
+	sleep 0.5
+	old=$(cat "$S/pid")
+	: > "$S/stall-now"
+	until_out '.type == "healing.verified"' 30
+	until_out '.type == "anomaly.resolved" and .data.anomaly == "stall"' 10
+	finish
+	[ "$(cat "$S/pid")" != "$old" ]
+	healthy
+	# the work goes on: the progress of the new process advances
+	p1=$(sed -n 's/^done //p' "$S/progress")
+	sleep 0.5
+	p2=$(sed -n 's/^done //p' "$S/progress")
+	[ "$p2" -gt "$p1" ]
+	# the heartbeats never stopped: only the stall was detected
+	[ "$(grace-log cat -e audit.log | jq -c 'select(.type == "anomaly.detected") | [.data.anomaly, .data.component, .data.detector]')" = '["stall","web","stall"]' ]
+	[[ "$(story)" == "anomaly.detected,healing.proposed restart-on-stall,healing.started restart-on-stall,healing.step,healing.verified restart-on-stall,anomaly.resolved" ]]
 }
 
 @test "drill: a crash loop is healed by putting the known-good configuration back, not by restarting again" {

@@ -132,9 +132,17 @@ rehash_comp(struct grace_detect *s)
 uint32_t
 hd_comp_get(struct grace_detect *s, const char *c, size_t n)
 {
-	uint64_t h = hd_hash(c, n, 7);
+	uint64_t h;
 	struct hd_comp *x;
 	size_t k;
+
+	/* a stream tells of one component several times in a row */
+	if (s->last_comp < s->ncomp) {
+		x = &s->comp[s->last_comp];
+		if (x->len == n && memcmp(x->name, c, n) == 0)
+			return s->last_comp;
+	}
+	h = hd_hash(c, n, 7);
 
 	if (s->ccap) {
 		for (k = h & (s->ccap - 1); s->ctab[k]; k = (k + 1) &
@@ -142,7 +150,7 @@ hd_comp_get(struct grace_detect *s, const char *c, size_t n)
 			x = &s->comp[s->ctab[k] - 1];
 			if (x->hash == h && x->len == n &&
 			    memcmp(x->name, c, n) == 0)
-				return s->ctab[k] - 1;
+				return s->last_comp = s->ctab[k] - 1;
 		}
 	}
 	if (s->ncomp >= NONE - 1 || ((s->ncomp + 1) * 2 > s->ccap &&
@@ -169,38 +177,17 @@ hd_comp_get(struct grace_detect *s, const char *c, size_t n)
 	x->hash = h;
 	x->open_head = NONE;
 	x->nopen = 0;
+	x->ents = NULL;
+	x->nents = x->capents = 0;
+	x->plain = 1;
+	for (k = 0; k < n; k++)
+		if ((unsigned char)c[k] < 0x20 || (unsigned char)c[k] >= 0x80 ||
+		    c[k] == '"' || c[k] == '\\')
+			x->plain = 0;
 	for (k = h & (s->ccap - 1); s->ctab[k]; k = (k + 1) & (s->ccap - 1))
 		;
 	s->ctab[k] = (uint32_t)s->ncomp + 1;
-	return (uint32_t)s->ncomp++;
-}
-
-static uint64_t
-ekey(uint32_t det, uint32_t comp)
-{
-	uint64_t h = ((uint64_t)det << 32 | comp) * 0x9e3779b97f4a7c15ull;
-
-	return h ^ (h >> 31);
-}
-
-static int
-rehash_ent(struct grace_detect *s)
-{
-	size_t nc = s->ecap ? s->ecap * 2 : 1024, i, k;
-	uint32_t *t = calloc(nc, sizeof *t);
-
-	if (!t)
-		return -1;
-	for (i = 0; i < s->nent; i++) {
-		for (k = ekey(s->ent[i].det, s->ent[i].comp) & (nc - 1); t[k];
-		    k = (k + 1) & (nc - 1))
-			;
-		t[k] = (uint32_t)i + 1;
-	}
-	free(s->etab);
-	s->etab = t;
-	s->ecap = nc;
-	return 0;
+	return s->last_comp = (uint32_t)s->ncomp++;
 }
 
 /* The entry of (det, comp), made when new; -1 when out of memory. */
@@ -208,21 +195,35 @@ long
 hd_entry_get(struct grace_detect *s, uint32_t det, uint32_t comp)
 {
 	const struct hd_det *dt = &s->d->v[det];
+	struct hd_comp *cp = &s->comp[comp];
 	struct hd_entry *x;
-	size_t k;
+	size_t lo = 0, hi = cp->nents, m;
 
-	if (s->ecap) {
-		for (k = ekey(det, comp) & (s->ecap - 1); s->etab[k];
-		    k = (k + 1) & (s->ecap - 1)) {
-			x = &s->ent[s->etab[k] - 1];
-			if (x->det == det && x->comp == comp)
-				return (long)s->etab[k] - 1;
-		}
+	/* the first of its entries with a detector >= det */
+	while (lo < hi) {
+		m = lo + (hi - lo) / 2;
+		if ((uint32_t)(cp->ents[m] >> 32) < det)
+			lo = m + 1;
+		else
+			hi = m;
 	}
-	if (s->nent >= NONE - 1 || ((s->nent + 1) * 2 > s->ecap &&
-	    rehash_ent(s) < 0) ||
+	if (lo < cp->nents && (uint32_t)(cp->ents[lo] >> 32) == det)
+		return (long)(uint32_t)cp->ents[lo];
+	if (s->nent >= NONE - 1 ||
 	    grow((void **)&s->ent, &s->capent, s->nent + 1, sizeof *s->ent))
 		return -1;
+	if (cp->nents == cp->capents) {
+		uint32_t nc = cp->capents ? cp->capents * 2 : 4;
+		uint64_t *np;
+
+		if (nc > s->d->n)
+			nc = (uint32_t)s->d->n;
+		if (nc <= cp->capents || !(np = realloc(cp->ents,
+		    nc * sizeof *np)))
+			return -1;
+		cp->ents = np;
+		cp->capents = nc;
+	}
 	x = &s->ent[s->nent];
 	memset(x, 0, sizeof *x);
 	x->det = det;
@@ -231,10 +232,10 @@ hd_entry_get(struct grace_detect *s, uint32_t det, uint32_t comp)
 	x->heap = -1;
 	if (dt->ring && !(x->ring = calloc(dt->ring, 8)))
 		return -1;
-	for (k = ekey(det, comp) & (s->ecap - 1); s->etab[k];
-	    k = (k + 1) & (s->ecap - 1))
-		;
-	s->etab[k] = (uint32_t)s->nent + 1;
+	memmove(cp->ents + lo + 1, cp->ents + lo, (cp->nents - lo) *
+	    sizeof *cp->ents);
+	cp->ents[lo] = (uint64_t)det << 32 | (uint32_t)s->nent;
+	cp->nents++;
 	return (long)s->nent++;
 }
 
@@ -362,6 +363,7 @@ grace_detect_new(const struct grace_detectors *d)
 	if (!s)
 		return NULL;
 	s->d = d;
+	s->last_comp = NONE;
 	s->memo = calloc(d->npaths + 1, sizeof *s->memo);
 	s->memo_esc = calloc(d->npaths + 1, 1);
 	s->nspan = calloc(d->nnodes + 1, sizeof *s->nspan);
@@ -384,11 +386,12 @@ grace_detect_free(struct grace_detect *s)
 		return;
 	for (i = 0; i < s->nent; i++)
 		free(s->ent[i].ring);
-	for (i = 0; i < s->ncomp; i++)
+	for (i = 0; i < s->ncomp; i++) {
 		if (s->comp[i].name != s->comp[i].inl)
 			free(s->comp[i].name);
+		free(s->comp[i].ents);
+	}
 	free(s->ent);
-	free(s->etab);
 	free(s->comp);
 	free(s->ctab);
 	free(s->heap);
@@ -471,6 +474,35 @@ name_eq(const char *a, const char *b, size_t n)
 	return 1;
 }
 
+/* grace_jw_ws, with compact JSON's common case (no white space) first. */
+static inline size_t
+ws(const char *p, size_t i, size_t end)
+{
+	return i < end && (unsigned char)p[i] > ' ' ? i : grace_jw_ws(p, i,
+	    end);
+}
+
+/* The bytes of a number, true, false or null (valid JSON: what follows
+ * one is ',', '}', ']' or white space, none of them in the set). */
+static const unsigned char scalar_byte[256] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['-'] = 1, ['+'] = 1,
+	['.'] = 1, ['e'] = 1, ['E'] = 1, ['t'] = 1, ['r'] = 1, ['u'] = 1,
+	['f'] = 1, ['a'] = 1, ['l'] = 1, ['s'] = 1, ['n'] = 1,
+};
+
+/* The index just past the value at p[i]: grace_jw_value, with the
+ * scalars stepped over by a table. */
+static inline size_t
+value_end(const char *p, size_t i, size_t end)
+{
+	if (p[i] == '{' || p[i] == '[' || p[i] == '"')
+		return grace_jw_value(p, i, end);
+	while (i < end && scalar_byte[(unsigned char)p[i]])
+		i++;
+	return i;
+}
+
 /* One pass over the object that starts at p[i] == '{' (ending before
  * end): every member a path of the trie names gets its span, and an
  * object under a name with children is walked as it is met, so no byte
@@ -485,13 +517,13 @@ walk(struct grace_detect *s, const char *p, size_t i, size_t end,
 		int esc = 0, vesc = 0;
 		const struct hd_tnode *kid = NULL;
 
-		i = grace_jw_ws(p, i, end);
+		i = ws(p, i, end);
 		if (i >= end || p[i] != '"')
 			break;
 		ks = i;
 		ke = grace_jw_string(p, i, end, &esc);
-		i = grace_jw_ws(p, ke, end) + 1;
-		vs = grace_jw_ws(p, i, end);
+		i = ws(p, ke, end) + 1;
+		vs = ws(p, i, end);
 		for (k = 0; k < node->nkids; k++) {
 			const struct hd_tnode *t = &node->kids[k];
 			int eq;
@@ -517,20 +549,28 @@ walk(struct grace_detect *s, const char *p, size_t i, size_t end,
 		} else if (p[vs] == '"') {
 			ve = grace_jw_string(p, vs, end, &vesc);
 		} else {
-			ve = grace_jw_value(p, vs, end);
+			ve = value_end(p, vs, end);
 		}
 		if (kid) {
-			s->nspan[kid->id].off = vs;
-			s->nspan[kid->id].len = ve - vs;
-			s->nspan[kid->id].kind = grace_jw_kind(p[vs]);
+			/* field by field, twice: a struct copy would read back
+			 * what was just stored, a store-forwarding stall */
+			struct grace_jspan *sp = &s->nspan[kid->id];
+			enum grace_jkind kd = grace_jw_kind(p[vs]);
+
+			sp->off = vs;
+			sp->len = ve - vs;
+			sp->kind = kd;
 			if (kid->path >= 0) {
-				s->memo[kid->path] = s->nspan[kid->id];
+				sp = &s->memo[kid->path];
+				sp->off = vs;
+				sp->len = ve - vs;
+				sp->kind = kd;
 				s->memo_esc[kid->path] = (uint8_t)vesc;
 			}
 			if (kid->nkids && p[vs] != '{')
 				unwalk(s, kid); /* no longer an object */
 		}
-		i = grace_jw_ws(p, ve, end);
+		i = ws(p, ve, end);
 		if (i < end && p[i] == ',')
 			i++;
 		else
@@ -615,18 +655,57 @@ path_text(struct evc *c, const struct hd_path *pa, struct grace_buf *b,
 	return 1;
 }
 
+/* Powers of ten a double holds exactly. */
+static const double p10[] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
+	1e13, 1e14, 1e15,
+};
+
+double
+hd_num(const char *p, size_t n)
+{
+	char tmp[64];
+	uint64_t m = 0;
+	size_t i = 0, nd = 0, k = 0;
+	int neg = 0, dot = 0;
+	double x;
+
+	if (i < n && p[i] == '-') {
+		neg = 1;
+		i++;
+	}
+	for (; i < n; i++) {
+		if (p[i] >= '0' && p[i] <= '9') {
+			m = m * 10 + (uint64_t)(p[i] - '0');
+			nd++;
+			k += (size_t)dot;
+		} else if (p[i] == '.' && !dot) {
+			dot = 1;
+		} else {
+			break;
+		}
+	}
+	/* at most 15 digits: m < 10^15 < 2^53 is exact, so is 10^k, and
+	 * one IEEE division rounds the quotient correctly, as strtod does */
+	if (i == n && nd && nd <= 15 && !(dot && !k)) {
+		x = k ? (double)m / p10[k] : (double)m;
+		return neg ? -x : x;
+	}
+	if (n >= sizeof tmp)
+		return NAN;
+	memcpy(tmp, p, n);
+	tmp[n] = 0;
+	return strtod(tmp, NULL);
+}
+
 /* A number member as a double: 1, or 0 when it is not a (finite)
  * number. */
 static int
 span_num(const struct evc *c, const struct grace_jspan *sp, double *x)
 {
-	char tmp[64];
-
-	if (sp->kind != GRACE_J_NUMBER || sp->len >= sizeof tmp)
+	if (sp->kind != GRACE_J_NUMBER || sp->len >= 64)
 		return 0;
-	memcpy(tmp, c->p + sp->off, sp->len);
-	tmp[sp->len] = 0;
-	*x = strtod(tmp, NULL);
+	*x = hd_num(c->p + sp->off, sp->len);
 	return isfinite(*x);
 }
 
@@ -1229,16 +1308,23 @@ candidates(struct evc *c, const char *t, size_t tn)
 	const struct grace_detectors *d = s->d;
 	const struct hd_tslot *ts = NULL;
 	size_t n = 0, k, j;
-	uint64_t h = hd_hash(t, tn, 0);
+	uint64_t h;
 	size_t *tmp = s->cand + d->n + 1; /* second half: scratch */
 
-	for (k = h & (d->tcap - 1); d->tidx[k].type; k = (k + 1) &
-	    (d->tcap - 1))
-		if (d->tidx[k].hash == h && d->tidx[k].len == tn &&
-		    memcmp(d->tidx[k].type, t, tn) == 0) {
-			ts = &d->tidx[k];
-			break;
-		}
+	/* a stream is mostly of one type: the last slot found first */
+	if (s->last_ts && s->last_ts->len == tn &&
+	    memcmp(s->last_ts->type, t, tn) == 0) {
+		ts = s->last_ts;
+	} else {
+		h = hd_hash(t, tn, 0);
+		for (k = h & (d->tcap - 1); d->tidx[k].type; k = (k + 1) &
+		    (d->tcap - 1))
+			if (d->tidx[k].hash == h && d->tidx[k].len == tn &&
+			    memcmp(d->tidx[k].type, t, tn) == 0) {
+				ts = s->last_ts = &d->tidx[k];
+				break;
+			}
+	}
 	if (ts && ts->key) {
 		const struct hd_vslot *vs = NULL;
 		const char *v;
@@ -1282,64 +1368,130 @@ static const char *const sev_score[GRACE_HSEV_N] = {
 	"0", "0.25", "0.5", "0.75", "1",
 };
 
+/* Append n bytes to b, whose room was reserved. */
+static inline void
+put(struct grace_buf *b, const char *p, size_t n)
+{
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+#define PUTL(b, lit) put((b), (lit), sizeof(lit) - 1)
+
+/* Append the decimal v to b (room reserved: 20 bytes). */
+static void
+put_u(struct grace_buf *b, uint64_t v)
+{
+	char tmp[24];
+	size_t i = sizeof tmp;
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	put(b, tmp + i, sizeof tmp - i);
+}
+
+/* The grace.heal annotation of an event about component comp that the
+ * entries s->sel[0..nsel) read, appended to ann: 0, or -1 (memory).
+ * Room for each part is reserved first, then written by memcpy, since
+ * this runs once per selected event. */
 static int
 annotate(struct grace_detect *s, uint32_t comp, struct grace_buf *ann)
 {
+	static const char noopen[] = "{\"anomaly\":false,\"severity\":\"none\","
+	    "\"score\":0,\"open\":[],\"component\":";
 	const struct hd_comp *cp = &s->comp[comp];
-	int maxs = GRACE_HSEV_NONE, r = 0;
+	int maxs = GRACE_HSEV_NONE;
 	uint32_t ei;
-	size_t i;
+	size_t i, need;
 	char id[20];
 
-	for (ei = cp->open_head; ei != NONE; ei = s->ent[ei].next_open)
-		if (s->d->v[s->ent[ei].det].severity > maxs)
-			maxs = s->d->v[s->ent[ei].det].severity;
-	r |= grace_buf_adds(ann, cp->nopen ? "{\"anomaly\":true,\"severity\":\"" :
-	    "{\"anomaly\":false,\"severity\":\"");
-	r |= grace_buf_adds(ann, grace_hsev_name(maxs));
-	r |= ADDL(ann, "\",\"score\":");
-	r |= grace_buf_adds(ann, sev_score[maxs]);
-	r |= ADDL(ann, ",\"open\":[");
-	for (ei = cp->open_head; ei != NONE; ei = s->ent[ei].next_open) {
-		const struct hd_det *dt = &s->d->v[s->ent[ei].det];
-
-		if (anomaly_id(s, &s->ent[ei], id) < 0)
+	if (!cp->nopen) {
+		if (grace_buf_reserve(ann, sizeof noopen) < 0)
 			return -1;
-		r |= grace_buf_addf(ann, "%s{\"id\":\"%s\",\"anomaly\":",
-		    ei == cp->open_head ? "" : ",", id);
-		r |= grace_buf_adds(ann, dt->anomaly_json);
-		r |= grace_buf_addf(ann, ",\"severity\":\"%s\",\"detector\":",
-		    grace_hsev_name(dt->severity));
-		r |= grace_buf_adds(ann, dt->id_json);
-		r |= grace_buf_add(ann, "}", 1);
+		PUTL(ann, noopen);
+	} else {
+		const char *sv;
+
+		need = 96;
+		for (ei = cp->open_head; ei != NONE; ei = s->ent[ei].next_open) {
+			const struct hd_det *dt = &s->d->v[s->ent[ei].det];
+
+			if (dt->severity > maxs)
+				maxs = dt->severity;
+			need += 96 + dt->anomaly_json_len + dt->id_json_len;
+		}
+		if (grace_buf_reserve(ann, need) < 0)
+			return -1;
+		PUTL(ann, "{\"anomaly\":true,\"severity\":\"");
+		sv = grace_hsev_name(maxs);
+		put(ann, sv, strlen(sv));
+		PUTL(ann, "\",\"score\":");
+		put(ann, sev_score[maxs], strlen(sev_score[maxs]));
+		PUTL(ann, ",\"open\":[");
+		for (ei = cp->open_head; ei != NONE; ei = s->ent[ei].next_open) {
+			const struct hd_det *dt = &s->d->v[s->ent[ei].det];
+
+			if (anomaly_id(s, &s->ent[ei], id) < 0)
+				return -1;
+			if (ei != cp->open_head)
+				PUTL(ann, ",");
+			PUTL(ann, "{\"id\":\"");
+			put(ann, id, strlen(id));
+			PUTL(ann, "\",\"anomaly\":");
+			put(ann, dt->anomaly_json, dt->anomaly_json_len);
+			PUTL(ann, ",\"severity\":\"");
+			sv = grace_hsev_name(dt->severity);
+			put(ann, sv, strlen(sv));
+			PUTL(ann, "\",\"detector\":");
+			put(ann, dt->id_json, dt->id_json_len);
+			PUTL(ann, "}");
+		}
+		PUTL(ann, "],\"component\":");
 	}
-	r |= ADDL(ann, "],\"component\":");
-	r |= grace_buf_add_jstr(ann, cp->name, cp->len);
-	r |= ADDL(ann, ",\"detectors\":{");
+	if (cp->plain) {
+		if (grace_buf_reserve(ann, cp->len + 2) < 0)
+			return -1;
+		PUTL(ann, "\"");
+		put(ann, cp->name, cp->len);
+		PUTL(ann, "\"");
+	} else if (grace_buf_add_jstr(ann, cp->name, cp->len) < 0) {
+		return -1;
+	}
+	need = 16;
+	for (i = 0; i < s->nsel; i++)
+		need += s->d->v[s->ent[s->sel[i]].det].id_json_len + 56;
+	if (grace_buf_reserve(ann, need) < 0)
+		return -1;
+	PUTL(ann, ",\"detectors\":{");
 	for (i = 0; i < s->nsel; i++) {
 		const struct hd_entry *x = &s->ent[s->sel[i]];
 		const struct hd_det *dt = &s->d->v[x->det];
 
 		if (i)
-			r |= grace_buf_add(ann, ",", 1);
-		r |= grace_buf_adds(ann, dt->id_json);
+			PUTL(ann, ",");
+		put(ann, dt->id_json, dt->id_json_len);
 		if (x->open)
-			r |= ADDL(ann, ":\"firing\"");
+			PUTL(ann, ":\"firing\"");
 		else if (dt->kind == HD_SPIKE) {
 			uint64_t have = dt->method == HD_MAD ? x->rlen : x->n;
 
-			if (have < dt->min_samples)
-				r |= grace_buf_addf(ann, ":\"%llu/%u samples\"",
-				    (unsigned long long)have, dt->min_samples);
-			else
-				r |= ADDL(ann, ":\"armed\"");
+			if (have < dt->min_samples) {
+				PUTL(ann, ":\"");
+				put_u(ann, have);
+				PUTL(ann, "/");
+				put_u(ann, dt->min_samples);
+				PUTL(ann, " samples\"");
+			} else
+				PUTL(ann, ":\"armed\"");
 		} else if (x->pending)
-			r |= ADDL(ann, ":\"pending\"");
+			PUTL(ann, ":\"pending\"");
 		else
-			r |= ADDL(ann, ":\"ok\"");
+			PUTL(ann, ":\"ok\"");
 	}
-	r |= ADDL(ann, "}}");
-	return r ? -1 : 0;
+	PUTL(ann, "}}");
+	ann->p[ann->len] = 0;
+	return 0;
 }
 
 int

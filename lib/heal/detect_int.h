@@ -2,8 +2,9 @@
  * loaded detectors file and the run-time state of detection.
  *
  * The loaded file (struct grace_detectors) is read-only once built; the
- * state (struct grace_detect) is one hash table of fixed-size entries
- * keyed by (detector, component), the components interned once, and an
+ * state (struct grace_detect) is an array of fixed-size entries, one per
+ * (detector, component), the components interned once in a hash table,
+ * each with the sorted list of its entries, and an
  * indexed min-heap of the entries that have a timer (absence ttl, the
  * end of a rate window, the stable time of a flapping signal). */
 #ifndef GRACE_HEAL_DETECT_INT_H
@@ -52,6 +53,7 @@ enum hd_dir { HD_UP, HD_DOWN, HD_BOTH };
 struct hd_det {
 	char *id, *anomaly, *description;
 	char *id_json, *anomaly_json;   /* as JSON strings */
+	size_t id_json_len, anomaly_json_len;
 	enum hd_kind kind;
 	int severity;
 	char **types;               /* globs; exact ones are indexed */
@@ -169,18 +171,24 @@ struct hd_comp {
 	uint64_t hash;
 	uint32_t open_head;         /* UINT32_MAX: none */
 	uint32_t nopen;
+	int plain;                  /* the name needs no JSON escape */
+	/* its entries, (detector << 32 | entry index), ascending: the
+	 * entries of one component are found next to its name, not by a
+	 * random probe of one big table */
+	uint64_t *ents;
+	uint32_t nents, capents;
 };
 
 struct grace_detect {
 	const struct grace_detectors *d;
 	struct hd_entry *ent;
 	size_t nent, capent;
-	uint32_t *etab;             /* entry index + 1; 0 empty */
-	size_t ecap;
 	struct hd_comp *comp;
 	size_t ncomp, capcomp;
 	uint32_t *ctab;
 	size_t ccap;
+	uint32_t last_comp;         /* the last one asked for, or NONE */
+	const struct hd_tslot *last_ts; /* the last type slot found */
 	uint32_t *heap;
 	size_t nheap, capheap;
 	/* per-event scratch */
@@ -205,6 +213,10 @@ void hd_open_link(struct grace_detect *s, uint32_t ei);
 void hd_open_unlink(struct grace_detect *s, uint32_t ei);
 
 /* The arithmetic, exposed for tests/unit/test_detect.c. */
+/* The JSON number p[0..n) as a double, the same as strtod(3) gives:
+ * short decimals (at most 15 digits, no exponent) exactly on a fast
+ * path, the rest by strtod; NAN when longer than 63 bytes. */
+double hd_num(const char *p, size_t n);
 void hd_ewma_update(double *mean, double *var, uint64_t n, double alpha,
     double x);
 /* (x - mean) / sqrt(var); 0 when var is 0 and x == mean, +-INFINITY when

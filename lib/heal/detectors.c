@@ -15,16 +15,24 @@ const char *const hd_kind_names[HD_NKINDS] = {
 	"integrity",
 };
 
+/* Eight bytes at a time, each word mixed in by a multiply, the length
+ * and the seed first; a final mix spreads the bits for the table masks. */
 uint64_t
 hd_hash(const void *p, size_t n, uint64_t seed)
 {
 	const unsigned char *s = p;
-	uint64_t h = 1469598103934665603ull ^ seed;
-	size_t i;
+	uint64_t h = (seed + 1) * 0x9e3779b97f4a7c15ull ^ n, w;
 
-	for (i = 0; i < n; i++) {
-		h ^= s[i];
-		h *= 1099511628211ull;
+	for (; n >= 8; s += 8, n -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 31;
+	}
+	if (n) {
+		w = 0;
+		memcpy(&w, s, n);
+		h = (h ^ w) * 0x94d049bb133111ebull;
+		h ^= h >> 31;
 	}
 	h ^= h >> 29;
 	h *= 0xbf58476d1ce4e5b9ull;
@@ -587,11 +595,13 @@ load_det(struct ld *l, struct hd_det *dt, const struct grace_ynode *map)
 		if (grace_buf_add_jstr(&b, dt->id, strlen(dt->id)) < 0)
 			return oom(l);
 		dt->id_json = b.p;
+		dt->id_json_len = b.len;
 		b.p = NULL;
 		b.len = b.cap = 0;
 		if (grace_buf_add_jstr(&b, dt->anomaly, strlen(dt->anomaly)) < 0)
 			return oom(l);
 		dt->anomaly_json = b.p;
+		dt->anomaly_json_len = b.len;
 	}
 	n = grace_yaml_get(map, "value");
 	if (dt->kind == HD_RATE || dt->kind == HD_ABSENCE) {
