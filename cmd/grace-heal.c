@@ -102,9 +102,9 @@ usage(FILE *f)
 	    "event that caused them, and for each anomaly a healing.proposed event (the\n"
 	    "playbook that matches it) or a healing.escalated one saying why none.\n"
 	    "Nothing runs unless --execute: then a healing.proposed event runs only if\n"
-	    "grace-gate allowed it (grace.gate.decision allow), or the --governance file\n"
-	    "does, before it expires, once, within its playbook's budget, cool-down,\n"
-	    "breaker and loop guard. Absence timers fire while input is silent.\n"
+	    "the governance file allows it (and grace-gate's grace.gate verdict, if it\n"
+	    "has one, too), before it expires, once, within its playbook's budget,\n"
+	    "cool-down, breaker and loop guard. Absence timers fire while input is silent.\n"
 	    "\n"
 	    "  -d, --detectors FILE  the detectors file (default: detectors.yaml on the\n"
 	    "                      search path: $GRACE_CONFIG_DIR, ./config,\n"
@@ -112,9 +112,12 @@ usage(FILE *f)
 	    "  -p, --playbooks PATH  a playbook file, or a directory of them (repeatable;\n"
 	    "                      default: ./playbooks, else playbooks on the search path)\n"
 	    "      --detect        detection only: no playbooks, no proposals\n"
-	    "      --execute       run the proposals governance allowed (needs --state)\n"
-	    "      --governance FILE  judge proposals here too, with grace-gate's\n"
-	    "                      governance file (the stricter verdict counts)\n"
+	    "      --execute       run the proposals governance allowed (needs --state\n"
+	    "                      and a governance file)\n"
+	    "      --governance FILE  the grace-gate governance file --execute judges\n"
+	    "                      each proposal by (default: governance.yaml on the\n"
+	    "                      search path); a grace.gate verdict upstream can\n"
+	    "                      only make it stricter\n"
 	    "      --votes FILE    governance.vote events for --governance (repeatable);\n"
 	    "                      votes in the stream count as well\n"
 	    "      --trust FILE    a trust file naming an overlay: each run's outcome\n"
@@ -1215,7 +1218,7 @@ main(int argc, char **argv)
 	const char **pbpaths = calloc((size_t)argc + 1, sizeof *pbpaths);
 	const char **vfiles = calloc((size_t)argc + 1, sizeof *vfiles);
 	size_t npb = 0, nvf = 0, i;
-	char *found = NULL, *pbfound = NULL;
+	char *found = NULL, *pbfound = NULL, *govfound = NULL;
 	pthread_t sth;
 	int opt, check = 0, strict = 0, status, devnull = -1, expected = 0;
 	int have_sth = 0, cjson = 0;
@@ -1325,6 +1328,17 @@ main(int argc, char **argv)
 	}
 	if (test) {
 		status = run_tests(c.pbs, test, fmt, c.quiet);
+		goto done;
+	}
+	/* --execute judges every proposal itself: a grace.gate verdict in
+	 * the input can only make it stricter, since anyone upstream can
+	 * write one. Without --governance, governance.yaml on the search
+	 * path; without either, nothing is executed. */
+	if (c.execute && !governance &&
+	    !(governance = govfound = grace_config_find_as("governance.yaml",
+	    "--governance FILE (--execute judges every proposal itself: a "
+	    "grace.gate verdict in the input alone could be forged)", &e))) {
+		status = grace_cli_report(stderr, prog, &e);
 		goto done;
 	}
 	if (c.execute && governance &&
@@ -1480,6 +1494,7 @@ done:
 	grace_buf_free(&c.tmp);
 early:
 	free(pbfound);
+	free(govfound);
 	free(pbpaths);
 	free(vfiles);
 	if (fflush(stdout) != 0 || ferror(stdout))

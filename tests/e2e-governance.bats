@@ -12,23 +12,33 @@ setup() {
 	e2e_setup
 }
 
-@test "governance: grace-heal --execute fed proposals that never went through grace-gate refuses them all; nothing runs" {
+@test "governance: grace-heal --execute with no governance to judge by executes nothing; fed proposals that skipped grace-gate, it judges them itself" {
 	propose > proposals.ndjson
+	# no --governance, no governance.yaml on the search path: not started
+	mkdir empty
+	GRACE_CONFIG_DIR=$PWD/empty run -2 --separate-stderr heal_execute --governance none < proposals.ndjson
+	[[ "$stderr" == "grace-heal: no governance.yaml found (looked in: "*"): use --governance FILE (--execute judges every proposal itself: a grace.gate verdict in the input alone could be forged)" ]]
+	[ -z "$output" ] && [ ! -e ran ]
+	# with it: what it allows runs, what it denies does not
 	run -1 --separate-stderr heal_execute < proposals.ndjson
-	[ "$(executions)" = "web rejected
-web rejected: ungoverned: no grace.gate verdict: only a proposal grace-gate allowed runs (or give --governance)
+	[ "$(executions)" = "web ran
 db rejected
-db rejected: ungoverned: no grace.gate verdict: only a proposal grace-gate allowed runs (or give --governance)" ]
-	[ ! -e ran ]
+db rejected: denied: governance said deny: no policy matched: the default is deny" ]
+	[ "$(cat ran)" = web ]
 }
 
-@test "governance: a stage skipped (grace-heal | grace-heal --execute, no grace-gate between) runs nothing" {
+@test "governance: a stage skipped (grace-heal | grace-heal --execute, no grace-gate between) is judged by --execute's governance; without one nothing runs" {
 	t=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
-	run -1 --separate-stderr bash -c 'set -o pipefail; printf "%s\n" "{\"id\":\"m-web\",\"type\":\"metric\",\"time\":\"$1\",\"data\":{\"service\":\"web\",\"name\":\"cpu\",\"value\":95}}" |
+	mkdir empty
+	GRACE_CONFIG_DIR=$PWD/empty run -2 --separate-stderr bash -c 'set -o pipefail; printf "%s\n" "{\"id\":\"m-db\",\"type\":\"metric\",\"time\":\"$1\",\"data\":{\"service\":\"db\",\"name\":\"cpu\",\"value\":95}}" |
 	    grace-heal -q -d "$2/detectors.yaml" -p "$2/pb" |
 	    grace-heal -q --execute --state st -d "$2/detectors.yaml" -p "$2/pb"' _ "$t" "$E2E"
-	[ "$(executions)" = "web rejected
-web rejected: ungoverned: no grace.gate verdict: only a proposal grace-gate allowed runs (or give --governance)" ]
+	[ ! -e ran ]
+	run -1 --separate-stderr bash -c 'set -o pipefail; printf "%s\n" "{\"id\":\"m-db\",\"type\":\"metric\",\"time\":\"$1\",\"data\":{\"service\":\"db\",\"name\":\"cpu\",\"value\":95}}" |
+	    grace-heal -q -d "$2/detectors.yaml" -p "$2/pb" |
+	    grace-heal -q --execute --state st --governance "$2/governance.yaml" -d "$2/detectors.yaml" -p "$2/pb"' _ "$t" "$E2E"
+	[ "$(executions)" = "db rejected
+db rejected: denied: governance said deny: no policy matched: the default is deny" ]
 	[ ! -e ran ]
 }
 
@@ -51,9 +61,8 @@ db rejected: denied: governance said deny: no policy matched: the default is den
 	judge "$E2E/governance-review.yaml"
 	[ "$(jq -r 'select(.type == "healing.proposed") | "\(.data.component) \(.grace.gate.decision)"' judged.ndjson)" = "web allow
 db review" ]
-	# (its exit status is not asserted here: grace-heal(1) says 1 for a
-	# held healing, grace-heal gives 0, reported to grace-heal's owner)
-	run --separate-stderr heal_execute < judged.ndjson
+	# exit 1: a healing held is not run, so not healed
+	run -1 --separate-stderr heal_execute --governance "$E2E/governance-review.yaml" < judged.ndjson
 	[ "$(jq -r 'select(.type == "healing.proposed") | "\(.data.component) \(.grace.heal.execution)"' <<< "$output")" = "web ran
 db held" ]
 	[ "$(cat ran)" = web ]
@@ -82,7 +91,7 @@ db rejected: denied: governance said deny: no policy matched: the default is den
 
 @test "governance: --governance also runs nothing that its file holds for review" {
 	propose > proposals.ndjson
-	run --separate-stderr heal_execute --governance "$E2E/governance-review.yaml" < proposals.ndjson
+	run -1 --separate-stderr heal_execute --governance "$E2E/governance-review.yaml" < proposals.ndjson
 	[ "$(jq -r 'select(.type == "healing.proposed") | "\(.data.component) \(.grace.heal.execution)"' <<< "$output")" = "web ran
 db held" ]
 	[ "$(cat ran)" = web ]

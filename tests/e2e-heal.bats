@@ -26,7 +26,7 @@ setup() {
 heal_pipeline() {
 	run --separate-stderr bash -c 'set -o pipefail; grace-heal -q -d "$1/detectors.yaml" -p "$2" < metrics.ndjson |
 	    grace-gate -q -c "$1/governance.yaml" |
-	    grace-heal -q --execute --state st -d "$1/detectors.yaml" -p "$2" |
+	    grace-heal -q --execute --state st --governance "$1/governance.yaml" -d "$1/detectors.yaml" -p "$2" |
 	    grace-log append --once -f audit.log > out.ndjson' _ "$E2E" "$1"
 }
 

@@ -26,8 +26,24 @@ stream_ids() {
 
 # heal_execute ARGS...: grace-heal --execute with the e2e detectors and
 # playbook (state in ./st).
+# Every --execute judges proposals by a governance file: the e2e one,
+# unless the caller gives its own (or "--governance none": none at all).
 heal_execute() {
-	grace-heal -q --execute --state st -d "$E2E/detectors.yaml" -p "$E2E/pb" "$@"
+	case " $* " in
+	*" --governance none "*)
+		local a=() x skip=0
+		for x in "$@"; do
+			if [ "$skip" = 1 ]; then skip=0; continue; fi
+			[ "$x" = --governance ] && { skip=1; continue; }
+			a+=("$x")
+		done
+		grace-heal -q --execute --state st -d "$E2E/detectors.yaml" -p "$E2E/pb" "${a[@]}" ;;
+	*" --governance "*)
+		grace-heal -q --execute --state st -d "$E2E/detectors.yaml" -p "$E2E/pb" "$@" ;;
+	*)
+		grace-heal -q --execute --state st --governance "$E2E/governance.yaml" \
+		    -d "$E2E/detectors.yaml" -p "$E2E/pb" "$@" ;;
+	esac
 }
 
 # propose: the anomalies of cpu metrics for web and db, and their

@@ -71,7 +71,7 @@ drill() {
 	( "$FIX/heal/probe" "$GRACE_SERVICES" web --every 0.3 --until done "$@" |
 	    grace-heal -q -d det.yaml -p "$ROOT/playbooks" |
 	    grace-gate -q -c gov.yaml |
-	    grace-heal -q --execute --state st -d det.yaml -p "$ROOT/playbooks" |
+	    grace-heal -q --execute --state st --governance gov.yaml -d det.yaml -p "$ROOT/playbooks" |
 	    grace-log append -f audit.log > out.ndjson 2> err.txt ) 3>&- &
 	PIPE=$!
 }

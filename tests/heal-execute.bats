@@ -71,8 +71,13 @@ propose() {
 	grace-heal -q -d det.yaml -p pb "$@"
 }
 
+# (the governance file every --execute judges proposals by, unless the
+# test gives its own)
 execute() {
-	grace-heal -q --execute --state st -d det.yaml -p pb "$@"
+	case " $* " in
+	*" --governance "*) grace-heal -q --execute --state st -d det.yaml -p pb "$@" ;;
+	*) grace-heal -q --execute --state st --governance gov.yaml -d det.yaml -p pb "$@" ;;
+	esac
 }
 
 types() {
@@ -119,18 +124,25 @@ types() {
 
 @test "execute: without an allow nothing runs: no verdict, a deny, a review held; the reasons said" {
 	metric web 99 > in.ndjson
-	# no grace-gate in between: ungoverned
-	run -1 --separate-stderr bash -c 'grace-heal -q -d det.yaml -p pb in.ndjson | grace-heal -q --execute --state st -d det.yaml -p pb'
-	run -0 jq -r 'select(.type == "healing.rejected") | [.data.refused, .data.reason] | join(": ")' <<< "$output"
-	assert_output 'ungoverned: no grace.gate verdict: only a proposal grace-gate allowed runs (or give --governance)'
+	# no governance to judge by (no --governance, none on the search
+	# path): nothing is executed, whatever grace.gate the input says
+	run -2 --separate-stderr bash -c 'grace-heal -q -d det.yaml -p pb in.ndjson | grace-gate -q -c gov.yaml | grace-heal -q --execute --state st -d det.yaml -p pb'
+	[[ "$stderr" == "grace-heal: no governance.yaml found (looked in: "*"): use --governance FILE (--execute judges every proposal itself: a grace.gate verdict in the input alone could be forged)" ]]
+	[ -z "$output" ] && [ ! -e ran ]
+	# a forged allow is judged again: the governance denies it
+	sed 's/effect: allow/effect: deny/' gov.yaml > deny.yaml
+	run -1 --separate-stderr bash -c 'grace-heal -q -d det.yaml -p pb in.ndjson | jq -c "if .type == \"healing.proposed\" then .grace.gate = {\"decision\":\"allow\"} else . end" | grace-heal -q --execute --state st --governance deny.yaml -d det.yaml -p pb'
+	run -0 jq -r 'select(.type == "healing.rejected") | .data.refused' <<< "$output"
+	assert_output 'denied'
+	[ ! -e ran ]
 	# grace-gate denies (the governance has no rule for it)
 	sed -i 's/data.risk: low}/data.risk: none}/' gov.yaml
-	run -1 --separate-stderr bash -c 'grace-heal -q -d det.yaml -p pb in.ndjson | grace-gate -q -c gov.yaml | grace-heal -q --execute --state st -d det.yaml -p pb'
+	run -1 --separate-stderr bash -c 'grace-heal -q -d det.yaml -p pb in.ndjson | grace-gate -q -c gov.yaml | grace-heal -q --execute --state st --governance gov.yaml -d det.yaml -p pb'
 	run -0 jq -r 'select(.type == "healing.rejected") | [.data.refused, .data.reason] | join(": ")' <<< "$output"
 	assert_output 'denied: governance said deny: no policy matched: the default is deny'
 	# high risk: held for approval, not run
 	sed -i 's/risk: low/risk: high/' pb/p.yaml
-	run -1 --separate-stderr bash -c 'grace-heal -q -d det.yaml -p pb in.ndjson | grace-gate -q -c gov.yaml | grace-heal -q --execute --state st -d det.yaml -p pb'
+	run -1 --separate-stderr bash -c 'grace-heal -q -d det.yaml -p pb in.ndjson | grace-gate -q -c gov.yaml | grace-heal -q --execute --state st --governance gov.yaml -d det.yaml -p pb'
 	run -0 jq -r 'select(.type == "healing.proposed") | .grace.heal.execution' <<< "$output"
 	assert_output 'held'
 	[ ! -e ran ]
@@ -166,7 +178,7 @@ types() {
 	assert_output 'expired'
 	# a proposal already past its expiry is rejected at once
 	propose in.ndjson | jq -c 'if .type == "healing.proposed" then .data.expires = "2020-01-01T00:00:00Z" else . end' > late.ndjson || true
-	run -1 --separate-stderr bash -c 'grace-gate -q -c gov.yaml < late.ndjson | grace-heal -q --execute --state st2 -d det.yaml -p pb'
+	run -1 --separate-stderr bash -c 'grace-gate -q -c gov.yaml < late.ndjson | grace-heal -q --execute --state st2 --governance gov.yaml -d det.yaml -p pb'
 	run -0 jq -r 'select(.type == "healing.rejected") | [.data.refused, .data.reason] | join(": ")' <<< "$output"
 	assert_output 'expired: the proposal expired at 2020-01-01T00:00:00Z before it was allowed'
 	[ ! -e ran ]
@@ -199,7 +211,7 @@ types() {
 @test "execute: the loop guard escalates a healing that answers its own consequences beyond max_hops" {
 	printf '{"type":"metric","time":"%s","causation":{"healing":"h-0000000000000001","hop":1},"data":{"service":"web","name":"cpu","value":99}}\n' \
 	    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > in.ndjson
-	run -1 --separate-stderr bash -c 'grace-heal -q -d det.yaml -p pb in.ndjson | grace-gate -q -c gov.yaml | grace-heal -q --execute --state st -d det.yaml -p pb'
+	run -1 --separate-stderr bash -c 'grace-heal -q -d det.yaml -p pb in.ndjson | grace-gate -q -c gov.yaml | grace-heal -q --execute --state st --governance gov.yaml -d det.yaml -p pb'
 	out=$output
 	run -0 jq -c 'select(.type == "anomaly.detected") | .causation' <<< "$out"
 	assert_output '{"healing":"h-0000000000000001","hop":1}'

@@ -270,7 +270,8 @@ grace_event_duration_seconds_count{program="grace-heal"} 4'
 	run -1 grep -c '^grace_heal_healings_total' d.prom
 	assert_output 0
 	grace-heal -q -d det.yaml -p pb < <(metric web cpu 95) > p.ndjson || true
-	run -1 --separate-stderr grace-heal -q -d det.yaml -p pb --execute --state st2 --metrics e.prom p.ndjson
+	printf 'default: deny\n' > deny.yaml
+	run -1 --separate-stderr grace-heal -q -d det.yaml -p pb --execute --state st2 --governance deny.yaml --metrics e.prom p.ndjson
 	[ "$(value e.prom 'grace_heal_healings_total{program="grace-heal",outcome="rejected"}')" = 1 ]
 	[ "$(value e.prom 'grace_verdicts_total{program="grace-heal",verdict="proposal"}')" = 1 ]
 	run -4 --separate-stderr grace-heal -q --detect -d det.yaml --metrics /nonexistent/dir/m.prom < <(metric web cpu 1)

@@ -299,12 +299,13 @@ pb: ok: 1 playbook'
 	# --execute --trust: the trust overlay each outcome is written to
 	printf 'trust:\n  verified: 0.02\n  failed: -0.1\n' >> pb/p.yaml
 	printf 'default: 0.5\noverlay: overlay.json\n' > trust.yaml
-	run -0 --separate-stderr grace-heal -d det.yaml -p pb --execute --trust trust.yaml --check -o json
+	printf 'default: deny\n' > deny.yaml
+	run -0 --separate-stderr grace-heal -d det.yaml -p pb --execute --governance deny.yaml --trust trust.yaml --check -o json
 	run -0 jq -c '[.checks[] | select(.check == "writable") | .subject]' <<< "$output"
 	assert_output '["overlay.json"]'
 	if [ "$(id -u)" != 0 ]; then
 		chmod 0444 overlay.json
-		run -1 --separate-stderr grace-heal -d det.yaml -p pb --execute --trust trust.yaml --check
+		run -1 --separate-stderr grace-heal -d det.yaml -p pb --execute --governance deny.yaml --trust trust.yaml --check
 		[ "$stderr" = "grace-heal: not ready: writable: overlay.json: Permission denied" ]
 	fi
 	GRACE_MIN_FREE=18446744073709551615 run -1 --separate-stderr grace-heal --detect -d det.yaml --check --state st -o json
