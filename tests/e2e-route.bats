@@ -49,7 +49,7 @@ setup() {
 
 @test "route: the whole pipeline with the shipped routes: every event is in each file it was routed to, the audit chain holds those routed to it" {
 	run -1 --separate-stderr bash -c 'set -o pipefail; "$1/stream" 20 | grace-gate -q | grace-heal -q --state st -p "$2/playbooks" | grace-verify -q | grace-decide -q | grace-route > out.ndjson' _ "$E2E" "$ROOT"
-	[ "$(wc -l < out.ndjson)" -eq 34 ]
+	[ "$(wc -l < out.ndjson)" -eq 32 ]
 	[ "$(jq -c 'select(.grace.route.targets == [])' out.ndjson)" = "" ]
 	FILES="denials=grace-denials.ndjson reviews=grace-reviews.ndjson failures=grace-failures.ndjson decisions=grace-decisions.ndjson anomalies=grace-anomalies.ndjson healing=grace-healing.ndjson unrouted=grace-unrouted.ndjson"
 	# (audit is a grace-log chain, console standard error)
