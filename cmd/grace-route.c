@@ -890,17 +890,20 @@ run_source(struct ctx *c, const struct srcopts *so, const char *const *keys,
 			double left = idle_since + (double)so->idle_ms -
 			    grace_mono_ms();
 
-			if (left <= 0)
-				break;
-			if (left < (double)wait)
-				wait = (int64_t)left + 1;
+			/* at least one fetch of 100 ms before the end */
+			wait = left < 100 ? 100 : left < 1000 ? (int64_t)left :
+			    1000;
 		}
 		if ((k = grace_rnats_src_fetch(src, wait, e)) < 0) {
 			stop = -1;
 			break;
 		}
-		if (k == 0)
+		if (k == 0) {
+			if (so->idle_ms >= 0 && grace_mono_ms() >= idle_since +
+			    (double)so->idle_ms)
+				break;
 			continue;
+		}
 		idle_since = grace_mono_ms();
 		for (i = 0; i < k && !stop; i++) {
 			struct grace_event ev;
