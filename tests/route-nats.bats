@@ -303,7 +303,8 @@ fnv1a() {
 		[ "${stderr_lines[0]}" = "$2" ]
 	}
 	check_cfg 'url: "nats://h:1"' 'grace-route: bad.yaml:4:7: missing required key '"'"'stream'"'"''
-	check_cfg 'stream: S, url: "http://h"' "grace-route: bad.yaml:4:37: url 'http://h' is not one nats://HOST:PORT"
+	check_cfg 'stream: S, url: "http://h"' "grace-route: bad.yaml:4:37: url 'http://h' is not nats://HOST:PORT, or a list of them separated by commas"
+	check_cfg 'stream: S, url: "nats://a:1,nats://b:2/x"' "grace-route: bad.yaml:4:37: url 'nats://a:1,nats://b:2/x' is not nats://HOST:PORT, or a list of them separated by commas"
 	check_cfg 'stream: "a.b"' "grace-route: bad.yaml:4:29: stream 'a.b' is not a JetStream stream name"
 	check_cfg 'stream: S, subject: "grace.{kind}"' "grace-route: bad.yaml:4:41: subject 'grace.{kind}': unknown variable at '{kind}' (expected {type}, {source}, {subject} or {partition})"
 	check_cfg 'stream: S, subject: "grace.*"' "grace-route: bad.yaml:4:41: subject 'grace.*' is not a NATS subject of letters, digits, '_', '-' and '.' between tokens (no wildcards)"
@@ -313,4 +314,70 @@ fnv1a() {
 	printf 'default: f\ndead_letter: d.ndjson\ntargets:\n  f: { kind: file, path: x, stream: S }\nroutes: []\n' > bad.yaml
 	run -2 --separate-stderr grace-route -c bad.yaml --check
 	[ "${stderr_lines[0]}" = "grace-route: bad.yaml:4:37: a file target takes no stream (only a nats target does)" ]
+}
+
+# free_port: a loopback TCP port nothing listens on.
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 40000))
+		ss -ltnH "sport = :$p" | grep -q . || { echo "$p"; return; }
+	done
+}
+
+# start_node I: node I (1-3) of a three-node JetStream cluster on the
+# ports in CPORT[] and RPORT[], storage in ./jsI.
+start_node() {
+	local i=$1 j routes="" k
+	for j in 1 2 3; do
+		[ "$j" = "$i" ] || routes="${routes:+$routes,}nats://127.0.0.1:${RPORT[$j]}"
+	done
+	: > "n$i.log"
+	nats-server -js -a 127.0.0.1 -p "${CPORT[$i]}" -n "n$i" --cluster_name grace \
+	    -cluster "nats://127.0.0.1:${RPORT[$i]}" -routes "$routes" \
+	    -sd "$BATS_TEST_TMPDIR/js$i" -l "$BATS_TEST_TMPDIR/n$i.log" &
+	NODE[$i]=$!
+	disown "${NODE[$i]}"
+	echo "${NODE[$i]}" >> nats.pids
+	for ((k = 0; k < 100; k++)); do
+		grep -q 'Server is ready' "n$i.log" && return 0
+		sleep 0.1
+	done
+	cat "n$i.log" >&2
+	return 1
+}
+
+@test "a three-node cluster, a stream with three replicas: one node killed and restarted mid-stream, every event stored exactly once" {
+	local i
+	declare -a CPORT RPORT NODE
+	for i in 1 2 3; do CPORT[$i]=$(free_port); RPORT[$i]=$(free_port); done
+	for i in 1 2 3; do start_node "$i"; done
+	URLS="nats://127.0.0.1:${CPORT[1]},nats://127.0.0.1:${CPORT[2]},nats://127.0.0.1:${CPORT[3]}"
+	# the cluster elects its JetStream leader first
+	for ((i = 0; i < 60; i++)); do
+		"$NATSCTL" "nats://127.0.0.1:${CPORT[1]}" stream-add EVENTS 'grace.events.>' 3 2>/dev/null && break
+		sleep 0.5
+	done
+	[ "$i" -lt 60 ]
+	URL=$URLS
+	nats_cfg 'retries: 100, backoff: 100ms, backoff_max: 500ms, timeout: 2s'
+	gen_events 3000 > in.ndjson
+	{
+		head -1000 in.ndjson
+		sleep 1
+		kill -9 "${NODE[3]}"
+		tail -n +1001 in.ndjson | head -1000
+		sleep 1
+		start_node 3 >&2
+		tail -n +2001 in.ndjson
+	} | grace-route -c routes.yaml > out.ndjson 2> err.txt || rc=$?
+	[ "${rc:-0}" -eq 0 ] || { cat err.txt >&2; return 1; }
+	[ ! -s dead.ndjson ]
+	grep -q '  js (nats): 3000 queued, 3000 delivered, 0 dropped' err.txt
+	printf 'default: out\ndead_letter: d.ndjson\ntargets:\n  out: { kind: file, path: /dev/null }\nroutes: []\n' > back.yaml
+	run -0 --separate-stderr grace-route -q -c back.yaml --source "nats://127.0.0.1:${CPORT[1]}/EVENTS" --durable central --source-idle 3
+	# every event once
+	[ "$(ids <<< "$output" | sort | uniq -d)" = "" ]
+	[ "$(ids <<< "$output" | sort)" = "$(ids in.ndjson | sort)" ]
+	[ "$("$NATSCTL" "nats://127.0.0.1:${CPORT[2]}" count EVENTS)" = 3000 ]
 }

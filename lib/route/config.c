@@ -154,9 +154,27 @@ load_nats(struct grace_routes *rs, struct grace_rtarget_cfg *t,
 	s = "nats://127.0.0.1:4222";
 	if ((n = grace_yaml_get(m, "url")) && grace_yaml_as_string(n, &s, e) < 0)
 		return -1;
-	if (strncmp(s, "nats://", 7) != 0 || !s[7] || strpbrk(s, " \t\r\n,"))
-		return grace_yaml_err(e, n ? n : m, "url '%s' is not one "
-		    "nats://HOST:PORT", s);
+	{
+		/* nats://HOST:PORT, or a list of them separated by commas
+		 * (the servers of a cluster, tried in turn) */
+		const char *u = s;
+
+		for (;;) {
+			const char *end = strchr(u, ',');
+			size_t len = end ? (size_t)(end - u) : strlen(u);
+
+			if (len <= 7 || strncmp(u, "nats://", 7) != 0 ||
+			    memchr(u, ' ', len) || memchr(u, '\t', len) ||
+			    memchr(u, '\n', len) || memchr(u, '\r', len) ||
+			    memchr(u + 7, '/', len - 7))
+				return grace_yaml_err(e, n ? n : m, "url '%s' is not "
+				    "nats://HOST:PORT, or a list of them separated by "
+				    "commas", s);
+			if (!end)
+				break;
+			u = end + 1;
+		}
+	}
 	if (!(t->url = dup_or(rs, s, e)))
 		return -1;
 	if (!(n = grace_yaml_require(m, "stream", e)) ||

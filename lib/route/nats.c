@@ -85,7 +85,23 @@ connect_to(const char *url, int64_t timeout_ms, int reconnect,
 	*nc = NULL;
 	if ((s = natsOptions_Create(opts)) != NATS_OK)
 		return nats_fail(e, "unable to connect to", url, s);
-	s = natsOptions_SetURL(*opts, url);
+	{
+		/* one URL, or a list separated by commas (a cluster) */
+		const char *srv[16];
+		char *copy = strdup(url), *tok, *save;
+		int ns = 0;
+
+		if (!copy) {
+			natsOptions_Destroy(*opts);
+			*opts = NULL;
+			return grace_err_sys(e, NULL, "out of memory");
+		}
+		for (tok = strtok_r(copy, ",", &save); tok && ns < 16;
+		    tok = strtok_r(NULL, ",", &save))
+			srv[ns++] = tok;
+		s = natsOptions_SetServers(*opts, srv, ns);
+		free(copy);
+	}
 	if (s == NATS_OK)
 		s = natsOptions_SetTimeout(*opts, timeout_ms);
 	if (s == NATS_OK)
