@@ -54,6 +54,9 @@ LIBS_grace-verify := verify log
 LIBS_grace-decide := decide
 LIBS_grace-route  := route gate log
 LIBS_grace-heal   := heal gate verify log
+# Libraries one program alone links (the NATS client: grace-route's nats
+# target and source, lib/route/nats.c).
+LDLIBS_grace-route := -lnats
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 CORE_SRC := $(wildcard lib/*.c)
 LIB_SRC := $(CORE_SRC) $(foreach s,$(SYSTEMS),$(wildcard lib/$(s)/*.c))
@@ -98,7 +101,7 @@ $(ARCHIVES):
 define prog_rule
 $(B)/bin/$(1): $(B)/obj/cmd/$(1).o $(foreach s,$(LIBS_$(1)),$(B)/lib/lib$(s).a) $(B)/lib/libcore.a
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LDLIBS_$(1)) $$(LDLIBS)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 

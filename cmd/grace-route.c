@@ -74,6 +74,8 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: grace-route [-c FILE] [-o FORMAT] [--dry-run] [--explain] [--strict]\n"
 	    "                   [--max-line BYTES] [--metrics FILE] [-q] [FILE...]\n"
+	    "       grace-route [-c FILE] ... --source nats://HOST:PORT/STREAM --durable NAME\n"
+	    "                   [--subject FILTER] [--ack-wait SECS] [--source-idle SECS]\n"
 	    "       grace-route [-c FILE] --check [--metrics FILE] [-o json]\n"
 	    "       grace-route [-c FILE] [-o FORMAT] --test CASES\n"
 	    "\n"
@@ -96,6 +98,16 @@ usage(FILE *f)
 	    "                      every 5 seconds and at the end): events by verdict,\n"
 	    "                      bad lines, latency, and per target the queue depth,\n"
 	    "                      delivered, dropped, dead-lettered, the breaker state\n"
+	    "      --source nats://HOST:PORT/STREAM\n"
+	    "                      read events from a durable JetStream pull consumer\n"
+	    "                      instead of files or stdin; a message is acknowledged\n"
+	    "                      once its event is written and flushed to stdout\n"
+	    "      --durable NAME  the consumer (made if missing: explicit acks, from\n"
+	    "                      the start of the stream)\n"
+	    "      --subject FILTER  the new consumer's subject filter\n"
+	    "      --ack-wait SECS the new consumer's redelivery delay (default 30)\n"
+	    "      --source-idle SECS  end once no message came for SECS (default:\n"
+	    "                      never)\n"
 	    "  -q, --quiet         only errors and warnings: no closing summary, no\n"
 	    "                      --check line, no --test totals\n"
 	    "      --check         readiness: the routes file valid, every file, log, fifo\n"
@@ -845,11 +857,137 @@ run_tests(const struct grace_routes *rs, const char *file,
 	return status;
 }
 
+/* --source: the messages of a durable pull consumer, each one event,
+ * checked as an input line is (filter.c) and routed by on_event(). A
+ * batch is acknowledged only after its events, or their rejection
+ * records, are written to stdout: a crash before redelivers them (with
+ * their ids), never loses them. Returns 0, or -1 with e filled. */
+struct srcopts {
+	const char *url, *durable, *filter;
+	int64_t ack_wait_ms, idle_ms;
+	size_t max_line;
+	int strict;
+};
+
+static int
+run_source(struct ctx *c, const struct srcopts *so, const char *const *keys,
+    struct grace_err *e)
+{
+	struct grace_rnats_src *src;
+	struct grace_jspan found[K_N];
+	double idle_since = grace_mono_ms();
+	size_t max = so->max_line ? so->max_line : 1048576;
+	int stop = 0;
+
+	if (!(src = grace_rnats_src_open(so->url, so->durable, so->filter,
+	    so->ack_wait_ms, 5000, e)))
+		return -1;
+	while (!stop && !atomic_load(&c->shutting)) {
+		int64_t wait = 1000;
+		int k, i;
+
+		if (so->idle_ms >= 0) {
+			double left = idle_since + (double)so->idle_ms -
+			    grace_mono_ms();
+
+			/* at least one fetch of 100 ms before the end */
+			wait = left < 100 ? 100 : left < 1000 ? (int64_t)left :
+			    1000;
+		}
+		if ((k = grace_rnats_src_fetch(src, wait, e)) < 0) {
+			stop = -1;
+			break;
+		}
+		if (k == 0) {
+			if (so->idle_ms >= 0 && grace_mono_ms() >= idle_since +
+			    (double)so->idle_ms)
+				break;
+			continue;
+		}
+		idle_since = grace_mono_ms();
+		for (i = 0; i < k && !stop; i++) {
+			struct grace_event ev;
+			struct grace_err bad;
+			uint64_t seq;
+			size_t n;
+			const char *p = grace_rnats_src_msg(src, (size_t)i, &n,
+			    &seq);
+			const char *nl;
+			int r;
+
+			if (n && p[n - 1] == '\n')
+				n--;
+			grace_err_clear(&bad);
+			bad.code = GRACE_EXIT_INPUT;
+			if (n > max) {
+				grace_err_set(&bad, grace_rnats_src_name(src),
+				    (unsigned long)seq, 0, "message longer than "
+				    "%zu bytes", max);
+			} else if ((nl = memchr(p, '\n', n))) {
+				grace_err_set(&bad, grace_rnats_src_name(src),
+				    (unsigned long)seq, (unsigned long)(nl - p) + 1,
+				    "a message holds one event: this one has more "
+				    "than one line");
+			} else if (grace_json_blank(p, n)) {
+				grace_err_set(&bad, grace_rnats_src_name(src),
+				    (unsigned long)seq, 0, "empty message");
+			} else if (grace_json_scan(p, n, keys, K_N, found,
+			    grace_rnats_src_name(src), (unsigned long)seq,
+			    &bad) == 0 && found[K_GRACE].kind != GRACE_J_NONE &&
+			    found[K_GRACE].kind != GRACE_J_OBJECT) {
+				grace_err_set(&bad, grace_rnats_src_name(src),
+				    (unsigned long)seq, found[K_GRACE].off + 1,
+				    "member 'grace' is %s, not an object",
+				    grace_json_kind_name(found[K_GRACE].kind));
+			}
+			if (bad.msg[0]) {
+				bad.code = GRACE_EXIT_INPUT;
+				on_bad_line(c, &bad);
+				if (so->strict)
+					stop = 1;
+				continue;
+			}
+			ev.input = grace_rnats_src_name(src);
+			ev.line = (unsigned long)seq;
+			ev.p = p;
+			ev.n = n;
+			ev.found = found;
+			r = on_event(c, &ev, NULL, e);
+			if (r < 0)
+				stop = -1;
+		}
+		if (stop < 0)
+			break;
+		/* everything of the batch is written before it is acked */
+		pthread_mutex_lock(&c->out_mu);
+		if (c->router)
+			grace_router_flush(c->router);
+		if (grace_cli_flush(&c->obuf, e) < 0) {
+			pthread_mutex_unlock(&c->out_mu);
+			stop = -1;
+			break;
+		}
+		pthread_mutex_unlock(&c->out_mu);
+		if (stop == 1) {
+			/* --strict: the bad message is not acknowledged */
+			break;
+		}
+		if (grace_rnats_src_ack(src, e) < 0) {
+			/* they come again: duplicates with their ids, not
+			 * losses */
+			grace_err_print(stderr, prog, e);
+			grace_err_clear(e);
+		}
+	}
+	grace_rnats_src_close(src);
+	return stop < 0 ? -1 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	enum { O_DRY = 256, O_EXPLAIN, O_STRICT, O_MAXLINE, O_CHECK, O_TEST,
-		O_METRICS };
+		O_METRICS, O_SOURCE, O_DURABLE, O_SUBJECT, O_ACKWAIT, O_IDLE };
 	static const struct option lo[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "output", required_argument, NULL, 'o' },
@@ -861,6 +999,11 @@ main(int argc, char **argv)
 		{ "check", no_argument, NULL, O_CHECK },
 		{ "test", required_argument, NULL, O_TEST },
 		{ "metrics", required_argument, NULL, O_METRICS },
+		{ "source", required_argument, NULL, O_SOURCE },
+		{ "durable", required_argument, NULL, O_DURABLE },
+		{ "subject", required_argument, NULL, O_SUBJECT },
+		{ "ack-wait", required_argument, NULL, O_ACKWAIT },
+		{ "source-idle", required_argument, NULL, O_IDLE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0, 0, 0, 0 },
@@ -879,6 +1022,8 @@ main(int argc, char **argv)
 	int opt, check = 0, strict = 0, status, devnull = -1, expected = 0;
 	int have_sth = 0, cjson = 0;
 	size_t ti;
+	struct srcopts so = { NULL, NULL, NULL, 30000, -1, 0, 0 };
+	unsigned long long secs;
 
 	memset(&c, 0, sizeof c);
 	argv[0] = (char *)prog;
@@ -887,6 +1032,22 @@ main(int argc, char **argv)
 		case 'c': cfg = optarg; break;
 		case 'o': ofmt = optarg; break;
 		case O_METRICS: metrics = optarg; break;
+		case O_SOURCE: so.url = optarg; break;
+		case O_DURABLE: so.durable = optarg; break;
+		case O_SUBJECT: so.filter = optarg; break;
+		case O_ACKWAIT:
+		case O_IDLE:
+			if (grace_cli_parse_size(optarg, &secs) < 0 ||
+			    secs > 86400 || (opt == O_ACKWAIT && secs == 0))
+				return usage_error("--%s takes whole seconds from %d "
+				    "to 86400, not '%s'", opt == O_ACKWAIT ?
+				    "ack-wait" : "source-idle", opt == O_ACKWAIT,
+				    optarg);
+			if (opt == O_ACKWAIT)
+				so.ack_wait_ms = (int64_t)secs * 1000;
+			else
+				so.idle_ms = (int64_t)secs * 1000;
+			break;
 		case O_DRY: c.dry_run = 1; break;
 		case O_EXPLAIN: c.explain = 1; break;
 		case O_STRICT: strict = 1; break;
@@ -922,6 +1083,26 @@ main(int argc, char **argv)
 		return usage_error("%s", "--check and --test read no input files");
 	if (check && test)
 		return usage_error("%s", "give --check or --test, not both");
+	if (so.url && (check || test || optind < argc))
+		return usage_error("%s", "--source reads no input files, and "
+		    "goes with neither --check nor --test");
+	if (so.url && c.dry_run)
+		return usage_error("%s", "--source acknowledges what it "
+		    "delivered: no --dry-run");
+	if (so.url && (strncmp(so.url, "nats://", 7) != 0 ||
+	    !strchr(so.url + 7, '/') || so.url[7] == '/' ||
+	    !strchr(so.url + 7, '/')[1] ||
+	    strpbrk(strchr(so.url + 7, '/') + 1, "/. *>")))
+		return usage_error("--source '%s' is not nats://HOST:PORT/STREAM",
+		    so.url);
+	if (so.url && !so.durable)
+		return usage_error("%s", "--source needs --durable NAME");
+	if (!so.url && (so.durable || so.filter || so.idle_ms >= 0))
+		return usage_error("%s", "--durable, --subject and --source-idle "
+		    "go with --source");
+	if (so.durable && (!*so.durable || strpbrk(so.durable, ". *>\t\r\n")))
+		return usage_error("--durable '%s' is not a consumer name (no "
+		    "'.', '*', '>' or white space)", so.durable);
 	if (!cfg && !(cfg = found = grace_config_find("routes.yaml", &e)))
 		return grace_cli_report(stderr, prog, &e);
 	if (!(rs = grace_routes_load(cfg, &e))) {
@@ -941,7 +1122,8 @@ main(int argc, char **argv)
 	c.rs = rs;
 	pthread_mutex_init(&c.out_mu, NULL);
 	atomic_init(&c.shutting, 0);
-	c.interactive = fstat(STDIN_FILENO, &st) < 0 || !S_ISREG(st.st_mode);
+	c.interactive = !so.url && (fstat(STDIN_FILENO, &st) < 0 ||
+	    !S_ISREG(st.st_mode));
 	if (grace_rmatch_init(&c.m, rs) < 0 ||
 	    !(c.storm = grace_rstorm_new(rs)) ||
 	    (metrics && metrics_start(&c, metrics) < 0)) {
@@ -991,8 +1173,15 @@ main(int argc, char **argv)
 	fo.no_reject_records = 1;
 	fo.check_grace = 1;
 	grace_err_clear(&e);
-	status = grace_filter_run(&fo, argv + optind, (size_t)(argc - optind),
-	    on_event, on_bad_line, &c, NULL, &e);
+	if (so.url) {
+		so.max_line = (size_t)max;
+		so.strict = strict;
+		status = run_source(&c, &so, keys, &e) < 0 ?
+		    GRACE_EXIT_SYSTEM : GRACE_EXIT_OK;
+	} else {
+		status = grace_filter_run(&fo, argv + optind, (size_t)(argc -
+		    optind), on_event, on_bad_line, &c, NULL, &e);
+	}
 	if (status == GRACE_EXIT_SYSTEM) {
 		grace_err_print(stderr, prog, &e);
 		c.worst = GRACE_EXIT_SYSTEM;
@@ -1035,5 +1224,6 @@ done:
 		status = GRACE_EXIT_SYSTEM;
 	grace_routes_free(rs);
 	free(found);
+	grace_rnats_shutdown();
 	return status;
 }

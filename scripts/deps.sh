@@ -4,7 +4,7 @@
 # apt-get line and fails. With "fuzz", the packages of make fuzz instead
 # (clang and its libFuzzer runtime): make check never needs clang.
 set -u
-pkgs="gcc make libc6-dev libyaml-dev libssl-dev libjq-dev libonig-dev jq openssl bats bats-support bats-assert valgrind curl chromium shellcheck golang-go golang-golang-x-mod-dev"
+pkgs="gcc make libc6-dev libyaml-dev libssl-dev libjq-dev libonig-dev jq openssl bats bats-support bats-assert valgrind curl chromium shellcheck golang-go golang-golang-x-mod-dev nats-server libnats-dev"
 if [ "${1:-}" = fuzz ]; then
 	# libFuzzer ships in libclang-rt-<major>-dev, which clang only
 	# recommends: name the one that matches the clang installed, or the

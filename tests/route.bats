@@ -195,7 +195,7 @@ dead_letter: dead.ndjson
 targets:
   out: { kind: file, path: out.ndjson, overflw: drop_newest }
 routes: []'
-	bad_cfg "grace-route: routes.yaml:4:40: unknown key 'overflw' (expected one of: kind, path, argv, queue, overflow, spill, retries, backoff, backoff_max, breaker)"
+	bad_cfg "grace-route: routes.yaml:4:40: unknown key 'overflw' (expected one of: kind, path, argv, queue, overflow, spill, retries, backoff, backoff_max, breaker, url, subject, stream, partition, timeout)"
 	cfg 'default: out
 dead_letter: dead.ndjson
 tagrets: {}'
@@ -226,7 +226,7 @@ routes:
 		run -2 --separate-stderr grace-route -c routes.yaml --check
 		[ "$stderr" = "grace-route: routes.yaml:4:$2" ] || { echo "$1 -> $stderr"; return 1; }
 	}
-	t '{ kind: kafka }' "16: unknown target kind 'kafka' (expected one of: file, log, stdout, stderr, fifo, exec)"
+	t '{ kind: kafka }' "16: unknown target kind 'kafka' (expected one of: file, log, stdout, stderr, fifo, exec, nats)"
 	t '{ kind: file }' "8: target 'out' (file) needs a path"
 	t '{ kind: stdout, path: x }' "30: a stdout target takes no path"
 	t '{ kind: exec, argv: "notify-send $x" }' "28: argv is a list of strings (never a shell command), got a string"

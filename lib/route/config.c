@@ -25,7 +25,7 @@ static const char *const prio_names[GRACE_RP_N] = {
 	"critical", "high", "normal", "low",
 };
 static const char *const kind_names[] = {
-	"file", "log", "stdout", "stderr", "fifo", "exec",
+	"file", "log", "stdout", "stderr", "fifo", "exec", "nats",
 };
 static const char *const overflow_names[] = {
 	"block", "drop_newest", "drop_oldest", "spill",
@@ -40,7 +40,7 @@ grace_rprio_name(enum grace_rprio p)
 const char *
 grace_rkind_name(enum grace_rkind k)
 {
-	return (unsigned)k <= GRACE_RK_EXEC ? kind_names[k] : "?";
+	return (unsigned)k <= GRACE_RK_NATS ? kind_names[k] : "?";
 }
 
 const char *
@@ -98,6 +98,148 @@ dup_or(struct grace_routes *rs, const char *s, struct grace_err *e)
 	return d;
 }
 
+static int load_key_named(struct grace_routes *rs,
+    const struct grace_ynode *m, const char *name, struct grace_rpath **out,
+    size_t *nout, struct grace_err *e);
+
+/* 1 if s is a NATS subject token's worth of safe characters, dots
+ * between non-empty tokens. */
+static int
+subject_ok(const char *s)
+{
+	const char *c;
+
+	if (!*s || *s == '.' || s[strlen(s) - 1] == '.' || strstr(s, ".."))
+		return 0;
+	for (c = s; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		    (*c >= '0' && *c <= '9') || *c == '_' || *c == '-' ||
+		    *c == '.'))
+			return 0;
+	return 1;
+}
+
+/* A nats target's keys: url, subject (a template), stream, partition,
+ * timeout; the other kinds take none of them. */
+static int
+load_nats(struct grace_routes *rs, struct grace_rtarget_cfg *t,
+    const struct grace_ynode *m, struct grace_err *e)
+{
+	static const char *const nkeys[] = { "url", "subject", "stream",
+		"partition", "timeout", NULL };
+	static const char *const pkeys[] = { "key", "count", NULL };
+	static const char *const vars[] = { "{type}", "{source}",
+		"{subject}", "{partition}", NULL };
+	const struct grace_ynode *n, *pn;
+	struct grace_buf plain = {0};
+	const char *s, *c;
+	int64_t v;
+	size_t i;
+	int haspart = 0;
+
+	if (t->kind != GRACE_RK_NATS) {
+		for (i = 0; nkeys[i]; i++)
+			if ((n = grace_yaml_get(m, nkeys[i])))
+				return grace_yaml_err(e, n, "a %s target takes no %s "
+				    "(only a nats target does)", kind_names[t->kind],
+				    nkeys[i]);
+		return 0;
+	}
+	t->timeout_ms = 5000;
+	if (grace_yaml_get_duration(m, "timeout", &t->timeout_ms, e) < 0)
+		return -1;
+	if (t->timeout_ms < 1 || t->timeout_ms > 3600000)
+		return grace_yaml_err(e, grace_yaml_get(m, "timeout"), "timeout is "
+		    "from 1ms to 1h");
+	s = "nats://127.0.0.1:4222";
+	if ((n = grace_yaml_get(m, "url")) && grace_yaml_as_string(n, &s, e) < 0)
+		return -1;
+	{
+		/* nats://HOST:PORT, or a list of them separated by commas
+		 * (the servers of a cluster, tried in turn) */
+		const char *u = s;
+
+		for (;;) {
+			const char *end = strchr(u, ',');
+			size_t len = end ? (size_t)(end - u) : strlen(u);
+
+			if (len <= 7 || strncmp(u, "nats://", 7) != 0 ||
+			    memchr(u, ' ', len) || memchr(u, '\t', len) ||
+			    memchr(u, '\n', len) || memchr(u, '\r', len) ||
+			    memchr(u + 7, '/', len - 7))
+				return grace_yaml_err(e, n ? n : m, "url '%s' is not "
+				    "nats://HOST:PORT, or a list of them separated by "
+				    "commas", s);
+			if (!end)
+				break;
+			u = end + 1;
+		}
+	}
+	if (!(t->url = dup_or(rs, s, e)))
+		return -1;
+	if (!(n = grace_yaml_require(m, "stream", e)) ||
+	    grace_yaml_as_string(n, &s, e) < 0)
+		return -1;
+	if (!*s || strpbrk(s, ". *>\t\r\n/\\"))
+		return grace_yaml_err(e, n, "stream '%s' is not a JetStream "
+		    "stream name", s);
+	if (!(t->stream = dup_or(rs, s, e)))
+		return -1;
+	if ((pn = grace_yaml_get(m, "partition"))) {
+		if (grace_yaml_expect(pn, GRACE_YMAP, e) < 0 ||
+		    grace_yaml_check_keys(pn, pkeys, e) < 0 ||
+		    !grace_yaml_require(pn, "key", e) ||
+		    !(n = grace_yaml_require(pn, "count", e)) ||
+		    grace_yaml_as_int(n, &v, e) < 0 ||
+		    load_key_named(rs, pn, "key", &t->pkey, &t->npkey, e) < 0)
+			return -1;
+		if (v < 1 || v > 65536)
+			return grace_yaml_err(e, n, "partition count is from 1 to "
+			    "65536, not %lld", (long long)v);
+		t->pcount = (unsigned)v;
+	}
+	s = t->pcount ? "grace.events.p{partition}" : "grace.events.{type}";
+	if ((n = grace_yaml_get(m, "subject")) &&
+	    grace_yaml_as_string(n, &s, e) < 0)
+		return -1;
+	/* The template with each variable as one safe character must be a
+	 * subject; a variable is not known, or {partition} without a
+	 * partition, is an error here rather than at the first event. */
+	for (c = s; *c; ) {
+		if (*c == '{') {
+			for (i = 0; vars[i]; i++)
+				if (strncmp(c, vars[i], strlen(vars[i])) == 0)
+					break;
+			if (!vars[i]) {
+				grace_buf_free(&plain);
+				return grace_yaml_err(e, n, "subject '%s': unknown "
+				    "variable at '%.20s' (expected {type}, "
+				    "{source}, {subject} or {partition})", s, c);
+			}
+			haspart |= i == 3;
+			c += strlen(vars[i]);
+			grace_buf_add(&plain, "x", 1);
+		} else {
+			grace_buf_add(&plain, c++, 1);
+		}
+	}
+	i = plain.p && subject_ok(plain.p);
+	grace_buf_free(&plain);
+	if (!i)
+		return grace_yaml_err(e, n ? n : m, "subject '%s' is not a NATS "
+		    "subject of letters, digits, '_', '-' and '.' between "
+		    "tokens (no wildcards)", s);
+	if (haspart && !t->pcount)
+		return grace_yaml_err(e, n, "subject '%s' uses {partition}, and "
+		    "the target has no partition", s);
+	if (!haspart && t->pcount)
+		return grace_yaml_err(e, n ? n : pn, "target '%s' has a partition "
+		    "and its subject '%s' does not use {partition}", t->name, s);
+	if (!(t->subject = dup_or(rs, s, e)))
+		return -1;
+	return 0;
+}
+
 static int
 load_target(struct grace_routes *rs, struct grace_rtarget_cfg *t,
     const struct grace_ynode *key, const struct grace_ynode *m,
@@ -105,7 +247,7 @@ load_target(struct grace_routes *rs, struct grace_rtarget_cfg *t,
 {
 	static const char *const keys[] = { "kind", "path", "argv", "queue",
 		"overflow", "spill", "retries", "backoff", "backoff_max", "breaker",
-		NULL };
+		"url", "subject", "stream", "partition", "timeout", NULL };
 	const struct grace_ynode *n;
 	const char *s;
 	int64_t v;
@@ -128,12 +270,12 @@ load_target(struct grace_routes *rs, struct grace_rtarget_cfg *t,
 	if (!(n = grace_yaml_require(m, "kind", e)) ||
 	    grace_yaml_as_string(n, &s, e) < 0)
 		return -1;
-	for (i = 0; i <= GRACE_RK_EXEC; i++)
+	for (i = 0; i <= GRACE_RK_NATS; i++)
 		if (strcmp(s, kind_names[i]) == 0)
 			break;
-	if (i > GRACE_RK_EXEC)
+	if (i > GRACE_RK_NATS)
 		return grace_yaml_err(e, n, "unknown target kind '%s' (expected one of: "
-		    "file, log, stdout, stderr, fifo, exec)", s);
+		    "file, log, stdout, stderr, fifo, exec, nats)", s);
 	t->kind = (enum grace_rkind)i;
 
 	n = grace_yaml_get(m, "path");
@@ -180,6 +322,8 @@ load_target(struct grace_routes *rs, struct grace_rtarget_cfg *t,
 		return grace_yaml_err(e, n, "a %s target takes no argv",
 		    kind_names[t->kind]);
 	}
+	if (load_nats(rs, t, m, e) < 0)
+		return -1;
 	if ((n = grace_yaml_get(m, "queue"))) {
 		if (grace_yaml_as_int(n, &v, e) < 0)
 			return -1;
@@ -1085,6 +1229,10 @@ grace_routes_free(struct grace_routes *rs)
 		for (j = 0; t->argv && t->argv[j]; j++)
 			free(t->argv[j]);
 		free(t->argv);
+		free(t->url);
+		free(t->subject);
+		free(t->stream);
+		free_paths(t->pkey, t->npkey);
 	}
 	free(rs->t);
 	for (i = 0; i < rs->nr; i++) {
@@ -1209,6 +1357,7 @@ grace_routes_ready(const struct grace_routes *rs, struct grace_ready *r)
 			break;
 		case GRACE_RK_STDOUT:
 		case GRACE_RK_STDERR:
+		case GRACE_RK_NATS:
 			break;
 		}
 		if (t->spill)

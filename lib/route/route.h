@@ -17,6 +17,8 @@
  *              the drain at the end
  *   targets.c  the target kinds (file, log, stdout, stderr, fifo, exec)
  *              behind one small interface (route_int.h)
+ *   nats.c     NATS JetStream (libnats): the nats target kind, and the
+ *              source that reads a durable pull consumer
  *
  * lib/ never prints: what the writer threads have to say (a subscriber
  * that exited, a write that failed) reaches the program through a
@@ -56,9 +58,10 @@ enum grace_rkind {
 	GRACE_RK_STDERR,
 	GRACE_RK_FIFO,
 	GRACE_RK_EXEC,
+	GRACE_RK_NATS,
 };
 
-/* "file", "log", "stdout", "stderr", "fifo", "exec". */
+/* "file", "log", "stdout", "stderr", "fifo", "exec", "nats". */
 const char *grace_rkind_name(enum grace_rkind k);
 
 enum grace_roverflow {
@@ -85,6 +88,15 @@ struct grace_rtarget_cfg {
 	unsigned breaker_failures;  /* consecutive failures that open the
 	                               circuit breaker; 0: no breaker */
 	int64_t breaker_cooldown_ms;
+	/* nats: publish to JetStream (nats.c) */
+	char *url;                  /* nats://127.0.0.1:4222 */
+	char *subject;              /* template: {type} {source} {subject}
+	                               {partition} */
+	char *stream;               /* the stream the subject must be in */
+	struct grace_rpath *pkey;   /* partition: key (member paths) */
+	size_t npkey;
+	unsigned pcount;            /* partition: count; 0: none */
+	int64_t timeout_ms;         /* connect and publish-ack timeout */
 	unsigned long line, col;    /* where it is defined */
 };
 
@@ -462,5 +474,50 @@ uint64_t grace_router_dead(struct grace_router *r, uint64_t *lost);
 
 /* Free r (after grace_router_drain()). NULL is a no-op. */
 void grace_router_free(struct grace_router *r);
+
+/* ===================================================================== */
+/* nats.c - the source: events from a durable JetStream pull consumer
+ * (grace-route --source). A message is acknowledged only when the
+ * program says it is safe (grace_rnats_src_ack()), so that a crash before
+ * redelivers it. */
+
+struct grace_rnats_src;
+
+/* Connect to url, nats://HOST:PORT/STREAM (timeout_ms to connect; the
+ * connection reconnects by itself afterwards), and bind to the durable
+ * pull consumer durable of STREAM, made (explicit acks, from the start
+ * of the stream, filter subject filter when not NULL, ack_wait_ms for
+ * redelivery) if it does not exist. A durable that exists with another
+ * filter is an error. Returns the source, or NULL with e filled
+ * (GRACE_EXIT_USAGE for a url of another shape). */
+struct grace_rnats_src *grace_rnats_src_open(const char *url,
+    const char *durable, const char *filter, int64_t ack_wait_ms,
+    int64_t timeout_ms, struct grace_err *e);
+
+/* "nats://HOST:PORT/STREAM", for messages and rejection records. */
+const char *grace_rnats_src_name(const struct grace_rnats_src *s);
+
+/* Fetch the next messages (up to 256), waiting at most wait_ms. The
+ * messages of the previous fetch that were not acknowledged are let go
+ * (the server redelivers them). Returns how many (0: none came, or the
+ * connection is down and reconnecting), or -1 with e filled. */
+int grace_rnats_src_fetch(struct grace_rnats_src *s, int64_t wait_ms,
+    struct grace_err *e);
+
+/* Message i of the last fetch: its data (*n bytes, not NUL-terminated)
+ * and stream sequence. */
+const char *grace_rnats_src_msg(const struct grace_rnats_src *s, size_t i,
+    size_t *n, uint64_t *seq);
+
+/* Acknowledge every message of the last fetch, and wait until the
+ * server has the acknowledgments. Returns 0, or -1 with e filled (they
+ * will be redelivered). */
+int grace_rnats_src_ack(struct grace_rnats_src *s, struct grace_err *e);
+
+void grace_rnats_src_close(struct grace_rnats_src *s);
+
+/* At the program's end: let the NATS library's threads and memory go
+ * (nats_CloseAndWait), if it was used. */
+void grace_rnats_shutdown(void);
 
 #endif

@@ -81,6 +81,9 @@ struct grace_rt {
 int grace_rsel_match(const struct grace_rsel *sel, const char *p, size_t n,
     struct grace_rmatch *m);
 
+/* nats.c: the nats kind (JetStream publish). */
+extern const struct grace_rtarget_ops grace_rtarget_nats_ops;
+
 /* The ops table of kind k. */
 const struct grace_rtarget_ops *grace_rtarget_ops_for(enum grace_rkind k);
 

@@ -1,4 +1,5 @@
-/* targets.c - the target kinds: file, log, stdout, stderr, fifo, exec.
+/* targets.c - the target kinds: file, log, stdout, stderr, fifo, exec
+ * (nats is in nats.c).
  *
  * Each is an ops table (route_int.h) called from its target's writer
  * thread only. Blocking waits (a fifo or a subscriber that does not read)
@@ -745,5 +746,5 @@ static const struct grace_rtarget_ops ops[] = {
 const struct grace_rtarget_ops *
 grace_rtarget_ops_for(enum grace_rkind k)
 {
-	return &ops[k];
+	return k == GRACE_RK_NATS ? &grace_rtarget_nats_ops : &ops[k];
 }

@@ -1,0 +1,72 @@
+#!/bin/sh
+# bench/route-nats.sh - grace-route's nats target, publish throughput to a
+# local single-node JetStream stream (file storage), against a minimal C
+# publisher with the same client library and settings (bench/nats-pub.c:
+# asynchronous, 256 in flight, Nats-Msg-Id, every acknowledgment awaited),
+# in the same run: grace-route >= 0.8 of it. The two alternate (publisher,
+# grace-route, publisher, ...) and the stream is deleted and added again
+# before each run, so neither is measured against stored duplicates.
+# Each timing is the best of $REPS runs.
+#
+#   BENCH_EVENTS=200000  events
+#   REPS=5
+# Needs nats-server and libnats-dev (scripts/deps.sh). Exit status 1 if
+# the target is missed, 4 if it could not measure. Not yet in bench/run.sh.
+set -u
+cd "$(dirname "$0")/.." || exit 4
+BIN=${GRACE_BIN:-$PWD/build/bin}
+PATH="$BIN:$PATH"
+N=${BENCH_EVENTS:-200000}
+REPS=${REPS:-5}
+. bench/lib.sh
+command -v nats-server >/dev/null || { echo "bench: nats-server is not installed" >&2; exit 4; }
+${CC:-cc} -O2 -o "$dir/nats-pub" bench/nats-pub.c -lnats || exit 4
+
+nats-server -js -a 127.0.0.1 -p -1 -sd "$dir/js" -l "$dir/nats.log" &
+srv=$!
+trap 'kill $srv 2>/dev/null; wait $srv 2>/dev/null; rm -rf "$dir"' EXIT
+i=0
+while ! grep -q 'Server is ready' "$dir/nats.log" 2>/dev/null; do
+	i=$((i + 1))
+	[ $i -gt 100 ] && { echo "bench: nats-server did not start" >&2; exit 4; }
+	sleep 0.1
+done
+port=$(sed -n 's/.*Listening for client connections on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$dir/nats.log" | tail -1)
+url="nats://127.0.0.1:$port"
+
+echo "grace-route nats target benchmark: $N events to $url, best of $REPS runs each"
+awk -v n="$N" 'BEGIN{
+	for (i = 0; i < n; i++)
+		printf "{\"specversion\":\"1.0\",\"id\":\"evt-%08d\",\"type\":\"bench\",\"source\":\"grace-gate\",\"actor\":\"alice\",\"data\":{\"host\":\"web-%d\",\"n\":%d}}\n", i, i % 20, i
+}' > "$dir/ev.ndjson"
+cat > "$dir/routes.yaml" <<EOF
+default: js
+dead_letter: $dir/dead.ndjson
+targets:
+  js: { kind: nats, url: "$url", stream: BENCH, subject: "grace.events.{type}", queue: 4096 }
+routes: []
+EOF
+BENCH_PREP="'$dir/nats-pub' '$url' reset BENCH 'grace.events.>'"
+export BENCH_PREP
+tp=""
+tr=""
+k=0
+while [ $k -lt "$REPS" ]; do
+	t=$(REPS=1 best "'$dir/nats-pub' '$url' pub BENCH grace.events.bench '$dir/ev.ndjson'") || exit 4
+	tp=$(echo "$t ${tp:-}" | awk '{print ($2=="" || $1<$2) ? $1 : $2}')
+	t=$(REPS=1 best "grace-route -q -c '$dir/routes.yaml' < '$dir/ev.ndjson' > /dev/null") || exit 4
+	tr=$(echo "$t ${tr:-}" | awk '{print ($2=="" || $1<$2) ? $1 : $2}')
+	k=$((k + 1))
+done
+if [ -s "$dir/dead.ndjson" ]; then
+	echo "bench: grace-route dead-lettered events" >&2
+	exit 4
+fi
+rp=$(rate "$N" "$tp")
+rr=$(rate "$N" "$tr")
+printf '  minimal C publisher (libnats)  %10s events/s\n' "$rp"
+printf '  grace-route nats target        %10s events/s\n' "$rr"
+r=$(ratio "$rr" "$rp")
+printf '  grace-route / publisher        %10s\n' "$r"
+check "grace-route nats publish / C publisher" "$r" ">=" 0.8
+exit $missed

@@ -1,0 +1,676 @@
+/* nats.c - NATS JetStream through the NATS C client (libnats): the nats
+ * target kind (route_int.h) and the source that reads a durable pull
+ * consumer (route.h).
+ *
+ * The target publishes each event asynchronously to its subject with the
+ * event's id as Nats-Msg-Id (so that the stream stores a retried publish
+ * once), at most one batch (max_batch) in flight, and counts an event
+ * delivered only when its publish acknowledgment came back: the delivered
+ * prefix of a batch ends at the first event that failed or was not
+ * acknowledged within the timeout. The router retries, backs off, trips
+ * the breaker, spills and dead-letters as for any kind. The connection
+ * does not reconnect by itself: a lost server is a failed write, and the
+ * router's retries reconnect.
+ */
+#include <errno.h>
+#include <nats/nats.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "jpath.h"
+#include "json.h"
+#include "log/log.h"
+#include "route_int.h"
+#include "timeutil.h"
+
+#define NATS_BATCH 256          /* the in-flight window, events */
+#define WAIT_STEP_MS 50         /* waits look at t->abandon this often */
+
+static atomic_int used;         /* the library was started */
+
+enum { NK_ID, NK_TYPE, NK_SOURCE, NK_SUBJECT, NK_N };
+static const char *const nkeys[NK_N] = { "id", "type", "source", "subject" };
+
+struct natsst {
+	natsOptions *opts;
+	natsConnection *nc;
+	jsCtx *js;
+	int published;              /* an asynchronous publish was made */
+	/* the batch in flight, shared with the ack error handler */
+	pthread_mutex_t mu;
+	natsMsg *sent[NATS_BATCH];
+	size_t nsent;
+	size_t failed;              /* the first failed index, or SIZE_MAX */
+	char why[256];
+	struct grace_buf subj, val, tmp, id;
+	struct grace_sha256 *sha;
+	struct grace_jspan found[NK_N];
+};
+
+/* The library's last error on this thread, without the "(conn.c:12): "
+ * it starts with, or the status's text. */
+static const char *
+last_error(natsStatus s)
+{
+	const char *last = nats_GetLastError(NULL), *c;
+
+	if (!last || !*last)
+		return natsStatus_GetText(s);
+	if (*last == '(' && (c = strstr(last, "): ")))
+		return c + 3;
+	return last;
+}
+
+static int
+nats_fail(struct grace_err *e, const char *what, const char *url,
+    natsStatus s)
+{
+	return grace_err_set(e, NULL, 0, 0, "%s %s: %s", what, url,
+	    last_error(s));
+}
+
+/* A new connection to url (timeout_ms to connect), reconnecting or not.
+ * Returns 0 with *nc and *opts, or -1 (e filled). */
+static int
+connect_to(const char *url, int64_t timeout_ms, int reconnect,
+    natsOptions **opts, natsConnection **nc, struct grace_err *e)
+{
+	natsStatus s;
+
+	atomic_store(&used, 1);
+	*nc = NULL;
+	if ((s = natsOptions_Create(opts)) != NATS_OK)
+		return nats_fail(e, "unable to connect to", url, s);
+	{
+		/* one URL, or a list separated by commas (a cluster) */
+		const char *srv[16];
+		char *copy = strdup(url), *tok, *save;
+		int ns = 0;
+
+		if (!copy) {
+			natsOptions_Destroy(*opts);
+			*opts = NULL;
+			return grace_err_sys(e, NULL, "out of memory");
+		}
+		for (tok = strtok_r(copy, ",", &save); tok && ns < 16;
+		    tok = strtok_r(NULL, ",", &save))
+			srv[ns++] = tok;
+		s = natsOptions_SetServers(*opts, srv, ns);
+		free(copy);
+	}
+	if (s == NATS_OK)
+		s = natsOptions_SetTimeout(*opts, timeout_ms);
+	if (s == NATS_OK)
+		s = natsOptions_SetAllowReconnect(*opts, reconnect != 0);
+	if (s == NATS_OK && reconnect)
+		s = natsOptions_SetMaxReconnect(*opts, -1);
+	if (s == NATS_OK && reconnect)
+		s = natsOptions_SetReconnectWait(*opts, 250);
+	if (s == NATS_OK)
+		s = natsConnection_Connect(nc, *opts);
+	if (s != NATS_OK) {
+		nats_fail(e, "unable to connect to", url, s);
+		natsOptions_Destroy(*opts);
+		*opts = NULL;
+		*nc = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* An asynchronous publish failed (the library's thread): remember the
+ * first of the batch that did. The newest entry holding that address is
+ * the message (an older one with the same address was freed before it
+ * was made). */
+static void
+ack_err(jsCtx *js, jsPubAckErr *pae, void *arg)
+{
+	struct natsst *x = arg;
+	size_t i;
+
+	(void)js;
+	pthread_mutex_lock(&x->mu);
+	for (i = x->nsent; i-- > 0; )
+		if (x->sent[i] == pae->Msg)
+			break;
+	if (i != (size_t)-1 && i < x->failed) {
+		x->failed = i;
+		snprintf(x->why, sizeof x->why, "publish not acknowledged: %s",
+		    pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err));
+	} else if (i == (size_t)-1 && x->failed == SIZE_MAX) {
+		x->failed = 0;      /* not ours to place: count none */
+		snprintf(x->why, sizeof x->why, "publish not acknowledged: %s",
+		    pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err));
+	}
+	pthread_mutex_unlock(&x->mu);
+}
+
+static void
+nats_close(struct grace_rt *t, int64_t wait_ms)
+{
+	struct natsst *x = t->kind;
+
+	(void)wait_ms;
+	if (!x)
+		return;
+	if (x->js) {
+		natsMsgList pl;
+
+		/* (the library crashes asking before any publish) */
+		if (x->published &&
+		    js_PublishAsyncGetPendingList(&pl, x->js) == NATS_OK)
+			natsMsgList_Destroy(&pl);
+		jsCtx_Destroy(x->js);
+	}
+	natsConnection_Destroy(x->nc);
+	natsOptions_Destroy(x->opts);
+	pthread_mutex_destroy(&x->mu);
+	grace_buf_free(&x->subj);
+	grace_buf_free(&x->val);
+	grace_buf_free(&x->tmp);
+	grace_buf_free(&x->id);
+	grace_sha256_free(x->sha);
+	free(x);
+	t->kind = NULL;
+}
+
+/* Connect, and make sure the stream is there: grace-route does not
+ * create it (its subjects, storage and replicas are the operator's). */
+static int
+nats_open(struct grace_rt *t, struct grace_err *e)
+{
+	const struct grace_rtarget_cfg *c = t->cfg;
+	struct natsst *x = calloc(1, sizeof *x);
+	jsStreamInfo *si = NULL;
+	jsOptions jo;
+	jsErrCode jerr = 0;
+	natsStatus s;
+
+	if (!x || !(x->sha = grace_sha256_new())) {
+		free(x);
+		return grace_err_sys(e, NULL, "out of memory");
+	}
+	pthread_mutex_init(&x->mu, NULL);
+	x->failed = SIZE_MAX;
+	t->kind = x;
+	if (connect_to(c->url, c->timeout_ms, 0, &x->opts, &x->nc, e) < 0) {
+		nats_close(t, 0);
+		return -1;
+	}
+	jsOptions_Init(&jo);
+	jo.Wait = c->timeout_ms;
+	jo.PublishAsync.MaxPending = NATS_BATCH;
+	jo.PublishAsync.ErrHandler = ack_err;
+	jo.PublishAsync.ErrHandlerClosure = x;
+	if ((s = natsConnection_JetStream(&x->js, x->nc, &jo)) != NATS_OK) {
+		nats_fail(e, "no JetStream at", c->url, s);
+		nats_close(t, 0);
+		return -1;
+	}
+	s = js_GetStreamInfo(&si, x->js, c->stream, NULL, &jerr);
+	jsStreamInfo_Destroy(si);
+	if (s == NATS_NOT_FOUND) {
+		grace_err_set(e, NULL, 0, 0, "stream '%s' does not exist on %s "
+		    "(grace-route does not create streams: add it, with "
+		    "subjects that take '%s')", c->stream, c->url, c->subject);
+		nats_close(t, 0);
+		return -1;
+	}
+	if (s != NATS_OK) {
+		nats_fail(e, "unable to look up the stream on", c->url, s);
+		nats_close(t, 0);
+		return -1;
+	}
+	return 0;
+}
+
+/* Append the text of v (a top-level member's span in p) to b, made safe
+ * for a NATS subject: letters, digits, '_' and '-' as they are, '.'
+ * where it separates two non-empty tokens, anything else '_'; nothing
+ * becomes "_". */
+static int
+add_safe(struct natsst *x, struct grace_buf *b, const char *p,
+    const struct grace_jspan *v)
+{
+	size_t i, n;
+	const char *s;
+	int x1 = 0;
+
+	grace_buf_reset(&x->val);
+	if (v->kind == GRACE_J_STRING) {
+		if (grace_json_unescape(&x->val, p + v->off, v->len) < 0)
+			return -1;
+	} else if (v->kind == GRACE_J_NUMBER) {
+		if (grace_buf_add(&x->val, p + v->off, v->len) < 0)
+			return -1;
+	}
+	s = x->val.p;
+	n = x->val.len;
+	if (n == 0)
+		return grace_buf_add(b, "_", 1);
+	for (i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' ||
+		    (ch == '.' && i > 0 && i + 1 < n && s[i - 1] != '.' &&
+		    s[i + 1] != '.')))
+			ch = '_';
+		x1 |= grace_buf_add(b, &ch, 1);
+	}
+	return x1;
+}
+
+/* The partition of the event p[0..n): FNV-1a (32 bits) of its key's
+ * values, each followed by a NUL byte, modulo the count. */
+static int
+partition_of(struct natsst *x, const struct grace_rtarget_cfg *c,
+    const char *p, size_t n, unsigned *part)
+{
+	uint32_t h = 2166136261u;
+	size_t i, j;
+
+	for (i = 0; i < c->npkey; i++) {
+		if (grace_jpath_text(p, n, c->pkey[i].segs, c->pkey[i].nsegs,
+		    &x->val, &x->tmp) < 0)
+			return -1;
+		for (j = 0; j <= x->val.len; j++) {
+			h ^= j < x->val.len ? (unsigned char)x->val.p[j] : 0;
+			h *= 16777619u;
+		}
+	}
+	*part = h % c->pcount;
+	return 0;
+}
+
+/* The subject and message id of the event p[0..n) (no '\n') into
+ * x->subj and x->id. Returns 0, or -1 (e filled). */
+static int
+address(struct grace_rt *t, const char *p, size_t n, struct grace_err *e)
+{
+	const struct grace_rtarget_cfg *c = t->cfg;
+	struct natsst *x = t->kind;
+	const struct grace_jspan *id = &x->found[NK_ID];
+	const char *s = c->subject;
+	uint8_t d[GRACE_SHA256_LEN];
+	char hex[GRACE_SHA256_HEXLEN + 1];
+	struct grace_err bad;
+	int r = 0;
+
+	if (grace_json_scan(p, n, nkeys, NK_N, x->found, t->cfg->name, 0,
+	    &bad) < 0)
+		return grace_err_set(e, NULL, 0, 0, "not an event: %s", bad.msg);
+	grace_buf_reset(&x->subj);
+	while (*s && r == 0) {
+		if (strncmp(s, "{type}", 6) == 0) {
+			r = add_safe(x, &x->subj, p, &x->found[NK_TYPE]);
+			s += 6;
+		} else if (strncmp(s, "{source}", 8) == 0) {
+			r = add_safe(x, &x->subj, p, &x->found[NK_SOURCE]);
+			s += 8;
+		} else if (strncmp(s, "{subject}", 9) == 0) {
+			r = add_safe(x, &x->subj, p, &x->found[NK_SUBJECT]);
+			s += 9;
+		} else if (strncmp(s, "{partition}", 11) == 0) {
+			unsigned part;
+
+			r = partition_of(x, c, p, n, &part);
+			if (r == 0)
+				r = grace_buf_addf(&x->subj, "%u", part);
+			s += 11;
+		} else {
+			r = grace_buf_add(&x->subj, s++, 1);
+		}
+	}
+	/* The id, when it is a string or a number that can be a header
+	 * value; otherwise the SHA-256 of the line. */
+	grace_buf_reset(&x->id);
+	if (r == 0 && (id->kind == GRACE_J_STRING ||
+	    id->kind == GRACE_J_NUMBER)) {
+		size_t i;
+
+		r = id->kind == GRACE_J_STRING ?
+		    grace_json_unescape(&x->id, p + id->off, id->len) :
+		    grace_buf_add(&x->id, p + id->off, id->len);
+		for (i = 0; r == 0 && i < x->id.len; i++)
+			if ((unsigned char)x->id.p[i] < 0x20 ||
+			    x->id.p[i] == 0x7f)
+				break;
+		if (r == 0 && (i < x->id.len || x->id.len == 0 ||
+		    x->id.len > 1024))
+			grace_buf_reset(&x->id);
+	}
+	if (r == 0 && x->id.len == 0) {
+		if (grace_sha256_once(x->sha, p, n, d) < 0)
+			return grace_err_set(e, NULL, 0, 0, "SHA-256 failed");
+		grace_hex_encode(d, sizeof d, hex);
+		r = grace_buf_add(&x->id, hex, GRACE_SHA256_HEXLEN);
+	}
+	if (r == 0)
+		r = grace_buf_add(&x->subj, "", 0) | grace_buf_add(&x->id, "", 0);
+	return r ? grace_err_sys(e, NULL, "out of memory") : 0;
+}
+
+static int
+nats_write(struct grace_rt *t, struct grace_ritem *const *items, size_t n,
+    size_t *done, struct grace_err *e)
+{
+	const struct grace_rtarget_cfg *c = t->cfg;
+	struct natsst *x = t->kind;
+	size_t i, upto, pubfail = SIZE_MAX;
+	jsPubOptions po;
+	natsStatus s = NATS_OK;
+	double end;
+	char why[1100] = "";
+
+	*done = 0;
+	if (n > NATS_BATCH)
+		n = NATS_BATCH;
+	pthread_mutex_lock(&x->mu);
+	x->nsent = 0;
+	x->failed = SIZE_MAX;
+	x->why[0] = '\0';
+	pthread_mutex_unlock(&x->mu);
+	for (i = 0; i < n; i++) {
+		natsMsg *msg = NULL;
+		struct grace_err ae;
+
+		if (address(t, items[i]->p, items[i]->n - 1, &ae) < 0) {
+			snprintf(why, sizeof why, "%s", ae.msg);
+			pubfail = i;
+			break;
+		}
+		s = natsMsg_Create(&msg, x->subj.p, NULL, items[i]->p,
+		    (int)(items[i]->n - 1));
+		if (s == NATS_OK)
+			s = natsMsgHeader_Set(msg, "Nats-Msg-Id", x->id.p);
+		if (s == NATS_OK) {
+			pthread_mutex_lock(&x->mu);
+			x->sent[i] = msg;
+			x->nsent = i + 1;
+			pthread_mutex_unlock(&x->mu);
+			jsPubOptions_Init(&po);
+			po.ExpectStream = c->stream;
+			s = js_PublishMsgAsync(x->js, &msg, &po);
+			if (s == NATS_OK)
+				x->published = 1;
+		}
+		if (s != NATS_OK) {
+			natsMsg_Destroy(msg);
+			snprintf(why, sizeof why, "unable to publish to '%s': %s",
+			    x->subj.p, last_error(s));
+			pubfail = i;
+			break;
+		}
+	}
+	/* Wait for the acknowledgments, looking at abandon between steps. */
+	end = grace_mono_ms() + (double)c->timeout_ms;
+	for (s = NATS_OK; x->published; ) {
+		jsPubOptions_Init(&po);
+		po.MaxWait = WAIT_STEP_MS;
+		s = js_PublishAsyncComplete(x->js, &po);
+		if (s != NATS_TIMEOUT || atomic_load(&t->abandon) ||
+		    grace_mono_ms() >= end)
+			break;
+	}
+	upto = pubfail < n ? pubfail : n;
+	if (s != NATS_OK) {
+		natsMsgList pl;
+		int k;
+
+		if (js_PublishAsyncGetPendingList(&pl, x->js) == NATS_OK) {
+			pthread_mutex_lock(&x->mu);
+			for (k = 0; k < pl.Count; k++) {
+				for (i = x->nsent; i-- > 0; )
+					if (x->sent[i] == pl.Msgs[k])
+						break;
+				if (i == (size_t)-1)
+					i = 0;
+				if (i < upto) {
+					upto = i;
+					snprintf(why, sizeof why, "%s", atomic_load(
+					    &t->abandon) ? "drain deadline" :
+					    "publish not acknowledged in time");
+				}
+			}
+			pthread_mutex_unlock(&x->mu);
+			natsMsgList_Destroy(&pl);
+		} else if (upto) {
+			upto = 0;
+			snprintf(why, sizeof why, "publish not acknowledged in "
+			    "time");
+		}
+	}
+	pthread_mutex_lock(&x->mu);
+	if (x->failed < upto) {
+		upto = x->failed;
+		snprintf(why, sizeof why, "%s", x->why);
+	}
+	x->nsent = 0;
+	pthread_mutex_unlock(&x->mu);
+	*done = upto;
+	if (upto == n)
+		return 0;
+	return grace_err_set(e, NULL, 0, 0, "%s", why[0] ? why :
+	    "publish failed");
+}
+
+static int
+nats_flush(struct grace_rt *t, struct grace_err *e)
+{
+	(void)t;
+	(void)e;
+	return 0;
+}
+
+const struct grace_rtarget_ops grace_rtarget_nats_ops = {
+	nats_open, nats_write, nats_flush, nats_close, NATS_BATCH,
+};
+
+/* ============================================================ source */
+
+struct grace_rnats_src {
+	char *url;                  /* nats://HOST:PORT */
+	char *stream;
+	char *name;                 /* nats://HOST:PORT/STREAM */
+	int64_t timeout_ms;
+	natsOptions *opts;
+	natsConnection *nc;
+	jsCtx *js;
+	natsSubscription *sub;
+	natsMsgList list;           /* the last fetch */
+	int have_list;
+	uint64_t *seqs;             /* their stream sequences */
+};
+
+void
+grace_rnats_src_close(struct grace_rnats_src *s)
+{
+	if (!s)
+		return;
+	if (s->have_list)
+		natsMsgList_Destroy(&s->list);
+	natsSubscription_Destroy(s->sub);
+	jsCtx_Destroy(s->js);
+	natsConnection_Destroy(s->nc);
+	natsOptions_Destroy(s->opts);
+	free(s->seqs);
+	free(s->url);
+	free(s->stream);
+	free(s->name);
+	free(s);
+}
+
+struct grace_rnats_src *
+grace_rnats_src_open(const char *url, const char *durable,
+    const char *filter, int64_t ack_wait_ms, int64_t timeout_ms,
+    struct grace_err *e)
+{
+	struct grace_rnats_src *s = calloc(1, sizeof *s);
+	const char *slash;
+	jsConsumerInfo *ci = NULL;
+	jsConsumerConfig cc;
+	jsSubOptions so;
+	jsErrCode jerr = 0;
+	natsStatus st;
+
+	if (!s) {
+		grace_err_sys(e, NULL, "out of memory");
+		return NULL;
+	}
+	slash = strncmp(url, "nats://", 7) == 0 ? strchr(url + 7, '/') : NULL;
+	if (!slash || slash == url + 7 || !slash[1] ||
+	    strpbrk(slash + 1, "/. *>")) {
+		grace_err_set(e, NULL, 0, 0, "--source '%s' is not "
+		    "nats://HOST:PORT/STREAM", url);
+		e->code = GRACE_EXIT_USAGE;
+		free(s);
+		return NULL;
+	}
+	s->timeout_ms = timeout_ms;
+	if (!(s->url = strndup(url, (size_t)(slash - url))) ||
+	    !(s->stream = strdup(slash + 1)) || !(s->name = strdup(url)) ||
+	    !(s->seqs = calloc(NATS_BATCH, sizeof *s->seqs))) {
+		grace_err_sys(e, NULL, "out of memory");
+		grace_rnats_src_close(s);
+		return NULL;
+	}
+	if (connect_to(s->url, timeout_ms, 1, &s->opts, &s->nc, e) < 0) {
+		grace_rnats_src_close(s);
+		return NULL;
+	}
+	if ((st = natsConnection_JetStream(&s->js, s->nc, NULL)) != NATS_OK) {
+		nats_fail(e, "no JetStream at", s->url, st);
+		grace_rnats_src_close(s);
+		return NULL;
+	}
+	st = js_GetConsumerInfo(&ci, s->js, s->stream, durable, NULL, &jerr);
+	if (st == NATS_NOT_FOUND) {
+		jsConsumerConfig_Init(&cc);
+		cc.Durable = durable;
+		cc.AckPolicy = js_AckExplicit;
+		cc.DeliverPolicy = js_DeliverAll;
+		cc.AckWait = ack_wait_ms * 1000000;
+		cc.FilterSubject = filter;
+		st = js_AddConsumer(&ci, s->js, s->stream, &cc, NULL, &jerr);
+	} else if (st == NATS_OK && filter && (!ci->Config->FilterSubject ||
+	    strcmp(ci->Config->FilterSubject, filter) != 0)) {
+		grace_err_set(e, NULL, 0, 0, "durable '%s' of stream '%s' "
+		    "exists with subject filter '%s', not '%s'", durable,
+		    s->stream, ci->Config->FilterSubject ?
+		    ci->Config->FilterSubject : "", filter);
+		jsConsumerInfo_Destroy(ci);
+		grace_rnats_src_close(s);
+		return NULL;
+	}
+	if (st != NATS_OK) {
+		if (jerr == JSStreamNotFoundErr)
+			grace_err_set(e, NULL, 0, 0, "stream '%s' does not exist "
+			    "on %s", s->stream, s->url);
+		else
+			grace_err_set(e, NULL, 0, 0, "unable to set up durable "
+			    "'%s' on stream '%s' at %s: %s", durable, s->stream,
+			    s->url, last_error(st));
+		jsConsumerInfo_Destroy(ci);
+		grace_rnats_src_close(s);
+		return NULL;
+	}
+	jsSubOptions_Init(&so);
+	so.Stream = s->stream;
+	so.Consumer = durable;
+	st = js_PullSubscribe(&s->sub, s->js, ci->Config->FilterSubject &&
+	    *ci->Config->FilterSubject ? ci->Config->FilterSubject : ">",
+	    durable, NULL, &so, &jerr);
+	jsConsumerInfo_Destroy(ci);
+	if (st != NATS_OK) {
+		nats_fail(e, "unable to pull from", s->name, st);
+		grace_rnats_src_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+const char *
+grace_rnats_src_name(const struct grace_rnats_src *s)
+{
+	return s->name;
+}
+
+int
+grace_rnats_src_fetch(struct grace_rnats_src *s, int64_t wait_ms,
+    struct grace_err *e)
+{
+	jsErrCode jerr = 0;
+	natsStatus st;
+	int i;
+
+	if (s->have_list) {
+		natsMsgList_Destroy(&s->list);
+		s->have_list = 0;
+	}
+	st = natsSubscription_Fetch(&s->list, s->sub, NATS_BATCH, wait_ms,
+	    &jerr);
+	if (st == NATS_TIMEOUT)
+		return 0;
+	if (st == NATS_CONNECTION_CLOSED || st == NATS_INVALID_SUBSCRIPTION ||
+	    st == NATS_ILLEGAL_STATE)
+		return nats_fail(e, "unable to pull from", s->name, st);
+	if (st != NATS_OK) {
+		/* disconnected, reconnecting: nothing this time */
+		struct timespec ts = { 0, 100 * 1000000L };
+
+		nanosleep(&ts, NULL);
+		return 0;
+	}
+	s->have_list = 1;
+	for (i = 0; i < s->list.Count; i++) {
+		jsMsgMetaData *md = NULL;
+
+		s->seqs[i] = 0;
+		if (natsMsg_GetMetaData(&md, s->list.Msgs[i]) == NATS_OK)
+			s->seqs[i] = md->Sequence.Stream;
+		jsMsgMetaData_Destroy(md);
+	}
+	return s->list.Count;
+}
+
+const char *
+grace_rnats_src_msg(const struct grace_rnats_src *s, size_t i, size_t *n,
+    uint64_t *seq)
+{
+	natsMsg *m = s->list.Msgs[i];
+
+	*n = (size_t)natsMsg_GetDataLength(m);
+	*seq = s->seqs[i];
+	return natsMsg_GetData(m) ? natsMsg_GetData(m) : "";
+}
+
+int
+grace_rnats_src_ack(struct grace_rnats_src *s, struct grace_err *e)
+{
+	natsStatus st = NATS_OK;
+	int i;
+
+	for (i = 0; s->have_list && i < s->list.Count && st == NATS_OK; i++)
+		st = natsMsg_Ack(s->list.Msgs[i], NULL);
+	if (st == NATS_OK)
+		st = natsConnection_FlushTimeout(s->nc, s->timeout_ms);
+	if (s->have_list) {
+		natsMsgList_Destroy(&s->list);
+		s->have_list = 0;
+	}
+	if (st != NATS_OK)
+		return nats_fail(e, "unable to acknowledge to", s->name, st);
+	return 0;
+}
+
+void
+grace_rnats_shutdown(void)
+{
+	if (atomic_load(&used))
+		nats_CloseAndWait(2000);
+}
