@@ -29,6 +29,9 @@
 #                    thresholds (it first checks both count the same
 #                    anomalies: else exit 4); peak RSS at 100,000
 #                    components for 3x the events <= 1.05x that for 1x
+#   bench/route-nats.sh  grace-route's nats target publishing to a local
+#                    JetStream stream >= 0.8x a minimal C publisher with
+#                    the same libnats settings
 #
 # This repeats the target lines at the end and exits 0 only when every
 # script ran and met every target: 1 if a target was missed, 4 if a script
@@ -39,7 +42,7 @@ cd "$(dirname "$0")/.." || exit 4
 out=$(mktemp "${TMPDIR:-/tmp}/grace-bench-run.XXXXXX") || exit 4
 trap 'rm -f "$out" "$out.rc"' EXIT
 status=0
-for b in bench/log.sh bench/gate.sh bench/decide.sh bench/verify.sh bench/route.sh bench/heal.sh; do
+for b in bench/log.sh bench/gate.sh bench/decide.sh bench/verify.sh bench/route.sh bench/heal.sh bench/route-nats.sh; do
 	echo "=== $b"
 	if [ ! -f "$b" ]; then
 		echo "bench: $b: missing" >&2

@@ -30,6 +30,7 @@ all_met() {
 	stub verify 0 '  target verify events/s >= 2: met'
 	stub route 0 '  target route events/s >= 3: met'
 	stub heal 0 '  target heal events/s >= 4: met'
+	stub route-nats 0 '  target nats ratio >= 0.8: met'
 }
 
 @test "bench/run.sh: every target met exits 0 and repeats the target lines" {
@@ -42,6 +43,7 @@ all_met() {
   target verify events/s >= 2: met
   target route events/s >= 3: met
   target heal events/s >= 4: met
+  target nats ratio >= 0.8: met
 bench: every target met" ]
 	assert_line 'log figures'
 }
@@ -68,12 +70,12 @@ bench: every target met" ]
 }
 
 @test "every target the benchmarks check is in README's table and run.sh's header" {
-	n=$(grep -hc '^check "' "$ROOT"/bench/log.sh "$ROOT"/bench/gate.sh "$ROOT"/bench/decide.sh "$ROOT"/bench/verify.sh "$ROOT"/bench/route.sh "$ROOT"/bench/heal.sh | paste -sd+ | bc)
+	n=$(grep -hc '^check "' "$ROOT"/bench/log.sh "$ROOT"/bench/gate.sh "$ROOT"/bench/decide.sh "$ROOT"/bench/verify.sh "$ROOT"/bench/route.sh "$ROOT"/bench/heal.sh "$ROOT"/bench/route-nats.sh | paste -sd+ | bc)
 	[ "$n" -gt 0 ]
 	# The table's rows, less its header and separator.
 	rows=$(sed -n '/^| benchmark | target |$/,/^$/p' "$ROOT/README.md" | grep -c '^|.*|.*|$')
 	[ "$((rows - 2))" -eq "$n" ]
-	for s in log gate decide verify route heal; do
+	for s in log gate decide verify route heal route-nats; do
 		grep -q "^#   bench/$s.sh " "$ROOT/bench/run.sh"
 		grep -q "^| \`bench/$s.sh\` |" "$ROOT/README.md"
 	done
