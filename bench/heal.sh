@@ -63,7 +63,7 @@ printf 'events: %d bytes, %.0f bytes/event\n\n' "$evbytes" "$(awk -v b="$evbytes
 		k=$((k + 1))
 	done
 } > "$dir/det.yaml"
-grace-heal -d "$dir/det.yaml" --check > /dev/null || exit 4
+grace-heal --detect -d "$dir/det.yaml" --check > /dev/null || exit 4
 
 # The awk twin: the same per-key state and tests, the same annotation.
 cat > "$dir/twin.awk" <<'EOF'
