@@ -1703,22 +1703,6 @@ open_checkpoint(const char *path, struct grace_note_verifier **vs, size_t nvs,
 }
 
 static int
-parse_seq(const char *s, uint64_t *v)
-{
-	unsigned long long x;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	x = strtoull(s, &end, 10);
-	if (errno || *end || x == 0)
-		return -1;
-	*v = x;
-	return 0;
-}
-
-static int
 cmd_prove(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -1741,6 +1725,7 @@ cmd_prove(int argc, char **argv)
 	char *text[2] = { NULL, NULL };
 	size_t len[2] = { 0, 0 }, ncp, i;
 	const char *output = NULL, *def;
+	unsigned long long seq;
 	int c, status, inclusion = 0;
 
 	memset(&ps, 0, sizeof ps);
@@ -1754,11 +1739,12 @@ cmd_prove(int argc, char **argv)
 		switch (c) {
 		case 'I':
 			inclusion = 1;
-			if (parse_seq(optarg, &ps.seq) < 0) {
+			if (parse_size(optarg, &seq) < 0 || seq == 0) {
 				status = usage_error("prove", "--inclusion "
 				    "'%s': not a seq (1 or more)", optarg);
 				goto out;
 			}
+			ps.seq = seq;
 			break;
 		case 'C': ps.consistency = 1; break;
 		case 'o': output = optarg; break;
