@@ -19,6 +19,8 @@
 #include "cli.h"
 #include "err.h"
 #include "fileutil.h"
+#include "filter.h"
+#include "jpath.h"
 #include "json.h"
 #include "lines.h"
 #include "metrics.h"
@@ -806,16 +808,76 @@ usage_checkpoint(FILE *f)
 {
 	fprintf(f,
 	    "usage: grace-log checkpoint [-f LOG]... [FILE...] -k KEYFILE... [--origin ORIGIN]\n"
-	    "                            [-o FILE]\n"
+	    "                            [-o FILE] [--event [--since OLD]]\n"
 	    "\n"
 	    "Verify the log, then sign its record count and RFC 6962 Merkle root as a\n"
 	    "C2SP tlog-checkpoint (a signed note). Written to stdout, or atomically to -o FILE.\n"
+	    "With --event, stdout gets a grace.checkpoint event carrying it instead (to\n"
+	    "publish it, for a witness: 'grace-log witness' reads such events); with\n"
+	    "--since OLD, the log must still match the checkpoint OLD, and the event\n"
+	    "carries the consistency proof from OLD to the new one.\n"
 	    "\n"
 	    "  -f, --file LOG      a log segment (repeatable, oldest first; default $GRACE_LOG)\n"
 	    "  -k, --key KEYFILE   a signing key made by 'grace-log keygen' (repeatable: one\n"
 	    "                      signature line per key, in the order given)\n"
 	    "      --origin ORIGIN the checkpoint's origin line (default: the first key's name)\n"
-	    "  -o, --output FILE   write the checkpoint to FILE (replaced atomically)\n");
+	    "  -o, --output FILE   write the checkpoint to FILE (replaced atomically)\n"
+	    "      --event         write a grace.checkpoint event to stdout\n"
+	    "      --since OLD     the checkpoint published before (signed by a -k key;\n"
+	    "                      a missing file: none was, no proof)\n");
+}
+
+static int consistency_proof(char *const *files, size_t nfiles,
+    const struct grace_checkpoint *old, const struct grace_checkpoint *cp,
+    struct grace_buf *out, struct grace_err *e);
+static int open_checkpoint(const char *path, struct grace_note_verifier **vs,
+    size_t nvs, struct grace_checkpoint *cp, char **text, size_t *len,
+    struct grace_err *e);
+
+/* The grace.checkpoint event for the signed checkpoint note of cp,
+ * appended to out: with have_since, it follows the one of since records,
+ * and proof (if not NULL) is the consistency proof from that one. */
+static int
+checkpoint_event(struct grace_buf *out, const struct grace_checkpoint *cp,
+    const char *note, const struct grace_buf *proof, int have_since,
+    uint64_t since, struct grace_err *e)
+{
+	struct grace_timefmt tf;
+	struct grace_sha256 *sha = grace_sha256_new();
+	char now[GRACE_TIME_LEN], root[GRACE_B64_ENCLEN(GRACE_MERKLE_HASHLEN)];
+	char idhex[GRACE_SHA256_HEXLEN + 1];
+	uint8_t id[GRACE_SHA256_LEN];
+
+	/* The id is the note's hash: the same signed tree published twice
+	 * is one event (the server's and --once's deduplication). */
+	if (!sha || grace_sha256_once(sha, note, strlen(note), id) < 0) {
+		grace_sha256_free(sha);
+		return grace_err_setc(e, GRACE_EXIT_SYSTEM, "unable to hash");
+	}
+	grace_sha256_free(sha);
+	grace_hex_encode(id, sizeof id, idhex);
+	grace_timefmt_init(&tf);
+	grace_time_now(&tf, now);
+	grace_b64_encode(cp->root, sizeof cp->root, root);
+	grace_buf_addf(out, "{\"specversion\":\"1.0\",\"id\":\"cp-%.32s\","
+	    "\"type\":\"grace.checkpoint\",\"source\":\"grace-log checkpoint\","
+	    "\"time\":\"%s\",\"subject\":", idhex, now);
+	grace_buf_add_jstr(out, cp->origin, strlen(cp->origin));
+	grace_buf_adds(out, ",\"data\":{\"origin\":");
+	grace_buf_add_jstr(out, cp->origin, strlen(cp->origin));
+	grace_buf_addf(out, ",\"size\":%llu,\"root\":\"%s\",\"checkpoint\":",
+	    (unsigned long long)cp->size, root);
+	grace_buf_add_jstr(out, note, strlen(note));
+	if (have_since)
+		grace_buf_addf(out, ",\"since\":%llu",
+		    (unsigned long long)since);
+	if (proof) {
+		grace_buf_adds(out, ",\"proof\":");
+		grace_buf_add_jstr(out, proof->p, proof->len);
+	}
+	if (grace_buf_adds(out, "}}\n") < 0)
+		return grace_err_sys(e, NULL, "out of memory");
+	return 0;
 }
 
 /* The signer key in keyfile (a 'grace-log keygen' .key file), or NULL
@@ -859,6 +921,8 @@ cmd_checkpoint(int argc, char **argv)
 		{ "key", required_argument, NULL, 'k' },
 		{ "origin", required_argument, NULL, 'O' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "event", no_argument, NULL, 'E' },
+		{ "since", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -866,15 +930,19 @@ cmd_checkpoint(int argc, char **argv)
 	char **keyfiles = calloc((size_t)argc + 1, sizeof *keyfiles);
 	struct grace_note_signer **signers =
 	    calloc((size_t)argc + 1, sizeof *signers);
-	const char *origin = NULL, *output = NULL, *def;
-	struct grace_checkpoint cp;
+	const char *origin = NULL, *output = NULL, *def, *since = NULL;
+	struct grace_note_verifier **vs = NULL;
+	struct grace_checkpoint cp, old;
+	struct grace_log_expect ex;
 	struct grace_log_result res;
+	struct grace_buf ev = { 0 }, proof = { 0 };
 	struct grace_err e;
-	char *note = NULL;
-	size_t nfiles = 0, nkeys = 0, i, j;
-	int c, status = GRACE_EXIT_OK;
+	char *note = NULL, *otext = NULL;
+	size_t nfiles = 0, nkeys = 0, i, j, olen = 0;
+	int c, status = GRACE_EXIT_OK, event = 0, have_old = 0;
 
 	grace_checkpoint_init(&cp);
+	grace_checkpoint_init(&old);
 	if (!files || !keyfiles || !signers) {
 		free(files);
 		free(keyfiles);
@@ -888,6 +956,8 @@ cmd_checkpoint(int argc, char **argv)
 		case 'k': keyfiles[nkeys++] = optarg; break;
 		case 'O': origin = optarg; break;
 		case 'o': output = optarg; break;
+		case 'E': event = 1; break;
+		case 'S': since = optarg; break;
 		case 'h': usage_checkpoint(stdout); goto out;
 		default: status = usage_error("checkpoint", NULL); goto out;
 		}
@@ -899,6 +969,11 @@ cmd_checkpoint(int argc, char **argv)
 	if (nfiles == 0 || !nkeys) {
 		status = usage_error("checkpoint", "%s", nfiles ? "no key: use -k KEYFILE" :
 		    "no log file: use -f LOG or set GRACE_LOG");
+		goto out;
+	}
+	if (since && !event) {
+		status = usage_error("checkpoint", "%s", "--since goes with "
+		    "--event (the proof travels in the event)");
 		goto out;
 	}
 	/* Every key given signs: a signed note carries one signature line
@@ -920,15 +995,43 @@ cmd_checkpoint(int argc, char **argv)
 			}
 		}
 	}
-	if (grace_log_verify((const char *const *)files, nfiles, NULL, 0, 1,
-	    print_warning, NULL, &res, &e) < 0) {
+	/* The checkpoint published before: ours (a -k key signed it), and
+	 * the log must still hold its tree. */
+	if (since && (access(since, F_OK) == 0 || errno != ENOENT)) {
+		if (!(vs = calloc(nkeys, sizeof *vs))) {
+			grace_err_sys(&e, NULL, "unable to start");
+			status = report(&e);
+			goto out;
+		}
+		for (i = 0; i < nkeys; i++)
+			if (!(vs[i] = grace_note_verifier_parse(
+			    grace_note_signer_vkey(signers[i]), &e))) {
+				status = report(&e);
+				goto out;
+			}
+		if (open_checkpoint(since, vs, nkeys, &old, &otext, &olen,
+		    &e) < 0) {
+			status = report(&e);
+			goto out;
+		}
+		have_old = 1;
+	}
+	memset(&ex, 0, sizeof ex);
+	if (have_old) {
+		ex.size = old.size;
+		memcpy(ex.root, old.root, sizeof ex.root);
+		ex.label = since;
+	}
+	if (grace_log_verify((const char *const *)files, nfiles, &ex,
+	    have_old ? 1 : 0, 1, print_warning, NULL, &res, &e) < 0) {
 		status = report(&e);
 		goto out;
 	}
 	if (!res.intact) {
 		grace_err_print(stderr, prog, &res.fail);
-		fprintf(stderr, "%s: refusing to sign a log that does not verify\n",
-		    prog);
+		fprintf(stderr, "%s: refusing to sign a log that does not verify%s\n",
+		    prog, have_old && ex.checked != 1 ? " against the checkpoint "
+		    "published before (--since)" : "");
 		status = GRACE_EXIT_NEGATIVE;
 		goto out;
 	}
@@ -949,23 +1052,52 @@ cmd_checkpoint(int argc, char **argv)
 		goto out;
 	}
 	snprintf(cp.origin, sizeof cp.origin, "%s", origin);
+	if (have_old && strcmp(old.origin, cp.origin) != 0) {
+		status = usage_error("checkpoint", "--since %s is a checkpoint "
+		    "of '%s', not of '%s'", since, old.origin, cp.origin);
+		goto out;
+	}
 	note = grace_checkpoint_sign(&cp,
 	    (struct grace_note_signer *const *)signers, nkeys, &e);
 	if (!note) {
 		status = report(&e);
 		goto out;
 	}
+	/* The proof from the tree published before, when it is not this
+	 * one nor the empty tree (a prefix of every tree). */
+	if (have_old && old.size > 0 && old.size < cp.size &&
+	    consistency_proof(files, nfiles, &old, &cp, &proof, &e) < 0) {
+		status = report(&e);
+		goto out;
+	}
+	if (event && checkpoint_event(&ev, &cp, note, proof.len ? &proof :
+	    NULL, have_old, old.size, &e) < 0) {
+		status = report(&e);
+		goto out;
+	}
 	if (output) {
-		if (grace_atomic_write(output, note, strlen(note), 0644, &e) < 0)
+		if (grace_atomic_write(output, note, strlen(note), 0644, &e) < 0) {
 			status = report(&e);
-	} else if (grace_write_all(STDOUT_FILENO, note, strlen(note)) < 0) {
+			goto out;
+		}
+	}
+	if ((event || !output) && grace_write_all(STDOUT_FILENO, event ? ev.p :
+	    note, event ? ev.len : strlen(note)) < 0) {
 		grace_err_sys(&e, "<stdout>", "unable to write");
 		status = report(&e);
 	}
 out:
-	for (i = 0; i < nkeys; i++)
+	for (i = 0; i < nkeys; i++) {
 		grace_note_signer_free(signers[i]);
+		if (vs)
+			grace_note_verifier_free(vs[i]);
+	}
+	free(vs);
 	grace_checkpoint_clear(&cp);
+	grace_checkpoint_clear(&old);
+	grace_buf_free(&ev);
+	grace_buf_free(&proof);
+	free(otext);
 	free(note);
 	free(signers);
 	free(keyfiles);
@@ -1702,6 +1834,52 @@ open_checkpoint(const char *path, struct grace_note_verifier **vs, size_t nvs,
 	return 0;
 }
 
+/* The consistency proof (its text, appended to out) that the tree of
+ * old is a prefix of the tree of cp, from the log files[0..nfiles),
+ * which must still hold cp's tree. Returns 0, or -1 with e filled. */
+static int
+consistency_proof(char *const *files, size_t nfiles,
+    const struct grace_checkpoint *old, const struct grace_checkpoint *cp,
+    struct grace_buf *out, struct grace_err *e)
+{
+	struct prove_state ps;
+	struct grace_log_expect ex;
+	struct grace_log_result res;
+	struct grace_proof proof;
+	uint8_t root[GRACE_MERKLE_HASHLEN], first[GRACE_MERKLE_HASHLEN];
+	int rc = -1;
+
+	memset(&ps, 0, sizeof ps);
+	memset(&ex, 0, sizeof ex);
+	ps.consistency = 1;
+	ps.size = cp->size;
+	if (!(ps.pr = grace_prover_consistency(old->size, cp->size, e)))
+		return -1;
+	ex.size = cp->size;
+	memcpy(ex.root, cp->root, sizeof ex.root);
+	ex.label = "the new checkpoint";
+	if (grace_log_verify_each((const char *const *)files, nfiles, &ex, 1,
+	    0, NULL, NULL, prove_each, &ps, &res, e) < 0)
+		goto out;
+	if (res.intact && grace_prover_finish(ps.pr, &proof, root, first,
+	    e) < 0)
+		goto out;
+	if (!res.intact || memcmp(root, cp->root, sizeof root) != 0 ||
+	    memcmp(first, old->root, sizeof first) != 0) {
+		grace_err_setc(e, GRACE_EXIT_NEGATIVE, "the log changed while "
+		    "it was read: its tree is not the one just signed");
+		goto out;
+	}
+	if (grace_proof_format(out, &proof, NULL, 0) < 0) {
+		grace_err_sys(e, NULL, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	grace_prover_free(ps.pr);
+	return rc;
+}
+
 static int
 cmd_prove(int argc, char **argv)
 {
@@ -2067,6 +2245,8 @@ usage_witness(FILE *f)
 	fprintf(f,
 	    "usage: grace-log witness --state DIR --key KEYFILE -p KEY... [--proof PROOF]\n"
 	    "                         -o FILE CHECKPOINT\n"
+	    "       grace-log witness --state DIR --key KEYFILE -p KEY... --events [--strict]\n"
+	    "                         [FILE...]\n"
 	    "\n"
 	    "Witness a log's new checkpoint: its signature must verify with a -p key, and\n"
 	    "it must be consistent with the last checkpoint of that origin this witness\n"
@@ -2077,20 +2257,42 @@ usage_witness(FILE *f)
 	    "Either way one event goes to stdout: grace.witness.cosigned, or\n"
 	    "grace.witness.refused with the reason.\n"
 	    "\n"
+	    "With --events, it reads grace.checkpoint events ('grace-log checkpoint\n"
+	    "--event') from stdin or the FILEs, and writes one such event for each, the\n"
+	    "cosigned checkpoint in its data.note.\n"
+	    "\n"
 	    "  -s, --state DIR     the witness's state: the last checkpoint it cosigned\n"
 	    "                      for each origin (made if missing)\n"
 	    "  -k, --key KEYFILE   the witness's signing key ('grace-log keygen --witness')\n"
 	    "  -p, --pubkey KEY    the log's verifier key, or a file holding one (repeatable)\n"
 	    "      --proof PROOF   a consistency proof from the last cosigned checkpoint\n"
 	    "  -o, --output FILE   the cosigned checkpoint (replaced atomically)\n"
-	    "Exit status: 0 cosigned, 1 refused, 2 usage error, 4 system error.\n");
+	    "      --events        read grace.checkpoint events, not a CHECKPOINT file\n"
+	    "      --strict        with --events: stop at the first bad line\n"
+	    "Exit status: 0 cosigned, 1 refused, 2 usage error, 3 a bad input line,\n"
+	    "4 system error.\n");
 }
 
-/* The witness's result event, to stdout. */
+struct witness {
+	struct grace_note_signer *w;
+	struct grace_note_verifier **vs;
+	size_t nvs;
+	const char *state;
+	const char *output;     /* file mode: where the cosigned note goes */
+	int lfd;                /* the state directory's lock file */
+	char lpath[PATH_MAX];
+	struct grace_buf b, tmp, note, proof; /* event mode scratch */
+};
+
+/* The witness's result event, appended to out: cp is the checkpoint
+ * (as signed, if it verified; else as it claims), from where it came (a
+ * file, or an event's input and line), note the cosigned checkpoint or
+ * the one refused, reason NULL when cosigned. */
 static int
-witness_event(const char *type, const char *wname,
-    const struct grace_checkpoint *cp, const char *cpath, int have_last,
-    const struct grace_checkpoint *last, const char *reason)
+witness_event(struct grace_buf *out, const char *type, const char *wname,
+    const struct grace_checkpoint *cp, const char *from, int have_last,
+    const struct grace_checkpoint *last, const char *note,
+    const char *reason, struct grace_err *e)
 {
 	struct grace_timefmt tf;
 	struct grace_buf b = { 0 };
@@ -2098,7 +2300,6 @@ witness_event(const char *type, const char *wname,
 	char idhex[GRACE_SHA256_HEXLEN + 1];
 	uint8_t id[GRACE_SHA256_LEN];
 	struct grace_sha256 *sha = grace_sha256_new();
-	struct grace_err e;
 	int rc = 0;
 
 	grace_timefmt_init(&tf);
@@ -2110,167 +2311,112 @@ witness_event(const char *type, const char *wname,
 	if (!sha || grace_sha256_once(sha, b.p, b.len, id) < 0) {
 		grace_sha256_free(sha);
 		grace_buf_free(&b);
-		grace_err_sys(&e, NULL, "unable to hash");
-		return report(&e);
+		return grace_err_setc(e, GRACE_EXIT_SYSTEM, "unable to hash");
 	}
 	grace_sha256_free(sha);
+	grace_buf_free(&b);
 	grace_hex_encode(id, sizeof id, idhex);
-	b.len = 0;
-	grace_buf_addf(&b, "{\"specversion\":\"1.0\",\"id\":\"w-%.16s\","
+	grace_buf_addf(out, "{\"specversion\":\"1.0\",\"id\":\"w-%.16s\","
 	    "\"type\":\"%s\",\"source\":\"grace-log witness\",\"time\":\"%s\","
 	    "\"subject\":", idhex, type, now);
-	grace_buf_add_jstr(&b, cp->origin, strlen(cp->origin));
-	grace_buf_adds(&b, ",\"data\":{\"witness\":");
-	grace_buf_add_jstr(&b, wname, strlen(wname));
-	grace_buf_adds(&b, ",\"origin\":");
-	grace_buf_add_jstr(&b, cp->origin, strlen(cp->origin));
-	grace_buf_addf(&b, ",\"size\":%llu,\"root\":\"%s\",\"checkpoint\":",
+	grace_buf_add_jstr(out, cp->origin, strlen(cp->origin));
+	grace_buf_adds(out, ",\"data\":{\"witness\":");
+	grace_buf_add_jstr(out, wname, strlen(wname));
+	grace_buf_adds(out, ",\"origin\":");
+	grace_buf_add_jstr(out, cp->origin, strlen(cp->origin));
+	grace_buf_addf(out, ",\"size\":%llu,\"root\":\"%s\",\"checkpoint\":",
 	    (unsigned long long)cp->size, root);
-	grace_buf_add_jstr(&b, cpath, strlen(cpath));
+	grace_buf_add_jstr(out, from, strlen(from));
 	if (have_last) {
 		grace_b64_encode(last->root, sizeof last->root, root);
-		grace_buf_addf(&b, ",\"last\":{\"size\":%llu,\"root\":\"%s\"}",
+		grace_buf_addf(out, ",\"last\":{\"size\":%llu,\"root\":\"%s\"}",
 		    (unsigned long long)last->size, root);
 	} else {
-		grace_buf_adds(&b, ",\"last\":null");
+		grace_buf_adds(out, ",\"last\":null");
 	}
 	if (reason) {
-		grace_buf_adds(&b, ",\"reason\":");
-		grace_buf_add_jstr(&b, reason, strlen(reason));
+		grace_buf_adds(out, ",\"reason\":");
+		grace_buf_add_jstr(out, reason, strlen(reason));
 	}
-	grace_buf_adds(&b, "}}\n");
-	if (grace_write_all(STDOUT_FILENO, b.p, b.len) < 0) {
-		grace_err_sys(&e, "<stdout>", "unable to write");
-		rc = report(&e);
-	}
-	grace_buf_free(&b);
+	grace_buf_adds(out, ",\"note\":");
+	grace_buf_add_jstr(out, note, strlen(note));
+	if (grace_buf_adds(out, "}}\n") < 0)
+		rc = grace_err_sys(e, NULL, "out of memory");
 	return rc;
 }
 
+/* Witness the signed checkpoint text[0..len) (from: where it came from,
+ * for messages), with the consistency proof ptext[0..plen) (pname names
+ * it; ptext NULL when none was given). The verdict's event is appended
+ * to out and the reason of a refusal printed on stderr. Returns 0
+ * cosigned, 1 refused, -1 with e filled (a system error). */
 static int
-cmd_witness(int argc, char **argv)
+witness_one(struct witness *wt, const char *text, size_t len,
+    const char *ptext, size_t plen, const char *pname, const char *from,
+    struct grace_buf *out, struct grace_err *e)
 {
-	static const struct option lo[] = {
-		{ "state", required_argument, NULL, 's' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "pubkey", required_argument, NULL, 'p' },
-		{ "proof", required_argument, NULL, 'P' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0, 0, 0, 0 },
-	};
-	char **keys = calloc((size_t)argc + 1, sizeof *keys);
-	const char *state = NULL, *keyfile = NULL, *proofp = NULL,
-	    *output = NULL, *cpath;
-	struct grace_note_signer *w = NULL;
-	struct grace_note_verifier **vs = NULL;
 	struct grace_checkpoint cp, last;
 	struct grace_proof proof;
-	struct grace_err e;
-	char *text = NULL, *ltext = NULL, *ptext = NULL, *cosigned = NULL,
-	    *spath = NULL, *lpath = NULL, reason[900] = "";
-	size_t nkeys = 0, len, llen, plen;
-	uint8_t oh[GRACE_SHA256_LEN];
-	char ohex[GRACE_SHA256_HEXLEN + 1];
-	int c, status = GRACE_EXIT_OK, have_last = 0, lfd = -1, rc;
 	struct grace_sha256 *sha = NULL;
+	char *ltext = NULL, *cosigned = NULL, spath[PATH_MAX], reason[PATH_MAX + 1024] = "";
+	char ohex[GRACE_SHA256_HEXLEN + 1];
+	const char *body;
+	uint8_t oh[GRACE_SHA256_LEN];
+	size_t llen;
+	int rc = -1, have_last = 0, locked = 0, c;
 
 	grace_checkpoint_init(&cp);
 	grace_checkpoint_init(&last);
-	if (!keys) {
-		grace_err_sys(&e, NULL, "unable to start");
-		return report(&e);
-	}
-	while ((c = getopt_long(argc, argv, "s:k:p:o:h", lo, NULL)) != -1) {
-		switch (c) {
-		case 's': state = optarg; break;
-		case 'k': keyfile = optarg; break;
-		case 'p': keys[nkeys++] = optarg; break;
-		case 'P': proofp = optarg; break;
-		case 'o': output = optarg; break;
-		case 'h': usage_witness(stdout); goto out;
-		default: status = usage_error("witness", NULL); goto out;
+	if (grace_checkpoint_open(text, len, wt->vs, wt->nvs, &cp, e) < 0) {
+		if (e->code == GRACE_EXIT_SYSTEM)
+			goto out;
+		/* Not the log's: nothing to witness. The event names the
+		 * origin and tree it claims, when it has the shape of one. */
+		snprintf(reason, sizeof reason, "%s", e->msg);
+		grace_err_clear(e);
+		body = memmem(text, len, "\n\n", 2);
+		if (!body || grace_checkpoint_parse(text,
+		    (size_t)(body - text) + 1, &cp, e) < 0) {
+			grace_checkpoint_init(&cp);
+			snprintf(cp.origin, sizeof cp.origin, "%s", "");
 		}
-	}
-	if (argc - optind != 1 || !state || !keyfile || !nkeys || !output) {
-		status = usage_error("witness", "%s", argc - optind != 1 ?
-		    "give one CHECKPOINT" : !state ? "no state: use --state DIR" :
-		    !keyfile ? "no witness key: use --key KEYFILE" : !nkeys ?
-		    "no log key: use --pubkey KEY" :
-		    "no output: use -o FILE for the cosigned checkpoint");
-		goto out;
-	}
-	cpath = argv[optind];
-	if (!(w = load_signer(keyfile, &e))) {
-		status = report(&e);
-		goto out;
-	}
-	if (!grace_note_signer_is_witness(w)) {
-		grace_err_set(&e, keyfile, 0, 0, "not a witness key: make one "
-		    "with grace-log keygen --witness");
-		e.code = GRACE_EXIT_USAGE;
-		status = report(&e);
-		goto out;
-	}
-	if (grace_chain_load_verifiers((const char *const *)keys, nkeys, &vs,
-	    &e) < 0) {
-		status = report(&e);
-		goto out;
-	}
-	if (!(text = grace_read_file(cpath, MAX_CHECKPOINT, &len, &e))) {
-		status = report(&e);
-		goto out;
-	}
-	if (grace_checkpoint_open(text, len, vs, nkeys, &cp, &e) < 0) {
-		/* Not even the log's: nothing to witness, no origin to
-		 * speak of. */
-		fprintf(stderr, "%s: %s: refused: %s\n", prog, cpath, e.msg);
-		status = GRACE_EXIT_NEGATIVE;
-		goto out;
+		grace_err_clear(e);
+		goto refuse;
 	}
 	/* The state: one file per origin, named by the origin's hash,
 	 * under an exclusive lock on the directory's lock file. */
-	if (mkdir(state, 0755) < 0 && errno != EEXIST) {
-		grace_err_sys(&e, state, "unable to make the state directory");
-		status = report(&e);
-		goto out;
-	}
 	if (!(sha = grace_sha256_new()) ||
-	    grace_sha256_once(sha, cp.origin, strlen(cp.origin), oh) < 0 ||
-	    !(spath = malloc(strlen(state) + 80)) ||
-	    !(lpath = malloc(strlen(state) + 80))) {
-		grace_err_sys(&e, NULL, "unable to start");
-		status = report(&e);
+	    grace_sha256_once(sha, cp.origin, strlen(cp.origin), oh) < 0) {
+		grace_err_setc(e, GRACE_EXIT_SYSTEM, "unable to hash");
 		goto out;
 	}
 	grace_hex_encode(oh, sizeof oh, ohex);
-	sprintf(spath, "%s/%.32s.cp", state, ohex);
-	sprintf(lpath, "%s/witness.lock", state);
-	if ((lfd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
-		grace_err_sys(&e, lpath, "unable to open");
-		status = report(&e);
+	if ((size_t)snprintf(spath, sizeof spath, "%s/%.32s.cp", wt->state,
+	    ohex) >= sizeof spath) {
+		grace_err_set(e, wt->state, 0, 0, "path too long");
+		e->code = GRACE_EXIT_USAGE;
 		goto out;
 	}
-	if (grace_lock(lfd, 0, lpath, &e) < 0) {
-		status = report(&e);
+	if (grace_lock(wt->lfd, 0, wt->lpath, e) < 0)
 		goto out;
-	}
-	if ((ltext = grace_read_file(spath, MAX_CHECKPOINT, &llen, &e))) {
-		if (grace_checkpoint_open(ltext, llen, vs, nkeys, &last,
-		    &e) < 0 || strcmp(last.origin, cp.origin) != 0) {
+	locked = 1;
+	if ((ltext = grace_read_file(spath, MAX_CHECKPOINT, &llen, e))) {
+		if (grace_checkpoint_open(ltext, llen, wt->vs, wt->nvs, &last,
+		    e) < 0 || strcmp(last.origin, cp.origin) != 0) {
 			/* Fail closed: without the last tree, no
 			 * consistency can be checked. */
 			snprintf(reason, sizeof reason, "the last checkpoint "
 			    "cosigned for this origin (%s) does not verify: %s",
 			    spath, strcmp(last.origin, cp.origin) ? "another "
-			    "origin" : e.msg);
+			    "origin" : e->msg);
+			grace_err_clear(e);
 			goto refuse;
 		}
 		have_last = 1;
 	} else if (errno != ENOENT) {
-		status = report(&e);
 		goto out;
 	}
+	grace_err_clear(e);
 	if (have_last && cp.size < last.size) {
 		snprintf(reason, sizeof reason, "goes backwards: %llu records, "
 		    "after %llu were cosigned", (unsigned long long)cp.size,
@@ -2284,78 +2430,266 @@ cmd_witness(int argc, char **argv)
 			    (unsigned long long)cp.size);
 			goto refuse;
 		}
-	} else if (have_last) {
-		if (!proofp) {
+	} else if (have_last && last.size > 0) {
+		/* (The empty tree is a prefix of every tree.) */
+		if (!ptext) {
 			snprintf(reason, sizeof reason, "no consistency proof "
-			    "from the %llu records cosigned last (use --proof)",
-			    (unsigned long long)last.size);
+			    "from the %llu records cosigned last (%s)",
+			    (unsigned long long)last.size, wt->output ?
+			    "use --proof" : "the event has no data.proof: "
+			    "publish with checkpoint --event --since");
 			goto refuse;
 		}
-		if (!(ptext = grace_read_file(proofp, MAX_CHECKPOINT, &plen,
-		    &e))) {
-			status = report(&e);
-			goto out;
-		}
-		grace_err_clear(&e);
-		if (grace_proof_parse(ptext, plen, &proof, NULL, &e) < 0 ||
+		if (grace_proof_parse(ptext, plen, &proof, NULL, e) < 0 ||
 		    !proof.consistency || proof.index != last.size ||
 		    proof.size != cp.size) {
 			snprintf(reason, sizeof reason, "%s: not a consistency "
-			    "proof from %llu to %llu records%s%s", proofp,
+			    "proof from %llu to %llu records%s%s", pname,
 			    (unsigned long long)last.size,
-			    (unsigned long long)cp.size, e.msg[0] ? ": " : "",
-			    e.msg);
+			    (unsigned long long)cp.size, e->msg[0] ? ": " : "",
+			    e->msg);
+			grace_err_clear(e);
 			goto refuse;
 		}
-		rc = grace_proof_check_consistency(&proof, last.root, cp.root);
-		if (rc < 0) {
-			grace_err_setc(&e, GRACE_EXIT_SYSTEM, "unable to hash");
-			status = report(&e);
+		c = grace_proof_check_consistency(&proof, last.root, cp.root);
+		if (c < 0) {
+			grace_err_setc(e, GRACE_EXIT_SYSTEM, "unable to hash");
 			goto out;
 		}
-		if (rc > 0) {
+		if (c > 0) {
 			snprintf(reason, sizeof reason, "not consistent with the "
 			    "%llu records cosigned last: a fork, or history "
 			    "rewritten", (unsigned long long)last.size);
 			goto refuse;
 		}
 	}
-	if (!(cosigned = grace_note_cosign(text, len, w,
-	    (uint64_t)time(NULL), &e))) {
-		status = report(&e);
+	if (!(cosigned = grace_note_cosign(text, len, wt->w,
+	    (uint64_t)time(NULL), e)))
 		goto out;
-	}
 	/* The state first: a cosignature given out is never forgotten. */
 	if (grace_atomic_write(spath, cosigned, strlen(cosigned), 0644,
-	    &e) < 0 || grace_atomic_write(output, cosigned, strlen(cosigned),
-	    0644, &e) < 0) {
+	    e) < 0 || (wt->output && grace_atomic_write(wt->output, cosigned,
+	    strlen(cosigned), 0644, e) < 0))
+		goto out;
+	if (witness_event(out, "grace.witness.cosigned",
+	    grace_note_signer_name(wt->w), &cp, from, have_last, &last,
+	    cosigned, NULL, e) == 0)
+		rc = 0;
+	goto out;
+refuse:
+	fprintf(stderr, "%s: %s: refused: %s\n", prog, from, reason);
+	{
+		/* The note refused, as it came: a signed fork is evidence. */
+		char *copy = strndup(text, len);
+
+		if (copy && witness_event(out, "grace.witness.refused",
+		    grace_note_signer_name(wt->w), &cp, from, have_last, &last,
+		    copy, reason, e) == 0)
+			rc = 1;
+		else if (!copy)
+			grace_err_sys(e, NULL, "out of memory");
+		free(copy);
+	}
+out:
+	if (locked)
+		grace_unlock(wt->lfd);
+	grace_sha256_free(sha);
+	grace_checkpoint_clear(&cp);
+	grace_checkpoint_clear(&last);
+	free(ltext);
+	free(cosigned);
+	return rc;
+}
+
+/* Event mode: each event a grace.checkpoint, its signed checkpoint in
+ * data.checkpoint and the consistency proof (if any) in data.proof. */
+static int
+witness_each(void *ctx, const struct grace_event *ev, struct grace_buf *out,
+    struct grace_err *e)
+{
+	static char *const cseg[] = { "data", "checkpoint" };
+	static char *const pseg[] = { "data", "proof" };
+	struct witness *wt = ctx;
+	const struct grace_jspan *t = &ev->found[0];
+	char from[PATH_MAX + 32], pname[PATH_MAX + 48];
+	const char *why = NULL;
+	int r, hasp;
+
+	snprintf(from, sizeof from, "%s:%lu", ev->input, ev->line);
+	if (t->kind != GRACE_J_STRING || t->len != 18 ||
+	    memcmp(ev->p + t->off, "\"grace.checkpoint\"", 18) != 0)
+		why = "not a grace.checkpoint event";
+	else if ((r = grace_jpath_text(ev->p, ev->n, cseg, 2, &wt->note,
+	    &wt->tmp)) <= 0) {
+		if (r < 0)
+			return grace_err_sys(e, NULL, "out of memory");
+		why = "grace.checkpoint event without data.checkpoint";
+	}
+	if (why) {
+		struct grace_err bad;
+
+		grace_err_set(&bad, ev->input, ev->line, 0, "%s", why);
+		bad.code = GRACE_EXIT_INPUT;
+		grace_err_print(stderr, prog, &bad);
+		if (grace_reject_json(out, prog, &bad) < 0)
+			return grace_err_sys(e, NULL, "out of memory");
+		return GRACE_EXIT_INPUT;
+	}
+	if ((hasp = grace_jpath_text(ev->p, ev->n, pseg, 2, &wt->proof,
+	    &wt->tmp)) < 0)
+		return grace_err_sys(e, NULL, "out of memory");
+	snprintf(pname, sizeof pname, "%s data.proof", from);
+	r = witness_one(wt, wt->note.p, wt->note.len, hasp ? wt->proof.p :
+	    NULL, hasp ? wt->proof.len : 0, pname, from, out, e);
+	return r < 0 ? -1 : r ? GRACE_EXIT_NEGATIVE : GRACE_EXIT_OK;
+}
+
+static void
+witness_diag(void *ctx, const struct grace_err *e)
+{
+	(void)ctx;
+	grace_err_print(stderr, prog, e);
+}
+
+static int
+cmd_witness(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "state", required_argument, NULL, 's' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "pubkey", required_argument, NULL, 'p' },
+		{ "proof", required_argument, NULL, 'P' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "strict", no_argument, NULL, 'S' },
+		{ "events", no_argument, NULL, 'E' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	static const char *const keys[] = { "type" };
+	char **pubs = calloc((size_t)argc + 1, sizeof *pubs);
+	const char *keyfile = NULL, *proofp = NULL;
+	struct witness wt;
+	struct grace_filter_opts fo;
+	struct grace_buf out = { 0 };
+	struct grace_err e;
+	char *text = NULL, *ptext = NULL;
+	size_t len, plen = 0;
+	int c, status = GRACE_EXIT_OK, strict = 0, events = 0, r;
+
+	memset(&wt, 0, sizeof wt);
+	wt.lfd = -1;
+	if (!pubs) {
+		grace_err_sys(&e, NULL, "unable to start");
+		return report(&e);
+	}
+	while ((c = getopt_long(argc, argv, "s:k:p:o:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 's': wt.state = optarg; break;
+		case 'k': keyfile = optarg; break;
+		case 'p': pubs[wt.nvs++] = optarg; break;
+		case 'P': proofp = optarg; break;
+		case 'o': wt.output = optarg; break;
+		case 'S': strict = 1; break;
+		case 'E': events = 1; break;
+		case 'h': usage_witness(stdout); goto out;
+		default: status = usage_error("witness", NULL); goto out;
+		}
+	}
+	/* -o FILE CHECKPOINT: one checkpoint file; --events: events. */
+	if (!wt.state || !keyfile || !wt.nvs ||
+	    (!events && (argc - optind != 1 || !wt.output)) ||
+	    (events && (proofp || wt.output))) {
+		status = usage_error("witness", "%s", !wt.state ?
+		    "no state: use --state DIR" : !keyfile ?
+		    "no witness key: use --key KEYFILE" : !wt.nvs ?
+		    "no log key: use --pubkey KEY" : events ? "--events writes "
+		    "events, and reads their proofs from data.proof: no -o, "
+		    "no --proof" : argc - optind != 1 ? "give one CHECKPOINT "
+		    "(or --events)" :
+		    "no output: use -o FILE for the cosigned checkpoint");
+		goto out;
+	}
+	if (!events && strict) {
+		status = usage_error("witness", "%s", "--strict goes with "
+		    "--events");
+		goto out;
+	}
+	if (!(wt.w = load_signer(keyfile, &e))) {
 		status = report(&e);
 		goto out;
 	}
-	status = witness_event("grace.witness.cosigned",
-	    grace_note_signer_name(w), &cp, cpath, have_last, &last, NULL);
-	goto out;
-refuse:
-	fprintf(stderr, "%s: %s: refused: %s\n", prog, cpath, reason);
-	status = witness_event("grace.witness.refused",
-	    grace_note_signer_name(w), &cp, cpath, have_last, &last, reason);
-	if (status == 0)
-		status = GRACE_EXIT_NEGATIVE;
+	if (!grace_note_signer_is_witness(wt.w)) {
+		grace_err_set(&e, keyfile, 0, 0, "not a witness key: make one "
+		    "with grace-log keygen --witness");
+		e.code = GRACE_EXIT_USAGE;
+		status = report(&e);
+		goto out;
+	}
+	if (grace_chain_load_verifiers((const char *const *)pubs, wt.nvs,
+	    &wt.vs, &e) < 0) {
+		status = report(&e);
+		goto out;
+	}
+	if (wt.output) {
+		if (!(text = grace_read_file(argv[optind], MAX_CHECKPOINT, &len,
+		    &e)) || (proofp && !(ptext = grace_read_file(proofp,
+		    MAX_CHECKPOINT, &plen, &e)))) {
+			status = report(&e);
+			goto out;
+		}
+	}
+	if ((size_t)snprintf(wt.lpath, sizeof wt.lpath, "%s/witness.lock",
+	    wt.state) >= sizeof wt.lpath) {
+		status = usage_error("witness", "%s", "--state: path too long");
+		goto out;
+	}
+	if (mkdir(wt.state, 0755) < 0 && errno != EEXIST) {
+		grace_err_sys(&e, wt.state, "unable to make the state directory");
+		status = report(&e);
+		goto out;
+	}
+	if ((wt.lfd = open(wt.lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+		grace_err_sys(&e, wt.lpath, "unable to open");
+		status = report(&e);
+		goto out;
+	}
+	if (wt.output) {
+		r = witness_one(&wt, text, len, ptext, plen, proofp ? proofp :
+		    "", argv[optind], &out, &e);
+		if (r < 0)
+			status = report(&e);
+		else if (grace_write_all(STDOUT_FILENO, out.p, out.len) < 0) {
+			grace_err_sys(&e, "<stdout>", "unable to write");
+			status = report(&e);
+		} else
+			status = r ? GRACE_EXIT_NEGATIVE : GRACE_EXIT_OK;
+		goto out;
+	}
+	memset(&fo, 0, sizeof fo);
+	fo.prog = prog;
+	fo.strict = strict;
+	fo.keys = keys;
+	fo.nkeys = 1;
+	fo.out_fd = STDOUT_FILENO;
+	/* a checkpoint event carries a checkpoint and a proof: small */
+	fo.max_line = 4 * MAX_CHECKPOINT;
+	status = grace_filter_run(&fo, argv + optind, (size_t)(argc - optind),
+	    witness_each, witness_diag, &wt, NULL, &e);
+	if (status == GRACE_EXIT_SYSTEM)
+		report(&e);
 out:
-	if (lfd >= 0)
-		close(lfd);
-	grace_sha256_free(sha);
-	grace_note_signer_free(w);
-	grace_chain_free_verifiers(vs, nkeys);
-	grace_checkpoint_clear(&cp);
-	grace_checkpoint_clear(&last);
+	if (wt.lfd >= 0)
+		close(wt.lfd);
+	grace_note_signer_free(wt.w);
+	grace_chain_free_verifiers(wt.vs, wt.nvs);
+	grace_buf_free(&wt.b);
+	grace_buf_free(&wt.tmp);
+	grace_buf_free(&wt.note);
+	grace_buf_free(&wt.proof);
+	grace_buf_free(&out);
 	free(text);
-	free(ltext);
 	free(ptext);
-	free(cosigned);
-	free(spath);
-	free(lpath);
-	free(keys);
+	free(pubs);
 	return status;
 }
 

@@ -78,6 +78,7 @@ usage(FILE *f)
 	    "                   [--subject FILTER] [--ack-wait SECS] [--source-idle SECS]\n"
 	    "       grace-route [-c FILE] --check [--metrics FILE] [-o json]\n"
 	    "       grace-route [-c FILE] [-o FORMAT] --test CASES\n"
+	    "       grace-route [-c FILE] --create-streams\n"
 	    "\n"
 	    "Deliver each event to the targets of the routes it matches (files, grace-log\n"
 	    "chains, fifos, subscribers, stdout, stderr), each target with its own bounded\n"
@@ -100,6 +101,7 @@ usage(FILE *f)
 	    "                      delivered, dropped, dead-lettered, the breaker state\n"
 	    "      --source nats://HOST:PORT/STREAM\n"
 	    "                      read events from a durable JetStream pull consumer\n"
+	    "                      (servers of a cluster: nats://A:P,nats://B:P/STREAM)\n"
 	    "                      instead of files or stdin; a message is acknowledged\n"
 	    "                      once its event is written and flushed to stdout\n"
 	    "      --durable NAME  the consumer (made if missing: explicit acks, from\n"
@@ -117,6 +119,9 @@ usage(FILE *f)
 	    "                      exit 0 ready, 1 not ready, 2 configuration error\n"
 	    "      --test CASES    run the cases of a routes test file (events in virtual\n"
 	    "                      time, where each must go), delivering nothing\n"
+	    "      --create-streams  make the JetStream stream of each nats target if it\n"
+	    "                      is missing (its subjects, replicas, max_per_subject);\n"
+	    "                      one that exists is left as it is\n"
 	    "  -h, --help          this help;  -V, --version  the version\n"
 	    "\n"
 	    "Exit status: 0 every event delivered, 1 some event quarantined or\n"
@@ -983,11 +988,42 @@ run_source(struct ctx *c, const struct srcopts *so, const char *const *keys,
 	return stop < 0 ? -1 : 0;
 }
 
+static void
+say_line(void *arg, const char *line)
+{
+	(void)arg;
+	printf("%s\n", line);
+}
+
+/* --create-streams: the streams of the nats targets, made if missing. */
+static int
+run_create(const struct grace_routes *rs, const char *cfg)
+{
+	struct grace_err e;
+	size_t i;
+
+	for (i = 0; i < rs->nt && rs->t[i].kind != GRACE_RK_NATS; i++)
+		;
+	if (i == rs->nt) {
+		fprintf(stderr, "%s: %s: no nats target: no stream to make\n",
+		    prog, cfg);
+		return GRACE_EXIT_USAGE;
+	}
+	grace_err_clear(&e);
+	if (grace_rnats_create_streams(rs, say_line, NULL, &e) < 0) {
+		fflush(stdout);
+		if (!e.code)
+			e.code = GRACE_EXIT_SYSTEM;
+		return grace_cli_report(stderr, prog, &e);
+	}
+	return GRACE_EXIT_OK;
+}
+
 int
 main(int argc, char **argv)
 {
 	enum { O_DRY = 256, O_EXPLAIN, O_STRICT, O_MAXLINE, O_CHECK, O_TEST,
-		O_METRICS, O_SOURCE, O_DURABLE, O_SUBJECT, O_ACKWAIT, O_IDLE };
+		O_METRICS, O_SOURCE, O_DURABLE, O_SUBJECT, O_ACKWAIT, O_IDLE, O_CREATE };
 	static const struct option lo[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "output", required_argument, NULL, 'o' },
@@ -1004,6 +1040,7 @@ main(int argc, char **argv)
 		{ "subject", required_argument, NULL, O_SUBJECT },
 		{ "ack-wait", required_argument, NULL, O_ACKWAIT },
 		{ "source-idle", required_argument, NULL, O_IDLE },
+		{ "create-streams", no_argument, NULL, O_CREATE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0, 0, 0, 0 },
@@ -1020,6 +1057,7 @@ main(int argc, char **argv)
 	unsigned long long max = 0;
 	pthread_t sth;
 	int opt, check = 0, strict = 0, status, devnull = -1, expected = 0;
+	int create = 0;
 	int have_sth = 0, cjson = 0;
 	size_t ti;
 	struct srcopts so = { NULL, NULL, NULL, 30000, -1, 0, 0 };
@@ -1059,6 +1097,7 @@ main(int argc, char **argv)
 			break;
 		case 'q': c.quiet = 1; break;
 		case O_CHECK: check = 1; break;
+		case O_CREATE: create = 1; break;
 		case O_TEST: test = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V':
@@ -1083,16 +1122,18 @@ main(int argc, char **argv)
 		return usage_error("%s", "--check and --test read no input files");
 	if (check && test)
 		return usage_error("%s", "give --check or --test, not both");
+	if (create && (check || test || so.url || optind < argc || ofmt ||
+	    metrics || c.dry_run || c.explain))
+		return usage_error("%s", "--create-streams reads only the "
+		    "routes file: no input, --source, --check, --test, -o, "
+		    "--metrics, --dry-run or --explain");
 	if (so.url && (check || test || optind < argc))
 		return usage_error("%s", "--source reads no input files, and "
 		    "goes with neither --check nor --test");
 	if (so.url && c.dry_run)
 		return usage_error("%s", "--source acknowledges what it "
 		    "delivered: no --dry-run");
-	if (so.url && (strncmp(so.url, "nats://", 7) != 0 ||
-	    !strchr(so.url + 7, '/') || so.url[7] == '/' ||
-	    !strchr(so.url + 7, '/')[1] ||
-	    strpbrk(strchr(so.url + 7, '/') + 1, "/. *>")))
+	if (so.url && !grace_rnats_source_ok(so.url))
 		return usage_error("--source '%s' is not nats://HOST:PORT/STREAM",
 		    so.url);
 	if (so.url && !so.durable)
@@ -1116,6 +1157,10 @@ main(int argc, char **argv)
 	}
 	if (test) {
 		status = run_tests(rs, test, c.fmt, c.quiet);
+		goto done;
+	}
+	if (create) {
+		status = run_create(rs, cfg);
 		goto done;
 	}
 	signal(SIGPIPE, SIG_IGN);

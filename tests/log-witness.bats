@@ -106,7 +106,11 @@ witness() {
 	grace-log checkpoint -f a.log -k mallory.key -o m.cp
 	run -1 --separate-stderr witness w1 m.cp
 	[[ "$stderr" == "grace-log: m.cp: refused: no signature by a known key (signed by host.example/audit+"*")" ]]
-	[ -z "$output" ]
+	# the event names the tree it claims, and carries the note as evidence
+	[ "$(jq -c '.data | {origin, size, checkpoint, last}' <<<"$output")" = '{"origin":"host.example/audit","size":9,"checkpoint":"m.cp","last":null}' ]
+	[ "$(jq -r .type <<<"$output")" = grace.witness.refused ]
+	[ "$(jq -j .data.note <<<"$output")" = "$(cat m.cp)" ]
+	[ "$(cat st-w1/*.cp | head -2 | tail -1)" = 9 ]
 }
 
 @test "a host rewrites its log after a checkpoint was witnessed: the witness refuses the next one, and verify --witness fails" {
@@ -191,4 +195,135 @@ witness() {
 	[[ "$stderr" == "grace-verify: --witnesses takes a count (1 or more), not '0'"* ]]
 	run -2 --separate-stderr grace-verify -q --witness w1.pub < /dev/null
 	[[ "$stderr" == "grace-verify: --witness needs --chain LOG"* ]]
+}
+
+# hourly: the checkpoint of host.log published as an event, with the
+# proof from the one published before (last.cp)
+publish() {
+	grace-log checkpoint -f host.log -k host.key --event --since last.cp -o last.cp "$@"
+}
+
+@test "checkpoint --event --since: a grace.checkpoint event carrying the note, and the proof from the one published before" {
+	events 5 h | grace-log append -f host.log > /dev/null
+	# the first: nothing published before, no proof
+	run -0 --separate-stderr publish
+	[ -z "$stderr" ]
+	echo "$output" > c1.ev
+	[ "$(jq -c '{type, source, subject, d: (.data | {origin, size, since, proof})}' <<<"$output")" = '{"type":"grace.checkpoint","source":"grace-log checkpoint","subject":"host.example/audit","d":{"origin":"host.example/audit","size":5,"since":null,"proof":null}}' ]
+	[ "$(jq -j .data.checkpoint <<<"$output")" = "$(cat last.cp)" ]
+	[ "$(jq -r .data.root <<<"$output")" = "$(sed -n 3p last.cp)" ]
+	# the id is the note's hash: the same note published again is one event
+	[ "$(jq -r .id <<<"$output")" = "cp-$(jq -j .data.checkpoint <<<"$output" | sha256sum | cut -c1-32)" ]
+	cp last.cp c5.pub.cp
+	events 12 h 6 | grace-log append -f host.log > /dev/null
+	run -0 --separate-stderr publish
+	echo "$output" > c2.ev
+	[ "$(jq -c '.data | {size, since}' <<<"$output")" = '{"size":12,"since":5}' ]
+	# the proof is the one prove writes, and verifies without the log
+	jq -j .data.proof <<<"$output" > p.txt
+	grace-log prove -f host.log -p host.pub --consistency c5.pub.cp last.cp -o p.want
+	cmp p.txt p.want
+	run -0 grace-log verify-proof -p host.pub p.txt c5.pub.cp last.cp
+	# the same tree again: no proof needed, none made
+	run -0 --separate-stderr publish
+	[ "$(jq -c '.data | {size, since, proof}' <<<"$output")" = '{"size":12,"since":12,"proof":null}' ]
+	# without -o, the event alone
+	run -0 --separate-stderr grace-log checkpoint -f host.log -k host.key --event
+	[ "$(jq -r .type <<<"$output")" = grace.checkpoint ]
+	[ "$(wc -l <<<"$output")" -eq 1 ]
+}
+
+@test "checkpoint --since: a log that no longer holds the tree published before is refused, nothing written" {
+	events 5 h | grace-log append -f host.log > /dev/null
+	publish > /dev/null
+	cp last.cp keep.cp
+	# the host rewrites its log: the same size, other events
+	events 5 x | grace-log append -f other.log > /dev/null
+	events 7 x 6 | grace-log append -f other.log > /dev/null
+	run -1 --separate-stderr grace-log checkpoint -f other.log -k host.key --event --since last.cp -o last.cp
+	[ -z "$output" ]
+	[[ "$stderr" == *"refusing to sign a log that does not verify against the checkpoint published before (--since)" ]]
+	cmp last.cp keep.cp
+	# another log's checkpoint, another key's, usage
+	grace-log keygen -o other other.example > /dev/null
+	grace-log checkpoint -f other.log -k other.key -o o.cp
+	run -1 --separate-stderr grace-log checkpoint -f host.log -k host.key --event --since o.cp
+	[[ "$stderr" == "grace-log: o.cp: no signature by a known key"* ]]
+	grace-log checkpoint -f host.log -k host.key --origin elsewhere -o e.cp
+	run -2 --separate-stderr grace-log checkpoint -f host.log -k host.key --event --since e.cp
+	[[ "$stderr" == "grace-log: checkpoint: --since e.cp is a checkpoint of 'elsewhere', not of 'host.example/audit'"* ]]
+	run -2 --separate-stderr grace-log checkpoint -f host.log -k host.key --since last.cp
+	[[ "$stderr" == "grace-log: checkpoint: --since goes with --event (the proof travels in the event)"* ]]
+	cmp last.cp keep.cp
+}
+
+@test "witness, events: each grace.checkpoint event cosigned in turn; data.note is the cosigned checkpoint, counted by verify --witness" {
+	events 5 h | grace-log append -f host.log > /dev/null
+	publish > evs
+	events 9 h 6 | grace-log append -f host.log > /dev/null
+	publish >> evs
+	events 14 h 10 | grace-log append -f host.log > /dev/null
+	publish >> evs
+	run -0 --separate-stderr grace-log witness --events --state st --key w1.key -p host.pub < evs
+	[ -z "$stderr" ]
+	[ "$(jq -r .type <<<"$output" | sort -u)" = grace.witness.cosigned ]
+	[ "$(jq -c '[.data.size, .data.last.size, .data.checkpoint]' <<<"$output" | paste -sd' ')" = '[5,null,"<stdin>:1"] [9,5,"<stdin>:2"] [14,9,"<stdin>:3"]' ]
+	jq -j 'select(.data.size == 14) | .data.note' <<<"$output" > c14.w1
+	run -0 grace-log verify -f host.log -c c14.w1 -p host.pub --witness w1.pub --witnesses 1
+	[ "$(jq -c '.data.checkpoints' <<<"$output")" = '[{"file":"c14.w1","size":14,"ok":true,"cosigned":1}]' ]
+	# the state holds the last one: the same events again are the same trees
+	# going backwards, refused; the last one is the same tree, cosigned
+	run -1 --separate-stderr grace-log witness --events --state st --key w1.key -p host.pub evs
+	[ "$(jq -r .type <<<"$output" | paste -sd' ')" = "grace.witness.refused grace.witness.refused grace.witness.cosigned" ]
+	[ "$(jq -r 'select(.type == "grace.witness.refused") | .data.reason' <<<"$output" | paste -sd'|')" = "goes backwards: 5 records, after 14 were cosigned|goes backwards: 9 records, after 14 were cosigned" ]
+	[ "$stderr" = "grace-log: evs:1: refused: goes backwards: 5 records, after 14 were cosigned
+grace-log: evs:2: refused: goes backwards: 9 records, after 14 were cosigned" ]
+}
+
+@test "witness, events: a rewrite, a missing proof, another key: refused as events; bad lines rejected with records, exit 3" {
+	events 5 h | grace-log append -f host.log > /dev/null
+	publish | grace-log witness --events --state st --key w1.key -p host.pub > /dev/null
+	# the host rewrites history and publishes without --since
+	head -n 3 host.log > re.log
+	events 8 r 4 | grace-log append -f re.log > /dev/null
+	grace-log checkpoint -f re.log -k host.key --event > re.ev
+	# ... or with a proof from another tree
+	events 8 h 6 | grace-log append -f host.log > /dev/null
+	grace-log checkpoint -f host.log -k host.key --event --since last.cp > good.ev
+	jq -c --slurpfile r re.ev '.data.checkpoint = $r[0].data.checkpoint' good.ev > forged.ev
+	# signed by another key
+	grace-log keygen -o mallory host.example/audit > /dev/null
+	grace-log checkpoint -f host.log -k mallory.key --event > m.ev
+	cat re.ev forged.ev m.ev > in.ev
+	printf 'not json\n{"type":"deploy.requested","id":"x"}\n{"type":"grace.checkpoint","data":{}}\n' >> in.ev
+	run -3 --separate-stderr grace-log witness --events --state st --key w1.key -p host.pub in.ev
+	[ "$(jq -r .type <<<"$output" | paste -sd' ')" = "grace.witness.refused grace.witness.refused grace.witness.refused grace.input.rejected grace.input.rejected grace.input.rejected" ]
+	[ "$(jq -r 'select(.type == "grace.witness.refused") | .data.reason' <<<"$output" | paste -sd'|')" = "no consistency proof from the 5 records cosigned last (the event has no data.proof: publish with checkpoint --event --since)|not consistent with the 5 records cosigned last: a fork, or history rewritten|no signature by a known key (signed by host.example/audit+$(cut -d+ -f2 mallory.pub))" ]
+	[ "$(jq -c 'select(.type == "grace.input.rejected") | .data | [.line, .error]' <<<"$output" | paste -sd' ')" = '[4,"not JSON: unexpected '"'n'"'"] [5,"not a grace.checkpoint event"] [6,"grace.checkpoint event without data.checkpoint"]' ]
+	[[ "$stderr" == *"grace-log: in.ev:5: not a grace.checkpoint event"* ]]
+	# the refused notes are kept as evidence: the forged one, signed by the host
+	[ "$(jq -j 'select(.data.checkpoint == "in.ev:2") | .data.note' <<<"$output")" = "$(jq -j .data.checkpoint re.ev)" ]
+	# nothing was cosigned: the state still holds the first tree
+	[ "$(sed -n 2p st/*.cp)" = 5 ]
+	# the good one still goes through; --strict stops at a bad line
+	run -0 grace-log witness --events --state st --key w1.key -p host.pub good.ev
+	[ "$(jq -r .data.size <<<"$output")" = 8 ]
+	run -3 --separate-stderr grace-log witness --events --strict --state st --key w1.key -p host.pub <<<'nope'
+	[[ "$stderr" == "grace-log: <stdin>:1:1: not JSON"* ]]
+	# usage
+	run -2 --separate-stderr grace-log witness --events --state st --key w1.key -p host.pub --proof p in.ev
+	[[ "$stderr" == "grace-log: witness: --events writes events, and reads their proofs from data.proof: no -o, no --proof"* ]]
+	run -2 --separate-stderr grace-log witness --state st --key w1.key -p host.pub -o x --strict c5.cp
+	[[ "$stderr" == "grace-log: witness: --strict goes with --events"* ]]
+	run -2 --separate-stderr grace-log witness --state st --key w1.key -p host.pub -o x c5.cp c9.cp
+	[[ "$stderr" == "grace-log: witness: give one CHECKPOINT (or --events)"* ]]
+}
+
+@test "witness: after the empty tree, any tree extends it, no proof needed" {
+	: > empty.log
+	grace-log checkpoint -f empty.log -k host.key -o c0.cp
+	run -0 witness w1 c0.cp
+	[ "$(jq -r .data.size <<<"$output")" = 0 ]
+	run -0 witness w1 c5.cp
+	[ "$(jq -c '[.type, .data.last.size]' <<<"$output")" = '["grace.witness.cosigned",0]' ]
 }

@@ -167,7 +167,7 @@ fnv1a() {
 	nats_cfg 'retries: 0'
 	gen_events 2 > in.ndjson
 	run -1 --separate-stderr grace-route -c routes.yaml < in.ndjson
-	err_has "grace-route: target 'js': stream 'EVENTS' does not exist on $URL (grace-route does not create streams: add it, with subjects that take 'grace.events.{type}')"
+	err_has "grace-route: target 'js': stream 'EVENTS' does not exist on $URL (routing makes no stream: make it with grace-route --create-streams, or add it with subjects that take 'grace.events.{type}')"
 	[ "$(jq -s length dead.ndjson)" = 2 ]
 	run -1 "$NATSCTL" "$URL" count EVENTS
 }

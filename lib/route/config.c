@@ -119,6 +119,37 @@ subject_ok(const char *s)
 	return 1;
 }
 
+/* nats URLs, here rather than in nats.c: loading a routes file needs no
+ * NATS library. */
+int
+grace_rnats_servers_ok(const char *s, size_t n)
+{
+	const char *u = s, *end = s + n;
+
+	for (;;) {
+		const char *c = memchr(u, ',', (size_t)(end - u));
+		size_t len = c ? (size_t)(c - u) : (size_t)(end - u);
+
+		if (len <= 7 || strncmp(u, "nats://", 7) != 0 ||
+		    memchr(u, ' ', len) || memchr(u, '\t', len) ||
+		    memchr(u, '\n', len) || memchr(u, '\r', len) ||
+		    memchr(u, '\0', len) || memchr(u + 7, '/', len - 7))
+			return 0;
+		if (!c)
+			return 1;
+		u = c + 1;
+	}
+}
+
+int
+grace_rnats_source_ok(const char *url)
+{
+	const char *slash = strrchr(url, '/');
+
+	return slash && grace_rnats_servers_ok(url, (size_t)(slash - url)) &&
+	    slash[1] && !strpbrk(slash + 1, ". *>\t\r\n\\");
+}
+
 /* A nats target's keys: url, subject (a template), stream, partition,
  * timeout; the other kinds take none of them. */
 static int
@@ -126,7 +157,7 @@ load_nats(struct grace_routes *rs, struct grace_rtarget_cfg *t,
     const struct grace_ynode *m, struct grace_err *e)
 {
 	static const char *const nkeys[] = { "url", "subject", "stream",
-		"partition", "timeout", NULL };
+		"partition", "timeout", "replicas", "max_per_subject", NULL };
 	static const char *const pkeys[] = { "key", "count", NULL };
 	static const char *const vars[] = { "{type}", "{source}",
 		"{subject}", "{partition}", NULL };
@@ -154,27 +185,9 @@ load_nats(struct grace_routes *rs, struct grace_rtarget_cfg *t,
 	s = "nats://127.0.0.1:4222";
 	if ((n = grace_yaml_get(m, "url")) && grace_yaml_as_string(n, &s, e) < 0)
 		return -1;
-	{
-		/* nats://HOST:PORT, or a list of them separated by commas
-		 * (the servers of a cluster, tried in turn) */
-		const char *u = s;
-
-		for (;;) {
-			const char *end = strchr(u, ',');
-			size_t len = end ? (size_t)(end - u) : strlen(u);
-
-			if (len <= 7 || strncmp(u, "nats://", 7) != 0 ||
-			    memchr(u, ' ', len) || memchr(u, '\t', len) ||
-			    memchr(u, '\n', len) || memchr(u, '\r', len) ||
-			    memchr(u + 7, '/', len - 7))
-				return grace_yaml_err(e, n ? n : m, "url '%s' is not "
-				    "nats://HOST:PORT, or a list of them separated by "
-				    "commas", s);
-			if (!end)
-				break;
-			u = end + 1;
-		}
-	}
+	if (!grace_rnats_servers_ok(s, strlen(s)))
+		return grace_yaml_err(e, n ? n : m, "url '%s' is not "
+		    "nats://HOST:PORT, or a list of them separated by commas", s);
 	if (!(t->url = dup_or(rs, s, e)))
 		return -1;
 	if (!(n = grace_yaml_require(m, "stream", e)) ||
@@ -237,6 +250,23 @@ load_nats(struct grace_routes *rs, struct grace_rtarget_cfg *t,
 		    "and its subject '%s' does not use {partition}", t->name, s);
 	if (!(t->subject = dup_or(rs, s, e)))
 		return -1;
+	/* what --create-streams makes the stream with */
+	if ((n = grace_yaml_get(m, "replicas"))) {
+		if (grace_yaml_as_int(n, &v, e) < 0)
+			return -1;
+		if (v < 1 || v > 5)
+			return grace_yaml_err(e, n, "replicas is from 1 to 5 "
+			    "(JetStream's limit), not %lld", (long long)v);
+		t->replicas = (unsigned)v;
+	}
+	if ((n = grace_yaml_get(m, "max_per_subject"))) {
+		if (grace_yaml_as_int(n, &v, e) < 0)
+			return -1;
+		if (v < 1)
+			return grace_yaml_err(e, n, "max_per_subject is 1 or "
+			    "more, not %lld", (long long)v);
+		t->max_per_subject = v;
+	}
 	return 0;
 }
 
@@ -247,7 +277,8 @@ load_target(struct grace_routes *rs, struct grace_rtarget_cfg *t,
 {
 	static const char *const keys[] = { "kind", "path", "argv", "queue",
 		"overflow", "spill", "retries", "backoff", "backoff_max", "breaker",
-		"url", "subject", "stream", "partition", "timeout", NULL };
+		"url", "subject", "stream", "partition", "timeout", "replicas",
+		"max_per_subject", NULL };
 	const struct grace_ynode *n;
 	const char *s;
 	int64_t v;

@@ -215,8 +215,9 @@ nats_open(struct grace_rt *t, struct grace_err *e)
 	jsStreamInfo_Destroy(si);
 	if (s == NATS_NOT_FOUND) {
 		grace_err_set(e, NULL, 0, 0, "stream '%s' does not exist on %s "
-		    "(grace-route does not create streams: add it, with "
-		    "subjects that take '%s')", c->stream, c->url, c->subject);
+		    "(routing makes no stream: make it with grace-route "
+		    "--create-streams, or add it with subjects that take "
+		    "'%s')", c->stream, c->url, c->subject);
 		nats_close(t, 0);
 		return -1;
 	}
@@ -522,9 +523,8 @@ grace_rnats_src_open(const char *url, const char *durable,
 		grace_err_sys(e, NULL, "out of memory");
 		return NULL;
 	}
-	slash = strncmp(url, "nats://", 7) == 0 ? strchr(url + 7, '/') : NULL;
-	if (!slash || slash == url + 7 || !slash[1] ||
-	    strpbrk(slash + 1, "/. *>")) {
+	slash = strrchr(url, '/');
+	if (!grace_rnats_source_ok(url)) {
 		grace_err_set(e, NULL, 0, 0, "--source '%s' is not "
 		    "nats://HOST:PORT/STREAM", url);
 		e->code = GRACE_EXIT_USAGE;
@@ -673,4 +673,172 @@ grace_rnats_shutdown(void)
 {
 	if (atomic_load(&used))
 		nats_CloseAndWait(2000);
+}
+
+/* --create-streams. The subjects a template publishes to, as a stream
+ * subject, into *out: its literal tokens before the first variable, then
+ * '>' (or the template itself when it has no variable). Returns 0, 1
+ * when its first token holds a variable ('>' alone would take every
+ * subject), or -1 when out of memory. */
+static int
+template_filter(const char *tpl, char **out)
+{
+	const char *v = strchr(tpl, '{'), *tok;
+
+	*out = NULL;
+	if (!v)
+		return (*out = strdup(tpl)) ? 0 : -1;
+	/* the start of the token the variable is in */
+	for (tok = v; tok > tpl && tok[-1] != '.'; tok--)
+		;
+	if (tok == tpl)
+		return 1;
+	if (!(*out = malloc((size_t)(tok - tpl) + 2)))
+		return -1;
+	memcpy(*out, tpl, (size_t)(tok - tpl));
+	memcpy(*out + (tok - tpl), ">", 2);
+	return 0;
+}
+
+static void
+say_stream(void (*say)(void *, const char *), void *arg, const char *what,
+    const char *stream, const char *url, const jsStreamConfig *sc)
+{
+	struct grace_buf b = {0};
+	int i;
+
+	grace_buf_addf(&b, "stream '%s' on %s %s: subjects", stream, url, what);
+	for (i = 0; i < sc->SubjectsLen; i++)
+		grace_buf_addf(&b, "%s %s", i ? "," : "", sc->Subjects[i]);
+	grace_buf_addf(&b, "; %s storage, %lld replica%s", sc->Storage ==
+	    js_MemoryStorage ? "memory" : "file", (long long)sc->Replicas,
+	    sc->Replicas == 1 ? "" : "s");
+	if (sc->MaxMsgsPerSubject > 0)
+		grace_buf_addf(&b, ", %lld message%s kept per subject",
+		    (long long)sc->MaxMsgsPerSubject,
+		    sc->MaxMsgsPerSubject == 1 ? "" : "s");
+	if (b.p)
+		say(arg, b.p);
+	grace_buf_free(&b);
+}
+
+/* The stream of target i (the first of its (url, stream)), with the
+ * subjects and settings of every target that publishes to it. */
+static int
+create_stream(const struct grace_routes *rs, size_t i,
+    void (*say)(void *, const char *), void *arg, struct grace_err *e)
+{
+	const struct grace_rtarget_cfg *c = &rs->t[i], *o;
+	const char **subj = calloc(rs->nt, sizeof *subj);
+	natsOptions *opts = NULL;
+	natsConnection *nc = NULL;
+	jsCtx *js = NULL;
+	jsOptions jo;
+	jsStreamConfig sc;
+	jsStreamInfo *si = NULL;
+	jsErrCode jerr = 0;
+	natsStatus s;
+	size_t j, k, ns = 0;
+	int rc = -1;
+
+	if (!subj)
+		return grace_err_sys(e, NULL, "out of memory");
+	jsStreamConfig_Init(&sc);
+	sc.Name = c->stream;
+	sc.Storage = js_FileStorage;
+	sc.Replicas = 1;
+	for (j = i; j < rs->nt; j++) {
+		char *f;
+		int r;
+
+		o = &rs->t[j];
+		if (o->kind != GRACE_RK_NATS || strcmp(o->url, c->url) != 0 ||
+		    strcmp(o->stream, c->stream) != 0)
+			continue;
+		if ((r = template_filter(o->subject, &f)) != 0) {
+			if (r < 0) {
+				grace_err_sys(e, NULL, "out of memory");
+				goto out;
+			}
+			grace_err_set(e, rs->file, o->line, o->col, "target '%s': "
+			    "its subject '%s' starts with a variable: make the "
+			    "stream '%s' yourself, with the subjects it takes",
+			    o->name, o->subject, o->stream);
+			e->code = GRACE_EXIT_USAGE;
+			goto out;
+		}
+		for (k = 0; k < ns && strcmp(subj[k], f) != 0; k++)
+			;
+		if (k < ns)
+			free(f);
+		else
+			subj[ns++] = f;
+		if (o->replicas > sc.Replicas)
+			sc.Replicas = o->replicas;
+		if (o->max_per_subject > 0 && (sc.MaxMsgsPerSubject <= 0 ||
+		    o->max_per_subject < sc.MaxMsgsPerSubject))
+			sc.MaxMsgsPerSubject = o->max_per_subject;
+	}
+	sc.Subjects = subj;
+	sc.SubjectsLen = (int)ns;
+	if (connect_to(c->url, c->timeout_ms, 0, &opts, &nc, e) < 0)
+		goto out;
+	jsOptions_Init(&jo);
+	jo.Wait = c->timeout_ms;
+	if ((s = natsConnection_JetStream(&js, nc, &jo)) != NATS_OK) {
+		nats_fail(e, "no JetStream at", c->url, s);
+		goto out;
+	}
+	s = js_GetStreamInfo(&si, js, c->stream, NULL, &jerr);
+	if (s == NATS_OK) {
+		say_stream(say, arg, "exists, left as it is", c->stream, c->url,
+		    si->Config);
+		rc = 0;
+		goto out;
+	}
+	if (s != NATS_NOT_FOUND) {
+		nats_fail(e, "unable to look up the stream on", c->url, s);
+		goto out;
+	}
+	if ((s = js_AddStream(&si, js, &sc, NULL, &jerr)) != NATS_OK) {
+		grace_err_set(e, NULL, 0, 0, "unable to make stream '%s' on %s: "
+		    "%s", c->stream, c->url, last_error(s));
+		goto out;
+	}
+	say_stream(say, arg, "made", c->stream, c->url, si->Config);
+	rc = 0;
+out:
+	jsStreamInfo_Destroy(si);
+	jsCtx_Destroy(js);
+	if (nc)
+		natsConnection_Destroy(nc);
+	natsOptions_Destroy(opts);
+	for (k = 0; k < ns; k++)
+		free((char *)subj[k]);
+	free(subj);
+	return rc;
+}
+
+int
+grace_rnats_create_streams(const struct grace_routes *rs,
+    void (*say)(void *arg, const char *line), void *arg,
+    struct grace_err *e)
+{
+	size_t i, j;
+
+	for (i = 0; i < rs->nt; i++) {
+		const struct grace_rtarget_cfg *c = &rs->t[i];
+
+		if (c->kind != GRACE_RK_NATS)
+			continue;
+		/* each (servers, stream) once, at its first target */
+		for (j = 0; j < i; j++)
+			if (rs->t[j].kind == GRACE_RK_NATS &&
+			    strcmp(rs->t[j].url, c->url) == 0 &&
+			    strcmp(rs->t[j].stream, c->stream) == 0)
+				break;
+		if (j == i && create_stream(rs, i, say, arg, e) < 0)
+			return -1;
+	}
+	return 0;
 }

@@ -97,6 +97,10 @@ struct grace_rtarget_cfg {
 	size_t npkey;
 	unsigned pcount;            /* partition: count; 0: none */
 	int64_t timeout_ms;         /* connect and publish-ack timeout */
+	unsigned replicas;          /* --create-streams: the stream's
+	                               replicas (1 to 5; 0: not said) */
+	int64_t max_per_subject;    /* --create-streams: messages kept per
+	                               subject (0: not said, all) */
 	unsigned long line, col;    /* where it is defined */
 };
 
@@ -483,7 +487,15 @@ void grace_router_free(struct grace_router *r);
 
 struct grace_rnats_src;
 
-/* Connect to url, nats://HOST:PORT/STREAM (timeout_ms to connect; the
+/* 1 if s[0..n) is nats://HOST:PORT, or a list of them separated by
+ * commas (the servers of a cluster, tried in turn); 0 if not. */
+int grace_rnats_servers_ok(const char *s, size_t n);
+
+/* 1 if url is SERVERS/STREAM (servers as above, a stream name); 0 if not. */
+int grace_rnats_source_ok(const char *url);
+
+/* Connect to url, nats://HOST:PORT/STREAM or a list of servers then
+ * /STREAM (timeout_ms to connect; the
  * connection reconnects by itself afterwards), and bind to the durable
  * pull consumer durable of STREAM, made (explicit acks, from the start
  * of the stream, filter subject filter when not NULL, ack_wait_ms for
@@ -515,6 +527,19 @@ const char *grace_rnats_src_msg(const struct grace_rnats_src *s, size_t i,
 int grace_rnats_src_ack(struct grace_rnats_src *s, struct grace_err *e);
 
 void grace_rnats_src_close(struct grace_rnats_src *s);
+
+/* grace-route --create-streams: for each stream the nats targets of rs
+ * publish to (per server list), look it up and make it when it is
+ * missing: file storage, the subjects the targets' templates publish to
+ * (the literal tokens before the first variable, then '>'), the most
+ * replicas and the least max_per_subject its targets ask for. A stream
+ * that exists is left as it is. say(arg, line) tells what was found and
+ * done, one line each. Returns 0, or -1 with e filled (the first server
+ * that could not be reached, or a stream that could not be made; those
+ * before it were done). */
+int grace_rnats_create_streams(const struct grace_routes *rs,
+    void (*say)(void *arg, const char *line), void *arg,
+    struct grace_err *e);
 
 /* At the program's end: let the NATS library's threads and memory go
  * (nats_CloseAndWait), if it was used. */
