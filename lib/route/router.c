@@ -77,6 +77,10 @@ struct grace_router {
 	int dstarted, dclosing;
 	struct grace_buf dq;        /* dead letters not yet written */
 	uint64_t dq_n;
+	/* dq_format()'s last {"dead":{"target":..,"reason":.. (made by one
+	 * thread at a time: the dead-letter thread, or after it) */
+	struct grace_buf dl_head, dl_reason;
+	size_t dl_target;
 	int dfd;
 	uint64_t dead, lost;
 	struct grace_timefmt tf;
@@ -154,19 +158,37 @@ dq_format(struct grace_router *r, const char *raw, size_t len,
 		line = raw + off + sizeof d;
 		reason = line + d.n;
 		off += sizeof d + d.n + d.rlen;
-		name = r->rs->t[d.target].name;
 		if (!d.have_time || grace_time_format(&r->tf, &d.ts, now) < 0)
 			strcpy(now, "1970-01-01T00:00:00.000000Z");
+		/* A burst of letters has one target and reason: their
+		 * escaped head is made once. */
+		if (!r->dl_head.len || d.target != r->dl_target ||
+		    d.rlen != r->dl_reason.len ||
+		    (d.rlen && memcmp(reason, r->dl_reason.p, d.rlen) != 0)) {
+			name = r->rs->t[d.target].name;
+			grace_buf_reset(&r->dl_head);
+			grace_buf_reset(&r->dl_reason);
+			x |= grace_buf_adds(&r->dl_head,
+			    "{\"dead\":{\"target\":");
+			x |= grace_buf_add_jstr(&r->dl_head, name, strlen(name));
+			x |= grace_buf_adds(&r->dl_head, ",\"reason\":");
+			x |= grace_buf_add_jstr(&r->dl_head, reason, d.rlen);
+			x |= grace_buf_adds(&r->dl_head, ",\"attempts\":");
+			x |= grace_buf_add(&r->dl_reason, reason, d.rlen);
+			r->dl_target = d.target;
+			if (x)
+				grace_buf_reset(&r->dl_head);
+		}
 		grace_buf_reset(v);
-		x |= grace_buf_adds(v, "{\"dead\":{\"target\":");
-		x |= grace_buf_add_jstr(v, name, strlen(name));
-		x |= grace_buf_adds(v, ",\"reason\":");
-		x |= grace_buf_add_jstr(v, reason, d.rlen);
-		x |= grace_buf_addf(v, ",\"attempts\":%u,\"time\":\"%s\"}}",
-		    d.attempts, now);
-		grace_err_clear(&e);
+		x |= grace_buf_add(v, r->dl_head.p, r->dl_head.len);
+		x |= grace_buf_addu(v, d.attempts);
+		x |= grace_buf_add(v, ",\"time\":\"", 9);
+		x |= grace_buf_add(v, now, strlen(now));
+		x |= grace_buf_add(v, "\"}}", 3);
 		if (d.have_g)
 			g = d.g;
+		else
+			grace_err_clear(&e);
 		if (x || (!d.have_g && grace_json_scan(line, d.n, keys, 1, &g,
 		    "dead letter", 0, &e) < 0) || grace_json_splice_grace(out,
 		    line, d.n, &g, "route", v->p, v->len) < 0 ||
@@ -1380,6 +1402,8 @@ grace_router_free(struct grace_router *r)
 	pthread_cond_destroy(&r->dwork);
 	pthread_cond_destroy(&r->droom);
 	grace_buf_free(&r->dq);
+	grace_buf_free(&r->dl_head);
+	grace_buf_free(&r->dl_reason);
 	free(r->t);
 	free(r);
 }
