@@ -59,11 +59,35 @@ path_of(char *const *envp)
 	return p ? p : "/usr/local/bin:/usr/bin:/bin";
 }
 
+static char *find_in_path(const char *name, char *const *envp);
+
 /* Find the file to execute for name, as execvp() would, in the parent
- * (the child must not allocate). Returns a malloc'd path, or NULL with
- * errno ENOENT (not found), EACCES (found, not executable) or ENOMEM. */
+ * (the child must not allocate), and make it absolute: the child runs in
+ * a fresh working directory, where a relative name (./x, or a relative
+ * PATH entry) would not be what was found here. Returns a malloc'd path,
+ * or NULL with errno ENOENT (not found), EACCES (found, not executable)
+ * or ENOMEM. */
 static char *
 find_exe(const char *name, char *const *envp)
+{
+	char *exe = find_in_path(name, envp), *cwd, *abs;
+
+	if (!exe || exe[0] == '/')
+		return exe;
+	if (!(cwd = getcwd(NULL, 0))) {
+		free(exe);
+		return NULL;
+	}
+	abs = malloc(strlen(cwd) + strlen(exe) + 2);
+	if (abs)
+		sprintf(abs, "%s/%s", cwd, exe);
+	free(cwd);
+	free(exe);
+	return abs;
+}
+
+static char *
+find_in_path(const char *name, char *const *envp)
 {
 	const char *path = path_of(envp), *p, *end;
 	size_t nlen = strlen(name);

@@ -52,6 +52,35 @@ main(void)
 		grace_exec_result_free(&r);
 	}
 	{
+		/* A relative command, or one in a relative PATH entry, is
+		 * the one found from here, though the child runs elsewhere. */
+		char tdir[] = "/tmp/grace-test-exec.XXXXXX", old[4096], f[4200];
+		char *argv[] = { "./hi.sh", NULL }, *argv2[] = { "hi.sh", NULL };
+		char *envp[] = { "PATH=bin:/usr/bin:/bin", NULL };
+		FILE *fp;
+
+		T_OK(mkdtemp(tdir) && getcwd(old, sizeof old) && chdir(tdir) == 0,
+		    "a scratch directory");
+		T_OK(mkdir("bin", 0755) == 0, "bin");
+		snprintf(f, sizeof f, "hi.sh");
+		T_OK((fp = fopen(f, "w")) && fputs("#!/bin/sh\necho here\n", fp) >= 0 &&
+		    fclose(fp) == 0 && chmod(f, 0755) == 0, "./hi.sh");
+		T_OK((fp = fopen("bin/hi.sh", "w")) && fputs("#!/bin/sh\necho bin\n", fp) >= 0 &&
+		    fclose(fp) == 0 && chmod("bin/hi.sh", 0755) == 0, "bin/hi.sh");
+		memset(&o, 0, sizeof o);
+		o.argv = argv;
+		T_INTEQ(run(&o, &r, &e), 0, "./hi.sh runs");
+		T_STREQ(r.out.p, "here\n", "the ./hi.sh of the caller's directory");
+		grace_exec_result_free(&r);
+		o.argv = argv2;
+		o.envp = envp;
+		T_INTEQ(run(&o, &r, &e), 0, "hi.sh in PATH=bin runs");
+		T_STREQ(r.out.p, "bin\n", "the bin/hi.sh of the caller's directory");
+		grace_exec_result_free(&r);
+		T_OK(unlink("bin/hi.sh") == 0 && rmdir("bin") == 0 && unlink("hi.sh") == 0 &&
+		    chdir(old) == 0 && rmdir(tdir) == 0, "scratch removed");
+	}
+	{
 		char *argv[] = { "no-such-command-grace", NULL };
 
 		memset(&o, 0, sizeof o);
