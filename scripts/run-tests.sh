@@ -19,7 +19,8 @@ trap 'rm -rf "$out"' EXIT
 slow="tests/heal-drills.bats tests/fuzz-valgrind.bats tests/route-targets.bats
 tests/valgrind.bats tests/heal-valgrind.bats tests/route-valgrind.bats
 tests/verify-valgrind.bats tests/gate-valgrind.bats tests/decide-valgrind.bats
-tests/playbook-valgrind.bats tests/log-crash.bats tests/route-storm.bats"
+tests/playbook-valgrind.bats tests/log-crash.bats tests/route-storm.bats
+tests/nats-hosts.bats tests/route-nats.bats tests/nats-recipe.bats"
 # shellcheck disable=SC2086
 all=$(printf '%s\n' ${TESTS:-tests/*.bats})
 {
@@ -38,9 +39,11 @@ done < "$out/order" > "$out/list"
 export out
 # shellcheck disable=SC2016
 xargs -P "$jobs" -L 1 sh -c '
+	t0=$(date +%s)
 	bats --tap "$2" > "$out/$1.tap" 2>&1
 	echo $? > "$out/$1.rc"
-	flock "$out/order" sh -c "echo \"# $2\"; cat \"$out/$1.tap\""
+	t=$(($(date +%s) - t0))
+	flock "$out/order" sh -c "echo \"# $2 ($t s)\"; cat \"$out/$1.tap\""
 ' run-tests < "$out/list"
 passed=0 failed=0 skipped=0
 while read -r i f; do
