@@ -816,6 +816,7 @@ run_check(const struct grace_routes *rs, const char *path,
 	    rs->nwarn == 1 ? "" : "s");
 	grace_ready_init(&r, prog);
 	grace_routes_ready(rs, &r);
+	grace_rnats_ready(rs, &r);
 	if (metrics)
 		grace_ready_writable(&r, metrics);
 	status = grace_ready_print(&r, json, quiet, path, sum.p ? sum.p : "",

@@ -275,3 +275,35 @@ stream 'FIXED' on $URL made: subjects audit.all; file storage, 1 replica" ]
 	run -2 --separate-stderr grace-route -c r.yaml --create-streams --check
 	[[ "$stderr" == "grace-route: --create-streams reads only the routes file"* ]]
 }
+
+@test "--check: each nats target's stream reachable, there, and taking the target's subjects" {
+	start_cluster
+	cat > r.yaml <<EOF
+default: js
+dead_letter: dead.ndjson
+targets:
+  js: { kind: nats, url: "$URL", stream: EVENTS, partition: {key: [data.c], count: 4} }
+  other: { kind: nats, url: "$URL", stream: EVENTS, subject: "grace.other.{type}" }
+routes:
+  - { type: a, targets: [other] }
+EOF
+	run -1 --separate-stderr grace-route -c r.yaml --check
+	[ "$stderr" = "grace-route: not ready: stream: EVENTS on $URL: does not exist (grace-route --create-streams makes it)" ]
+	grace-route -c r.yaml --create-streams > /dev/null
+	run -0 --separate-stderr grace-route -c r.yaml --check -o json
+	[ "$(jq -c '.checks[] | select(.check == "stream") | [.subject, .ok, .detail]' <<<"$output")" = "[\"EVENTS on $URL\",true,\"exists, takes the subjects of its targets\"]" ]
+	# a stream that takes one token where a type may have two: not ready
+	"$NATSCTL" "$URL1" stream-add NARROW 'narrow.*' 3
+	printf 'default: n\ndead_letter: d.ndjson\ntargets:\n  n: { kind: nats, url: "%s", stream: NARROW, subject: "narrow.{type}" }\nroutes: []\n' "$URL" > n.yaml
+	run -1 --separate-stderr grace-route -c n.yaml --check
+	[ "$stderr" = "grace-route: not ready: stream: NARROW on $URL: target 'n' publishes to 'narrow.x.y', which it does not take" ]
+	# a partition beyond what the stream takes
+	"$NATSCTL" "$URL1" stream-add PARTS 'parts.p0' 3
+	printf 'default: n\ndead_letter: d.ndjson\ntargets:\n  n: { kind: nats, url: "%s", stream: PARTS, subject: "parts.p{partition}", partition: {key: [id], count: 2} }\nroutes: []\n' "$URL" > p.yaml
+	run -1 --separate-stderr grace-route -c p.yaml --check
+	[ "$stderr" = "grace-route: not ready: stream: PARTS on $URL: target 'n' publishes to 'parts.p1', which it does not take" ]
+	# a server that is away
+	printf 'default: n\ndead_letter: d.ndjson\ntargets:\n  n: { kind: nats, url: "nats://127.0.0.1:%s", stream: X, timeout: 1s }\nroutes: []\n' "$(free_port)" > away.yaml
+	run -1 --separate-stderr grace-route -c away.yaml --check
+	[[ "$stderr" == "grace-route: not ready: stream: X on nats://127.0.0.1:"*": unable to connect to nats://127.0.0.1:"*": No server available for connection" ]]
+}

@@ -24,6 +24,7 @@
 #include "jpath.h"
 #include "json.h"
 #include "log/log.h"
+#include "ready.h"
 #include "route_int.h"
 #include "timeutil.h"
 
@@ -841,4 +842,152 @@ grace_rnats_create_streams(const struct grace_routes *rs,
 			return -1;
 	}
 	return 0;
+}
+
+/* 1 if the NATS subject s matches the stream subject pat ('*' one token,
+ * '>' one or more to the end). */
+static int
+subject_match(const char *pat, const char *s)
+{
+	for (;;) {
+		const char *pe = strchr(pat, '.'), *se = strchr(s, '.');
+		size_t pl = pe ? (size_t)(pe - pat) : strlen(pat);
+		size_t sl = se ? (size_t)(se - s) : strlen(s);
+
+		if (pl == 1 && *pat == '>')
+			return sl > 0;
+		if (!(pl == 1 && *pat == '*') &&
+		    (pl != sl || memcmp(pat, s, pl) != 0))
+			return 0;
+		if (!pe || !se)
+			return !pe && !se;
+		pat = pe + 1;
+		s = se + 1;
+	}
+}
+
+/* The template tpl with {partition} as part and the event's members as
+ * val, into b. */
+static int
+template_sample(const char *tpl, const char *val, unsigned part,
+    struct grace_buf *b)
+{
+	const char *c;
+
+	grace_buf_reset(b);
+	for (c = tpl; *c; ) {
+		if (strncmp(c, "{partition}", 11) == 0) {
+			if (grace_buf_addu(b, part) < 0)
+				return -1;
+			c += 11;
+		} else if (*c == '{') {
+			if (grace_buf_adds(b, val) < 0)
+				return -1;
+			c = strchr(c, '}') + 1;
+		} else if (grace_buf_add(b, c++, 1) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The first subject of target c that the stream si does not take, into
+ * b; 0 if it takes them all. The samples: a member's value as one token
+ * and as two (a type such as deploy.finished), the first and the last
+ * partition. */
+static int
+subject_not_taken(const struct grace_rtarget_cfg *c, const jsStreamInfo *si,
+    struct grace_buf *b)
+{
+	static const char *const vals[] = { "x", "x.y" };
+	unsigned parts[2] = { 0, c->pcount ? c->pcount - 1 : 0 };
+	size_t v, p;
+	int k;
+
+	for (v = 0; v < 2; v++)
+		for (p = 0; p < 2; p++) {
+			if (template_sample(c->subject, vals[v], parts[p], b) < 0)
+				return -1;
+			for (k = 0; k < si->Config->SubjectsLen; k++)
+				if (subject_match(si->Config->Subjects[k], b->p))
+					break;
+			if (k == si->Config->SubjectsLen)
+				return 1;
+		}
+	return 0;
+}
+
+void
+grace_rnats_ready(const struct grace_routes *rs, struct grace_ready *r)
+{
+	struct grace_buf subj = {0}, what = {0};
+	size_t i, j;
+
+	for (i = 0; i < rs->nt; i++) {
+		const struct grace_rtarget_cfg *c = &rs->t[i];
+		natsOptions *opts = NULL;
+		natsConnection *nc = NULL;
+		jsCtx *js = NULL;
+		jsStreamInfo *si = NULL;
+		jsOptions jo;
+		jsErrCode jerr = 0;
+		struct grace_err e;
+		natsStatus s;
+		int bad = 0, k;
+
+		if (c->kind != GRACE_RK_NATS)
+			continue;
+		for (j = 0; j < i; j++)
+			if (rs->t[j].kind == GRACE_RK_NATS &&
+			    strcmp(rs->t[j].url, c->url) == 0 &&
+			    strcmp(rs->t[j].stream, c->stream) == 0)
+				break;
+		if (j < i)
+			continue;
+		grace_buf_reset(&what);
+		grace_buf_addf(&what, "%s on %s", c->stream, c->url);
+		if (connect_to(c->url, c->timeout_ms, 0, &opts, &nc, &e) < 0) {
+			grace_ready_add(r, "stream", what.p, 0, "%s", e.msg);
+			continue;
+		}
+		jsOptions_Init(&jo);
+		jo.Wait = c->timeout_ms;
+		if ((s = natsConnection_JetStream(&js, nc, &jo)) != NATS_OK)
+			grace_ready_add(r, "stream", what.p, 0, "no JetStream: "
+			    "%s", last_error(s));
+		else if ((s = js_GetStreamInfo(&si, js, c->stream, NULL,
+		    &jerr)) == NATS_NOT_FOUND)
+			grace_ready_add(r, "stream", what.p, 0, "does not exist "
+			    "(grace-route --create-streams makes it)");
+		else if (s != NATS_OK)
+			grace_ready_add(r, "stream", what.p, 0, "unable to look "
+			    "it up: %s", last_error(s));
+		else {
+			/* every target on it: does it take their subjects? */
+			for (j = i; j < rs->nt && !bad; j++) {
+				const struct grace_rtarget_cfg *o = &rs->t[j];
+
+				if (o->kind != GRACE_RK_NATS ||
+				    strcmp(o->url, c->url) != 0 ||
+				    strcmp(o->stream, c->stream) != 0)
+					continue;
+				if ((k = subject_not_taken(o, si, &subj)) != 0) {
+					bad = 1;
+					grace_ready_add(r, "stream", what.p, 0,
+					    "target '%s' publishes to '%s', which "
+					    "it does not take", o->name, k < 0 ?
+					    "?" : subj.p);
+				}
+			}
+			if (!bad)
+				grace_ready_add(r, "stream", what.p, 1, "exists, "
+				    "takes the subjects of its targets");
+		}
+		jsStreamInfo_Destroy(si);
+		jsCtx_Destroy(js);
+		natsConnection_Destroy(nc);
+		natsOptions_Destroy(opts);
+	}
+	grace_buf_free(&subj);
+	grace_buf_free(&what);
 }

@@ -541,6 +541,13 @@ int grace_rnats_create_streams(const struct grace_routes *rs,
     void (*say)(void *arg, const char *line), void *arg,
     struct grace_err *e);
 
+/* --check, for each stream the nats targets publish to: reachable, there,
+ * and taking every subject its targets publish to (each template tried
+ * with a member's value of one token and of two, and the first and last
+ * partition), each a "stream" check in r. It connects: grace-route
+ * --check calls it, grace_routes_ready() does not. */
+void grace_rnats_ready(const struct grace_routes *rs, struct grace_ready *r);
+
 /* At the program's end: let the NATS library's threads and memory go
  * (nats_CloseAndWait), if it was used. */
 void grace_rnats_shutdown(void);
