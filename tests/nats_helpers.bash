@@ -119,3 +119,8 @@ cluster_stream_add() {
 	done
 	"$NATSCTL" "${CURL[1]}" stream-add "$1" "$2" 3
 }
+
+# blocked_writing PID: a thread of PID is blocked writing to a pipe.
+blocked_writing() {
+	grep -q 'pipe_write$' /proc/"$1"/task/*/wchan 2>/dev/null
+}
