@@ -230,3 +230,46 @@ records() {
 	run -1 --separate-stderr grace-log verify -q -f b/host.log -c b/host.cp -p a/hosta.pub
 	[[ "$stderr" == "grace-log: b/host.cp: bad checkpoint: no signature by a known key (signed by hostb+"*")" ]]
 }
+
+@test "a producer host with the server unreachable at the start: its nats target spills, and delivers everything once the server is up" {
+	start_nats
+	stop_nats       # nothing listens on PORT until it is started again
+	cat > publish.yaml <<EOF2
+default: js
+dead_letter: dead.ndjson
+drain_timeout: 60s
+targets:
+  js: { kind: nats, url: "$URL", stream: EVENTS, queue: 64,
+        overflow: spill, spill: js.spill, timeout: 500ms, retries: 3,
+        backoff: 50ms, backoff_max: 200ms,
+        breaker: { failures: 2, cooldown: 300ms } }
+routes: []
+EOF2
+	gen_host a 3000 > ev.ndjson
+	grace-gate -q -c "$ROOT/config/governance.yaml" < ev.ndjson |
+	    grace-route -c publish.yaml > out.ndjson 2> err.txt 3>&- &
+	pid=$!
+	echo "$pid" >> bg.pids
+	# the events spill while the breaker is open
+	for ((i = 0; i < 200; i++)); do
+		[ -s js.spill ] && grep -q "circuit breaker opened" err.txt && break
+		sleep 0.05
+	done
+	[ -s js.spill ]
+	sleep 1
+	start_nats "$PORT"
+	run -0 "$NATSCTL" "$URL" stream-add EVENTS 'grace.events.>'
+	wait "$pid" || { cat err.txt >&2; return 1; }
+	grep -q "^grace-route: target 'js': unable to connect to $URL: No server available for connection$" err.txt
+	grep -q "^grace-route: target 'js': circuit breaker closed$" err.txt
+	grep -qx '3000 events, 0 routed, 3000 unmatched, 0 quarantined, 0 suppressed, 0 dead-lettered, 0 errors' err.txt
+	spilled=$(sed -n 's/^  js (nats): 3000 queued, 3000 delivered, 0 dropped, \([0-9]*\) spilled, 0 failed, 0 abandoned, breaker opened [0-9]* times$/\1/p' err.txt)
+	[ "${spilled:-0}" -gt 0 ] || { cat err.txt >&2; return 1; }
+	[ ! -s dead.ndjson ]
+	[ ! -s js.spill ]
+	# the stream holds each once, in the producer's order
+	[ "$("$NATSCTL" "$URL" count EVENTS)" = 3000 ]
+	printf 'default: out\ndead_letter: d.ndjson\ntargets:\n  out: { kind: file, path: /dev/null }\nroutes: []\n' > back.yaml
+	run -0 --separate-stderr grace-route -q -c back.yaml --source "$URL/EVENTS" --durable c --source-idle 1
+	[ "$(jq -r .id <<< "$output")" = "$(jq -r .id ev.ndjson)" ]
+}
