@@ -7,6 +7,12 @@
  *   nats-pub URL reset STREAM SUBJECTS   delete the stream, add it again
  *                                        (file storage)
  *   nats-pub URL pub STREAM SUBJECT FILE publish each line of FILE
+ *   nats-pub URL sub STREAM DURABLE N    read N messages from a new durable
+ *                                        pull consumer as grace-route
+ *                                        --source does: explicit acks, 256
+ *                                        unacknowledged at most, fetches of
+ *                                        256, each acknowledged and flushed
+ *                                        before the next; the data to stdout
  *
  * Exit 0, or 1 with the library's error on stderr. */
 #include <nats/nats.h>
@@ -97,6 +103,64 @@ pub(jsCtx *js, const char *stream, const char *subject, const char *file)
 	return 0;
 }
 
+static int
+sub(natsConnection *nc, jsCtx *js, const char *stream, const char *durable,
+    long n)
+{
+	jsConsumerConfig cc;
+	jsConsumerInfo *ci = NULL;
+	jsSubOptions so;
+	natsSubscription *s = NULL;
+	natsStatus st;
+	long got = 0;
+
+	jsConsumerConfig_Init(&cc);
+	cc.Durable = durable;
+	cc.AckPolicy = js_AckExplicit;
+	cc.DeliverPolicy = js_DeliverAll;
+	cc.AckWait = 30LL * 1000000000LL;
+	cc.MaxAckPending = WINDOW;
+	if ((st = js_AddConsumer(&ci, js, stream, &cc, NULL, NULL)) != NATS_OK)
+		return fail("add consumer", st);
+	jsConsumerInfo_Destroy(ci);
+	jsSubOptions_Init(&so);
+	so.Stream = stream;
+	so.Consumer = durable;
+	if ((st = js_PullSubscribe(&s, js, ">", durable, NULL, &so, NULL)) !=
+	    NATS_OK)
+		return fail("pull subscribe", st);
+	while (got < n) {
+		natsMsgList l;
+		int i;
+
+		st = natsSubscription_Fetch(&l, s, WINDOW, 1000, NULL);
+		if (st == NATS_TIMEOUT)
+			break;
+		if (st != NATS_OK)
+			return fail("fetch", st);
+		for (i = 0; i < l.Count; i++) {
+			fwrite(natsMsg_GetData(l.Msgs[i]), 1,
+			    (size_t)natsMsg_GetDataLength(l.Msgs[i]), stdout);
+			putchar('\n');
+		}
+		fflush(stdout);
+		for (i = 0; i < l.Count && st == NATS_OK; i++)
+			st = natsMsg_Ack(l.Msgs[i], NULL);
+		if (st == NATS_OK)
+			st = natsConnection_FlushTimeout(nc, 5000);
+		got += l.Count;
+		natsMsgList_Destroy(&l);
+		if (st != NATS_OK)
+			return fail("ack", st);
+	}
+	natsSubscription_Destroy(s);
+	if (got != n) {
+		fprintf(stderr, "nats-sub: %ld of %ld messages\n", got, n);
+		return 1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -107,7 +171,7 @@ main(int argc, char **argv)
 	int rc = 0;
 
 	if (argc < 5) {
-		fprintf(stderr, "usage: nats-pub URL reset|pub STREAM ...\n");
+		fprintf(stderr, "usage: nats-pub URL reset|pub|sub STREAM ...\n");
 		return 2;
 	}
 	if ((s = natsConnection_ConnectTo(&nc, argv[1])) != NATS_OK)
@@ -133,6 +197,8 @@ main(int argc, char **argv)
 		jsStreamInfo_Destroy(si);
 	} else if (strcmp(argv[2], "pub") == 0 && argc == 6) {
 		rc = pub(js, argv[3], argv[4], argv[5]);
+	} else if (strcmp(argv[2], "sub") == 0 && argc == 6) {
+		rc = sub(nc, js, argv[3], argv[4], atol(argv[5]));
 	} else {
 		fprintf(stderr, "nats-pub: bad command\n");
 		rc = 2;

@@ -8,10 +8,17 @@
 # before each run, so neither is measured against stored duplicates.
 # Each timing is the best of $REPS runs.
 #
+# Consume throughput likewise: grace-route --source (a new durable each
+# run, --source-idle 0, its events to a file) reading the N events
+# stored, against bench/nats-pub.c's sub mode (the same consumer
+# settings: explicit acks, 256 unacknowledged at most, fetches of 256,
+# each acknowledged and flushed before the next), alternating, best of
+# $REPS: grace-route >= 0.8 of it.
+#
 #   BENCH_EVENTS=200000  events
 #   REPS=5
 # Needs nats-server and libnats-dev (scripts/deps.sh). Exit status 1 if
-# the target is missed, 4 if it could not measure. Not yet in bench/run.sh.
+# a target is missed, 4 if it could not measure.
 set -u
 cd "$(dirname "$0")/.." || exit 4
 BIN=${GRACE_BIN:-$PWD/build/bin}
@@ -46,6 +53,13 @@ targets:
   js: { kind: nats, url: "$url", stream: BENCH, subject: "grace.events.{type}", queue: 4096 }
 routes: []
 EOF
+cat > "$dir/central.yaml" <<EOF
+default: out
+dead_letter: $dir/dead-central.ndjson
+targets:
+  out: { kind: file, path: /dev/null }
+routes: []
+EOF
 BENCH_PREP="'$dir/nats-pub' '$url' reset BENCH 'grace.events.>'"
 export BENCH_PREP
 tp=""
@@ -62,6 +76,19 @@ if [ -s "$dir/dead.ndjson" ]; then
 	echo "bench: grace-route dead-lettered events" >&2
 	exit 4
 fi
+# consume: the stream as the last grace-route run left it (N events)
+unset BENCH_PREP
+tc=""
+ts=""
+k=0
+while [ $k -lt "$REPS" ]; do
+	t=$(REPS=1 best "'$dir/nats-pub' '$url' sub BENCH s$k $N > /dev/null") || exit 4
+	tc=$(echo "$t ${tc:-}" | awk '{print ($2=="" || $1<$2) ? $1 : $2}')
+	t=$(REPS=1 best "grace-route -q -c '$dir/central.yaml' --source '$url/BENCH' --durable r$k --source-idle 0 > '$dir/got.ndjson'") || exit 4
+	ts=$(echo "$t ${ts:-}" | awk '{print ($2=="" || $1<$2) ? $1 : $2}')
+	[ "$(wc -l < "$dir/got.ndjson")" -eq "$N" ] || { echo "bench: grace-route --source read $(wc -l < "$dir/got.ndjson") of $N events" >&2; exit 4; }
+	k=$((k + 1))
+done
 rp=$(rate "$N" "$tp")
 rr=$(rate "$N" "$tr")
 printf '  minimal C publisher (libnats)  %10s events/s\n' "$rp"
@@ -69,4 +96,11 @@ printf '  grace-route nats target        %10s events/s\n' "$rr"
 r=$(ratio "$rr" "$rp")
 printf '  grace-route / publisher        %10s\n' "$r"
 check "grace-route nats publish / C publisher" "$r" ">=" 0.8
+rc_=$(rate "$N" "$tc")
+rs=$(rate "$N" "$ts")
+printf '  minimal C consumer (libnats)   %10s events/s\n' "$rc_"
+printf '  grace-route --source           %10s events/s\n' "$rs"
+r=$(ratio "$rs" "$rc_")
+printf '  grace-route / consumer         %10s\n' "$r"
+check "grace-route nats consume / C consumer" "$r" ">=" 0.8
 exit $missed

@@ -31,7 +31,9 @@
 #                    components for 3x the events <= 1.05x that for 1x
 #   bench/route-nats.sh  grace-route's nats target publishing to a local
 #                    JetStream stream >= 0.8x a minimal C publisher with
-#                    the same libnats settings
+#                    the same libnats settings; grace-route --source
+#                    reading them >= 0.8x a minimal C consumer with the
+#                    same consumer settings
 #
 # This repeats the target lines at the end and exits 0 only when every
 # script ran and met every target: 1 if a target was missed, 4 if a script

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -50,6 +51,7 @@ struct ctx {
 	enum grace_report_fmt fmt;
 	struct grace_report *rep;
 	int explain, dry_run, quiet, interactive;
+	int whole_lines;               /* --source: see flush_out() */
 	atomic_int shutting;           /* the end has begun (EOF or signal) */
 	int worst;                     /* the exit status so far */
 	unsigned long long events, routed, unmatched, quarantined, suppressed,
@@ -67,6 +69,42 @@ enum rverdict { RV_ROUTED, RV_UNMATCHED, RV_QUARANTINED, RV_DEDUPED,
 static const char *const rv_names[] = { "routed", "unmatched",
 	"quarantined", "deduped", "throttled", "inhibited", "silenced",
 	"dead", "error" };
+
+/* Write obuf to stdout and empty it. Under --source (whole_lines) in
+ * writes of at most PIPE_BUF bytes that each end a line, so that a
+ * grace-route killed while it waits for a slow stage leaves that stage
+ * only whole events (a write of PIPE_BUF bytes or less to a pipe is
+ * atomic): the batch is not acknowledged, comes again, and the next
+ * stage never reads half an event. A line longer than PIPE_BUF goes in
+ * one write. Returns 0, or -1 (e filled). */
+static int
+flush_out(struct ctx *c, struct grace_err *e)
+{
+	const char *p = c->obuf.p, *end = p + c->obuf.len;
+
+	if (!c->whole_lines)
+		return grace_cli_flush(&c->obuf, e);
+	while (p < end) {
+		size_t n = (size_t)(end - p), k;
+		const char *nl;
+
+		if (n > PIPE_BUF) {
+			for (k = PIPE_BUF; k > 0 && p[k - 1] != '\n'; k--)
+				;
+			if (k == 0)     /* a long line: to its end */
+				k = (nl = memchr(p + PIPE_BUF, '\n', n - PIPE_BUF)) ?
+				    (size_t)(nl - p) + 1 : n;
+			n = k;
+		}
+		if (grace_write_all(STDOUT_FILENO, p, n) < 0) {
+			grace_buf_reset(&c->obuf);
+			return grace_err_sys(e, "<stdout>", "unable to write");
+		}
+		p += n;
+	}
+	grace_buf_reset(&c->obuf);
+	return 0;
+}
 
 static void
 usage(FILE *f)
@@ -105,7 +143,8 @@ usage(FILE *f)
 	    "                      instead of files or stdin; a message is acknowledged\n"
 	    "                      once its event is written and flushed to stdout\n"
 	    "      --durable NAME  the consumer (made if missing: explicit acks, from\n"
-	    "                      the start of the stream)\n"
+	    "                      the start of the stream, one fetch of 256 at most\n"
+	    "                      unacknowledged, so redeliveries keep the order)\n"
 	    "      --subject FILTER  the new consumer's subject filter\n"
 	    "      --ack-wait SECS the new consumer's redelivery delay (default 30)\n"
 	    "      --source-idle SECS  end once no message came for SECS (default:\n"
@@ -638,7 +677,7 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 	idle = c->interactive && !grace_cli_stdin_waiting();
 	if (idle && c->router)
 		grace_router_flush(c->router);   /* what it held back */
-	if ((c->obuf.len >= FLUSH_AT || idle) && grace_cli_flush(&c->obuf, e) < 0) {
+	if ((c->obuf.len >= FLUSH_AT || idle) && flush_out(c, e) < 0) {
 		pthread_mutex_unlock(&c->out_mu);
 		return -1;
 	}
@@ -693,7 +732,7 @@ finish(struct ctx *c, const char *why)
 			status = GRACE_EXIT_SYSTEM;
 		}
 	}
-	if (grace_cli_flush(&c->obuf, &e) < 0) {
+	if (flush_out(c, &e) < 0) {
 		grace_err_print(stderr, prog, &e);
 		status = GRACE_EXIT_SYSTEM;
 	}
@@ -968,7 +1007,7 @@ run_source(struct ctx *c, const struct srcopts *so, const char *const *keys,
 		pthread_mutex_lock(&c->out_mu);
 		if (c->router)
 			grace_router_flush(c->router);
-		if (grace_cli_flush(&c->obuf, e) < 0) {
+		if (flush_out(c, e) < 0) {
 			pthread_mutex_unlock(&c->out_mu);
 			stop = -1;
 			break;
@@ -1220,6 +1259,7 @@ main(int argc, char **argv)
 	fo.check_grace = 1;
 	grace_err_clear(&e);
 	if (so.url) {
+		c.whole_lines = 1;
 		so.max_line = (size_t)max;
 		so.strict = strict;
 		status = run_source(&c, &so, keys, &e) < 0 ?

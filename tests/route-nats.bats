@@ -7,47 +7,18 @@
 # directory, and stops it in teardown. tests/fixtures/nats/natsctl.c
 # adds streams, publishes raw messages and counts.
 
-load helpers
+load nats_helpers
 
 setup_file() {
-	cc -O1 -o "$BATS_FILE_TMPDIR/natsctl" "$FIX/nats/natsctl.c" -lnats
+	nats_build_ctl
 }
 
 setup() {
-	cd "$BATS_TEST_TMPDIR" || return 1
-	NATSCTL="$BATS_FILE_TMPDIR/natsctl"
-	: > nats.pids
+	nats_setup
 }
 
 teardown() {
-	local p
-	while read -r p; do
-		kill -9 "$p" 2>/dev/null || true
-	done < "$BATS_TEST_TMPDIR/nats.pids"
-}
-
-# start_nats [PORT]: a JetStream server on 127.0.0.1 (a free port unless
-# PORT), storage in ./js; sets PORT and URL; waits until it is ready.
-start_nats() {
-	local want=${1:--1} i
-	: > nats.log
-	nats-server -js -a 127.0.0.1 -p "$want" -sd "$BATS_TEST_TMPDIR/js" \
-	    -l "$BATS_TEST_TMPDIR/nats.log" &
-	NATS_PID=$!
-	disown "$NATS_PID"
-	echo "$NATS_PID" >> nats.pids
-	for ((i = 0; i < 100; i++)); do
-		grep -q 'Server is ready' nats.log && break
-		sleep 0.1
-	done
-	grep -q 'Server is ready' nats.log || { cat nats.log >&2; return 1; }
-	PORT=$(sed -n 's/.*Listening for client connections on 127\.0\.0\.1:\([0-9]*\).*/\1/p' nats.log | tail -1)
-	URL="nats://127.0.0.1:$PORT"
-}
-
-stop_nats() {
-	kill -9 "$NATS_PID"
-	while kill -0 "$NATS_PID" 2>/dev/null; do sleep 0.05; done
+	nats_teardown
 }
 
 # nats_cfg [EXTRA]: a routes file with one nats target 'js' on EVENTS.
@@ -247,6 +218,43 @@ fnv1a() {
 	[ "$(wc -l < out2.ndjson)" -ge $((3000 - n1)) ]
 }
 
+@test "--source: killed (SIGKILL) while the next stage does not read: only whole events in the pipe; the restart gives the unacknowledged batch again first, in the stream's order" {
+	start_nats
+	run -0 "$NATSCTL" "$URL" stream-add EVENTS 'grace.events.>'
+	nats_cfg
+	gen_events 3000 > in.ndjson
+	run -0 --separate-stderr grace-route -q -c routes.yaml < in.ndjson
+	printf 'default: out\ndead_letter: d.ndjson\ntargets:\n  out: { kind: file, path: /dev/null }\nroutes: []\n' > back.yaml
+	mkfifo pipe
+	# a reader that does not read: grace-route fills the pipe, blocks
+	# writing a batch, and is killed
+	(exec < pipe; kill -STOP "$BASHPID"; exec cat) > out1.ndjson 3>&- &
+	rpid=$!
+	grace-route -q -c back.yaml --source "$URL/EVENTS" --durable central --ack-wait 2 > pipe 3>&- &
+	pid=$!
+	for ((i = 0; i < 200; i++)); do
+		blocked_writing "$pid" && break
+		sleep 0.05
+	done
+	blocked_writing "$pid"
+	kill -9 "$pid"
+	wait "$pid" || true
+	kill -CONT "$rpid"
+	wait "$rpid"
+	n1=$(wc -l < out1.ndjson)
+	[ "$n1" -ge 256 ] && [ "$n1" -lt 3000 ]
+	# whole events: every line parses, the last one ends
+	jq -c . out1.ndjson > /dev/null
+	[ "$(tail -c 1 out1.ndjson | od -An -c | tr -d ' ')" = '\n' ]
+	run -0 --separate-stderr grace-route -q -c back.yaml --source "$URL/EVENTS" --durable central --source-idle 4
+	printf '%s\n' "$output" > out2.ndjson
+	# some of what the killed one had written comes again (not
+	# acknowledged), and before anything newer: first occurrences in
+	# the stream's order, every event
+	[ "$(ids out1.ndjson | sort | comm -12 - <(ids out2.ndjson | sort) | wc -l)" -gt 0 ]
+	[ "$(cat out1.ndjson out2.ndjson | ids | awk '!seen[$0]++')" = "$(ids in.ndjson)" ]
+}
+
 @test "--source: malformed messages are rejected with the usual record, counted, and acknowledged" {
 	start_nats
 	run -0 "$NATSCTL" "$URL" stream-add EVENTS 'grace.events.>'
@@ -316,56 +324,17 @@ fnv1a() {
 	[ "${stderr_lines[0]}" = "grace-route: bad.yaml:4:37: a file target takes no stream (only a nats target does)" ]
 }
 
-# free_port: a loopback TCP port nothing listens on.
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 40000))
-		ss -ltnH "sport = :$p" | grep -q . || { echo "$p"; return; }
-	done
-}
-
-# start_node I: node I (1-3) of a three-node JetStream cluster on the
-# ports in CPORT[] and RPORT[], storage in ./jsI.
-start_node() {
-	local i=$1 j routes="" k
-	for j in 1 2 3; do
-		[ "$j" = "$i" ] || routes="${routes:+$routes,}nats://127.0.0.1:${RPORT[$j]}"
-	done
-	: > "n$i.log"
-	nats-server -js -a 127.0.0.1 -p "${CPORT[$i]}" -n "n$i" --cluster_name grace \
-	    -cluster "nats://127.0.0.1:${RPORT[$i]}" -routes "$routes" \
-	    -sd "$BATS_TEST_TMPDIR/js$i" -l "$BATS_TEST_TMPDIR/n$i.log" &
-	NODE[$i]=$!
-	disown "${NODE[$i]}"
-	echo "${NODE[$i]}" >> nats.pids
-	for ((k = 0; k < 100; k++)); do
-		grep -q 'Server is ready' "n$i.log" && return 0
-		sleep 0.1
-	done
-	cat "n$i.log" >&2
-	return 1
-}
-
 @test "a three-node cluster, a stream with three replicas: one node killed and restarted mid-stream, every event stored exactly once" {
-	local i
-	declare -a CPORT RPORT NODE
-	for i in 1 2 3; do CPORT[$i]=$(free_port); RPORT[$i]=$(free_port); done
-	for i in 1 2 3; do start_node "$i"; done
-	URLS="nats://127.0.0.1:${CPORT[1]},nats://127.0.0.1:${CPORT[2]},nats://127.0.0.1:${CPORT[3]}"
-	# the cluster elects its JetStream leader first
-	for ((i = 0; i < 60; i++)); do
-		"$NATSCTL" "nats://127.0.0.1:${CPORT[1]}" stream-add EVENTS 'grace.events.>' 3 2>/dev/null && break
-		sleep 0.5
-	done
-	[ "$i" -lt 60 ]
+	declare -a CPORT RPORT NODE CURL
+	start_cluster
+	cluster_stream_add EVENTS 'grace.events.>'
 	URL=$URLS
 	nats_cfg 'retries: 100, backoff: 100ms, backoff_max: 500ms, timeout: 2s'
 	gen_events 3000 > in.ndjson
 	{
 		head -1000 in.ndjson
 		sleep 1
-		kill -9 "${NODE[3]}"
+		kill_node 3
 		tail -n +1001 in.ndjson | head -1000
 		sleep 1
 		start_node 3 >&2

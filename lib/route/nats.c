@@ -41,6 +41,7 @@ struct natsst {
 	natsConnection *nc;
 	jsCtx *js;
 	int published;              /* an asynchronous publish was made */
+	int probe;                  /* a new connection: one event first */
 	/* the batch in flight, shared with the ack error handler */
 	pthread_mutex_t mu;
 	natsMsg *sent[NATS_BATCH];
@@ -197,6 +198,7 @@ nats_open(struct grace_rt *t, struct grace_err *e)
 	}
 	pthread_mutex_init(&x->mu, NULL);
 	x->failed = SIZE_MAX;
+	x->probe = 1;
 	t->kind = x;
 	if (connect_to(c->url, c->timeout_ms, 0, &x->opts, &x->nc, e) < 0) {
 		nats_close(t, 0);
@@ -372,6 +374,14 @@ nats_write(struct grace_rt *t, struct grace_ritem *const *items, size_t n,
 	*done = 0;
 	if (n > NATS_BATCH)
 		n = NATS_BATCH;
+	/* On a new connection (the first, or one after a failure: the
+	 * router reopens) one event goes alone and is acknowledged before
+	 * a window is sent: a server that cannot take the stream's
+	 * publishes yet (no responders while it rejoins, no leader) fails
+	 * that one, not the first events of a window whose later ones it
+	 * stores, which, published again, would land after them. */
+	if (x->probe)
+		n = 1;
 	pthread_mutex_lock(&x->mu);
 	x->nsent = 0;
 	x->failed = SIZE_MAX;
@@ -455,8 +465,10 @@ nats_write(struct grace_rt *t, struct grace_ritem *const *items, size_t n,
 	x->nsent = 0;
 	pthread_mutex_unlock(&x->mu);
 	*done = upto;
-	if (upto == n)
+	if (upto == n) {
+		x->probe = 0;
 		return 0;
+	}
 	return grace_err_set(e, NULL, 0, 0, "%s", why[0] ? why :
 	    "publish failed");
 }
@@ -487,6 +499,16 @@ struct grace_rnats_src {
 	natsMsgList list;           /* the last fetch */
 	int have_list;
 	uint64_t *seqs;             /* their stream sequences */
+	int *use;                   /* indexes into list of those passed on */
+	int nuse;
+	/* messages left unacknowledged (by a reader before us, or held
+	 * back below) that are to come again: until they did, a new one is
+	 * left unacknowledged too, so that it comes after them, in order;
+	 * hold_until: when to stop waiting for them (an ack wait after the
+	 * last one held back or given again, and a second) */
+	int64_t hold;
+	double hold_until;
+	double ack_wait_ms;         /* the consumer's */
 };
 
 void
@@ -501,6 +523,7 @@ grace_rnats_src_close(struct grace_rnats_src *s)
 	natsConnection_Destroy(s->nc);
 	natsOptions_Destroy(s->opts);
 	free(s->seqs);
+	free(s->use);
 	free(s->url);
 	free(s->stream);
 	free(s->name);
@@ -535,7 +558,8 @@ grace_rnats_src_open(const char *url, const char *durable,
 	s->timeout_ms = timeout_ms;
 	if (!(s->url = strndup(url, (size_t)(slash - url))) ||
 	    !(s->stream = strdup(slash + 1)) || !(s->name = strdup(url)) ||
-	    !(s->seqs = calloc(NATS_BATCH, sizeof *s->seqs))) {
+	    !(s->seqs = calloc(NATS_BATCH, sizeof *s->seqs)) ||
+	    !(s->use = calloc(NATS_BATCH, sizeof *s->use))) {
 		grace_err_sys(e, NULL, "out of memory");
 		grace_rnats_src_close(s);
 		return NULL;
@@ -556,6 +580,10 @@ grace_rnats_src_open(const char *url, const char *durable,
 		cc.AckPolicy = js_AckExplicit;
 		cc.DeliverPolicy = js_DeliverAll;
 		cc.AckWait = ack_wait_ms * 1000000;
+		/* One batch unacknowledged at most: a batch that was not
+		 * acknowledged (a crash) comes again before anything newer,
+		 * so that the events keep the stream's order. */
+		cc.MaxAckPending = NATS_BATCH;
 		cc.FilterSubject = filter;
 		st = js_AddConsumer(&ci, s->js, s->stream, &cc, NULL, &jerr);
 	} else if (st == NATS_OK && filter && (!ci->Config->FilterSubject ||
@@ -580,6 +608,11 @@ grace_rnats_src_open(const char *url, const char *durable,
 		grace_rnats_src_close(s);
 		return NULL;
 	}
+	/* what a reader before us left unacknowledged comes again once the
+	 * consumer's ack wait passed: newer messages wait behind it */
+	s->hold = ci->NumAckPending;
+	s->ack_wait_ms = (double)(ci->Config->AckWait / 1000000);
+	s->hold_until = grace_mono_ms() + s->ack_wait_ms + 1000.0;
 	jsSubOptions_Init(&so);
 	so.Stream = s->stream;
 	so.Consumer = durable;
@@ -628,22 +661,39 @@ grace_rnats_src_fetch(struct grace_rnats_src *s, int64_t wait_ms,
 		return 0;
 	}
 	s->have_list = 1;
+	s->nuse = 0;
+	if (s->hold > 0 && grace_mono_ms() >= s->hold_until)
+		s->hold = 0;
 	for (i = 0; i < s->list.Count; i++) {
 		jsMsgMetaData *md = NULL;
+		uint64_t seq = 0, ndel = 1;
 
-		s->seqs[i] = 0;
-		if (natsMsg_GetMetaData(&md, s->list.Msgs[i]) == NATS_OK)
-			s->seqs[i] = md->Sequence.Stream;
+		if (natsMsg_GetMetaData(&md, s->list.Msgs[i]) == NATS_OK) {
+			seq = md->Sequence.Stream;
+			ndel = md->NumDelivered;
+		}
 		jsMsgMetaData_Destroy(md);
+		if (s->hold > 0 && ndel <= 1) {
+			/* newer than what is held: not yet, it comes again */
+			s->hold++;
+			s->hold_until = grace_mono_ms() + s->ack_wait_ms + 1000.0;
+			continue;
+		}
+		if (s->hold > 0 && ndel > 1) {
+			s->hold--;
+			s->hold_until = grace_mono_ms() + s->ack_wait_ms + 1000.0;
+		}
+		s->seqs[s->nuse] = seq;
+		s->use[s->nuse++] = i;
 	}
-	return s->list.Count;
+	return s->nuse;
 }
 
 const char *
 grace_rnats_src_msg(const struct grace_rnats_src *s, size_t i, size_t *n,
     uint64_t *seq)
 {
-	natsMsg *m = s->list.Msgs[i];
+	natsMsg *m = s->list.Msgs[s->use[i]];
 
 	*n = (size_t)natsMsg_GetDataLength(m);
 	*seq = s->seqs[i];
@@ -656,8 +706,9 @@ grace_rnats_src_ack(struct grace_rnats_src *s, struct grace_err *e)
 	natsStatus st = NATS_OK;
 	int i;
 
-	for (i = 0; s->have_list && i < s->list.Count && st == NATS_OK; i++)
-		st = natsMsg_Ack(s->list.Msgs[i], NULL);
+	/* (those held back are not: they come again) */
+	for (i = 0; s->have_list && i < s->nuse && st == NATS_OK; i++)
+		st = natsMsg_Ack(s->list.Msgs[s->use[i]], NULL);
 	if (st == NATS_OK)
 		st = natsConnection_FlushTimeout(s->nc, s->timeout_ms);
 	if (s->have_list) {
