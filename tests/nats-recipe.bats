@@ -10,19 +10,18 @@
 # then a host rewrites its chain and is caught. Also grace-route
 # --create-streams itself.
 
-load helpers
+load nats_helpers
 
 setup_file() {
-	cc -O1 -o "$BATS_FILE_TMPDIR/natsctl" "$FIX/nats/natsctl.c" -lnats
+	nats_build_ctl
 }
 
 setup() {
-	cd "$BATS_TEST_TMPDIR" || return 1
-	NATSCTL="$BATS_FILE_TMPDIR/natsctl"
+	nats_setup
 	export GRACE_CONFIG_DIR="$ROOT/config"
-	: > nats.pids
 }
 
+# (pids in nats.pids; a pipeline's process group as -PGID)
 teardown() {
 	local p
 	while read -r p; do
@@ -30,48 +29,14 @@ teardown() {
 	done < "$BATS_TEST_TMPDIR/nats.pids"
 }
 
-# free_port: a loopback TCP port nothing listens on.
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 40000))
-		ss -ltnH "sport = :$p" | grep -q . || { echo "$p"; return; }
-	done
-}
-
-# start_cluster: three JetStream nodes on loopback ports, storage in
-# ./jsI; sets URL (the three, comma-separated) and URL1.
-start_cluster() {
-	local i j k routes
-	declare -ga CPORT RPORT
-	for i in 1 2 3; do CPORT[$i]=$(free_port); RPORT[$i]=$(free_port); done
-	for i in 1 2 3; do
-		routes=""
-		for j in 1 2 3; do
-			[ "$j" = "$i" ] || routes="${routes:+$routes,}nats://127.0.0.1:${RPORT[$j]}"
-		done
-		: > "n$i.log"
-		nats-server -js -a 127.0.0.1 -p "${CPORT[$i]}" -n "n$i" --cluster_name grace \
-		    -cluster "nats://127.0.0.1:${RPORT[$i]}" -routes "$routes" \
-		    -sd "$BATS_TEST_TMPDIR/js$i" -l "$BATS_TEST_TMPDIR/n$i.log" &
-		echo $! >> nats.pids
-		disown $!
-	done
-	for i in 1 2 3; do
-		for ((k = 0; k < 100; k++)); do
-			grep -q 'Server is ready' "n$i.log" && break
-			sleep 0.1
-		done
-		grep -q 'Server is ready' "n$i.log" || { cat "n$i.log" >&2; return 1; }
-	done
-	URL1="nats://127.0.0.1:${CPORT[1]}"
-	URL="$URL1,nats://127.0.0.1:${CPORT[2]},nats://127.0.0.1:${CPORT[3]}"
-	# the cluster elects its JetStream meta leader first
-	for ((k = 0; k < 60; k++)); do
-		"$NATSCTL" "$URL1" stream-add PROBE 'probe.>' 3 2>/dev/null && return 0
-		sleep 0.5
-	done
-	return 1
+# cluster: a three-node cluster (nats_helpers.bash) whose meta leader is
+# elected; sets URL (the three, comma-separated) and URL1.
+cluster() {
+	declare -ga CPORT RPORT NODE CURL
+	start_cluster
+	URL=$URLS
+	URL1=${CURL[1]}
+	cluster_stream_add PROBE 'probe.>'
 }
 
 # recipe: README's recipe into ./recipe: each yaml block as the file its
@@ -136,7 +101,7 @@ central_ids() {
 }
 
 @test "README's many-hosts recipe, as printed: two hosts, one chain per partition, checkpoints witnessed, a rewrite caught" {
-	start_cluster
+	cluster
 	recipe
 	for m in web-1 web-2 central witness; do place "$m"; done
 	(cd web-1 && grace-log keygen web-1 > /dev/null)
@@ -232,7 +197,7 @@ central_ids() {
 }
 
 @test "--create-streams: the streams of the nats targets made once, left as they are after; its errors" {
-	start_cluster
+	cluster
 	cat > r.yaml <<EOF
 default: js
 dead_letter: dead.ndjson
@@ -277,7 +242,7 @@ stream 'FIXED' on $URL made: subjects audit.all; file storage, 1 replica" ]
 }
 
 @test "--check: each nats target's stream reachable, there, and taking the target's subjects" {
-	start_cluster
+	cluster
 	cat > r.yaml <<EOF
 default: js
 dead_letter: dead.ndjson
@@ -294,16 +259,16 @@ EOF
 	[ "$(jq -c '.checks[] | select(.check == "stream") | [.subject, .ok, .detail]' <<<"$output")" = "[\"EVENTS on $URL\",true,\"exists, takes the subjects of its targets\"]" ]
 	# a stream that takes one token where a type may have two: not ready
 	"$NATSCTL" "$URL1" stream-add NARROW 'narrow.*' 3
-	printf 'default: n\ndead_letter: d.ndjson\ntargets:\n  n: { kind: nats, url: "%s", stream: NARROW, subject: "narrow.{type}" }\nroutes: []\n' "$URL" > n.yaml
+	printf 'default: n\ndead_letter: d.ndjson\ntargets:\n  n: { kind: nats, url: "%s", stream: NARROW, subject: "narrow.{type}" }\nroutes:\n  - { type: a, targets: [n] }\n' "$URL" > n.yaml
 	run -1 --separate-stderr grace-route -c n.yaml --check
 	[ "$stderr" = "grace-route: not ready: stream: NARROW on $URL: target 'n' publishes to 'narrow.x.y', which it does not take" ]
 	# a partition beyond what the stream takes
 	"$NATSCTL" "$URL1" stream-add PARTS 'parts.p0' 3
-	printf 'default: n\ndead_letter: d.ndjson\ntargets:\n  n: { kind: nats, url: "%s", stream: PARTS, subject: "parts.p{partition}", partition: {key: [id], count: 2} }\nroutes: []\n' "$URL" > p.yaml
+	printf 'default: n\ndead_letter: d.ndjson\ntargets:\n  n: { kind: nats, url: "%s", stream: PARTS, subject: "parts.p{partition}", partition: {key: [id], count: 2} }\nroutes:\n  - { type: a, targets: [n] }\n' "$URL" > p.yaml
 	run -1 --separate-stderr grace-route -c p.yaml --check
 	[ "$stderr" = "grace-route: not ready: stream: PARTS on $URL: target 'n' publishes to 'parts.p1', which it does not take" ]
 	# a server that is away
-	printf 'default: n\ndead_letter: d.ndjson\ntargets:\n  n: { kind: nats, url: "nats://127.0.0.1:%s", stream: X, timeout: 1s }\nroutes: []\n' "$(free_port)" > away.yaml
+	printf 'default: n\ndead_letter: d.ndjson\ntargets:\n  n: { kind: nats, url: "nats://127.0.0.1:%s", stream: X, timeout: 1s }\nroutes:\n  - { type: a, targets: [n] }\n' "$(free_port)" > away.yaml
 	run -1 --separate-stderr grace-route -c away.yaml --check
 	[[ "$stderr" == "grace-route: not ready: stream: X on nats://127.0.0.1:"*": unable to connect to nats://127.0.0.1:"*": No server available for connection" ]]
 }
