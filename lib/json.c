@@ -3,6 +3,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "json.h"
 #include "jwalk.h"
 
@@ -29,6 +33,7 @@ struct scan {
 	const char *name;
 	unsigned long line;
 	struct grace_err *e;
+	int ref;                    /* the reference: no shortcut */
 };
 
 static int
@@ -60,9 +65,12 @@ unexpected(struct scan *c)
 	return fail(c, c->s, msg);
 }
 
-static void
+static inline void
 ws(struct scan *c)
 {
+	/* compact JSON: no white space at all, the common case */
+	if (c->s < c->end && *c->s > ' ')
+		return;
 	while (c->s < c->end && (*c->s == ' ' || *c->s == '\t' ||
 	    *c->s == '\r' || *c->s == '\n'))
 		c->s++;
@@ -87,6 +95,73 @@ hex4(const unsigned char *p)
 	return v;
 }
 
+/* The offset in s[0..16) of the first byte that string() must look at
+ * ('"', '\\', a control character, non-ASCII), or 16 when there is none.
+ * The caller guarantees 16 readable bytes. */
+#if defined(__SSE2__)
+static inline unsigned
+special16(const unsigned char *s)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+	/* signed: below 0x20 is 0x00-0x1f and 0x80-0xff, both wanted */
+	__m128i m = _mm_or_si128(_mm_or_si128(
+	    _mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+	    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+	    _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+	unsigned bits = (unsigned)_mm_movemask_epi8(m);
+
+	return bits ? (unsigned)__builtin_ctz(bits) : 16;
+}
+#else
+/* Bit 7 of each byte of v that is '"', '\\', below 0x20 or above 0x7f;
+ * exact for the lowest such byte (a borrow only runs upwards). */
+static inline uint64_t
+special8(uint64_t v)
+{
+	uint64_t q = v ^ 0x2222222222222222ull;
+	uint64_t b = v ^ 0x5c5c5c5c5c5c5c5cull;
+
+	return (((q - 0x0101010101010101ull) & ~q) |
+	    ((b - 0x0101010101010101ull) & ~b) |
+	    (v - 0x2020202020202020ull) | v) & 0x8080808080808080ull;
+}
+
+static inline unsigned
+special16(const unsigned char *s)
+{
+	uint64_t v, m;
+
+	memcpy(&v, s, 8);
+	if ((m = special8(v)))
+		return (unsigned)__builtin_ctzll(m) >> 3;
+	memcpy(&v, s + 8, 8);
+	if ((m = special8(v)))
+		return 8 + ((unsigned)__builtin_ctzll(m) >> 3);
+	return 16;
+}
+#endif
+
+/* The first byte at or after s (before end) that string() must look at,
+ * or end. c->ref: byte by byte, the reference the block scan is tested
+ * against (tests/unit/test_json.c, tests/fuzz/fuzz_json.c). */
+static inline const unsigned char *
+skip_plain(const struct scan *c, const unsigned char *s,
+    const unsigned char *end)
+{
+	if (!c->ref) {
+		while (end - s >= 16) {
+			unsigned k = special16(s);
+
+			s += k;
+			if (k < 16)
+				return s;
+		}
+	}
+	while (s < end && plain[*s])
+		s++;
+	return s;
+}
+
 /* c->s at the opening quote; leaves c->s after the closing quote.
  * *escaped is set when the string holds a backslash. */
 static int
@@ -95,23 +170,7 @@ string(struct scan *c, int *escaped)
 	const unsigned char *s = c->s + 1, *end = c->end;
 
 	for (;;) {
-		/* Eight bytes at a time while none is '"', '\\', a control
-		 * character or non-ASCII: most of an event is such text. */
-		while (end - s >= 8) {
-			uint64_t v, q, b, t;
-
-			memcpy(&v, s, 8);
-			q = v ^ 0x2222222222222222ull;
-			b = v ^ 0x5c5c5c5c5c5c5c5cull;
-			t = ((q - 0x0101010101010101ull) & ~q) |
-			    ((b - 0x0101010101010101ull) & ~b) |
-			    (v - 0x2020202020202020ull) | v;
-			if (t & 0x8080808080808080ull)
-				break;
-			s += 8;
-		}
-		while (s < end && plain[*s])
-			s++;
+		s = skip_plain(c, s, end);
 		if (s >= end) {
 			c->s = s;
 			return fail(c, s, "not JSON: unterminated string");
@@ -169,6 +228,24 @@ string(struct scan *c, int *escaped)
 	return 0;
 }
 
+/* string(), with a short string's common case inline: its closing
+ * quote within 16 bytes, nothing to look at before it. */
+static inline int
+str(struct scan *c, int *escaped)
+{
+	const unsigned char *s = c->s + 1;
+
+	if (!c->ref && c->end - s >= 16) {
+		unsigned k = special16(s);
+
+		if (k < 16 && s[k] == '"') {
+			c->s = s + k + 1;
+			return 0;
+		}
+	}
+	return string(c, escaped);
+}
+
 static int
 digits(struct scan *c)
 {
@@ -216,19 +293,28 @@ static int value(struct scan *c, int depth, enum grace_jkind *kind);
 
 /* Does the key literal k[0..klen) (quotes included) name want (wl bytes)? */
 static int
-key_matches(const unsigned char *k, size_t klen, int escaped, const char *want,
+key_matches_esc(const unsigned char *k, size_t klen, const char *want,
     size_t wl)
 {
 	struct grace_buf b = {0};
 	int r;
 
-	if (!escaped)
-		return klen == wl + 2 && memcmp(k + 1, want, wl) == 0;
 	if (grace_json_unescape(&b, (const char *)k, klen) < 0)
 		return 0;
 	r = wl == b.len && memcmp(b.p, want, b.len) == 0;
 	grace_buf_free(&b);
 	return r;
+}
+
+static inline int
+key_matches(const unsigned char *k, size_t klen, int escaped, const char *want,
+    size_t wl)
+{
+	if (!escaped)
+		return klen == wl + 2 && (wl == 0 || (k[1] ==
+		    (unsigned char)want[0] && memcmp(k + 2, want + 1,
+		    wl - 1) == 0));
+	return key_matches_esc(k, klen, want, wl);
 }
 
 /* c->s at '{'. When keys is set, records top-level members. */
@@ -255,7 +341,7 @@ object(struct scan *c, int depth, const char *const *keys, size_t nkeys,
 			return unexpected(c);
 		}
 		k = c->s;
-		if (string(c, &escaped) < 0)
+		if (str(c, &escaped) < 0)
 			return -1;
 		for (i = 0; i < nkeys; i++) {
 			if (key_matches(k, (size_t)(c->s - k), escaped, keys[i],
@@ -271,9 +357,16 @@ object(struct scan *c, int depth, const char *const *keys, size_t nkeys,
 		ws(c);
 		{
 			const unsigned char *v = c->s;
+			int vesc = 0;
 
-			if (value(c, depth + 1, &kind) < 0)
+			if (v < c->end && *v == '"' &&
+			    depth + 1 <= GRACE_JSON_MAXDEPTH) {
+				kind = GRACE_J_STRING;
+				if (str(c, &vesc) < 0)
+					return -1;
+			} else if (value(c, depth + 1, &kind) < 0) {
 				return -1;
+			}
 			if (i < nkeys) {
 				found[i].off = (size_t)(v - c->base);
 				found[i].len = (size_t)(c->s - v);
@@ -344,7 +437,7 @@ value(struct scan *c, int depth, enum grace_jkind *kind)
 		return array(c, depth);
 	case '"':
 		*kind = GRACE_J_STRING;
-		return string(c, &escaped);
+		return str(c, &escaped);
 	case 't':
 		*kind = GRACE_J_TRUE;
 		return literal(c, "true", 4);
@@ -378,14 +471,15 @@ grace_json_kind_name(enum grace_jkind k)
 	}
 }
 
-int
-grace_json_scan(const char *p, size_t n, const char *const *keys,
-    size_t nkeys, struct grace_jspan *found, const char *name,
-    unsigned long line, struct grace_err *e)
+static int
+scan_doc(const char *p, size_t n, const char *const *keys, size_t nkeys,
+    struct grace_jspan *found, const char *name, unsigned long line,
+    struct grace_err *e, int ref)
 {
 	struct scan c;
 	size_t i;
 
+	c.ref = ref;
 	c.base = c.s = (const unsigned char *)p;
 	c.end = c.base + n;
 	c.name = name;
@@ -415,6 +509,22 @@ grace_json_scan(const char *p, size_t n, const char *const *keys,
 	if (c.s < c.end)
 		return fail(&c, c.s, "not JSON: unexpected data after the object");
 	return 0;
+}
+
+int
+grace_json_scan(const char *p, size_t n, const char *const *keys,
+    size_t nkeys, struct grace_jspan *found, const char *name,
+    unsigned long line, struct grace_err *e)
+{
+	return scan_doc(p, n, keys, nkeys, found, name, line, e, 0);
+}
+
+int
+grace_json_scan_ref(const char *p, size_t n, const char *const *keys,
+    size_t nkeys, struct grace_jspan *found, const char *name,
+    unsigned long line, struct grace_err *e)
+{
+	return scan_doc(p, n, keys, nkeys, found, name, line, e, 1);
 }
 
 int
@@ -483,6 +593,15 @@ vfind_member(const char *p, size_t off, size_t len, const char *key,
 	}
 }
 
+/* Whether q points into b's memory. */
+static int
+within(const struct grace_buf *b, const void *q)
+{
+	uintptr_t a = (uintptr_t)q, lo = (uintptr_t)b->p;
+
+	return b->cap && a >= lo && a < lo + b->cap;
+}
+
 int
 grace_json_splice_grace(struct grace_buf *out, const char *p, size_t n,
     const struct grace_jspan *g, const char *key, const char *val,
@@ -497,22 +616,53 @@ grace_json_splice_grace(struct grace_buf *out, const char *p, size_t n,
 
 		while (end > 0 && p[end - 1] != '}')
 			end--;
-		at = end - 1;
-		r |= grace_buf_add(out, p, at);
-		{
-			size_t b = 0;
+		size_t b = 0, kl = strlen(key), need;
+		int comma;
+		char *w;
 
-			while (p[b] != '{')
-				b++;
-			if (!empty_object(p, b, end - b))
+		at = end - 1;
+		while (p[b] != '{')
+			b++;
+		comma = !empty_object(p, b, end - b);
+		if (within(out, p) || within(out, val)) {
+			/* a source inside out: appended piece by piece, each
+			 * read from where it is after a realloc */
+			r |= grace_buf_add(out, p, at);
+			if (comma)
 				r |= grace_buf_add(out, ",", 1);
+			r |= grace_buf_add(out, "\"grace\":{\"", 10);
+			r |= grace_buf_add(out, key, kl);
+			r |= grace_buf_add(out, "\":", 2);
+			r |= grace_buf_add(out, val, vlen);
+			r |= grace_buf_add(out, "}", 1);
+			r |= grace_buf_add(out, p + at, n - at);
+			goto done;
 		}
-		r |= grace_buf_add(out, "\"grace\":{\"", 10);
-		r |= grace_buf_adds(out, key);
-		r |= grace_buf_add(out, "\":", 2);
-		r |= grace_buf_add(out, val, vlen);
-		r |= grace_buf_add(out, "}", 1);
-		r |= grace_buf_add(out, p + at, n - at);
+		/* the common case of every filter: one reservation, then
+		 * copies */
+		need = at + (size_t)comma + 10 + kl + 2 + vlen + 1 + (n - at);
+		if (need < at || grace_buf_reserve(out, need) < 0) {
+			errno = ENOMEM;
+			return -1;
+		}
+		w = out->p + out->len;
+		memcpy(w, p, at);
+		w += at;
+		if (comma)
+			*w++ = ',';
+		memcpy(w, "\"grace\":{\"", 10);
+		w += 10;
+		memcpy(w, key, kl);
+		w += kl;
+		memcpy(w, "\":", 2);
+		w += 2;
+		memcpy(w, val, vlen);
+		w += vlen;
+		*w++ = '}';
+		memcpy(w, p + at, n - at);
+		w += n - at;
+		out->len = (size_t)(w - out->p);
+		out->p[out->len] = '\0';
 	} else if (g->kind == GRACE_J_OBJECT) {
 		struct grace_jspan f;
 
@@ -541,6 +691,7 @@ grace_json_splice_grace(struct grace_buf *out, const char *p, size_t n,
 		errno = EINVAL;
 		return -1;
 	}
+done:
 	if (r) {
 		out->len = mark;
 		if (out->cap)

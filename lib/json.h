@@ -47,6 +47,14 @@ int grace_json_scan(const char *p, size_t n, const char *const *keys,
     size_t nkeys, struct grace_jspan *found, const char *name,
     unsigned long line, struct grace_err *e);
 
+/* grace_json_scan() with every shortcut off: strings read byte by byte,
+ * the plain reference that the block-at-a-time scan is checked against
+ * (tests/unit/test_json.c, tests/fuzz/fuzz_json.c). The same answers
+ * (status, column, message, spans) for every input; slower. */
+int grace_json_scan_ref(const char *p, size_t n, const char *const *keys,
+    size_t nkeys, struct grace_jspan *found, const char *name,
+    unsigned long line, struct grace_err *e);
+
 /* 1 if p[0..n) holds only JSON white space (an empty or blank line). */
 int grace_json_blank(const char *p, size_t n);
 

@@ -11,6 +11,7 @@ run_unit() {
 }
 
 @test "lib: JSON scanner, splicing, line reader, record layout" { run_unit json; }
+@test "lib: the block-at-a-time JSON scanner gives the byte-by-byte reference's answers (differential)" { run_unit jscan; }
 @test "lib: YAML loading with positions, key checks, typed getters" { run_unit yaml; }
 @test "lib: jq compile once, run per event, errors" { run_unit jq; }
 @test "lib: RFC 3339 times and durations" { run_unit time; }

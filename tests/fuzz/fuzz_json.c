@@ -8,7 +8,10 @@
  * grace.fz into it must give an object that scans, has grace.fz as given,
  * and is otherwise the original (less
  * its own grace.fz). Whatever the input, escaping its bytes
- * with grace_buf_add_jstr() must give a string the scanner accepts. */
+ * with grace_buf_add_jstr() must give a string the scanner accepts, and
+ * the scanner (strings a block at a time) must give the same answer as
+ * its byte-by-byte reference grace_json_scan_ref(): status, column,
+ * message and spans. */
 #include <errno.h>
 #include <string.h>
 
@@ -109,6 +112,33 @@ check_splice(const char *p, size_t n, const struct grace_jspan *g, jv orig)
 	grace_buf_free(&out);
 }
 
+/* The block scan and the reference agree on p[0..n). */
+static void
+check_ref(const char *p, size_t n)
+{
+	struct grace_jspan f1[NKEYS], f2[NKEYS];
+	struct grace_err e1, e2;
+	int r1, r2;
+	size_t i;
+
+	grace_err_clear(&e1);
+	grace_err_clear(&e2);
+	r1 = grace_json_scan(p, n, keys, NKEYS, f1, "fuzz", 1, &e1);
+	r2 = grace_json_scan_ref(p, n, keys, NKEYS, f2, "fuzz", 1, &e2);
+	if (r1 != r2)
+		abort();
+	if (r1 < 0) {
+		if (e1.col != e2.col || e1.code != e2.code ||
+		    strcmp(e1.msg, e2.msg) != 0)
+			abort();
+		return;
+	}
+	for (i = 0; i < NKEYS; i++)
+		if (f1[i].kind != f2[i].kind || (f1[i].kind != GRACE_J_NONE &&
+		    (f1[i].off != f2[i].off || f1[i].len != f2[i].len)))
+			abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -119,6 +149,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t i;
 
 	check_escape(data, size);
+	check_ref(p, size);
 	(void)grace_json_blank(p, size);
 	if (grace_json_scan(p, size, keys, NKEYS, f, "fuzz", 1, &e) < 0) {
 		if (e.col < 1 || e.col > size + 1)
