@@ -81,6 +81,10 @@ struct ctx {
 	char **dlabels;                /* detector="id", per detector */
 	size_t *open;                  /* scratch: open anomalies per detector */
 	const char *verdict;           /* what became of the event */
+	/* the last `time` parsed (tlen 0: none) and its Unix ms */
+	char tstr[64];
+	size_t tlen;
+	int64_t tms;
 };
 
 static void
@@ -399,15 +403,29 @@ on_bad_line(void *vc, const struct grace_err *bad)
 /* The event's time in Unix ms: its `time` when that is an RFC 3339 time,
  * else the clock's. */
 static int64_t
-event_ms(const struct grace_event *ev)
+event_ms(struct ctx *c, const struct grace_event *ev)
 {
 	const struct grace_jspan *t = &ev->found[K_TIME];
+	const char *s = ev->p + t->off + 1;
+	size_t n = t->len - 2;
 	struct timespec ts;
+	int64_t ms;
 
-	if (t->kind != GRACE_J_STRING || t->len < 2 ||
-	    grace_time_parse(ev->p + t->off + 1, t->len - 2, &ts, NULL) < 0)
+	if (t->kind != GRACE_J_STRING || t->len < 2)
 		return clock_ms();
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	/* a stream repeats a time (events of the same second or ms): the
+	 * same bytes parse to the same time, so the last parse is reused */
+	if (c->tlen && n == c->tlen && memcmp(s, c->tstr, n) == 0)
+		return c->tms;
+	if (grace_time_parse(s, n, &ts, NULL) < 0)
+		return clock_ms();
+	ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (n <= sizeof c->tstr) {
+		memcpy(c->tstr, s, n);
+		c->tlen = n;
+		c->tms = ms;
+	}
+	return ms;
 }
 
 /* ------------------------------------------------------ the heal side */
@@ -773,7 +791,7 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
     struct grace_err *e)
 {
 	struct ctx *c = vc;
-	int64_t now = event_ms(ev);
+	int64_t now = event_ms(c, ev);
 	double t0 = c->metrics ? grace_mono_ms() : 0;
 	size_t before;
 	int status, r;
