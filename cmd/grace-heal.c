@@ -677,7 +677,10 @@ detect_event(struct ctx *c, const struct grace_event *ev, int64_t now,
 	}
 	je.code = 0;
 	je.msg[0] = 0;
-	r = grace_detect_event(c->det, ev->p, ev->n, now, &c->ann, ex,
+	/* the filter's scan located the detectors' members already */
+	r = ev->deep ? grace_detect_scanned(c->det, ev->p, ev->n, ev->deep,
+	    now, &c->ann, ex, on_emit, &after, &je) :
+	    grace_detect_event(c->det, ev->p, ev->n, now, &c->ann, ex,
 	    on_emit, &after, &je);
 	if (r < 0) {
 		if (je.code != GRACE_EXIT_INPUT) {
@@ -1226,6 +1229,7 @@ main(int argc, char **argv)
 	};
 	static const char *const keys[K_N] = { "grace", "id", "time", "type" };
 	struct grace_filter_opts fo;
+	struct grace_jdeep deep = { NULL, NULL, NULL, 0 };
 	struct grace_err e;
 	struct grace_detectors *dets;
 	struct ctx c;
@@ -1452,6 +1456,18 @@ main(int argc, char **argv)
 	fo.out_fd = devnull;
 	fo.no_reject_records = 1;
 	fo.check_grace = 1;
+	/* the members the detectors read, found by the filter's
+	 * validating scan in the same pass */
+	deep.root = grace_detectors_trie(dets, &deep.nspans);
+	deep.nspans++;
+	deep.spans = calloc(deep.nspans, sizeof *deep.spans);
+	deep.esc = calloc(deep.nspans, 1);
+	if (!deep.spans || !deep.esc) {
+		grace_err_sys(&e, NULL, "unable to start");
+		status = grace_cli_report(stderr, prog, &e);
+		goto done;
+	}
+	fo.deep = &deep;
 	fo.timer_wait = timer_wait;
 	fo.timer_fire = timer_fire;
 	grace_err_clear(&e);
@@ -1510,6 +1526,8 @@ done:
 	grace_buf_free(&c.prop);
 	grace_buf_free(&c.hann);
 	grace_buf_free(&c.tmp);
+	free(deep.spans);
+	free(deep.esc);
 early:
 	free(pbfound);
 	free(govfound);

@@ -34,6 +34,7 @@ struct scan {
 	unsigned long line;
 	struct grace_err *e;
 	int ref;                    /* the reference: no shortcut */
+	struct grace_jdeep *deep;   /* members at any depth, or NULL */
 };
 
 static int
@@ -310,17 +311,38 @@ static inline int
 key_matches(const unsigned char *k, size_t klen, int escaped, const char *want,
     size_t wl)
 {
-	if (!escaped)
-		return klen == wl + 2 && (wl == 0 || (k[1] ==
-		    (unsigned char)want[0] && memcmp(k + 2, want + 1,
-		    wl - 1) == 0));
+	if (!escaped) {
+		size_t i;
+
+		/* member names are short: compared in line, not by a call */
+		if (klen != wl + 2)
+			return 0;
+		for (i = 0; i < wl; i++)
+			if (k[i + 1] != (unsigned char)want[i])
+				return 0;
+		return 1;
+	}
 	return key_matches_esc(k, klen, want, wl);
 }
 
-/* c->s at '{'. When keys is set, records top-level members. */
+/* Forget the spans found under node (a member that repeats, or that
+ * is no longer an object). */
+static void
+forget(struct grace_jdeep *d, const struct grace_jtrie *node)
+{
+	size_t k;
+
+	for (k = 0; k < node->nkids; k++) {
+		d->spans[node->kids[k].id].kind = GRACE_J_NONE;
+		forget(d, &node->kids[k]);
+	}
+}
+
+/* c->s at '{'. When keys is set, records top-level members; when node
+ * is set, the members of c->deep's tree at this level. */
 static int
 object(struct scan *c, int depth, const char *const *keys, size_t nkeys,
-    struct grace_jspan *found)
+    struct grace_jspan *found, const struct grace_jtrie *node)
 {
 	c->s++;
 	ws(c);
@@ -330,6 +352,7 @@ object(struct scan *c, int depth, const char *const *keys, size_t nkeys,
 	}
 	for (;;) {
 		const unsigned char *k;
+		const struct grace_jtrie *kid;
 		enum grace_jkind kind;
 		int escaped = 0;
 		size_t i;
@@ -348,6 +371,20 @@ object(struct scan *c, int depth, const char *const *keys, size_t nkeys,
 			    i < MAXKEYS ? c->klens[i] : strlen(keys[i])))
 				break;
 		}
+		kid = NULL;
+		if (node) {
+			size_t j;
+
+			for (j = 0; j < node->nkids; j++)
+				if (key_matches(k, (size_t)(c->s - k), escaped,
+				    node->kids[j].name, node->kids[j].len)) {
+					kid = &node->kids[j];
+					break;
+				}
+			if (kid && kid->nkids &&
+			    c->deep->spans[kid->id].kind != GRACE_J_NONE)
+				forget(c->deep, kid);
+		}
 		ws(c);
 		if (c->s >= c->end || *c->s != ':')
 			return c->s < c->end && *c->s >= 0x20 && *c->s < 0x80 ?
@@ -364,6 +401,12 @@ object(struct scan *c, int depth, const char *const *keys, size_t nkeys,
 				kind = GRACE_J_STRING;
 				if (str(c, &vesc) < 0)
 					return -1;
+			} else if (kid && kid->nkids && v < c->end && *v == '{' &&
+			    depth + 1 <= GRACE_JSON_MAXDEPTH) {
+				/* what value() does, walking kid's members */
+				kind = GRACE_J_OBJECT;
+				if (object(c, depth + 1, NULL, 0, NULL, kid) < 0)
+					return -1;
 			} else if (value(c, depth + 1, &kind) < 0) {
 				return -1;
 			}
@@ -371,6 +414,16 @@ object(struct scan *c, int depth, const char *const *keys, size_t nkeys,
 				found[i].off = (size_t)(v - c->base);
 				found[i].len = (size_t)(c->s - v);
 				found[i].kind = kind;
+			}
+			if (kid) {
+				struct grace_jspan *sp = &c->deep->spans[kid->id];
+
+				sp->off = (size_t)(v - c->base);
+				sp->len = (size_t)(c->s - v);
+				sp->kind = kind;
+				c->deep->esc[kid->id] = (unsigned char)vesc;
+				if (kid->nkids && kind != GRACE_J_OBJECT)
+					forget(c->deep, kid);
 			}
 		}
 		ws(c);
@@ -431,7 +484,7 @@ value(struct scan *c, int depth, enum grace_jkind *kind)
 	switch (*c->s) {
 	case '{':
 		*kind = GRACE_J_OBJECT;
-		return object(c, depth, NULL, 0, NULL);
+		return object(c, depth, NULL, 0, NULL, NULL);
 	case '[':
 		*kind = GRACE_J_ARRAY;
 		return array(c, depth);
@@ -473,13 +526,17 @@ grace_json_kind_name(enum grace_jkind k)
 
 static int
 scan_doc(const char *p, size_t n, const char *const *keys, size_t nkeys,
-    struct grace_jspan *found, const char *name, unsigned long line,
-    struct grace_err *e, int ref)
+    struct grace_jspan *found, struct grace_jdeep *deep, const char *name,
+    unsigned long line, struct grace_err *e, int ref)
 {
 	struct scan c;
 	size_t i;
 
 	c.ref = ref;
+	c.deep = deep;
+	if (deep)
+		for (i = 0; i < deep->nspans; i++)
+			deep->spans[i].kind = GRACE_J_NONE;
 	c.base = c.s = (const unsigned char *)p;
 	c.end = c.base + n;
 	c.name = name;
@@ -492,7 +549,8 @@ scan_doc(const char *p, size_t n, const char *const *keys, size_t nkeys,
 	}
 	ws(&c);
 	if (c.s < c.end && *c.s == '{') {
-		if (object(&c, 1, keys, nkeys, found) < 0)
+		if (object(&c, 1, keys, nkeys, found, deep ? deep->root :
+		    NULL) < 0)
 			return -1;
 	} else {
 		const unsigned char *start = c.s;
@@ -516,7 +574,15 @@ grace_json_scan(const char *p, size_t n, const char *const *keys,
     size_t nkeys, struct grace_jspan *found, const char *name,
     unsigned long line, struct grace_err *e)
 {
-	return scan_doc(p, n, keys, nkeys, found, name, line, e, 0);
+	return scan_doc(p, n, keys, nkeys, found, NULL, name, line, e, 0);
+}
+
+int
+grace_json_scan_deep(const char *p, size_t n, const char *const *keys,
+    size_t nkeys, struct grace_jspan *found, struct grace_jdeep *deep,
+    const char *name, unsigned long line, struct grace_err *e)
+{
+	return scan_doc(p, n, keys, nkeys, found, deep, name, line, e, 0);
 }
 
 int
@@ -524,7 +590,7 @@ grace_json_scan_ref(const char *p, size_t n, const char *const *keys,
     size_t nkeys, struct grace_jspan *found, const char *name,
     unsigned long line, struct grace_err *e)
 {
-	return scan_doc(p, n, keys, nkeys, found, name, line, e, 1);
+	return scan_doc(p, n, keys, nkeys, found, NULL, name, line, e, 1);
 }
 
 int

@@ -457,8 +457,8 @@ unwalk(struct grace_detect *s, const struct hd_tnode *node)
 		const struct hd_tnode *kid = &node->kids[k];
 
 		s->nspan[kid->id].kind = GRACE_J_NONE;
-		if (kid->path >= 0)
-			s->memo[kid->path].kind = GRACE_J_NONE;
+		if (s->d->npath[kid->id] >= 0)
+			s->memo[s->d->npath[kid->id]].kind = GRACE_J_NONE;
 		unwalk(s, kid);
 	}
 }
@@ -560,12 +560,14 @@ walk(struct grace_detect *s, const char *p, size_t i, size_t end,
 			sp->off = vs;
 			sp->len = ve - vs;
 			sp->kind = kd;
-			if (kid->path >= 0) {
-				sp = &s->memo[kid->path];
+			if (s->d->npath[kid->id] >= 0) {
+				long pa = s->d->npath[kid->id];
+
+				sp = &s->memo[pa];
 				sp->off = vs;
 				sp->len = ve - vs;
 				sp->kind = kd;
-				s->memo_esc[kid->path] = (uint8_t)vesc;
+				s->memo_esc[pa] = (uint8_t)vesc;
 			}
 			if (kid->nkids && p[vs] != '{')
 				unwalk(s, kid); /* no longer an object */
@@ -580,21 +582,33 @@ walk(struct grace_detect *s, const char *p, size_t i, size_t end,
 	return i < end && p[i] == '}' ? i + 1 : i;
 }
 
-/* Fill the memo for the event p[0..n): all spans absent, then one walk.
+/* Fill the memo for the event p[0..n): all spans absent, then one walk,
+ * or, when the validating scan filled sc (the same trie), its spans.
  * A path that ends at an array reads its first element. */
 static void
-read_event(struct grace_detect *s, const char *p, size_t n)
+read_event(struct grace_detect *s, const char *p, size_t n,
+    const struct grace_jdeep *sc)
 {
 	const struct grace_detectors *d = s->d;
 	size_t i;
 
 	for (i = 0; i < d->npaths; i++)
 		s->memo[i].kind = GRACE_J_NONE;
-	for (i = 0; i < d->nnodes; i++)
-		s->nspan[i].kind = GRACE_J_NONE;
-	i = grace_jw_ws(p, 0, n);
-	if (i < n && p[i] == '{')
-		walk(s, p, i, n, &d->root);
+	if (sc) {
+		for (i = 0; i < d->nnodes; i++)
+			if (d->npath[i] >= 0) {
+				long pa = d->npath[i];
+
+				s->memo[pa] = sc->spans[i];
+				s->memo_esc[pa] = sc->esc[i];
+			}
+	} else {
+		for (i = 0; i < d->nnodes; i++)
+			s->nspan[i].kind = GRACE_J_NONE;
+		i = grace_jw_ws(p, 0, n);
+		if (i < n && p[i] == '{')
+			walk(s, p, i, n, &d->root);
+	}
 	for (i = 0; i < d->npaths; i++) {
 		struct grace_jspan *sp = &s->memo[i];
 
@@ -1494,10 +1508,40 @@ annotate(struct grace_detect *s, uint32_t comp, struct grace_buf *ann)
 	return 0;
 }
 
+static int detect(struct grace_detect *s, const char *p, size_t n,
+    const struct grace_jdeep *sc, int64_t now_ms, struct grace_buf *ann,
+    struct grace_buf *ex, grace_heal_emit_fn *emit, void *arg,
+    struct grace_err *e);
+
 int
 grace_detect_event(struct grace_detect *s, const char *p, size_t n,
     int64_t now_ms, struct grace_buf *ann, struct grace_buf *ex,
     grace_heal_emit_fn *emit, void *arg, struct grace_err *e)
+{
+	return detect(s, p, n, NULL, now_ms, ann, ex, emit, arg, e);
+}
+
+const struct grace_jtrie *
+grace_detectors_trie(const struct grace_detectors *d, size_t *nnodes)
+{
+	*nnodes = d->nnodes;
+	return &d->root;
+}
+
+int
+grace_detect_scanned(struct grace_detect *s, const char *p, size_t n,
+    const struct grace_jdeep *sc, int64_t now_ms, struct grace_buf *ann,
+    struct grace_buf *ex, grace_heal_emit_fn *emit, void *arg,
+    struct grace_err *e)
+{
+	return detect(s, p, n, sc, now_ms, ann, ex, emit, arg, e);
+}
+
+static int
+detect(struct grace_detect *s, const char *p, size_t n,
+    const struct grace_jdeep *sc, int64_t now_ms, struct grace_buf *ann,
+    struct grace_buf *ex, grace_heal_emit_fn *emit, void *arg,
+    struct grace_err *e)
 {
 	const struct grace_jspan *ts;
 	struct evc c;
@@ -1518,7 +1562,7 @@ grace_detect_event(struct grace_detect *s, const char *p, size_t n,
 	c.ev_ready = 0;
 	c.have_j = 0;
 	s->nsel = 0;
-	read_event(s, p, n);
+	read_event(s, p, n, sc);
 	ts = &s->memo[s->d->p_type->id];
 	if (ts->kind != GRACE_J_STRING)
 		return 0;
