@@ -633,6 +633,8 @@ heal_anomalies(struct ctx *c, struct grace_buf *anoms,
 	size_t i = 0, j;
 	int worst = GRACE_EXIT_OK, r;
 
+	if (!anoms->len)
+		return GRACE_EXIT_OK;   /* the common case: none */
 	if (c->detect_only)
 		return grace_buf_add(out, anoms->p ? anoms->p : "", anoms->len) <
 		    0 ? grace_err_sys(e, NULL, "out of memory") : GRACE_EXIT_OK;

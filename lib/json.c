@@ -338,6 +338,45 @@ forget(struct grace_jdeep *d, const struct grace_jtrie *node)
 	}
 }
 
+uint64_t
+grace_json_word(const char *s, size_t n)
+{
+	uint64_t w = 0;
+	size_t i;
+
+	for (i = 0; i < n && i < 8; i++)
+		w |= (uint64_t)(unsigned char)s[i] << (8 * i);
+	return w;
+}
+
+/* The word of the member name k[0..klen) (quotes included, no escape):
+ * its first 8 bytes read at once when the line has room. */
+static inline uint64_t
+key_word(const struct scan *c, const unsigned char *k, size_t klen)
+{
+	size_t n = klen - 2;
+	uint64_t w;
+
+	if (c->end - (k + 1) < 8)
+		return grace_json_word((const char *)k + 1, n);
+	memcpy(&w, k + 1, 8);
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	return n >= 8 ? w : w & ((1ull << (8 * n)) - 1);
+}
+
+/* key_matches() for an unescaped name whose word is kw, against want
+ * (wl bytes) whose word is ww: one compare settles names up to 8 bytes. */
+static inline int
+key_is(const unsigned char *k, size_t klen, uint64_t kw, const char *want,
+    size_t wl, uint64_t ww)
+{
+	if (klen != wl + 2 || kw != ww)
+		return 0;
+	return wl <= 8 || memcmp(k + 9, want + 8, wl - 8) == 0;
+}
+
 /* c->s at '{'. When keys is set, records top-level members; when node
  * is set, the members of c->deep's tree at this level. */
 static int
@@ -355,7 +394,8 @@ object(struct scan *c, int depth, const char *const *keys, size_t nkeys,
 		const struct grace_jtrie *kid;
 		enum grace_jkind kind;
 		int escaped = 0;
-		size_t i;
+		size_t i, kl;
+		uint64_t kw = 0;
 
 		if (c->s >= c->end || *c->s != '"') {
 			if (c->s < c->end && *c->s != '\0' && *c->s < 0x80 &&
@@ -366,21 +406,37 @@ object(struct scan *c, int depth, const char *const *keys, size_t nkeys,
 		k = c->s;
 		if (str(c, &escaped) < 0)
 			return -1;
-		for (i = 0; i < nkeys; i++) {
-			if (key_matches(k, (size_t)(c->s - k), escaped, keys[i],
-			    i < MAXKEYS ? c->klens[i] : strlen(keys[i])))
-				break;
+		kl = (size_t)(c->s - k);
+		if (escaped || c->ref) {
+			for (i = 0; i < nkeys; i++)
+				if (key_matches(k, kl, escaped, keys[i], i < MAXKEYS ?
+				    c->klens[i] : strlen(keys[i])))
+					break;
+		} else if (nkeys || node) {
+			/* names compared a word at a time */
+			for (i = 0; i < nkeys; i++)
+				if (key_matches(k, kl, 0, keys[i], i < MAXKEYS ?
+				    c->klens[i] : strlen(keys[i])))
+					break;
+			if (node)
+				kw = key_word(c, k, kl);
+		} else {
+			i = 0;
 		}
 		kid = NULL;
 		if (node) {
 			size_t j;
 
-			for (j = 0; j < node->nkids; j++)
-				if (key_matches(k, (size_t)(c->s - k), escaped,
-				    node->kids[j].name, node->kids[j].len)) {
-					kid = &node->kids[j];
+			for (j = 0; j < node->nkids; j++) {
+				const struct grace_jtrie *t = &node->kids[j];
+
+				if (escaped || c->ref ? key_matches(k, kl, escaped,
+				    t->name, t->len) : key_is(k, kl, kw, t->name,
+				    t->len, t->w8)) {
+					kid = t;
 					break;
 				}
+			}
 			if (kid && kid->nkids &&
 			    c->deep->spans[kid->id].kind != GRACE_J_NONE)
 				forget(c->deep, kid);

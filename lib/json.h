@@ -10,6 +10,7 @@
 #define GRACE_JSON_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "err.h"
@@ -58,7 +59,12 @@ struct grace_jtrie {
 	struct grace_jtrie *kids;
 	size_t nkids;
 	size_t id;
+	uint64_t w8;                /* grace_json_word(name, len) */
 };
+
+/* The first min(n, 8) bytes of s as one word (memory order), the rest
+ * zero: what the scanner compares member names by first. */
+uint64_t grace_json_word(const char *s, size_t n);
 
 /* Where grace_json_scan_deep() puts what it finds: for each node of the
  * tree under root, spans[id] is the span of that member path's value

@@ -441,6 +441,8 @@ struct evc {
 	struct evnums nv;
 	jv j;                       /* the event as a jv, for `when` */
 	int have_j;
+	int have_v;                 /* v is span_num() of dt->value */
+	double v;
 };
 
 #define EXPLAIN(c, ...) do { if ((c)->explain) explain(c, __VA_ARGS__); } \
@@ -1042,7 +1044,7 @@ run_det(struct evc *c, uint32_t ei, const char *comp)
 	    NULL;
 	const char *out = "ok";
 	double v = 0;
-	int have = vs ? span_num(c, vs, &v) : 0;
+	int have = c->have_v ? (v = c->v, 1) : vs ? span_num(c, vs, &v) : 0;
 
 	memset(nv, 0, sizeof *nv);
 	c->ev_ready = 0;
@@ -1417,17 +1419,24 @@ annotate(struct grace_detect *s, uint32_t comp, struct grace_buf *ann)
 	const struct hd_comp *cp = &s->comp[comp];
 	int maxs = GRACE_HSEV_NONE;
 	uint32_t ei;
-	size_t i, need;
+	size_t i, need, dneed;
 	char id[20];
 
+	/* the detectors' part, and the component's when it needs no
+	 * escape: reserved with the rest, once */
+	dneed = 16;
+	for (i = 0; i < s->nsel; i++)
+		dneed += s->d->v[s->ent[s->sel[i]].det].id_json_len + 56;
+	if (cp->plain)
+		dneed += cp->len + 2;
 	if (!cp->nopen) {
-		if (grace_buf_reserve(ann, sizeof noopen) < 0)
+		if (grace_buf_reserve(ann, sizeof noopen + dneed) < 0)
 			return -1;
 		PUTL(ann, noopen);
 	} else {
 		const char *sv;
 
-		need = 96;
+		need = 96 + dneed;
 		for (ei = cp->open_head; ei != NONE; ei = s->ent[ei].next_open) {
 			const struct hd_det *dt = &s->d->v[s->ent[ei].det];
 
@@ -1464,19 +1473,13 @@ annotate(struct grace_detect *s, uint32_t comp, struct grace_buf *ann)
 		PUTL(ann, "],\"component\":");
 	}
 	if (cp->plain) {
-		if (grace_buf_reserve(ann, cp->len + 2) < 0)
-			return -1;
 		PUTL(ann, "\"");
 		put(ann, cp->name, cp->len);
 		PUTL(ann, "\"");
-	} else if (grace_buf_add_jstr(ann, cp->name, cp->len) < 0) {
+	} else if (grace_buf_add_jstr(ann, cp->name, cp->len) < 0 ||
+	    grace_buf_reserve(ann, dneed) < 0) {
 		return -1;
 	}
-	need = 16;
-	for (i = 0; i < s->nsel; i++)
-		need += s->d->v[s->ent[s->sel[i]].det].id_json_len + 56;
-	if (grace_buf_reserve(ann, need) < 0)
-		return -1;
 	PUTL(ann, ",\"detectors\":{");
 	for (i = 0; i < s->nsel; i++) {
 		const struct hd_entry *x = &s->ent[s->sel[i]];
@@ -1561,6 +1564,7 @@ detect(struct grace_detect *s, const char *p, size_t n,
 	c.evd = &s->evid;
 	c.ev_ready = 0;
 	c.have_j = 0;
+	c.have_v = 0;
 	s->nsel = 0;
 	read_event(s, p, n, sc);
 	ts = &s->memo[s->d->p_type->id];
@@ -1591,6 +1595,7 @@ detect(struct grace_detect *s, const char *p, size_t n,
 		long ei;
 
 		c.dt = dt;
+		c.have_v = 0;
 		if ((sel = selects(&c, dt)) < 0)
 			goto out;
 		if (!sel)
@@ -1622,6 +1627,11 @@ detect(struct grace_detect *s, const char *p, size_t n,
 				EXPLAIN(&c, dt, NULL, "no %s at %s", textual ?
 				    "value" : "number", dt->value->text);
 				continue;
+			}
+			if (!textual) {
+				/* read once: run_det takes it from here */
+				c.have_v = 1;
+				c.v = v;
 			}
 		}
 		if ((comp = hd_comp_get(s, cv, cl)) == NONE ||
@@ -1657,6 +1667,9 @@ grace_detect_tick(struct grace_detect *s, int64_t now_ms,
 	struct evc c;
 	int rc = 0;
 
+	/* nothing due: the common case, once per event */
+	if (!s->nheap || s->ent[s->heap[0]].due_ms > now_ms)
+		return 0;
 	memset(&c, 0, sizeof c);
 	c.s = s;
 	c.emit = emit;

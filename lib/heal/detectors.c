@@ -758,6 +758,7 @@ trie_add(struct ld *l, struct hd_path *p)
 			nk[k].len = len;
 			if (!(nk[k].name = strdup(p->segs[i])))
 				return oom(l);
+			nk[k].w8 = grace_json_word(nk[k].name, len);
 			n->nkids++;
 		}
 		n = &n->kids[k];

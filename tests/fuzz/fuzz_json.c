@@ -143,13 +143,13 @@ check_ref(const char *p, size_t n)
 }
 
 /* The tree of check_deep: data.a, data.b.c, grace.heal (ids 0-5). */
-static struct grace_jtrie t_c[] = { { "c", 1, NULL, 0, 4 } };
-static struct grace_jtrie t_data[] = { { "a", 1, NULL, 0, 1 },
-	{ "b", 1, t_c, 1, 3 } };
-static struct grace_jtrie t_heal[] = { { "heal", 4, NULL, 0, 5 } };
-static struct grace_jtrie t_top[] = { { "data", 4, t_data, 2, 0 },
-	{ "grace", 5, t_heal, 1, 2 } };
-static const struct grace_jtrie t_root = { NULL, 0, t_top, 2, 99 };
+static struct grace_jtrie t_c[] = { { "c", 1, NULL, 0, 4, 0 } };
+static struct grace_jtrie t_data[] = { { "a", 1, NULL, 0, 1, 0 },
+	{ "b", 1, t_c, 1, 3, 0 } };
+static struct grace_jtrie t_heal[] = { { "heal", 4, NULL, 0, 5, 0 } };
+static struct grace_jtrie t_top[] = { { "data", 4, t_data, 2, 0, 0 },
+	{ "grace", 5, t_heal, 1, 2, 0 } };
+static const struct grace_jtrie t_root = { NULL, 0, t_top, 2, 99, 0 };
 
 /* jq's value at path segs[0..n) of o (borrows o), invalid when absent or
  * under something that is not an object. */
@@ -192,6 +192,13 @@ check_deep(const char *p, size_t n, jv o)
 	int r1, r2;
 	size_t i;
 
+	if (!t_top[0].w8) {
+		struct grace_jtrie *all[] = { &t_c[0], &t_data[0], &t_data[1],
+			&t_heal[0], &t_top[0], &t_top[1] };
+
+		for (i = 0; i < sizeof all / sizeof *all; i++)
+			all[i]->w8 = grace_json_word(all[i]->name, all[i]->len);
+	}
 	grace_err_clear(&e1);
 	grace_err_clear(&e2);
 	r1 = grace_json_scan(p, n, keys, NKEYS, f, "fuzz", 1, &e1);
