@@ -25,10 +25,8 @@ static const unsigned char plain[256] = {
 #undef R16
 };
 
-#define MAXKEYS 32
 
 struct scan {
-	size_t klens[MAXKEYS];      /* lengths of the first keys looked for */
 	const unsigned char *base, *s, *end;
 	const char *name;
 	unsigned long line;
@@ -366,6 +364,20 @@ key_word(const struct scan *c, const unsigned char *k, size_t klen)
 	return n >= 8 ? w : w & ((1ull << (8 * n)) - 1);
 }
 
+/* key_matches() for an unescaped name against the C string want, with
+ * no strlen: a shorter want stops at its NUL, which a validated name
+ * never holds. */
+static inline int
+key_is_cstr(const unsigned char *k, size_t klen, const char *want)
+{
+	size_t i, n = klen - 2;
+
+	for (i = 0; i < n; i++)
+		if (k[i + 1] != (unsigned char)want[i])
+			return 0;
+	return want[n] == '\0';
+}
+
 /* key_matches() for an unescaped name whose word is kw, against want
  * (wl bytes) whose word is ww: one compare settles names up to 8 bytes. */
 static inline int
@@ -409,14 +421,13 @@ object(struct scan *c, int depth, const char *const *keys, size_t nkeys,
 		kl = (size_t)(c->s - k);
 		if (escaped || c->ref) {
 			for (i = 0; i < nkeys; i++)
-				if (key_matches(k, kl, escaped, keys[i], i < MAXKEYS ?
-				    c->klens[i] : strlen(keys[i])))
+				if (key_matches(k, kl, escaped, keys[i],
+				    strlen(keys[i])))
 					break;
 		} else if (nkeys || node) {
 			/* names compared a word at a time */
 			for (i = 0; i < nkeys; i++)
-				if (key_matches(k, kl, 0, keys[i], i < MAXKEYS ?
-				    c->klens[i] : strlen(keys[i])))
+				if (key_is_cstr(k, kl, keys[i]))
 					break;
 			if (node)
 				kw = key_word(c, k, kl);
@@ -441,11 +452,16 @@ object(struct scan *c, int depth, const char *const *keys, size_t nkeys,
 			    c->deep->spans[kid->id].kind != GRACE_J_NONE)
 				forget(c->deep, kid);
 		}
-		ws(c);
-		if (c->s >= c->end || *c->s != ':')
-			return c->s < c->end && *c->s >= 0x20 && *c->s < 0x80 ?
-			    fail(c, c->s, "not JSON: expected ':' after key") :
-			    unexpected(c);
+		/* ws() first only when the next byte is not the one
+		 * expected: it would not move past that one either */
+		if (c->s >= c->end || *c->s != ':') {
+			ws(c);
+			if (c->s >= c->end || *c->s != ':')
+				return c->s < c->end && *c->s >= 0x20 &&
+				    *c->s < 0x80 ? fail(c, c->s,
+				    "not JSON: expected ':' after key") :
+				    unexpected(c);
+		}
 		c->s++;
 		ws(c);
 		{
@@ -482,7 +498,8 @@ object(struct scan *c, int depth, const char *const *keys, size_t nkeys,
 					forget(c->deep, kid);
 			}
 		}
-		ws(c);
+		if (c->s < c->end && *c->s != ',' && *c->s != '}')
+			ws(c);
 		if (c->s < c->end && *c->s == ',') {
 			c->s++;
 			ws(c);
@@ -598,11 +615,8 @@ scan_doc(const char *p, size_t n, const char *const *keys, size_t nkeys,
 	c.name = name;
 	c.line = line;
 	c.e = e;
-	for (i = 0; i < nkeys; i++) {
+	for (i = 0; i < nkeys; i++)
 		found[i].kind = GRACE_J_NONE, found[i].off = found[i].len = 0;
-		if (i < MAXKEYS)
-			c.klens[i] = strlen(keys[i]);
-	}
 	ws(&c);
 	if (c.s < c.end && *c.s == '{') {
 		if (object(&c, 1, keys, nkeys, found, deep ? deep->root :

@@ -601,7 +601,12 @@ read_event(struct grace_detect *s, const char *p, size_t n,
 			if (d->npath[i] >= 0) {
 				long pa = d->npath[i];
 
-				s->memo[pa] = sc->spans[i];
+				/* field by field, as the scan stored them: a
+				 * struct copy would read them back wider than
+				 * they were written, a store-forwarding stall */
+				s->memo[pa].off = sc->spans[i].off;
+				s->memo[pa].len = sc->spans[i].len;
+				s->memo[pa].kind = sc->spans[i].kind;
 				s->memo_esc[pa] = sc->esc[i];
 			}
 	} else {
@@ -1046,7 +1051,17 @@ run_det(struct evc *c, uint32_t ei, const char *comp)
 	double v = 0;
 	int have = c->have_v ? (v = c->v, 1) : vs ? span_num(c, vs, &v) : 0;
 
-	memset(nv, 0, sizeof *nv);
+	/* each field cleared: a memset of the whole is a rep stos, slow to
+	 * start, once per sample */
+	nv->vt = nv->txt = nv->gt = NULL;
+	nv->vl = 0;
+	nv->txtl = nv->gl = 0;
+	nv->base = nv->scale = nv->z = nv->ratio = nv->g = nv->frac = 0;
+	nv->cnt = 0;
+	nv->t0 = 0;
+	nv->bad = nv->num = 0;
+	nv->er.off = nv->er.len = 0;
+	nv->er.kind = GRACE_J_NONE;
 	c->ev_ready = 0;
 	if (vs) {
 		nv->vt = c->p + vs->off;
