@@ -1463,7 +1463,7 @@ main(int argc, char **argv)
 	deep.root = grace_detectors_trie(dets, &deep.nspans);
 	deep.nspans++;
 	deep.spans = calloc(deep.nspans, sizeof *deep.spans);
-	deep.esc = calloc(deep.nspans, 1);
+	deep.esc = calloc(deep.nspans, sizeof *deep.esc);
 	if (!deep.spans || !deep.esc) {
 		grace_err_sys(&e, NULL, "unable to start");
 		status = grace_cli_report(stderr, prog, &e);

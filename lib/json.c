@@ -97,6 +97,33 @@ hex4(const unsigned char *p)
 /* The offset in s[0..16) of the first byte that string() must look at
  * ('"', '\\', a control character, non-ASCII), or 16 when there is none.
  * The caller guarantees 16 readable bytes. */
+/* The 8 bytes at s as a word whose low byte is s[0], whatever the
+ * machine's byte order (so the lowest flagged byte is the first). */
+static inline uint64_t
+load8(const unsigned char *s)
+{
+	uint64_t v;
+
+	memcpy(&v, s, 8);
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
+/* Bit 7 of each byte of v that is '"', '\\', below 0x20 or above 0x7f;
+ * exact for the lowest such byte (a borrow only runs upwards). */
+static inline uint64_t
+special8(uint64_t v)
+{
+	uint64_t q = v ^ 0x2222222222222222ull;
+	uint64_t b = v ^ 0x5c5c5c5c5c5c5c5cull;
+
+	return (((q - 0x0101010101010101ull) & ~q) |
+	    ((b - 0x0101010101010101ull) & ~b) |
+	    (v - 0x2020202020202020ull) | v) & 0x8080808080808080ull;
+}
+
 #if defined(__SSE2__)
 static inline unsigned
 special16(const unsigned char *s)
@@ -112,28 +139,15 @@ special16(const unsigned char *s)
 	return bits ? (unsigned)__builtin_ctz(bits) : 16;
 }
 #else
-/* Bit 7 of each byte of v that is '"', '\\', below 0x20 or above 0x7f;
- * exact for the lowest such byte (a borrow only runs upwards). */
-static inline uint64_t
-special8(uint64_t v)
-{
-	uint64_t q = v ^ 0x2222222222222222ull;
-	uint64_t b = v ^ 0x5c5c5c5c5c5c5c5cull;
-
-	return (((q - 0x0101010101010101ull) & ~q) |
-	    ((b - 0x0101010101010101ull) & ~b) |
-	    (v - 0x2020202020202020ull) | v) & 0x8080808080808080ull;
-}
-
 static inline unsigned
 special16(const unsigned char *s)
 {
 	uint64_t v, m;
 
-	memcpy(&v, s, 8);
+	v = load8(s);
 	if ((m = special8(v)))
 		return (unsigned)__builtin_ctzll(m) >> 3;
-	memcpy(&v, s + 8, 8);
+	v = load8(s + 8);
 	if ((m = special8(v)))
 		return 8 + ((unsigned)__builtin_ctzll(m) >> 3);
 	return 16;
@@ -235,11 +249,39 @@ str(struct scan *c, int *escaped)
 	const unsigned char *s = c->s + 1;
 
 	if (!c->ref && c->end - s >= 16) {
+#if defined(__SSE2__)
+		/* is the first byte to look at a quote? Told by the masks,
+		 * not by loading it again */
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+		__m128i q = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+		unsigned bq = (unsigned)_mm_movemask_epi8(q);
+		unsigned bm = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_or_si128(q, _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+		    _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))));
+
+		if (bm & bq & (0u - bm)) {
+			c->s = s + __builtin_ctz(bm) + 1;
+			return 0;
+		}
+#else
 		unsigned k = special16(s);
 
 		if (k < 16 && s[k] == '"') {
 			c->s = s + k + 1;
 			return 0;
+		}
+#endif
+	} else if (!c->ref && c->end - s >= 8) {
+		/* near the end of the line: one word */
+		uint64_t m;
+
+		if ((m = special8(load8(s)))) {
+			unsigned k = (unsigned)__builtin_ctzll(m) >> 3;
+
+			if (s[k] == '"') {
+				c->s = s + k + 1;
+				return 0;
+			}
 		}
 	}
 	return string(c, escaped);
@@ -493,7 +535,7 @@ object(struct scan *c, int depth, const char *const *keys, size_t nkeys,
 				sp->off = (size_t)(v - c->base);
 				sp->len = (size_t)(c->s - v);
 				sp->kind = kind;
-				c->deep->esc[kid->id] = (unsigned char)vesc;
+				c->deep->esc[kid->id] = vesc;
 				if (kid->nkids && kind != GRACE_J_OBJECT)
 					forget(c->deep, kid);
 			}

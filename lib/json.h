@@ -76,7 +76,9 @@ uint64_t grace_json_word(const char *s, size_t n);
 struct grace_jdeep {
 	const struct grace_jtrie *root;
 	struct grace_jspan *spans;
-	unsigned char *esc;
+	int *esc;                   /* int, not char: a char store could
+	                               alias anything, and make the scanner
+	                               read its own state back */
 	size_t nspans;
 };
 

@@ -199,6 +199,10 @@ hd_entry_get(struct grace_detect *s, uint32_t det, uint32_t comp)
 	struct hd_entry *x;
 	size_t lo = 0, hi = cp->nents, m;
 
+	/* a component most detectors see has its entries at the index of
+	 * their detector (ascending and distinct: a match there is it) */
+	if (det < cp->nents && (uint32_t)(cp->ents[det] >> 32) == det)
+		return (long)(uint32_t)cp->ents[det];
 	/* the first of its entries with a detector >= det */
 	while (lo < hi) {
 		m = lo + (hi - lo) / 2;

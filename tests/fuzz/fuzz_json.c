@@ -186,7 +186,7 @@ check_deep(const char *p, size_t n, jv o)
 	    want[] = { { pd, 1, 0 }, { pa, 2, 1 }, { pg, 1, 2 }, { pb, 2, 3 },
 	    { pc, 3, 4 }, { ph, 2, 5 } };
 	struct grace_jspan f[NKEYS], sp[6];
-	unsigned char esc[6];
+	int esc[6];
 	struct grace_jdeep d = { &t_root, sp, esc, 6 };
 	struct grace_err e1, e2;
 	int r1, r2;

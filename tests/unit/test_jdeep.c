@@ -243,7 +243,7 @@ main(void)
 	deep.root = grace_detectors_trie(d, &nn);
 	deep.nspans = nn + 1;
 	deep.spans = calloc(deep.nspans, sizeof *deep.spans);
-	deep.esc = calloc(deep.nspans, 1);
+	deep.esc = calloc(deep.nspans, sizeof *deep.esc);
 	T_OK(ref && fast && deep.spans && deep.esc, "two detection states");
 	T_OK(nn >= 14, "the tree holds every member path (%zu nodes)", nn);
 	for (i = 0; i < 200000; i++) {
