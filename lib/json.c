@@ -287,6 +287,27 @@ str(struct scan *c, int *escaped)
 	return string(c, escaped);
 }
 
+/* The offset in s[0..16) of a closing quote with nothing to look at
+ * before it, or -1 (16 bytes readable). */
+static inline int
+quote16(const unsigned char *s)
+{
+#if defined(__SSE2__)
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+	__m128i q = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+	unsigned bq = (unsigned)_mm_movemask_epi8(q);
+	unsigned bm = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+	    _mm_or_si128(q, _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+	    _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))));
+
+	return bm & bq & (0u - bm) ? __builtin_ctz(bm) : -1;
+#else
+	unsigned k = special16(s);
+
+	return k < 16 && s[k] == '"' ? (int)k : -1;
+#endif
+}
+
 static int
 digits(struct scan *c)
 {
@@ -431,6 +452,91 @@ key_is(const unsigned char *k, size_t klen, uint64_t kw, const char *want,
 	return wl <= 8 || memcmp(k + 9, want + 8, wl - 8) == 0;
 }
 
+/* Which of keys[] and of node's kids the member name k[0..klen)
+ * (quotes included) is: *ki (nkeys when none) and *kid (NULL); a kid
+ * met again forgets what its earlier value held below it. */
+static inline __attribute__((always_inline)) void
+which_member(struct scan *c, const unsigned char *k, size_t kl, int escaped,
+    const char *const *keys, size_t nkeys, const struct grace_jtrie *node,
+    size_t *ki, const struct grace_jtrie **kid)
+{
+	uint64_t kw = 0;
+	size_t i, j;
+
+	*kid = NULL;
+	if (escaped || c->ref) {
+		for (i = 0; i < nkeys; i++)
+			if (key_matches(k, kl, escaped, keys[i], strlen(keys[i])))
+				break;
+	} else {
+		for (i = 0; i < nkeys; i++)
+			if (key_is_cstr(k, kl, keys[i]))
+				break;
+		if (node)
+			kw = key_word(c, k, kl);
+	}
+	*ki = i;
+	if (!node)
+		return;
+	for (j = 0; j < node->nkids; j++) {
+		const struct grace_jtrie *t = &node->kids[j];
+
+		if (escaped || c->ref ? key_matches(k, kl, escaped, t->name,
+		    t->len) : key_is(k, kl, kw, t->name, t->len, t->w8)) {
+			*kid = t;
+			break;
+		}
+	}
+	if (*kid && (*kid)->nkids &&
+	    c->deep->spans[(*kid)->id].kind != GRACE_J_NONE)
+		forget(c->deep, *kid);
+}
+
+static int object(struct scan *c, int depth, const char *const *keys,
+    size_t nkeys, struct grace_jspan *found, const struct grace_jtrie *node);
+
+/* The value of a member at c->s (white space skipped): a string, kid's
+ * object walked for its members, or anything value() reads; recorded in
+ * found[i] and for kid. Returns 0 or -1. */
+static inline __attribute__((always_inline)) int
+member_value(struct scan *c, int depth, size_t i, size_t nkeys,
+    struct grace_jspan *found, const struct grace_jtrie *kid)
+{
+	const unsigned char *v = c->s;
+	enum grace_jkind kind;
+	int vesc = 0;
+
+	if (v < c->end && *v == '"' && depth + 1 <= GRACE_JSON_MAXDEPTH) {
+		kind = GRACE_J_STRING;
+		if (str(c, &vesc) < 0)
+			return -1;
+	} else if (kid && kid->nkids && v < c->end && *v == '{' &&
+	    depth + 1 <= GRACE_JSON_MAXDEPTH) {
+		/* what value() does, walking kid's members */
+		kind = GRACE_J_OBJECT;
+		if (object(c, depth + 1, NULL, 0, NULL, kid) < 0)
+			return -1;
+	} else if (value(c, depth + 1, &kind) < 0) {
+		return -1;
+	}
+	if (i < nkeys) {
+		found[i].off = (size_t)(v - c->base);
+		found[i].len = (size_t)(c->s - v);
+		found[i].kind = kind;
+	}
+	if (kid) {
+		struct grace_jspan *sp = &c->deep->spans[kid->id];
+
+		sp->off = (size_t)(v - c->base);
+		sp->len = (size_t)(c->s - v);
+		sp->kind = kind;
+		c->deep->esc[kid->id] = vesc;
+		if (kid->nkids && kind != GRACE_J_OBJECT)
+			forget(c->deep, kid);
+	}
+	return 0;
+}
+
 /* c->s at '{'. When keys is set, records top-level members; when node
  * is set, the members of c->deep's tree at this level. */
 static int
@@ -444,56 +550,35 @@ object(struct scan *c, int depth, const char *const *keys, size_t nkeys,
 		return 0;
 	}
 	for (;;) {
-		const unsigned char *k;
+		const unsigned char *k = c->s;
 		const struct grace_jtrie *kid;
-		enum grace_jkind kind;
-		int escaped = 0;
-		size_t i, kl;
-		uint64_t kw = 0;
+		int escaped = 0, q;
+		size_t i;
 
+		/* compact JSON's member: a plain key whose quote is within
+		 * 16 bytes, then ':' and no white space; anything else is
+		 * read below, from the key again (nothing is recorded until
+		 * the value is read, the same way) */
+		if (!c->ref && c->end - k >= 17 && *k == '"' &&
+		    (q = quote16(k + 1)) >= 0 && c->end - k > q + 3 &&
+		    k[q + 2] == ':' && k[q + 3] > ' ') {
+			which_member(c, k, (size_t)q + 2, 0, keys, nkeys, node,
+			    &i, &kid);
+			c->s = k + q + 3;
+			if (member_value(c, depth, i, nkeys, found, kid) < 0)
+				return -1;
+			goto sep;
+		}
 		if (c->s >= c->end || *c->s != '"') {
 			if (c->s < c->end && *c->s != '\0' && *c->s < 0x80 &&
 			    *c->s >= 0x20)
 				return fail(c, c->s, "not JSON: expected a string key");
 			return unexpected(c);
 		}
-		k = c->s;
 		if (str(c, &escaped) < 0)
 			return -1;
-		kl = (size_t)(c->s - k);
-		if (escaped || c->ref) {
-			for (i = 0; i < nkeys; i++)
-				if (key_matches(k, kl, escaped, keys[i],
-				    strlen(keys[i])))
-					break;
-		} else if (nkeys || node) {
-			/* names compared a word at a time */
-			for (i = 0; i < nkeys; i++)
-				if (key_is_cstr(k, kl, keys[i]))
-					break;
-			if (node)
-				kw = key_word(c, k, kl);
-		} else {
-			i = 0;
-		}
-		kid = NULL;
-		if (node) {
-			size_t j;
-
-			for (j = 0; j < node->nkids; j++) {
-				const struct grace_jtrie *t = &node->kids[j];
-
-				if (escaped || c->ref ? key_matches(k, kl, escaped,
-				    t->name, t->len) : key_is(k, kl, kw, t->name,
-				    t->len, t->w8)) {
-					kid = t;
-					break;
-				}
-			}
-			if (kid && kid->nkids &&
-			    c->deep->spans[kid->id].kind != GRACE_J_NONE)
-				forget(c->deep, kid);
-		}
+		which_member(c, k, (size_t)(c->s - k), escaped, keys, nkeys,
+		    node, &i, &kid);
 		/* ws() first only when the next byte is not the one
 		 * expected: it would not move past that one either */
 		if (c->s >= c->end || *c->s != ':') {
@@ -506,40 +591,9 @@ object(struct scan *c, int depth, const char *const *keys, size_t nkeys,
 		}
 		c->s++;
 		ws(c);
-		{
-			const unsigned char *v = c->s;
-			int vesc = 0;
-
-			if (v < c->end && *v == '"' &&
-			    depth + 1 <= GRACE_JSON_MAXDEPTH) {
-				kind = GRACE_J_STRING;
-				if (str(c, &vesc) < 0)
-					return -1;
-			} else if (kid && kid->nkids && v < c->end && *v == '{' &&
-			    depth + 1 <= GRACE_JSON_MAXDEPTH) {
-				/* what value() does, walking kid's members */
-				kind = GRACE_J_OBJECT;
-				if (object(c, depth + 1, NULL, 0, NULL, kid) < 0)
-					return -1;
-			} else if (value(c, depth + 1, &kind) < 0) {
-				return -1;
-			}
-			if (i < nkeys) {
-				found[i].off = (size_t)(v - c->base);
-				found[i].len = (size_t)(c->s - v);
-				found[i].kind = kind;
-			}
-			if (kid) {
-				struct grace_jspan *sp = &c->deep->spans[kid->id];
-
-				sp->off = (size_t)(v - c->base);
-				sp->len = (size_t)(c->s - v);
-				sp->kind = kind;
-				c->deep->esc[kid->id] = vesc;
-				if (kid->nkids && kind != GRACE_J_OBJECT)
-					forget(c->deep, kid);
-			}
-		}
+		if (member_value(c, depth, i, nkeys, found, kid) < 0)
+			return -1;
+sep:
 		if (c->s < c->end && *c->s != ',' && *c->s != '}')
 			ws(c);
 		if (c->s < c->end && *c->s == ',') {
