@@ -89,6 +89,22 @@ hd_mad_z(const double *v, size_t n, double x, double *w, double *med,
 	return (x - m) / *scale;
 }
 
+/* memcmp(a, b, n) == 0, short names compared in line rather than by a
+ * call (component names, types and matcher values are short). */
+static inline int
+same_bytes(const void *a, const void *b, size_t n)
+{
+	const unsigned char *x = a, *y = b;
+	size_t i;
+
+	if (n > 16)
+		return memcmp(a, b, n) == 0;
+	for (i = 0; i < n; i++)
+		if (x[i] != y[i])
+			return 0;
+	return 1;
+}
+
 /* ------------------------------------------------------------------ */
 /* Components, entries, the timer heap. */
 
@@ -139,7 +155,7 @@ hd_comp_get(struct grace_detect *s, const char *c, size_t n)
 	/* a stream tells of one component several times in a row */
 	if (s->last_comp < s->ncomp) {
 		x = &s->comp[s->last_comp];
-		if (x->len == n && memcmp(x->name, c, n) == 0)
+		if (x->len == n && same_bytes(x->name, c, n))
 			return s->last_comp;
 	}
 	h = hd_hash(c, n, 7);
@@ -149,7 +165,7 @@ hd_comp_get(struct grace_detect *s, const char *c, size_t n)
 		    (s->ccap - 1)) {
 			x = &s->comp[s->ctab[k] - 1];
 			if (x->hash == h && x->len == n &&
-			    memcmp(x->name, c, n) == 0)
+			    same_bytes(x->name, c, n))
 				return s->last_comp = s->ctab[k] - 1;
 		}
 	}
@@ -651,7 +667,7 @@ path_span(struct evc *c, const struct hd_path *pa)
 /* The text at path pa into b: a string unescaped (or pointed at, when
  * it has no escapes: *out then points into the event), other values as
  * written. Returns 1, 0 for absent or null, -1 (memory). */
-static int
+static inline int
 path_text(struct evc *c, const struct hd_path *pa, struct grace_buf *b,
     const char **out, size_t *len)
 {
@@ -1300,7 +1316,7 @@ selects(struct evc *c, const struct hd_det *dt)
 
 		if (path_text(c, m->path, &c->s->t1, &t, &tl) < 0)
 			return grace_err_sys(c->e, NULL, "out of memory");
-		if ((tl == m->vlen && memcmp(t, m->value, tl) == 0) == m->neg) {
+		if ((tl == m->vlen && same_bytes(t, m->value, tl)) == m->neg) {
 			EXPLAIN(c, dt, NULL, "'%s' does not hold", m->text);
 			return 0;
 		}
@@ -1348,14 +1364,14 @@ candidates(struct evc *c, const char *t, size_t tn)
 
 	/* a stream is mostly of one type: the last slot found first */
 	if (s->last_ts && s->last_ts->len == tn &&
-	    memcmp(s->last_ts->type, t, tn) == 0) {
+	    same_bytes(s->last_ts->type, t, tn)) {
 		ts = s->last_ts;
 	} else {
 		h = hd_hash(t, tn, 0);
 		for (k = h & (d->tcap - 1); d->tidx[k].type; k = (k + 1) &
 		    (d->tcap - 1))
 			if (d->tidx[k].hash == h && d->tidx[k].len == tn &&
-			    memcmp(d->tidx[k].type, t, tn) == 0) {
+			    same_bytes(d->tidx[k].type, t, tn)) {
 				ts = s->last_ts = &d->tidx[k];
 				break;
 			}
@@ -1371,7 +1387,7 @@ candidates(struct evc *c, const char *t, size_t tn)
 		for (k = h & (ts->vcap - 1); ts->vt[k].value; k = (k + 1) &
 		    (ts->vcap - 1))
 			if (ts->vt[k].hash == h && ts->vt[k].len == vl &&
-			    memcmp(ts->vt[k].value, v, vl) == 0) {
+			    same_bytes(ts->vt[k].value, v, vl)) {
 				vs = &ts->vt[k];
 				break;
 			}
