@@ -62,8 +62,8 @@ struct grace_jtrie {
 	uint64_t w8;                /* grace_json_word(name, len) */
 };
 
-/* The first min(n, 8) bytes of s as one word (memory order), the rest
- * zero: what the scanner compares member names by first. */
+/* The first min(n, 8) bytes of s as one word, s[0] in its low byte, the
+ * rest zero: what the scanner compares member names by first. */
 uint64_t grace_json_word(const char *s, size_t n);
 
 /* Where grace_json_scan_deep() puts what it finds: for each node of the
@@ -91,7 +91,7 @@ int grace_json_scan_deep(const char *p, size_t n, const char *const *keys,
 
 /* grace_json_scan() with every shortcut off: strings read byte by byte,
  * the plain reference that the block-at-a-time scan is checked against
- * (tests/unit/test_json.c, tests/fuzz/fuzz_json.c). The same answers
+ * (tests/unit/test_jscan.c, tests/fuzz/fuzz_json.c). The same answers
  * (status, column, message, spans) for every input; slower. */
 int grace_json_scan_ref(const char *p, size_t n, const char *const *keys,
     size_t nkeys, struct grace_jspan *found, const char *name,
