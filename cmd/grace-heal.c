@@ -81,6 +81,10 @@ struct ctx {
 	char **dlabels;                /* detector="id", per detector */
 	size_t *open;                  /* scratch: open anomalies per detector */
 	const char *verdict;           /* what became of the event */
+	/* the last `time` parsed (tlen 0: none) and its Unix ms */
+	char tstr[64];
+	size_t tlen;
+	int64_t tms;
 };
 
 static void
@@ -399,15 +403,29 @@ on_bad_line(void *vc, const struct grace_err *bad)
 /* The event's time in Unix ms: its `time` when that is an RFC 3339 time,
  * else the clock's. */
 static int64_t
-event_ms(const struct grace_event *ev)
+event_ms(struct ctx *c, const struct grace_event *ev)
 {
 	const struct grace_jspan *t = &ev->found[K_TIME];
+	const char *s = ev->p + t->off + 1;
+	size_t n = t->len - 2;
 	struct timespec ts;
+	int64_t ms;
 
-	if (t->kind != GRACE_J_STRING || t->len < 2 ||
-	    grace_time_parse(ev->p + t->off + 1, t->len - 2, &ts, NULL) < 0)
+	if (t->kind != GRACE_J_STRING || t->len < 2)
 		return clock_ms();
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	/* a stream repeats a time (events of the same second or ms): the
+	 * same bytes parse to the same time, so the last parse is reused */
+	if (c->tlen && n == c->tlen && memcmp(s, c->tstr, n) == 0)
+		return c->tms;
+	if (grace_time_parse(s, n, &ts, NULL) < 0)
+		return clock_ms();
+	ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (n <= sizeof c->tstr) {
+		memcpy(c->tstr, s, n);
+		c->tlen = n;
+		c->tms = ms;
+	}
+	return ms;
 }
 
 /* ------------------------------------------------------ the heal side */
@@ -615,6 +633,8 @@ heal_anomalies(struct ctx *c, struct grace_buf *anoms,
 	size_t i = 0, j;
 	int worst = GRACE_EXIT_OK, r;
 
+	if (!anoms->len)
+		return GRACE_EXIT_OK;   /* the common case: none */
 	if (c->detect_only)
 		return grace_buf_add(out, anoms->p ? anoms->p : "", anoms->len) <
 		    0 ? grace_err_sys(e, NULL, "out of memory") : GRACE_EXIT_OK;
@@ -659,7 +679,10 @@ detect_event(struct ctx *c, const struct grace_event *ev, int64_t now,
 	}
 	je.code = 0;
 	je.msg[0] = 0;
-	r = grace_detect_event(c->det, ev->p, ev->n, now, &c->ann, ex,
+	/* the filter's scan located the detectors' members already */
+	r = ev->deep ? grace_detect_scanned(c->det, ev->p, ev->n, ev->deep,
+	    now, &c->ann, ex, on_emit, &after, &je) :
+	    grace_detect_event(c->det, ev->p, ev->n, now, &c->ann, ex,
 	    on_emit, &after, &je);
 	if (r < 0) {
 		if (je.code != GRACE_EXIT_INPUT) {
@@ -773,7 +796,7 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
     struct grace_err *e)
 {
 	struct ctx *c = vc;
-	int64_t now = event_ms(ev);
+	int64_t now = event_ms(c, ev);
 	double t0 = c->metrics ? grace_mono_ms() : 0;
 	size_t before;
 	int status, r;
@@ -1208,6 +1231,7 @@ main(int argc, char **argv)
 	};
 	static const char *const keys[K_N] = { "grace", "id", "time", "type" };
 	struct grace_filter_opts fo;
+	struct grace_jdeep deep = { NULL, NULL, NULL, 0 };
 	struct grace_err e;
 	struct grace_detectors *dets;
 	struct ctx c;
@@ -1434,6 +1458,18 @@ main(int argc, char **argv)
 	fo.out_fd = devnull;
 	fo.no_reject_records = 1;
 	fo.check_grace = 1;
+	/* the members the detectors read, found by the filter's
+	 * validating scan in the same pass */
+	deep.root = grace_detectors_trie(dets, &deep.nspans);
+	deep.nspans++;
+	deep.spans = calloc(deep.nspans, sizeof *deep.spans);
+	deep.esc = calloc(deep.nspans, sizeof *deep.esc);
+	if (!deep.spans || !deep.esc) {
+		grace_err_sys(&e, NULL, "unable to start");
+		status = grace_cli_report(stderr, prog, &e);
+		goto done;
+	}
+	fo.deep = &deep;
 	fo.timer_wait = timer_wait;
 	fo.timer_fire = timer_fire;
 	grace_err_clear(&e);
@@ -1492,6 +1528,8 @@ done:
 	grace_buf_free(&c.prop);
 	grace_buf_free(&c.hann);
 	grace_buf_free(&c.tmp);
+	free(deep.spans);
+	free(deep.esc);
 early:
 	free(pbfound);
 	free(govfound);

@@ -72,8 +72,8 @@ one_line(struct run *r, struct grace_lines *rd, const char *line, size_t n,
 	}
 	if (grace_json_blank(line, n))
 		return 0;
-	if (grace_json_scan(line, n, r->o->keys, r->o->nkeys, r->found,
-	    rd->name, rd->lineno, &bad) < 0)
+	if (grace_json_scan_deep(line, n, r->o->keys, r->o->nkeys, r->found,
+	    r->o->deep, rd->name, rd->lineno, &bad) < 0)
 		return reject(r, &bad, e) < 0 ? -1 : r->o->strict;
 	if (r->grace >= 0 && r->found[r->grace].kind != GRACE_J_NONE &&
 	    r->found[r->grace].kind != GRACE_J_OBJECT) {
@@ -88,6 +88,7 @@ one_line(struct run *r, struct grace_lines *rd, const char *line, size_t n,
 	ev.p = line;
 	ev.n = n;
 	ev.found = r->found;
+	ev.deep = r->o->deep;
 	r->st->events++;
 	v = r->fn(r->ctx, &ev, &r->out, e);
 	switch (v) {

@@ -39,6 +39,10 @@ struct grace_filter_opts {
 	long long (*timer_wait)(void *ctx);
 	int (*timer_fire)(void *ctx, struct grace_buf *out,
 	    struct grace_err *e);
+	struct grace_jdeep *deep;   /* members at any depth to locate in
+	                               the same pass (grace_json_scan_deep),
+	                               or NULL; its spans are the event's
+	                               while fn runs */
 };
 
 /* One valid event, as handed to the program. */
@@ -48,6 +52,7 @@ struct grace_event {
 	const char *p;              /* the line's bytes (no '\n') */
 	size_t n;
 	const struct grace_jspan *found; /* spans of opts.keys, in p */
+	const struct grace_jdeep *deep;  /* opts.deep, filled for p */
 };
 
 /* Process ev: append the output line(s), each ending in '\n', to out.

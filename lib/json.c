@@ -3,6 +3,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "json.h"
 #include "jwalk.h"
 
@@ -21,14 +25,14 @@ static const unsigned char plain[256] = {
 #undef R16
 };
 
-#define MAXKEYS 32
 
 struct scan {
-	size_t klens[MAXKEYS];      /* lengths of the first keys looked for */
 	const unsigned char *base, *s, *end;
 	const char *name;
 	unsigned long line;
 	struct grace_err *e;
+	int ref;                    /* the reference: no shortcut */
+	struct grace_jdeep *deep;   /* members at any depth, or NULL */
 };
 
 static int
@@ -60,9 +64,12 @@ unexpected(struct scan *c)
 	return fail(c, c->s, msg);
 }
 
-static void
+static inline void
 ws(struct scan *c)
 {
+	/* compact JSON: no white space at all, the common case */
+	if (c->s < c->end && *c->s > ' ')
+		return;
 	while (c->s < c->end && (*c->s == ' ' || *c->s == '\t' ||
 	    *c->s == '\r' || *c->s == '\n'))
 		c->s++;
@@ -87,6 +94,87 @@ hex4(const unsigned char *p)
 	return v;
 }
 
+/* The offset in s[0..16) of the first byte that string() must look at
+ * ('"', '\\', a control character, non-ASCII), or 16 when there is none.
+ * The caller guarantees 16 readable bytes. */
+/* The 8 bytes at s as a word whose low byte is s[0], whatever the
+ * machine's byte order (so the lowest flagged byte is the first). */
+static inline uint64_t
+load8(const unsigned char *s)
+{
+	uint64_t v;
+
+	memcpy(&v, s, 8);
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
+/* Bit 7 of each byte of v that is '"', '\\', below 0x20 or above 0x7f;
+ * exact for the lowest such byte (a borrow only runs upwards). */
+static inline uint64_t
+special8(uint64_t v)
+{
+	uint64_t q = v ^ 0x2222222222222222ull;
+	uint64_t b = v ^ 0x5c5c5c5c5c5c5c5cull;
+
+	return (((q - 0x0101010101010101ull) & ~q) |
+	    ((b - 0x0101010101010101ull) & ~b) |
+	    (v - 0x2020202020202020ull) | v) & 0x8080808080808080ull;
+}
+
+#if defined(__SSE2__)
+static inline unsigned
+special16(const unsigned char *s)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+	/* signed: below 0x20 is 0x00-0x1f and 0x80-0xff, both wanted */
+	__m128i m = _mm_or_si128(_mm_or_si128(
+	    _mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+	    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+	    _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+	unsigned bits = (unsigned)_mm_movemask_epi8(m);
+
+	return bits ? (unsigned)__builtin_ctz(bits) : 16;
+}
+#else
+static inline unsigned
+special16(const unsigned char *s)
+{
+	uint64_t v, m;
+
+	v = load8(s);
+	if ((m = special8(v)))
+		return (unsigned)__builtin_ctzll(m) >> 3;
+	v = load8(s + 8);
+	if ((m = special8(v)))
+		return 8 + ((unsigned)__builtin_ctzll(m) >> 3);
+	return 16;
+}
+#endif
+
+/* The first byte at or after s (before end) that string() must look at,
+ * or end. c->ref: byte by byte, the reference the block scan is tested
+ * against (tests/unit/test_json.c, tests/fuzz/fuzz_json.c). */
+static inline const unsigned char *
+skip_plain(const struct scan *c, const unsigned char *s,
+    const unsigned char *end)
+{
+	if (!c->ref) {
+		while (end - s >= 16) {
+			unsigned k = special16(s);
+
+			s += k;
+			if (k < 16)
+				return s;
+		}
+	}
+	while (s < end && plain[*s])
+		s++;
+	return s;
+}
+
 /* c->s at the opening quote; leaves c->s after the closing quote.
  * *escaped is set when the string holds a backslash. */
 static int
@@ -95,23 +183,7 @@ string(struct scan *c, int *escaped)
 	const unsigned char *s = c->s + 1, *end = c->end;
 
 	for (;;) {
-		/* Eight bytes at a time while none is '"', '\\', a control
-		 * character or non-ASCII: most of an event is such text. */
-		while (end - s >= 8) {
-			uint64_t v, q, b, t;
-
-			memcpy(&v, s, 8);
-			q = v ^ 0x2222222222222222ull;
-			b = v ^ 0x5c5c5c5c5c5c5c5cull;
-			t = ((q - 0x0101010101010101ull) & ~q) |
-			    ((b - 0x0101010101010101ull) & ~b) |
-			    (v - 0x2020202020202020ull) | v;
-			if (t & 0x8080808080808080ull)
-				break;
-			s += 8;
-		}
-		while (s < end && plain[*s])
-			s++;
+		s = skip_plain(c, s, end);
 		if (s >= end) {
 			c->s = s;
 			return fail(c, s, "not JSON: unterminated string");
@@ -169,6 +241,73 @@ string(struct scan *c, int *escaped)
 	return 0;
 }
 
+/* string(), with a short string's common case inline: its closing
+ * quote within 16 bytes, nothing to look at before it. */
+static inline int
+str(struct scan *c, int *escaped)
+{
+	const unsigned char *s = c->s + 1;
+
+	if (!c->ref && c->end - s >= 16) {
+#if defined(__SSE2__)
+		/* is the first byte to look at a quote? Told by the masks,
+		 * not by loading it again */
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+		__m128i q = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+		unsigned bq = (unsigned)_mm_movemask_epi8(q);
+		unsigned bm = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_or_si128(q, _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+		    _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))));
+
+		if (bm & bq & (0u - bm)) {
+			c->s = s + __builtin_ctz(bm) + 1;
+			return 0;
+		}
+#else
+		unsigned k = special16(s);
+
+		if (k < 16 && s[k] == '"') {
+			c->s = s + k + 1;
+			return 0;
+		}
+#endif
+	} else if (!c->ref && c->end - s >= 8) {
+		/* near the end of the line: one word */
+		uint64_t m;
+
+		if ((m = special8(load8(s)))) {
+			unsigned k = (unsigned)__builtin_ctzll(m) >> 3;
+
+			if (s[k] == '"') {
+				c->s = s + k + 1;
+				return 0;
+			}
+		}
+	}
+	return string(c, escaped);
+}
+
+/* The offset in s[0..16) of a closing quote with nothing to look at
+ * before it, or -1 (16 bytes readable). */
+static inline int
+quote16(const unsigned char *s)
+{
+#if defined(__SSE2__)
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+	__m128i q = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+	unsigned bq = (unsigned)_mm_movemask_epi8(q);
+	unsigned bm = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+	    _mm_or_si128(q, _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+	    _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))));
+
+	return bm & bq & (0u - bm) ? __builtin_ctz(bm) : -1;
+#else
+	unsigned k = special16(s);
+
+	return k < 16 && s[k] == '"' ? (int)k : -1;
+#endif
+}
+
 static int
 digits(struct scan *c)
 {
@@ -216,14 +355,12 @@ static int value(struct scan *c, int depth, enum grace_jkind *kind);
 
 /* Does the key literal k[0..klen) (quotes included) name want (wl bytes)? */
 static int
-key_matches(const unsigned char *k, size_t klen, int escaped, const char *want,
+key_matches_esc(const unsigned char *k, size_t klen, const char *want,
     size_t wl)
 {
 	struct grace_buf b = {0};
 	int r;
 
-	if (!escaped)
-		return klen == wl + 2 && memcmp(k + 1, want, wl) == 0;
 	if (grace_json_unescape(&b, (const char *)k, klen) < 0)
 		return 0;
 	r = wl == b.len && memcmp(b.p, want, b.len) == 0;
@@ -231,10 +368,180 @@ key_matches(const unsigned char *k, size_t klen, int escaped, const char *want,
 	return r;
 }
 
-/* c->s at '{'. When keys is set, records top-level members. */
+static inline int
+key_matches(const unsigned char *k, size_t klen, int escaped, const char *want,
+    size_t wl)
+{
+	if (!escaped) {
+		size_t i;
+
+		/* member names are short: compared in line, not by a call */
+		if (klen != wl + 2)
+			return 0;
+		for (i = 0; i < wl; i++)
+			if (k[i + 1] != (unsigned char)want[i])
+				return 0;
+		return 1;
+	}
+	return key_matches_esc(k, klen, want, wl);
+}
+
+/* Forget the spans found under node (a member that repeats, or that
+ * is no longer an object). */
+static void
+forget(struct grace_jdeep *d, const struct grace_jtrie *node)
+{
+	size_t k;
+
+	for (k = 0; k < node->nkids; k++) {
+		d->spans[node->kids[k].id].kind = GRACE_J_NONE;
+		forget(d, &node->kids[k]);
+	}
+}
+
+uint64_t
+grace_json_word(const char *s, size_t n)
+{
+	uint64_t w = 0;
+	size_t i;
+
+	for (i = 0; i < n && i < 8; i++)
+		w |= (uint64_t)(unsigned char)s[i] << (8 * i);
+	return w;
+}
+
+/* The word of the member name k[0..klen) (quotes included, no escape):
+ * its first 8 bytes read at once when the line has room. */
+static inline uint64_t
+key_word(const struct scan *c, const unsigned char *k, size_t klen)
+{
+	size_t n = klen - 2;
+	uint64_t w;
+
+	if (c->end - (k + 1) < 8)
+		return grace_json_word((const char *)k + 1, n);
+	memcpy(&w, k + 1, 8);
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	return n >= 8 ? w : w & ((1ull << (8 * n)) - 1);
+}
+
+/* key_matches() for an unescaped name against the C string want, with
+ * no strlen: a shorter want stops at its NUL, which a validated name
+ * never holds. */
+static inline int
+key_is_cstr(const unsigned char *k, size_t klen, const char *want)
+{
+	size_t i, n = klen - 2;
+
+	for (i = 0; i < n; i++)
+		if (k[i + 1] != (unsigned char)want[i])
+			return 0;
+	return want[n] == '\0';
+}
+
+/* key_matches() for an unescaped name whose word is kw, against want
+ * (wl bytes) whose word is ww: one compare settles names up to 8 bytes. */
+static inline int
+key_is(const unsigned char *k, size_t klen, uint64_t kw, const char *want,
+    size_t wl, uint64_t ww)
+{
+	if (klen != wl + 2 || kw != ww)
+		return 0;
+	return wl <= 8 || memcmp(k + 9, want + 8, wl - 8) == 0;
+}
+
+/* Which of keys[] and of node's kids the member name k[0..klen)
+ * (quotes included) is: *ki (nkeys when none) and *kid (NULL); a kid
+ * met again forgets what its earlier value held below it. */
+static inline __attribute__((always_inline)) void
+which_member(struct scan *c, const unsigned char *k, size_t kl, int escaped,
+    const char *const *keys, size_t nkeys, const struct grace_jtrie *node,
+    size_t *ki, const struct grace_jtrie **kid)
+{
+	uint64_t kw = 0;
+	size_t i, j;
+
+	*kid = NULL;
+	if (escaped || c->ref) {
+		for (i = 0; i < nkeys; i++)
+			if (key_matches(k, kl, escaped, keys[i], strlen(keys[i])))
+				break;
+	} else {
+		for (i = 0; i < nkeys; i++)
+			if (key_is_cstr(k, kl, keys[i]))
+				break;
+		if (node)
+			kw = key_word(c, k, kl);
+	}
+	*ki = i;
+	if (!node)
+		return;
+	for (j = 0; j < node->nkids; j++) {
+		const struct grace_jtrie *t = &node->kids[j];
+
+		if (escaped || c->ref ? key_matches(k, kl, escaped, t->name,
+		    t->len) : key_is(k, kl, kw, t->name, t->len, t->w8)) {
+			*kid = t;
+			break;
+		}
+	}
+	if (*kid && (*kid)->nkids &&
+	    c->deep->spans[(*kid)->id].kind != GRACE_J_NONE)
+		forget(c->deep, *kid);
+}
+
+static int object(struct scan *c, int depth, const char *const *keys,
+    size_t nkeys, struct grace_jspan *found, const struct grace_jtrie *node);
+
+/* The value of a member at c->s (white space skipped): a string, kid's
+ * object walked for its members, or anything value() reads; recorded in
+ * found[i] and for kid. Returns 0 or -1. */
+static inline __attribute__((always_inline)) int
+member_value(struct scan *c, int depth, size_t i, size_t nkeys,
+    struct grace_jspan *found, const struct grace_jtrie *kid)
+{
+	const unsigned char *v = c->s;
+	enum grace_jkind kind;
+	int vesc = 0;
+
+	if (v < c->end && *v == '"' && depth + 1 <= GRACE_JSON_MAXDEPTH) {
+		kind = GRACE_J_STRING;
+		if (str(c, &vesc) < 0)
+			return -1;
+	} else if (kid && kid->nkids && v < c->end && *v == '{' &&
+	    depth + 1 <= GRACE_JSON_MAXDEPTH) {
+		/* what value() does, walking kid's members */
+		kind = GRACE_J_OBJECT;
+		if (object(c, depth + 1, NULL, 0, NULL, kid) < 0)
+			return -1;
+	} else if (value(c, depth + 1, &kind) < 0) {
+		return -1;
+	}
+	if (i < nkeys) {
+		found[i].off = (size_t)(v - c->base);
+		found[i].len = (size_t)(c->s - v);
+		found[i].kind = kind;
+	}
+	if (kid) {
+		struct grace_jspan *sp = &c->deep->spans[kid->id];
+
+		sp->off = (size_t)(v - c->base);
+		sp->len = (size_t)(c->s - v);
+		sp->kind = kind;
+		c->deep->esc[kid->id] = vesc;
+		if (kid->nkids && kind != GRACE_J_OBJECT)
+			forget(c->deep, kid);
+	}
+	return 0;
+}
+
+/* c->s at '{'. When keys is set, records top-level members; when node
+ * is set, the members of c->deep's tree at this level. */
 static int
 object(struct scan *c, int depth, const char *const *keys, size_t nkeys,
-    struct grace_jspan *found)
+    struct grace_jspan *found, const struct grace_jtrie *node)
 {
 	c->s++;
 	ws(c);
@@ -243,44 +550,52 @@ object(struct scan *c, int depth, const char *const *keys, size_t nkeys,
 		return 0;
 	}
 	for (;;) {
-		const unsigned char *k;
-		enum grace_jkind kind;
-		int escaped = 0;
+		const unsigned char *k = c->s;
+		const struct grace_jtrie *kid;
+		int escaped = 0, q;
 		size_t i;
 
+		/* compact JSON's member: a plain key whose quote is within
+		 * 16 bytes, then ':' and no white space; anything else is
+		 * read below, from the key again (nothing is recorded until
+		 * the value is read, the same way) */
+		if (!c->ref && c->end - k >= 17 && *k == '"' &&
+		    (q = quote16(k + 1)) >= 0 && c->end - k > q + 3 &&
+		    k[q + 2] == ':' && k[q + 3] > ' ') {
+			which_member(c, k, (size_t)q + 2, 0, keys, nkeys, node,
+			    &i, &kid);
+			c->s = k + q + 3;
+			if (member_value(c, depth, i, nkeys, found, kid) < 0)
+				return -1;
+			goto sep;
+		}
 		if (c->s >= c->end || *c->s != '"') {
 			if (c->s < c->end && *c->s != '\0' && *c->s < 0x80 &&
 			    *c->s >= 0x20)
 				return fail(c, c->s, "not JSON: expected a string key");
 			return unexpected(c);
 		}
-		k = c->s;
-		if (string(c, &escaped) < 0)
+		if (str(c, &escaped) < 0)
 			return -1;
-		for (i = 0; i < nkeys; i++) {
-			if (key_matches(k, (size_t)(c->s - k), escaped, keys[i],
-			    i < MAXKEYS ? c->klens[i] : strlen(keys[i])))
-				break;
+		which_member(c, k, (size_t)(c->s - k), escaped, keys, nkeys,
+		    node, &i, &kid);
+		/* ws() first only when the next byte is not the one
+		 * expected: it would not move past that one either */
+		if (c->s >= c->end || *c->s != ':') {
+			ws(c);
+			if (c->s >= c->end || *c->s != ':')
+				return c->s < c->end && *c->s >= 0x20 &&
+				    *c->s < 0x80 ? fail(c, c->s,
+				    "not JSON: expected ':' after key") :
+				    unexpected(c);
 		}
-		ws(c);
-		if (c->s >= c->end || *c->s != ':')
-			return c->s < c->end && *c->s >= 0x20 && *c->s < 0x80 ?
-			    fail(c, c->s, "not JSON: expected ':' after key") :
-			    unexpected(c);
 		c->s++;
 		ws(c);
-		{
-			const unsigned char *v = c->s;
-
-			if (value(c, depth + 1, &kind) < 0)
-				return -1;
-			if (i < nkeys) {
-				found[i].off = (size_t)(v - c->base);
-				found[i].len = (size_t)(c->s - v);
-				found[i].kind = kind;
-			}
-		}
-		ws(c);
+		if (member_value(c, depth, i, nkeys, found, kid) < 0)
+			return -1;
+sep:
+		if (c->s < c->end && *c->s != ',' && *c->s != '}')
+			ws(c);
 		if (c->s < c->end && *c->s == ',') {
 			c->s++;
 			ws(c);
@@ -338,13 +653,13 @@ value(struct scan *c, int depth, enum grace_jkind *kind)
 	switch (*c->s) {
 	case '{':
 		*kind = GRACE_J_OBJECT;
-		return object(c, depth, NULL, 0, NULL);
+		return object(c, depth, NULL, 0, NULL, NULL);
 	case '[':
 		*kind = GRACE_J_ARRAY;
 		return array(c, depth);
 	case '"':
 		*kind = GRACE_J_STRING;
-		return string(c, &escaped);
+		return str(c, &escaped);
 	case 't':
 		*kind = GRACE_J_TRUE;
 		return literal(c, "true", 4);
@@ -378,27 +693,30 @@ grace_json_kind_name(enum grace_jkind k)
 	}
 }
 
-int
-grace_json_scan(const char *p, size_t n, const char *const *keys,
-    size_t nkeys, struct grace_jspan *found, const char *name,
-    unsigned long line, struct grace_err *e)
+static int
+scan_doc(const char *p, size_t n, const char *const *keys, size_t nkeys,
+    struct grace_jspan *found, struct grace_jdeep *deep, const char *name,
+    unsigned long line, struct grace_err *e, int ref)
 {
 	struct scan c;
 	size_t i;
 
+	c.ref = ref;
+	c.deep = deep;
+	if (deep)
+		for (i = 0; i < deep->nspans; i++)
+			deep->spans[i].kind = GRACE_J_NONE;
 	c.base = c.s = (const unsigned char *)p;
 	c.end = c.base + n;
 	c.name = name;
 	c.line = line;
 	c.e = e;
-	for (i = 0; i < nkeys; i++) {
+	for (i = 0; i < nkeys; i++)
 		found[i].kind = GRACE_J_NONE, found[i].off = found[i].len = 0;
-		if (i < MAXKEYS)
-			c.klens[i] = strlen(keys[i]);
-	}
 	ws(&c);
 	if (c.s < c.end && *c.s == '{') {
-		if (object(&c, 1, keys, nkeys, found) < 0)
+		if (object(&c, 1, keys, nkeys, found, deep ? deep->root :
+		    NULL) < 0)
 			return -1;
 	} else {
 		const unsigned char *start = c.s;
@@ -415,6 +733,30 @@ grace_json_scan(const char *p, size_t n, const char *const *keys,
 	if (c.s < c.end)
 		return fail(&c, c.s, "not JSON: unexpected data after the object");
 	return 0;
+}
+
+int
+grace_json_scan(const char *p, size_t n, const char *const *keys,
+    size_t nkeys, struct grace_jspan *found, const char *name,
+    unsigned long line, struct grace_err *e)
+{
+	return scan_doc(p, n, keys, nkeys, found, NULL, name, line, e, 0);
+}
+
+int
+grace_json_scan_deep(const char *p, size_t n, const char *const *keys,
+    size_t nkeys, struct grace_jspan *found, struct grace_jdeep *deep,
+    const char *name, unsigned long line, struct grace_err *e)
+{
+	return scan_doc(p, n, keys, nkeys, found, deep, name, line, e, 0);
+}
+
+int
+grace_json_scan_ref(const char *p, size_t n, const char *const *keys,
+    size_t nkeys, struct grace_jspan *found, const char *name,
+    unsigned long line, struct grace_err *e)
+{
+	return scan_doc(p, n, keys, nkeys, found, NULL, name, line, e, 1);
 }
 
 int
@@ -483,6 +825,15 @@ vfind_member(const char *p, size_t off, size_t len, const char *key,
 	}
 }
 
+/* Whether q points into b's memory. */
+static int
+within(const struct grace_buf *b, const void *q)
+{
+	uintptr_t a = (uintptr_t)q, lo = (uintptr_t)b->p;
+
+	return b->cap && a >= lo && a < lo + b->cap;
+}
+
 int
 grace_json_splice_grace(struct grace_buf *out, const char *p, size_t n,
     const struct grace_jspan *g, const char *key, const char *val,
@@ -497,22 +848,53 @@ grace_json_splice_grace(struct grace_buf *out, const char *p, size_t n,
 
 		while (end > 0 && p[end - 1] != '}')
 			end--;
-		at = end - 1;
-		r |= grace_buf_add(out, p, at);
-		{
-			size_t b = 0;
+		size_t b = 0, kl = strlen(key), need;
+		int comma;
+		char *w;
 
-			while (p[b] != '{')
-				b++;
-			if (!empty_object(p, b, end - b))
+		at = end - 1;
+		while (p[b] != '{')
+			b++;
+		comma = !empty_object(p, b, end - b);
+		if (within(out, p) || within(out, val)) {
+			/* a source inside out: appended piece by piece, each
+			 * read from where it is after a realloc */
+			r |= grace_buf_add(out, p, at);
+			if (comma)
 				r |= grace_buf_add(out, ",", 1);
+			r |= grace_buf_add(out, "\"grace\":{\"", 10);
+			r |= grace_buf_add(out, key, kl);
+			r |= grace_buf_add(out, "\":", 2);
+			r |= grace_buf_add(out, val, vlen);
+			r |= grace_buf_add(out, "}", 1);
+			r |= grace_buf_add(out, p + at, n - at);
+			goto done;
 		}
-		r |= grace_buf_add(out, "\"grace\":{\"", 10);
-		r |= grace_buf_adds(out, key);
-		r |= grace_buf_add(out, "\":", 2);
-		r |= grace_buf_add(out, val, vlen);
-		r |= grace_buf_add(out, "}", 1);
-		r |= grace_buf_add(out, p + at, n - at);
+		/* the common case of every filter: one reservation, then
+		 * copies */
+		need = at + (size_t)comma + 10 + kl + 2 + vlen + 1 + (n - at);
+		if (need < at || grace_buf_reserve(out, need) < 0) {
+			errno = ENOMEM;
+			return -1;
+		}
+		w = out->p + out->len;
+		memcpy(w, p, at);
+		w += at;
+		if (comma)
+			*w++ = ',';
+		memcpy(w, "\"grace\":{\"", 10);
+		w += 10;
+		memcpy(w, key, kl);
+		w += kl;
+		memcpy(w, "\":", 2);
+		w += 2;
+		memcpy(w, val, vlen);
+		w += vlen;
+		*w++ = '}';
+		memcpy(w, p + at, n - at);
+		w += n - at;
+		out->len = (size_t)(w - out->p);
+		out->p[out->len] = '\0';
 	} else if (g->kind == GRACE_J_OBJECT) {
 		struct grace_jspan f;
 
@@ -541,6 +923,7 @@ grace_json_splice_grace(struct grace_buf *out, const char *p, size_t n,
 		errno = EINVAL;
 		return -1;
 	}
+done:
 	if (r) {
 		out->len = mark;
 		if (out->cap)

@@ -10,6 +10,7 @@
 #define GRACE_JSON_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "err.h"
@@ -44,6 +45,55 @@ struct grace_jspan {
  * e->col = the 1-based byte column of the problem, e->code = GRACE_EXIT_INPUT.
  * keys/found may be NULL when nkeys is 0. */
 int grace_json_scan(const char *p, size_t n, const char *const *keys,
+    size_t nkeys, struct grace_jspan *found, const char *name,
+    unsigned long line, struct grace_err *e);
+
+/* Member paths to locate at any depth while validating, as a tree: the
+ * kids of the root are top-level member names, their kids the members
+ * of those members' objects, and so on. name (decoded, len bytes) is
+ * compared with each member name decoded; id indexes spans and esc (the
+ * root's id is not used). */
+struct grace_jtrie {
+	char *name;
+	size_t len;
+	struct grace_jtrie *kids;
+	size_t nkids;
+	size_t id;
+	uint64_t w8;                /* grace_json_word(name, len) */
+};
+
+/* The first min(n, 8) bytes of s as one word, s[0] in its low byte, the
+ * rest zero: what the scanner compares member names by first. */
+uint64_t grace_json_word(const char *s, size_t n);
+
+/* Where grace_json_scan_deep() puts what it finds: for each node of the
+ * tree under root, spans[id] is the span of that member path's value
+ * and esc[id] is 1 when that value is a string with a backslash. When a
+ * member repeats, the last one wins whole: what an earlier one held
+ * below it is forgotten, as in jq. A path through a member that is not
+ * an object finds nothing below it. Absent: kind GRACE_J_NONE. spans and
+ * esc have nspans elements, more than every id. */
+struct grace_jdeep {
+	const struct grace_jtrie *root;
+	struct grace_jspan *spans;
+	int *esc;                   /* int, not char: a char store could
+	                               alias anything, and make the scanner
+	                               read its own state back */
+	size_t nspans;
+};
+
+/* grace_json_scan(), locating the members of deep's tree as well, in
+ * the same single pass (deep may be NULL). The same validation, the same
+ * answers; deep's spans are meaningful only when it returns 0. */
+int grace_json_scan_deep(const char *p, size_t n, const char *const *keys,
+    size_t nkeys, struct grace_jspan *found, struct grace_jdeep *deep,
+    const char *name, unsigned long line, struct grace_err *e);
+
+/* grace_json_scan() with every shortcut off: strings read byte by byte,
+ * the plain reference that the block-at-a-time scan is checked against
+ * (tests/unit/test_jscan.c, tests/fuzz/fuzz_json.c). The same answers
+ * (status, column, message, spans) for every input; slower. */
+int grace_json_scan_ref(const char *p, size_t n, const char *const *keys,
     size_t nkeys, struct grace_jspan *found, const char *name,
     unsigned long line, struct grace_err *e);
 

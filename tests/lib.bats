@@ -11,6 +11,7 @@ run_unit() {
 }
 
 @test "lib: JSON scanner, splicing, line reader, record layout" { run_unit json; }
+@test "lib: the block-at-a-time JSON scanner gives the byte-by-byte reference's answers (differential)" { run_unit jscan; }
 @test "lib: YAML loading with positions, key checks, typed getters" { run_unit yaml; }
 @test "lib: jq compile once, run per event, errors" { run_unit jq; }
 @test "lib: RFC 3339 times and durations" { run_unit time; }
@@ -29,6 +30,7 @@ run_unit() {
 @test "lib: the literal prefilters never skip a match (fold tables, regressions, differential corpus)" { run_unit prefilter; }
 @test "lib/heal: budget, cool-down, breaker, loop guard, held proposals, state; trust adjustments; learning" { run_unit hgov; }
 @test "lib/heal: detection (windows, spikes, absences, state)" { run_unit detect; }
+@test "lib/heal: detection over the filter's scan (grace_json_scan_deep) is detection walking the event (differential)" { run_unit jdeep; }
 @test "lib/log: RFC 9162 inclusion and consistency proofs (the RFC's definition, every tree up to 70 leaves)" { run_unit proof; }
 @test "lib/log: witness keys and cosignatures (c2sp.org/tlog-cosignature)" { run_unit witness; }
 

@@ -89,6 +89,22 @@ hd_mad_z(const double *v, size_t n, double x, double *w, double *med,
 	return (x - m) / *scale;
 }
 
+/* memcmp(a, b, n) == 0, short names compared in line rather than by a
+ * call (component names, types and matcher values are short). */
+static inline int
+same_bytes(const void *a, const void *b, size_t n)
+{
+	const unsigned char *x = a, *y = b;
+	size_t i;
+
+	if (n > 16)
+		return memcmp(a, b, n) == 0;
+	for (i = 0; i < n; i++)
+		if (x[i] != y[i])
+			return 0;
+	return 1;
+}
+
 /* ------------------------------------------------------------------ */
 /* Components, entries, the timer heap. */
 
@@ -139,7 +155,7 @@ hd_comp_get(struct grace_detect *s, const char *c, size_t n)
 	/* a stream tells of one component several times in a row */
 	if (s->last_comp < s->ncomp) {
 		x = &s->comp[s->last_comp];
-		if (x->len == n && memcmp(x->name, c, n) == 0)
+		if (x->len == n && same_bytes(x->name, c, n))
 			return s->last_comp;
 	}
 	h = hd_hash(c, n, 7);
@@ -149,7 +165,7 @@ hd_comp_get(struct grace_detect *s, const char *c, size_t n)
 		    (s->ccap - 1)) {
 			x = &s->comp[s->ctab[k] - 1];
 			if (x->hash == h && x->len == n &&
-			    memcmp(x->name, c, n) == 0)
+			    same_bytes(x->name, c, n))
 				return s->last_comp = s->ctab[k] - 1;
 		}
 	}
@@ -199,6 +215,10 @@ hd_entry_get(struct grace_detect *s, uint32_t det, uint32_t comp)
 	struct hd_entry *x;
 	size_t lo = 0, hi = cp->nents, m;
 
+	/* a component most detectors see has its entries at the index of
+	 * their detector (ascending and distinct: a match there is it) */
+	if (det < cp->nents && (uint32_t)(cp->ents[det] >> 32) == det)
+		return (long)(uint32_t)cp->ents[det];
 	/* the first of its entries with a detector >= det */
 	while (lo < hi) {
 		m = lo + (hi - lo) / 2;
@@ -441,6 +461,8 @@ struct evc {
 	struct evnums nv;
 	jv j;                       /* the event as a jv, for `when` */
 	int have_j;
+	int have_v;                 /* v is span_num() of dt->value */
+	double v;
 };
 
 #define EXPLAIN(c, ...) do { if ((c)->explain) explain(c, __VA_ARGS__); } \
@@ -457,8 +479,8 @@ unwalk(struct grace_detect *s, const struct hd_tnode *node)
 		const struct hd_tnode *kid = &node->kids[k];
 
 		s->nspan[kid->id].kind = GRACE_J_NONE;
-		if (kid->path >= 0)
-			s->memo[kid->path].kind = GRACE_J_NONE;
+		if (s->d->npath[kid->id] >= 0)
+			s->memo[s->d->npath[kid->id]].kind = GRACE_J_NONE;
 		unwalk(s, kid);
 	}
 }
@@ -560,12 +582,14 @@ walk(struct grace_detect *s, const char *p, size_t i, size_t end,
 			sp->off = vs;
 			sp->len = ve - vs;
 			sp->kind = kd;
-			if (kid->path >= 0) {
-				sp = &s->memo[kid->path];
+			if (s->d->npath[kid->id] >= 0) {
+				long pa = s->d->npath[kid->id];
+
+				sp = &s->memo[pa];
 				sp->off = vs;
 				sp->len = ve - vs;
 				sp->kind = kd;
-				s->memo_esc[kid->path] = (uint8_t)vesc;
+				s->memo_esc[pa] = (uint8_t)vesc;
 			}
 			if (kid->nkids && p[vs] != '{')
 				unwalk(s, kid); /* no longer an object */
@@ -580,21 +604,38 @@ walk(struct grace_detect *s, const char *p, size_t i, size_t end,
 	return i < end && p[i] == '}' ? i + 1 : i;
 }
 
-/* Fill the memo for the event p[0..n): all spans absent, then one walk.
+/* Fill the memo for the event p[0..n): all spans absent, then one walk,
+ * or, when the validating scan filled sc (the same trie), its spans.
  * A path that ends at an array reads its first element. */
 static void
-read_event(struct grace_detect *s, const char *p, size_t n)
+read_event(struct grace_detect *s, const char *p, size_t n,
+    const struct grace_jdeep *sc)
 {
 	const struct grace_detectors *d = s->d;
 	size_t i;
 
 	for (i = 0; i < d->npaths; i++)
 		s->memo[i].kind = GRACE_J_NONE;
-	for (i = 0; i < d->nnodes; i++)
-		s->nspan[i].kind = GRACE_J_NONE;
-	i = grace_jw_ws(p, 0, n);
-	if (i < n && p[i] == '{')
-		walk(s, p, i, n, &d->root);
+	if (sc) {
+		for (i = 0; i < d->nnodes; i++)
+			if (d->npath[i] >= 0) {
+				long pa = d->npath[i];
+
+				/* field by field, as the scan stored them: a
+				 * struct copy would read them back wider than
+				 * they were written, a store-forwarding stall */
+				s->memo[pa].off = sc->spans[i].off;
+				s->memo[pa].len = sc->spans[i].len;
+				s->memo[pa].kind = sc->spans[i].kind;
+				s->memo_esc[pa] = sc->esc[i];
+			}
+	} else {
+		for (i = 0; i < d->nnodes; i++)
+			s->nspan[i].kind = GRACE_J_NONE;
+		i = grace_jw_ws(p, 0, n);
+		if (i < n && p[i] == '{')
+			walk(s, p, i, n, &d->root);
+	}
 	for (i = 0; i < d->npaths; i++) {
 		struct grace_jspan *sp = &s->memo[i];
 
@@ -626,7 +667,7 @@ path_span(struct evc *c, const struct hd_path *pa)
 /* The text at path pa into b: a string unescaped (or pointed at, when
  * it has no escapes: *out then points into the event), other values as
  * written. Returns 1, 0 for absent or null, -1 (memory). */
-static int
+static inline int
 path_text(struct evc *c, const struct hd_path *pa, struct grace_buf *b,
     const char **out, size_t *len)
 {
@@ -1028,9 +1069,19 @@ run_det(struct evc *c, uint32_t ei, const char *comp)
 	    NULL;
 	const char *out = "ok";
 	double v = 0;
-	int have = vs ? span_num(c, vs, &v) : 0;
+	int have = c->have_v ? (v = c->v, 1) : vs ? span_num(c, vs, &v) : 0;
 
-	memset(nv, 0, sizeof *nv);
+	/* each field cleared: a memset of the whole is a rep stos, slow to
+	 * start, once per sample */
+	nv->vt = nv->txt = nv->gt = NULL;
+	nv->vl = 0;
+	nv->txtl = nv->gl = 0;
+	nv->base = nv->scale = nv->z = nv->ratio = nv->g = nv->frac = 0;
+	nv->cnt = 0;
+	nv->t0 = 0;
+	nv->bad = nv->num = 0;
+	nv->er.off = nv->er.len = 0;
+	nv->er.kind = GRACE_J_NONE;
 	c->ev_ready = 0;
 	if (vs) {
 		nv->vt = c->p + vs->off;
@@ -1265,7 +1316,7 @@ selects(struct evc *c, const struct hd_det *dt)
 
 		if (path_text(c, m->path, &c->s->t1, &t, &tl) < 0)
 			return grace_err_sys(c->e, NULL, "out of memory");
-		if ((tl == m->vlen && memcmp(t, m->value, tl) == 0) == m->neg) {
+		if ((tl == m->vlen && same_bytes(t, m->value, tl)) == m->neg) {
 			EXPLAIN(c, dt, NULL, "'%s' does not hold", m->text);
 			return 0;
 		}
@@ -1313,14 +1364,14 @@ candidates(struct evc *c, const char *t, size_t tn)
 
 	/* a stream is mostly of one type: the last slot found first */
 	if (s->last_ts && s->last_ts->len == tn &&
-	    memcmp(s->last_ts->type, t, tn) == 0) {
+	    same_bytes(s->last_ts->type, t, tn)) {
 		ts = s->last_ts;
 	} else {
 		h = hd_hash(t, tn, 0);
 		for (k = h & (d->tcap - 1); d->tidx[k].type; k = (k + 1) &
 		    (d->tcap - 1))
 			if (d->tidx[k].hash == h && d->tidx[k].len == tn &&
-			    memcmp(d->tidx[k].type, t, tn) == 0) {
+			    same_bytes(d->tidx[k].type, t, tn)) {
 				ts = s->last_ts = &d->tidx[k];
 				break;
 			}
@@ -1336,7 +1387,7 @@ candidates(struct evc *c, const char *t, size_t tn)
 		for (k = h & (ts->vcap - 1); ts->vt[k].value; k = (k + 1) &
 		    (ts->vcap - 1))
 			if (ts->vt[k].hash == h && ts->vt[k].len == vl &&
-			    memcmp(ts->vt[k].value, v, vl) == 0) {
+			    same_bytes(ts->vt[k].value, v, vl)) {
 				vs = &ts->vt[k];
 				break;
 			}
@@ -1403,17 +1454,24 @@ annotate(struct grace_detect *s, uint32_t comp, struct grace_buf *ann)
 	const struct hd_comp *cp = &s->comp[comp];
 	int maxs = GRACE_HSEV_NONE;
 	uint32_t ei;
-	size_t i, need;
+	size_t i, need, dneed;
 	char id[20];
 
+	/* the detectors' part, and the component's when it needs no
+	 * escape: reserved with the rest, once */
+	dneed = 16;
+	for (i = 0; i < s->nsel; i++)
+		dneed += s->d->v[s->ent[s->sel[i]].det].id_json_len + 56;
+	if (cp->plain)
+		dneed += cp->len + 2;
 	if (!cp->nopen) {
-		if (grace_buf_reserve(ann, sizeof noopen) < 0)
+		if (grace_buf_reserve(ann, sizeof noopen + dneed) < 0)
 			return -1;
 		PUTL(ann, noopen);
 	} else {
 		const char *sv;
 
-		need = 96;
+		need = 96 + dneed;
 		for (ei = cp->open_head; ei != NONE; ei = s->ent[ei].next_open) {
 			const struct hd_det *dt = &s->d->v[s->ent[ei].det];
 
@@ -1450,19 +1508,13 @@ annotate(struct grace_detect *s, uint32_t comp, struct grace_buf *ann)
 		PUTL(ann, "],\"component\":");
 	}
 	if (cp->plain) {
-		if (grace_buf_reserve(ann, cp->len + 2) < 0)
-			return -1;
 		PUTL(ann, "\"");
 		put(ann, cp->name, cp->len);
 		PUTL(ann, "\"");
-	} else if (grace_buf_add_jstr(ann, cp->name, cp->len) < 0) {
+	} else if (grace_buf_add_jstr(ann, cp->name, cp->len) < 0 ||
+	    grace_buf_reserve(ann, dneed) < 0) {
 		return -1;
 	}
-	need = 16;
-	for (i = 0; i < s->nsel; i++)
-		need += s->d->v[s->ent[s->sel[i]].det].id_json_len + 56;
-	if (grace_buf_reserve(ann, need) < 0)
-		return -1;
 	PUTL(ann, ",\"detectors\":{");
 	for (i = 0; i < s->nsel; i++) {
 		const struct hd_entry *x = &s->ent[s->sel[i]];
@@ -1494,10 +1546,40 @@ annotate(struct grace_detect *s, uint32_t comp, struct grace_buf *ann)
 	return 0;
 }
 
+static int detect(struct grace_detect *s, const char *p, size_t n,
+    const struct grace_jdeep *sc, int64_t now_ms, struct grace_buf *ann,
+    struct grace_buf *ex, grace_heal_emit_fn *emit, void *arg,
+    struct grace_err *e);
+
 int
 grace_detect_event(struct grace_detect *s, const char *p, size_t n,
     int64_t now_ms, struct grace_buf *ann, struct grace_buf *ex,
     grace_heal_emit_fn *emit, void *arg, struct grace_err *e)
+{
+	return detect(s, p, n, NULL, now_ms, ann, ex, emit, arg, e);
+}
+
+const struct grace_jtrie *
+grace_detectors_trie(const struct grace_detectors *d, size_t *nnodes)
+{
+	*nnodes = d->nnodes;
+	return &d->root;
+}
+
+int
+grace_detect_scanned(struct grace_detect *s, const char *p, size_t n,
+    const struct grace_jdeep *sc, int64_t now_ms, struct grace_buf *ann,
+    struct grace_buf *ex, grace_heal_emit_fn *emit, void *arg,
+    struct grace_err *e)
+{
+	return detect(s, p, n, sc, now_ms, ann, ex, emit, arg, e);
+}
+
+static int
+detect(struct grace_detect *s, const char *p, size_t n,
+    const struct grace_jdeep *sc, int64_t now_ms, struct grace_buf *ann,
+    struct grace_buf *ex, grace_heal_emit_fn *emit, void *arg,
+    struct grace_err *e)
 {
 	const struct grace_jspan *ts;
 	struct evc c;
@@ -1517,8 +1599,9 @@ grace_detect_event(struct grace_detect *s, const char *p, size_t n,
 	c.evd = &s->evid;
 	c.ev_ready = 0;
 	c.have_j = 0;
+	c.have_v = 0;
 	s->nsel = 0;
-	read_event(s, p, n);
+	read_event(s, p, n, sc);
 	ts = &s->memo[s->d->p_type->id];
 	if (ts->kind != GRACE_J_STRING)
 		return 0;
@@ -1547,6 +1630,7 @@ grace_detect_event(struct grace_detect *s, const char *p, size_t n,
 		long ei;
 
 		c.dt = dt;
+		c.have_v = 0;
 		if ((sel = selects(&c, dt)) < 0)
 			goto out;
 		if (!sel)
@@ -1578,6 +1662,11 @@ grace_detect_event(struct grace_detect *s, const char *p, size_t n,
 				EXPLAIN(&c, dt, NULL, "no %s at %s", textual ?
 				    "value" : "number", dt->value->text);
 				continue;
+			}
+			if (!textual) {
+				/* read once: run_det takes it from here */
+				c.have_v = 1;
+				c.v = v;
 			}
 		}
 		if ((comp = hd_comp_get(s, cv, cl)) == NONE ||
@@ -1613,6 +1702,9 @@ grace_detect_tick(struct grace_detect *s, int64_t now_ms,
 	struct evc c;
 	int rc = 0;
 
+	/* nothing due: the common case, once per event */
+	if (!s->nheap || s->ent[s->heap[0]].due_ms > now_ms)
+		return 0;
 	memset(&c, 0, sizeof c);
 	c.s = s;
 	c.emit = emit;

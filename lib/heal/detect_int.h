@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "heal.h"
+#include "json.h"
 #include "jqx.h"
 
 #define HD_MAX_PATH 16          /* segments of a member path */
@@ -97,16 +98,11 @@ struct hd_det {
 	unsigned long line, col;
 };
 
-/* The member paths as a trie, so that one walk of each object level
- * finds every member the detectors read. */
-struct hd_tnode {
-	char *name;
-	size_t len;
-	struct hd_tnode *kids;
-	size_t nkids;
-	long path;                  /* the path ending here, or -1 */
-	size_t id;                  /* index in the per-event node spans */
-};
+/* The member paths as a trie (lib/json.h's grace_jtrie), so that one
+ * walk of each object level finds every member the detectors read: the
+ * validating scan of the filter fills it (grace_json_scan_deep), or
+ * walk() in detect.c does. npath[id]: the path ending at node id, or -1. */
+#define hd_tnode grace_jtrie
 
 /* A type slot's detectors split by the value of one matcher path
  * (key): those whose first matcher is "key = value" are found by value,
@@ -141,6 +137,7 @@ struct grace_detectors {
 	size_t njq;
 	struct hd_tnode root;
 	size_t nnodes;
+	long *npath;                /* by node id */
 	struct hd_path *p_type, *p_heal; /* "type", "grace.heal" */
 };
 

@@ -738,6 +738,7 @@ trie_add(struct ld *l, struct hd_path *p)
 	for (i = 0; i < p->nsegs; i++) {
 		size_t len = strlen(p->segs[i]);
 		struct hd_tnode *nk;
+		long *np;
 
 		for (k = 0; k < n->nkids; k++)
 			if (n->kids[k].len == len &&
@@ -748,16 +749,22 @@ trie_add(struct ld *l, struct hd_path *p)
 				return oom(l);
 			n->kids = nk;
 			memset(&nk[k], 0, sizeof nk[k]);
-			nk[k].path = -1;
+			if (!(np = realloc(l->d->npath, (l->d->nnodes + 1) *
+			    sizeof *np)))
+				return oom(l);
+			l->d->npath = np;
+			np[l->d->nnodes] = -1;
 			nk[k].id = l->d->nnodes++;
 			nk[k].len = len;
 			if (!(nk[k].name = strdup(p->segs[i])))
 				return oom(l);
+			nk[k].w8 = grace_json_word(nk[k].name, len);
 			n->nkids++;
 		}
 		n = &n->kids[k];
 	}
-	n->path = (long)p->id;
+	if (n != &l->d->root)
+		l->d->npath[n->id] = (long)p->id;
 	return 0;
 }
 
@@ -861,7 +868,6 @@ grace_detectors_load(const char *path, struct grace_err *e)
 		grace_err_sys(e, path, "out of memory");
 		return NULL;
 	}
-	l.d->root.path = -1;
 	if (grace_yaml_expect(root, GRACE_YMAP, e) < 0 ||
 	    grace_yaml_check_keys(root, top, e) < 0)
 		goto fail;
@@ -950,6 +956,7 @@ grace_detectors_free(struct grace_detectors *d)
 		free(d->tidx[i].vt);
 	}
 	trie_free(&d->root);
+	free(d->npath);
 	free(d->tidx);
 	free(d->globs);
 	free(d->file);

@@ -134,6 +134,20 @@ int grace_detect_event(struct grace_detect *s, const char *p, size_t n,
     int64_t now_ms, struct grace_buf *ann, struct grace_buf *explain,
     grace_heal_emit_fn *emit, void *arg, struct grace_err *e);
 
+/* The member paths the detectors read, as a tree for
+ * grace_json_scan_deep() (its node ids below *nnodes); and
+ * grace_detect_scanned(), grace_detect_event() for an event whose
+ * validating scan already located them: sc is that scan's grace_jdeep
+ * over this tree, for p. The same answers as grace_detect_event()
+ * (tests/unit/test_jdeep.c, fuzz_detectors), without walking the event
+ * again. */
+const struct grace_jtrie *grace_detectors_trie(const struct grace_detectors *d,
+    size_t *nnodes);
+int grace_detect_scanned(struct grace_detect *s, const char *p, size_t n,
+    const struct grace_jdeep *sc, int64_t now_ms, struct grace_buf *ann,
+    struct grace_buf *explain, grace_heal_emit_fn *emit, void *arg,
+    struct grace_err *e);
+
 /* Timers: fire every absence detector whose ttl ran out by now_ms for
  * some component (anomaly.detected, kind absence, at the time it fell
  * due), and resolve the rate anomalies whose window passed and the

@@ -4,8 +4,12 @@
  *   0  the rest is a detectors file; when it loads, fixed events (those
  *      of fuzz.h and detection's own, in virtual time) go through the
  *      detectors and the timers, and every annotation and anomaly event
- *      must be one JSON object without '\n'; the state is then saved,
- *      restored into a fresh state, and saved again: the same bytes;
+ *      must be one JSON object without '\n'; a second state, fed the
+ *      members the validating scan located (grace_json_scan_deep over
+ *      the detectors' tree, grace_detect_scanned: what grace-heal runs),
+ *      must give the same return, annotation, explanation and anomaly
+ *      events for every event; the state is then saved, restored into a
+ *      fresh state, and saved again: the same bytes;
  *   1  the rest is a state file restored for the shipped
  *      config/detectors.yaml (loaded once); when it restores, the same
  *      events run and the state saves again.
@@ -65,19 +69,40 @@ emit(void *arg, const char *ev, size_t n, struct grace_err *e)
 	if (memchr(ev, '\n', n) || grace_json_scan(ev, n, NULL, 0, NULL, "ev",
 	    1, NULL) < 0)
 		abort();
+	/* arg, when set, collects them for the comparison */
+	if (arg && (grace_buf_add(arg, ev, n) < 0 || grace_buf_add(arg, "\n",
+	    1) < 0))
+		abort();
 	return 0;
+}
+
+static int
+same(const struct grace_buf *a, const struct grace_buf *b)
+{
+	return a->len == b->len && (!a->len || memcmp(a->p, b->p, a->len) == 0);
 }
 
 /* Every event through detection, 20 s apart in virtual time, the timers
  * run before each and well after the last. */
 static void
-run_all(struct grace_detect *s)
+run_all(struct grace_detect *s, struct grace_detect *s2,
+    const struct grace_detectors *d)
 {
-	struct grace_buf ann = {0}, ex = {0};
-	struct grace_err e;
+	struct grace_buf ann = {0}, ex = {0}, ann2 = {0}, ex2 = {0};
+	struct grace_buf em = {0}, em2 = {0};
+	struct grace_jdeep deep = { NULL, NULL, NULL, 0 };
+	struct grace_err e, e2;
 	int64_t now = 1767225600000;
 	size_t i, nf = 0;
 	int sev;
+
+	if (s2) {
+		deep.root = grace_detectors_trie(d, &deep.nspans);
+		deep.nspans++;
+		if (!(deep.spans = calloc(deep.nspans, sizeof *deep.spans)) ||
+		    !(deep.esc = calloc(deep.nspans, sizeof *deep.esc)))
+			abort();
+	}
 
 	for (i = 0; ; i++) {
 		const char *ev = i < sizeof det_events / sizeof *det_events ?
@@ -91,12 +116,29 @@ run_all(struct grace_detect *s)
 		if (grace_json_scan(ev, n, NULL, 0, NULL, "ev", 1, NULL) < 0)
 			abort();
 		now += 20000;
-		if (grace_detect_tick(s, now, emit, NULL, &e) < 0)
+		grace_buf_reset(&em);
+		if (grace_detect_tick(s, now, emit, s2 ? &em : NULL, &e) < 0)
 			abort();
 		grace_buf_reset(&ann);
 		grace_buf_reset(&ex);
 		r = grace_detect_event(s, ev, n, now, &ann, i % 2 ? &ex : NULL,
-		    emit, NULL, &e);
+		    emit, s2 ? &em : NULL, &e);
+		if (s2) {
+			int r2;
+
+			grace_buf_reset(&em2);
+			if (grace_detect_tick(s2, now, emit, &em2, &e2) < 0 ||
+			    grace_json_scan_deep(ev, n, NULL, 0, NULL, &deep, "ev",
+			    1, NULL) < 0)
+				abort();
+			grace_buf_reset(&ann2);
+			grace_buf_reset(&ex2);
+			r2 = grace_detect_scanned(s2, ev, n, &deep, now, &ann2,
+			    i % 2 ? &ex2 : NULL, emit, &em2, &e2);
+			if (r2 != r || !same(&ann, &ann2) || !same(&ex, &ex2) ||
+			    !same(&em, &em2))
+				abort();
+		}
 		if (r < 0) {
 			fuzz_check_err(&e);
 			if (e.code != GRACE_EXIT_INPUT)
@@ -109,13 +151,23 @@ run_all(struct grace_detect *s)
 		if (r == 0 && ann.len)
 			abort();
 	}
-	if (grace_detect_tick(s, now + 86400000, emit, NULL, &e) < 0)
+	grace_buf_reset(&em);
+	grace_buf_reset(&em2);
+	if (grace_detect_tick(s, now + 86400000, emit, s2 ? &em : NULL, &e) < 0 ||
+	    (s2 && (grace_detect_tick(s2, now + 86400000, emit, &em2, &e2) < 0 ||
+	    !same(&em, &em2))))
 		abort();
 	(void)grace_detect_open(s, "web", 3, &sev);
 	if (sev < 0 || sev >= GRACE_HSEV_N)
 		abort();
 	grace_buf_free(&ann);
 	grace_buf_free(&ex);
+	grace_buf_free(&ann2);
+	grace_buf_free(&ex2);
+	grace_buf_free(&em);
+	grace_buf_free(&em2);
+	free(deep.spans);
+	free(deep.esc);
 }
 
 /* Save s, restore into a fresh state for d, save again: the same. */
@@ -142,7 +194,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct grace_detectors *d;
-	struct grace_detect *s;
+	struct grace_detect *s, *s2;
 	struct grace_err e;
 	char path[64];
 
@@ -155,11 +207,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_check_err(&e);
 			return 0;
 		}
-		if (!(s = grace_detect_new(d)))
+		if (!(s = grace_detect_new(d)) || !(s2 = grace_detect_new(d)))
 			abort();
-		run_all(s);
+		run_all(s, s2, d);
 		roundtrip(d, s);
 		grace_detect_free(s);
+		grace_detect_free(s2);
 		grace_detectors_free(d);
 		return 0;
 	}
@@ -171,7 +224,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (e.code != GRACE_EXIT_USAGE && e.code != GRACE_EXIT_SYSTEM)
 			abort();
 	} else {
-		run_all(s);
+		run_all(s, NULL, shipped);
 		roundtrip(shipped, s);
 	}
 	grace_detect_free(s);

@@ -8,7 +8,13 @@
  * grace.fz into it must give an object that scans, has grace.fz as given,
  * and is otherwise the original (less
  * its own grace.fz). Whatever the input, escaping its bytes
- * with grace_buf_add_jstr() must give a string the scanner accepts. */
+ * with grace_buf_add_jstr() must give a string the scanner accepts, and
+ * the scanner (strings a block at a time) must give the same answer as
+ * its byte-by-byte reference grace_json_scan_ref(): status, column,
+ * message and spans. grace_json_scan_deep() must validate alike, and
+ * on a valid object the members of its tree (data.a, data.b.c,
+ * grace.heal) must be jq's values at those paths, absent where jq has
+ * none or a parent is not an object. */
 #include <errno.h>
 #include <string.h>
 
@@ -109,6 +115,118 @@ check_splice(const char *p, size_t n, const struct grace_jspan *g, jv orig)
 	grace_buf_free(&out);
 }
 
+/* The block scan and the reference agree on p[0..n). */
+static void
+check_ref(const char *p, size_t n)
+{
+	struct grace_jspan f1[NKEYS], f2[NKEYS];
+	struct grace_err e1, e2;
+	int r1, r2;
+	size_t i;
+
+	grace_err_clear(&e1);
+	grace_err_clear(&e2);
+	r1 = grace_json_scan(p, n, keys, NKEYS, f1, "fuzz", 1, &e1);
+	r2 = grace_json_scan_ref(p, n, keys, NKEYS, f2, "fuzz", 1, &e2);
+	if (r1 != r2)
+		abort();
+	if (r1 < 0) {
+		if (e1.col != e2.col || e1.code != e2.code ||
+		    strcmp(e1.msg, e2.msg) != 0)
+			abort();
+		return;
+	}
+	for (i = 0; i < NKEYS; i++)
+		if (f1[i].kind != f2[i].kind || (f1[i].kind != GRACE_J_NONE &&
+		    (f1[i].off != f2[i].off || f1[i].len != f2[i].len)))
+			abort();
+}
+
+/* The tree of check_deep: data.a, data.b.c, grace.heal (ids 0-5). */
+static struct grace_jtrie t_c[] = { { "c", 1, NULL, 0, 4, 0 } };
+static struct grace_jtrie t_data[] = { { "a", 1, NULL, 0, 1, 0 },
+	{ "b", 1, t_c, 1, 3, 0 } };
+static struct grace_jtrie t_heal[] = { { "heal", 4, NULL, 0, 5, 0 } };
+static struct grace_jtrie t_top[] = { { "data", 4, t_data, 2, 0, 0 },
+	{ "grace", 5, t_heal, 1, 2, 0 } };
+static const struct grace_jtrie t_root = { NULL, 0, t_top, 2, 99, 0 };
+
+/* jq's value at path segs[0..n) of o (borrows o), invalid when absent or
+ * under something that is not an object. */
+static jv
+at_path(jv o, const char *const *segs, size_t n)
+{
+	jv v = jv_copy(o);
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		jv next;
+
+		if (jv_get_kind(v) != JV_KIND_OBJECT) {
+			jv_free(v);
+			return jv_invalid();
+		}
+		next = member(v, segs[i]);
+		jv_free(v);
+		if (!jv_is_valid(next))
+			return next;
+		v = next;
+	}
+	return v;
+}
+
+static void
+check_deep(const char *p, size_t n, jv o)
+{
+	static const char *const pa[] = { "data", "a" }, *const pb[] = { "data",
+		"b" }, *const pc[] = { "data", "b", "c" }, *const pg[] = {
+		"grace" }, *const ph[] = { "grace", "heal" }, *const pd[] = {
+		"data" };
+	static const struct { const char *const *segs; size_t n; size_t id; }
+	    want[] = { { pd, 1, 0 }, { pa, 2, 1 }, { pg, 1, 2 }, { pb, 2, 3 },
+	    { pc, 3, 4 }, { ph, 2, 5 } };
+	struct grace_jspan f[NKEYS], sp[6];
+	int esc[6];
+	struct grace_jdeep d = { &t_root, sp, esc, 6 };
+	struct grace_err e1, e2;
+	int r1, r2;
+	size_t i;
+
+	if (!t_top[0].w8) {
+		struct grace_jtrie *all[] = { &t_c[0], &t_data[0], &t_data[1],
+			&t_heal[0], &t_top[0], &t_top[1] };
+
+		for (i = 0; i < sizeof all / sizeof *all; i++)
+			all[i]->w8 = grace_json_word(all[i]->name, all[i]->len);
+	}
+	grace_err_clear(&e1);
+	grace_err_clear(&e2);
+	r1 = grace_json_scan(p, n, keys, NKEYS, f, "fuzz", 1, &e1);
+	r2 = grace_json_scan_deep(p, n, keys, NKEYS, f, &d, "fuzz", 1, &e2);
+	if (r1 != r2 || (r1 < 0 && (e1.col != e2.col ||
+	    strcmp(e1.msg, e2.msg) != 0)))
+		abort();
+	if (r1 < 0 || jv_get_kind(o) != JV_KIND_OBJECT)
+		return;
+	for (i = 0; i < sizeof want / sizeof *want; i++) {
+		jv w = at_path(o, want[i].segs, want[i].n);
+		const struct grace_jspan *s = &sp[want[i].id];
+
+		if (!jv_is_valid(w)) {
+			jv_free(w);
+			if (s->kind != GRACE_J_NONE)
+				abort();
+			continue;
+		}
+		if (s->kind == GRACE_J_NONE || s->off + s->len > n ||
+		    !jv_equal(w, grace_jv_parse(p + s->off, s->len)))
+			abort();
+		if (s->kind == GRACE_J_STRING &&
+		    !esc[want[i].id] != !memchr(p + s->off, '\\', s->len))
+			abort();
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -119,10 +237,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t i;
 
 	check_escape(data, size);
+	check_ref(p, size);
 	(void)grace_json_blank(p, size);
 	if (grace_json_scan(p, size, keys, NKEYS, f, "fuzz", 1, &e) < 0) {
 		if (e.col < 1 || e.col > size + 1)
 			abort();
+		check_deep(p, size, jv_invalid());
 		return 0;
 	}
 	o = grace_jv_parse(p, size);
@@ -169,6 +289,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		jv_free(want);
 	}
 	check_splice(p, size, &f[0], o);
+	check_deep(p, size, o);
 	jv_free(o);
 	return 0;
 }
