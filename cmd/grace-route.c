@@ -960,6 +960,7 @@ run_source(struct ctx *c, const struct srcopts *so, const char *const *keys,
 			const char *nl;
 			int r;
 
+			memset(&ev, 0, sizeof ev);
 			if (n && p[n - 1] == '\n')
 				n--;
 			grace_err_clear(&bad);
