@@ -15,6 +15,11 @@
 # each acknowledged and flushed before the next), alternating, best of
 # $REPS: grace-route >= 0.8 of it.
 #
+# And the end-to-end rate, no target: from the producer's pipe
+# (grace-route, the nats target) to the central log (grace-route --source
+# | grace-log append --once, running at the same time), every event
+# logged once.
+#
 #   BENCH_EVENTS=200000  events
 #   REPS=5
 # Needs nats-server and libnats-dev (scripts/deps.sh). Exit status 1 if
@@ -89,6 +94,24 @@ while [ $k -lt "$REPS" ]; do
 	[ "$(wc -l < "$dir/got.ndjson")" -eq "$N" ] || { echo "bench: grace-route --source read $(wc -l < "$dir/got.ndjson") of $N events" >&2; exit 4; }
 	k=$((k + 1))
 done
+# end to end: the producer's pipe (grace-route, nats target) to the
+# central log (grace-route --source | grace-log append --once), both
+# running at once; the time from the producer's start to the central
+# log's last write (its mtime), one run on an emptied stream
+"$dir/nats-pub" "$url" reset BENCH 'grace.events.>' || exit 4
+rm -f "$dir/central.log"
+sh -c "grace-route -q -c '$dir/central.yaml' --source '$url/BENCH' --durable e2e --source-idle 3 |
+    grace-log append --once -f '$dir/central.log' > /dev/null" &
+cpid=$!
+sleep 1
+t0=$(date +%s.%N)
+grace-route -q -c "$dir/routes.yaml" < "$dir/ev.ndjson" > /dev/null || exit 4
+wait "$cpid" || { echo "bench: the central pipeline failed" >&2; exit 4; }
+t1=$(stat -c %.9Y "$dir/central.log") || exit 4
+got=$(grace-log cat -e "$dir/central.log" | jq -r .id | sort -u | wc -l)
+[ "$got" -eq "$N" ] && [ "$(wc -l < "$dir/central.log")" -eq "$N" ] ||
+    { echo "bench: the central log holds $got distinct of $N events" >&2; exit 4; }
+te=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.6f", b - a}')
 rp=$(rate "$N" "$tp")
 rr=$(rate "$N" "$tr")
 printf '  minimal C publisher (libnats)  %10s events/s\n' "$rp"
@@ -103,4 +126,6 @@ printf '  grace-route --source           %10s events/s\n' "$rs"
 r=$(ratio "$rs" "$rc_")
 printf '  grace-route / consumer         %10s\n' "$r"
 check "grace-route nats consume / C consumer" "$r" ">=" 0.8
+printf '  end to end, producer pipe to central log (grace-route | JetStream |\n'
+printf '    grace-route --source | grace-log append --once)  %10s events/s\n' "$(rate "$N" "$te")"
 exit $missed

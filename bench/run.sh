@@ -33,7 +33,8 @@
 #                    JetStream stream >= 0.8x a minimal C publisher with
 #                    the same libnats settings; grace-route --source
 #                    reading them >= 0.8x a minimal C consumer with the
-#                    same consumer settings
+#                    same consumer settings; and it prints the end-to-end
+#                    rate from the producer's pipe to the central log
 #
 # This repeats the target lines at the end and exits 0 only when every
 # script ran and met every target: 1 if a target was missed, 4 if a script
