@@ -97,7 +97,7 @@ in_order() {
 		bg_started "$pid"
 		kill -KILL "$pid" 2> /dev/null || true
 		wait "$pid" || true
-		[ ! -s "err.$round" ]
+		[ ! -s "err.$round" ] || { echo "round $round:"; cat "err.$round"; false; }
 		# Either intact, or a torn tail that repair fixes.
 		rc=0
 		grace-log verify -q audit.log 2> verr || rc=$?
