@@ -727,6 +727,29 @@ grace_rnats_shutdown(void)
 		nats_CloseAndWait(2000);
 }
 
+/* 1 if a and b are nats targets publishing to the same stream of the
+ * same servers. */
+static int
+same_stream(const struct grace_rtarget_cfg *a, const struct grace_rtarget_cfg *b)
+{
+	return a->kind == GRACE_RK_NATS && b->kind == GRACE_RK_NATS &&
+	    strcmp(a->url, b->url) == 0 && strcmp(a->stream, b->stream) == 0;
+}
+
+/* 1 if target i is the first of rs's nats targets on its stream. */
+static int
+first_of_stream(const struct grace_routes *rs, size_t i)
+{
+	size_t j;
+
+	if (rs->t[i].kind != GRACE_RK_NATS)
+		return 0;
+	for (j = 0; j < i; j++)
+		if (same_stream(&rs->t[j], &rs->t[i]))
+			return 0;
+	return 1;
+}
+
 /* --create-streams. The subjects a template publishes to, as a stream
  * subject, into *out: its literal tokens before the first variable, then
  * '>' (or the template itself when it has no variable). Returns 0, 1
@@ -804,8 +827,7 @@ create_stream(const struct grace_routes *rs, size_t i,
 		int r;
 
 		o = &rs->t[j];
-		if (o->kind != GRACE_RK_NATS || strcmp(o->url, c->url) != 0 ||
-		    strcmp(o->stream, c->stream) != 0)
+		if (!same_stream(o, c))
 			continue;
 		if ((r = template_filter(o->subject, &f)) != 0) {
 			if (r < 0) {
@@ -876,22 +898,13 @@ grace_rnats_create_streams(const struct grace_routes *rs,
     void (*say)(void *arg, const char *line), void *arg,
     struct grace_err *e)
 {
-	size_t i, j;
+	size_t i;
 
-	for (i = 0; i < rs->nt; i++) {
-		const struct grace_rtarget_cfg *c = &rs->t[i];
-
-		if (c->kind != GRACE_RK_NATS)
-			continue;
-		/* each (servers, stream) once, at its first target */
-		for (j = 0; j < i; j++)
-			if (rs->t[j].kind == GRACE_RK_NATS &&
-			    strcmp(rs->t[j].url, c->url) == 0 &&
-			    strcmp(rs->t[j].stream, c->stream) == 0)
-				break;
-		if (j == i && create_stream(rs, i, say, arg, e) < 0)
+	/* each (servers, stream) once, at its first target */
+	for (i = 0; i < rs->nt; i++)
+		if (first_of_stream(rs, i) && create_stream(rs, i, say, arg,
+		    e) < 0)
 			return -1;
-	}
 	return 0;
 }
 
@@ -986,14 +999,7 @@ grace_rnats_ready(const struct grace_routes *rs, struct grace_ready *r)
 		natsStatus s;
 		int bad = 0, k;
 
-		if (c->kind != GRACE_RK_NATS)
-			continue;
-		for (j = 0; j < i; j++)
-			if (rs->t[j].kind == GRACE_RK_NATS &&
-			    strcmp(rs->t[j].url, c->url) == 0 &&
-			    strcmp(rs->t[j].stream, c->stream) == 0)
-				break;
-		if (j < i)
+		if (!first_of_stream(rs, i))
 			continue;
 		grace_buf_reset(&what);
 		grace_buf_addf(&what, "%s on %s", c->stream, c->url);
@@ -1018,9 +1024,7 @@ grace_rnats_ready(const struct grace_routes *rs, struct grace_ready *r)
 			for (j = i; j < rs->nt && !bad; j++) {
 				const struct grace_rtarget_cfg *o = &rs->t[j];
 
-				if (o->kind != GRACE_RK_NATS ||
-				    strcmp(o->url, c->url) != 0 ||
-				    strcmp(o->stream, c->stream) != 0)
+				if (!same_stream(o, c))
 					continue;
 				if ((k = subject_not_taken(o, si, &subj)) != 0) {
 					bad = 1;
