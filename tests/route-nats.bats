@@ -350,3 +350,34 @@ fnv1a() {
 	[ "$(ids <<< "$output" | sort)" = "$(ids in.ndjson | sort)" ]
 	[ "$("$NATSCTL" "nats://127.0.0.1:${CPORT[2]}" count EVENTS)" = 3000 ]
 }
+
+@test "a three-node cluster: the stream's leader killed mid-stream; with window: 1 every event is stored once and in the producer's order" {
+	declare -a CPORT RPORT NODE CURL
+	local leader i
+	start_cluster
+	cluster_stream_add EVENTS 'grace.events.>'
+	URL=$URLS
+	nats_cfg 'window: 1, retries: 100, backoff: 100ms, backoff_max: 500ms, timeout: 2s'
+	gen_events 2000 > in.ndjson
+	leader=$("$NATSCTL" "${CURL[1]}" leader EVENTS)
+	[[ "$leader" =~ ^n[123]$ ]]
+	i=${leader#n}
+	{
+		head -700 in.ndjson
+		sleep 1
+		kill_node "$i"
+		tail -n +701 in.ndjson | head -700
+		sleep 1
+		start_node "$i" >&2
+		tail -n +1401 in.ndjson
+	} | grace-route -c routes.yaml > out.ndjson 2> err.txt || rc=$?
+	[ "${rc:-0}" -eq 0 ] || { cat err.txt >&2; return 1; }
+	[ ! -s dead.ndjson ]
+	grep -q '  js (nats): 2000 queued, 2000 delivered, 0 dropped' err.txt
+	# the leader moved
+	[ "$("$NATSCTL" "${CURL[$((i % 3 + 1))]}" leader EVENTS)" != "$leader" ]
+	printf 'default: out\ndead_letter: d.ndjson\ntargets:\n  out: { kind: file, path: /dev/null }\nroutes: []\n' > back.yaml
+	run -0 --separate-stderr grace-route -q -c back.yaml --source "$URLS/EVENTS" --durable central --source-idle 3
+	# every event once, in the order published
+	[ "$(ids <<< "$output")" = "$(ids in.ndjson)" ]
+}

@@ -195,7 +195,7 @@ dead_letter: dead.ndjson
 targets:
   out: { kind: file, path: out.ndjson, overflw: drop_newest }
 routes: []'
-	bad_cfg "grace-route: routes.yaml:4:40: unknown key 'overflw' (expected one of: kind, path, argv, queue, overflow, spill, retries, backoff, backoff_max, breaker, url, subject, stream, partition, timeout, replicas, max_per_subject)"
+	bad_cfg "grace-route: routes.yaml:4:40: unknown key 'overflw' (expected one of: kind, path, argv, queue, overflow, spill, retries, backoff, backoff_max, breaker, url, subject, stream, partition, timeout, window, replicas, max_per_subject)"
 	cfg 'default: out
 dead_letter: dead.ndjson
 tagrets: {}'

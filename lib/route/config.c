@@ -157,7 +157,8 @@ load_nats(struct grace_routes *rs, struct grace_rtarget_cfg *t,
     const struct grace_ynode *m, struct grace_err *e)
 {
 	static const char *const nkeys[] = { "url", "subject", "stream",
-		"partition", "timeout", "replicas", "max_per_subject", NULL };
+		"partition", "timeout", "window", "replicas", "max_per_subject",
+		NULL };
 	static const char *const pkeys[] = { "key", "count", NULL };
 	static const char *const vars[] = { "{type}", "{source}",
 		"{subject}", "{partition}", NULL };
@@ -250,6 +251,15 @@ load_nats(struct grace_routes *rs, struct grace_rtarget_cfg *t,
 		    "and its subject '%s' does not use {partition}", t->name, s);
 	if (!(t->subject = dup_or(rs, s, e)))
 		return -1;
+	t->window = 256;
+	if ((n = grace_yaml_get(m, "window"))) {
+		if (grace_yaml_as_int(n, &v, e) < 0)
+			return -1;
+		if (v < 1 || v > 256)
+			return grace_yaml_err(e, n, "window is from 1 to 256 "
+			    "publishes in flight, not %lld", (long long)v);
+		t->window = (unsigned)v;
+	}
 	/* what --create-streams makes the stream with */
 	if ((n = grace_yaml_get(m, "replicas"))) {
 		if (grace_yaml_as_int(n, &v, e) < 0)
@@ -277,8 +287,8 @@ load_target(struct grace_routes *rs, struct grace_rtarget_cfg *t,
 {
 	static const char *const keys[] = { "kind", "path", "argv", "queue",
 		"overflow", "spill", "retries", "backoff", "backoff_max", "breaker",
-		"url", "subject", "stream", "partition", "timeout", "replicas",
-		"max_per_subject", NULL };
+		"url", "subject", "stream", "partition", "timeout", "window",
+		"replicas", "max_per_subject", NULL };
 	const struct grace_ynode *n;
 	const char *s;
 	int64_t v;

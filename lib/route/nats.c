@@ -372,8 +372,8 @@ nats_write(struct grace_rt *t, struct grace_ritem *const *items, size_t n,
 	char why[1100] = "";
 
 	*done = 0;
-	if (n > NATS_BATCH)
-		n = NATS_BATCH;
+	if (n > c->window)
+		n = c->window;
 	/* On a new connection (the first, or one after a failure: the
 	 * router reopens) one event goes alone and is acknowledged before
 	 * a window is sent: a server that cannot take the stream's

@@ -97,6 +97,7 @@ struct grace_rtarget_cfg {
 	size_t npkey;
 	unsigned pcount;            /* partition: count; 0: none */
 	int64_t timeout_ms;         /* connect and publish-ack timeout */
+	unsigned window;            /* nats: publishes in flight (1..256) */
 	unsigned replicas;          /* --create-streams: the stream's
 	                               replicas (1 to 5; 0: not said) */
 	int64_t max_per_subject;    /* --create-streams: messages kept per
