@@ -4,6 +4,7 @@
 #ifndef GRACE_T_H
 #define GRACE_T_H
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int t_n, t_failed;
@@ -29,6 +30,26 @@ static int t_n, t_failed;
 	T_OK(t_g == t_w, __VA_ARGS__); \
 	if (t_g != t_w) printf("#   got:  %lld\n#   want: %lld\n", t_g, t_w); \
 } while (0)
+
+/* n scaled by $GRACE_TEST_SCALE (a fraction in (0, 1], default 1), at
+ * least 1: the long randomized loops run shorter under valgrind
+ * (tests/valgrind.bats), in full everywhere else. */
+static inline long
+t_scaled(long n)
+{
+	static double s = -1;
+	long r;
+
+	if (s < 0) {
+		const char *v = getenv("GRACE_TEST_SCALE");
+
+		s = v ? atof(v) : 1;
+		if (!(s > 0 && s <= 1))
+			s = 1;
+	}
+	r = (long)((double)n * s);
+	return r < 1 ? 1 : r;
+}
 
 #define T_DONE() (printf("1..%d\n", t_n), t_failed ? 1 : 0)
 

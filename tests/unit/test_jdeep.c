@@ -246,7 +246,7 @@ main(void)
 	deep.esc = calloc(deep.nspans, sizeof *deep.esc);
 	T_OK(ref && fast && deep.spans && deep.esc, "two detection states");
 	T_OK(nn >= 14, "the tree holds every member path (%zu nodes)", nn);
-	for (i = 0; i < 200000; i++) {
+	for (i = 0; i < (unsigned long)t_scaled(200000); i++) {
 		int r1, r2, s1, s2;
 
 		gen_event(&ev);
@@ -291,7 +291,9 @@ main(void)
 	    "anomaly events and explanation as walking the event (%lu valid "
 	    "events, %lu annotated, %lu with anomaly events)", valid,
 	    annotated, emitted);
-	T_OK(valid > 100000 && annotated > 10000 && emitted > 1000,
+	T_OK(valid > (unsigned long)t_scaled(100000) &&
+	    annotated > (unsigned long)t_scaled(10000) &&
+	    emitted > (unsigned long)t_scaled(1000),
 	    "the generated events reach the detectors (%lu %lu %lu)", valid,
 	    annotated, emitted);
 	grace_detect_free(ref);

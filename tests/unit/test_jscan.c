@@ -296,7 +296,7 @@ main(void)
 	T_INTEQ(mismatches, 0, "nesting at the depth limit: the same (%lu "
 	    "cases)", n);
 	mismatches = 0;
-	n = random_docs(300000);
+	n = random_docs((unsigned long)t_scaled(300000));
 	T_INTEQ(mismatches, 0, "random documents and mutations: the same (%lu "
 	    "cases)%s%s", n, mismatches ? "; first: " : "", first_bad);
 	return T_DONE();

@@ -687,7 +687,7 @@ test_corpus(void)
 	grace_gov_verdict_init(&v2);
 	o1.now_ms = o2.now_ms = 1795262400000LL;
 	o2.no_prefilter = 1;
-	for (k = 0; k < 12000; k++) {
+	for (k = 0; k < (size_t)t_scaled(12000); k++) {
 		size_t n = 0, parts = 1 + rnd(3), j;
 
 		for (j = 0; j < parts && n + 16 < sizeof t; j++) {
@@ -751,7 +751,7 @@ test_corpus(void)
 	}
 	printf("# %zu texts, %zu rules, %zu matches, %zu rule runs skipped by "
 	    "the prefilter\n", ty.texts, s.n, ty.matches, ty.skipped);
-	T_OK(ty.matches > 5000 && ty.skipped > ty.texts * 10, "the corpus "
+	T_OK(ty.matches > (size_t)t_scaled(5000) && ty.skipped > ty.texts * 10, "the corpus "
 	    "matches often and the prefilter skips often (%zu, %zu)",
 	    ty.matches, ty.skipped);
 	T_INTEQ(ty.misses, 0, "the gate prefilter never skips a rule that "
@@ -760,7 +760,7 @@ test_corpus(void)
 	    "with and without its prefilter");
 	T_OK(gthreat > gn / 40, "grace-gate sees threats in the corpus "
 	    "(%zu of %zu events)", gthreat, gn);
-	T_OK(nplain > 100 && identity_bad == 0, "an event without a backslash "
+	T_OK(nplain > (size_t)t_scaled(100) && identity_bad == 0, "an event without a backslash "
 	    "decodes to itself (%zu events, %zu not)", nplain, identity_bad);
 	T_INTEQ(gdiff, 0, "grace-gate's verdicts are the same with and "
 	    "without the prefilter (%zu events)", gn);
