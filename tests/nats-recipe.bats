@@ -272,3 +272,21 @@ EOF
 	run -1 --separate-stderr grace-route -c away.yaml --check
 	[[ "$stderr" == "grace-route: not ready: stream: X on nats://127.0.0.1:"*": unable to connect to nats://127.0.0.1:"*": No server available for connection" ]]
 }
+
+# commands: shell text on stdin as one command per line: continuation
+# lines joined, white space collapsed
+commands() {
+	awk '{ if (sub(/\\$/, "")) { acc = acc $0 " "; next } print acc $0; acc = "" }' |
+	    sed -E 's/[[:space:]]+/ /g; s/ $//'
+}
+
+@test "grace(7)'s many-hosts example is README's recipe, command for command" {
+	recipe
+	cat recipe/step2 recipe/step3 recipe/step4 recipe/step5 recipe/step6 | commands > readme.cmds
+	awk '/^\.Ss Many hosts/ { on = 1 } /^\.Ss Smaller things/ { on = 0 } on' "$ROOT/man/grace.7" |
+	    awk '/^\.Bd -literal/ { b = 1; next } /^\.Ed/ { b = 0 } b' |
+	    sed -e 's/\\e$/\\/' -E -e 's/^[a-z]+\$ //' | commands > man.cmds
+	[ "$(wc -l < readme.cmds)" -ge 8 ]
+	diff readme.cmds man.cmds
+}
+
