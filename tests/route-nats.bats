@@ -344,7 +344,8 @@ fnv1a() {
 	[ ! -s dead.ndjson ]
 	grep -q '  js (nats): 3000 queued, 3000 delivered, 0 dropped' err.txt
 	printf 'default: out\ndead_letter: d.ndjson\ntargets:\n  out: { kind: file, path: /dev/null }\nroutes: []\n' > back.yaml
-	run -0 --separate-stderr grace-route -q -c back.yaml --source "nats://127.0.0.1:${CPORT[1]}/EVENTS" --durable central --source-idle 3
+	run --separate-stderr grace-route -q -c back.yaml --source "nats://127.0.0.1:${CPORT[1]}/EVENTS" --durable central --source-idle 3
+	[ "$status" -eq 0 ] || { echo "exit $status: $stderr"; false; }
 	# every event once
 	[ "$(ids <<< "$output" | sort | uniq -d)" = "" ]
 	[ "$(ids <<< "$output" | sort)" = "$(ids in.ndjson | sort)" ]
@@ -377,7 +378,8 @@ fnv1a() {
 	# the leader moved
 	[ "$("$NATSCTL" "${CURL[$((i % 3 + 1))]}" leader EVENTS)" != "$leader" ]
 	printf 'default: out\ndead_letter: d.ndjson\ntargets:\n  out: { kind: file, path: /dev/null }\nroutes: []\n' > back.yaml
-	run -0 --separate-stderr grace-route -q -c back.yaml --source "$URLS/EVENTS" --durable central --source-idle 3
+	run --separate-stderr grace-route -q -c back.yaml --source "$URLS/EVENTS" --durable central --source-idle 3
+	[ "$status" -eq 0 ] || { echo "exit $status: $stderr"; false; }
 	# every event once, in the order published
 	[ "$(ids <<< "$output")" = "$(ids in.ndjson)" ]
 }

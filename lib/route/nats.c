@@ -542,6 +542,7 @@ grace_rnats_src_open(const char *url, const char *durable,
 	jsSubOptions so;
 	jsErrCode jerr = 0;
 	natsStatus st;
+	double end;
 
 	if (!s) {
 		grace_err_sys(e, NULL, "out of memory");
@@ -573,6 +574,13 @@ grace_rnats_src_open(const char *url, const char *durable,
 		grace_rnats_src_close(s);
 		return NULL;
 	}
+	/* A cluster that is electing a leader (a node just came back)
+	 * answers with a timeout or no responders for a while: wait for it,
+	 * as long as twice the connect timeout. A stream that is not there
+	 * is said at once. */
+	end = grace_mono_ms() + 2.0 * (double)timeout_ms;
+again:
+	jerr = 0;
 	st = js_GetConsumerInfo(&ci, s->js, s->stream, durable, NULL, &jerr);
 	if (st == NATS_NOT_FOUND) {
 		jsConsumerConfig_Init(&cc);
@@ -595,6 +603,17 @@ grace_rnats_src_open(const char *url, const char *durable,
 		jsConsumerInfo_Destroy(ci);
 		grace_rnats_src_close(s);
 		return NULL;
+	}
+	if (st != NATS_OK && (st == NATS_TIMEOUT || st == NATS_NO_RESPONDERS ||
+	    jerr == JSClusterNotAvailErr || jerr == JSClusterNoPeersErr ||
+	    jerr == JSStreamOfflineErr || jerr == JSConsumerOfflineErr) &&
+	    grace_mono_ms() < end) {
+		struct timespec pause = { 0, 250000000L };
+
+		jsConsumerInfo_Destroy(ci);
+		ci = NULL;
+		nanosleep(&pause, NULL);
+		goto again;
 	}
 	if (st != NATS_OK) {
 		if (jerr == JSStreamNotFoundErr)
