@@ -11,9 +11,6 @@ cd "$(dirname "$0")/.." || exit 4
 export GRACE_BIN="${GRACE_BIN:-$PWD/build/bin}"
 export GRACE_TESTBIN="${GRACE_TESTBIN:-$PWD/build/test}"
 export PATH="$GRACE_BIN:$PATH"
-# LeakSanitizer: one known report inside libnats is suppressed
-# (tests/lsan.supp says which and why)
-export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$PWD/tests/lsan.supp"
 jobs=${TEST_JOBS:-$(($(nproc 2>/dev/null || echo 1) + 1))}
 case $jobs in '' | *[!0-9]* | 0) echo "run-tests: TEST_JOBS: not a positive count: $jobs" >&2; exit 2 ;; esac
 out=$(mktemp -d) || exit 4

@@ -7,6 +7,10 @@
 
 load helpers
 
+# LeakSanitizer: one known report inside libnats is suppressed in the
+# suites that talk to a server (tests/lsan.supp says which and why)
+export LSAN_OPTIONS="suppressions=$ROOT/tests/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+
 # nats_build_ctl: build natsctl into the file's directory (setup_file).
 nats_build_ctl() {
 	cc -O1 -o "$BATS_FILE_TMPDIR/natsctl" "$FIX/nats/natsctl.c" -lnats
