@@ -124,6 +124,22 @@ cluster_stream_add() {
 	"$NATSCTL" "${CURL[1]}" stream-add "$1" "$2" 3
 }
 
+# wait_new_leader URL OLD: wait (60 s at most) until the node at URL
+# names a leader of stream EVENTS other than OLD, and print it.
+wait_new_leader() {
+	local i l
+	for ((i = 0; i < 120; i++)); do
+		l=$("$NATSCTL" "$1" leader EVENTS 2>/dev/null) || l=
+		if [ -n "$l" ] && [ "$l" != "$2" ]; then
+			echo "$l"
+			return 0
+		fi
+		sleep 0.5
+	done
+	echo "no new leader of EVENTS after 60 s (was $2)" >&2
+	return 1
+}
+
 # blocked_writing PID: a thread of PID is blocked writing to a pipe.
 blocked_writing() {
 	grep -q 'pipe_write$' /proc/"$1"/task/*/wchan 2>/dev/null
