@@ -507,7 +507,7 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 	struct grace_err je;
 	struct grace_buf *ex = c->explain ? &c->ex : NULL;
 	const char *extra;
-	size_t i, ndead = 0;
+	size_t i, ndead = 0, vat;
 	int r, status = GRACE_EXIT_OK, jqerr = 0, idle;
 	enum rverdict v;
 	double t0 = c->metrics ? grace_mono_ms() : 0;
@@ -564,8 +564,8 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 	extra = c->dry_run ? ",\"dry_run\":true" : jqerr ? ",\"error\":true" :
 	    NULL;
 	if (grace_rmatch_json(c->rs, &c->m, extra, &c->ann) < 0 ||
-	    grace_json_splice_grace(&c->line, ev->p, ev->n, g, "route",
-	    c->ann.p, c->ann.len) < 0)
+	    grace_json_splice_grace_at(&c->line, ev->p, ev->n, g, "route",
+	    c->ann.p, c->ann.len, &vat) < 0)
 		return grace_err_sys(e, NULL, "out of memory");
 	grace_buf_reset(&c->extra);
 	for (i = 0; c->router && i < c->m.ntargets; i++) {
@@ -587,13 +587,13 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 		grace_buf_add(&c->extra, "]", 1);
 		c->dropped_sync++;
 		/* grace_rmatch_json(..., c->extra.p, ...), from the one made
-		 * above: the same but for what follows the lists */
-		c->ann.len -= 1 + (extra ? strlen(extra) : 0);
-		grace_buf_reset(&c->line);
-		if (grace_buf_add(&c->ann, c->extra.p, c->extra.len) < 0 ||
-		    grace_buf_add(&c->ann, "}", 1) < 0 ||
-		    grace_json_splice_grace(&c->line, ev->p, ev->n, g, "route",
-		    c->ann.p, c->ann.len) < 0)
+		 * above: the same but for what follows the lists, put in
+		 * place in the line (at vat) */
+		size_t cut = 1 + (extra ? strlen(extra) : 0);
+
+		if (grace_buf_add(&c->extra, "}", 1) < 0 ||
+		    grace_buf_replace(&c->line, vat + c->ann.len - cut, cut,
+		    c->extra.p, c->extra.len) < 0)
 			return grace_err_sys(e, NULL, "out of memory");
 		if (status < GRACE_EXIT_NEGATIVE)
 			status = GRACE_EXIT_NEGATIVE;
@@ -618,7 +618,9 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 		switch (v) {
 		case RV_DEAD:
 			o = GRACE_OUT_FAIL;
-			grace_buf_addf(&why, "; dead-lettered for %s",
+			/* c->extra: ,"dead_lettered":[...]} */
+			grace_buf_addf(&why, "; dead-lettered for %.*s",
+			    (int)(c->extra.len - 1 - strlen(",\"dead_lettered\":")),
 			    c->extra.p + strlen(",\"dead_lettered\":"));
 			break;
 		case RV_ERROR:

@@ -214,6 +214,21 @@ grace_buf_add_jstr(struct grace_buf *b, const char *s, size_t n)
 	return grace_buf_add(b, "\"", 1);
 }
 
+int
+grace_buf_replace(struct grace_buf *b, size_t off, size_t len,
+    const void *src, size_t n)
+{
+	size_t tail = b->len - off - len;
+
+	if (n > len && grace_buf_reserve(b, n - len) < 0)
+		return -1;
+	memmove(b->p + off + n, b->p + off + len, tail);
+	memcpy(b->p + off, src, n);
+	b->len = off + n + tail;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
 void
 grace_buf_reset(struct grace_buf *b)
 {

@@ -31,6 +31,10 @@ int grace_buf_addu(struct grace_buf *b, uint64_t v);
  * so the result is always valid JSON whatever s holds. s may point into
  * b itself. */
 int grace_buf_add_jstr(struct grace_buf *b, const char *s, size_t n);
+/* Replace b->p[off .. off + len) (within b) by src[0..n), which must
+ * not point into b. Returns 0, or -1 (ENOMEM) with b unchanged. */
+int grace_buf_replace(struct grace_buf *b, size_t off, size_t len,
+    const void *src, size_t n);
 /* Forget the contents, keep the memory. */
 void grace_buf_reset(struct grace_buf *b);
 /* Release the memory; the buffer is empty and reusable afterwards. */

@@ -839,6 +839,16 @@ grace_json_splice_grace(struct grace_buf *out, const char *p, size_t n,
     const struct grace_jspan *g, const char *key, const char *val,
     size_t vlen)
 {
+	size_t vat;
+
+	return grace_json_splice_grace_at(out, p, n, g, key, val, vlen, &vat);
+}
+
+int
+grace_json_splice_grace_at(struct grace_buf *out, const char *p, size_t n,
+    const struct grace_jspan *g, const char *key, const char *val,
+    size_t vlen, size_t *vat)
+{
 	size_t mark = out->len, at;
 	int r = 0;
 
@@ -865,6 +875,7 @@ grace_json_splice_grace(struct grace_buf *out, const char *p, size_t n,
 			r |= grace_buf_add(out, "\"grace\":{\"", 10);
 			r |= grace_buf_add(out, key, kl);
 			r |= grace_buf_add(out, "\":", 2);
+			*vat = out->len;
 			r |= grace_buf_add(out, val, vlen);
 			r |= grace_buf_add(out, "}", 1);
 			r |= grace_buf_add(out, p + at, n - at);
@@ -888,6 +899,7 @@ grace_json_splice_grace(struct grace_buf *out, const char *p, size_t n,
 		w += kl;
 		memcpy(w, "\":", 2);
 		w += 2;
+		*vat = (size_t)(w - out->p);
 		memcpy(w, val, vlen);
 		w += vlen;
 		*w++ = '}';
@@ -905,6 +917,7 @@ grace_json_splice_grace(struct grace_buf *out, const char *p, size_t n,
 			size_t voff = g->off + f.off;
 
 			r |= grace_buf_add(out, p, voff);
+			*vat = out->len;
 			r |= grace_buf_add(out, val, vlen);
 			r |= grace_buf_add(out, p + voff + f.len,
 			    n - voff - f.len);
@@ -916,6 +929,7 @@ grace_json_splice_grace(struct grace_buf *out, const char *p, size_t n,
 			r |= grace_buf_add(out, "\"", 1);
 			r |= grace_buf_adds(out, key);
 			r |= grace_buf_add(out, "\":", 2);
+			*vat = out->len;
 			r |= grace_buf_add(out, val, vlen);
 			r |= grace_buf_add(out, p + at, n - at);
 		}

@@ -114,6 +114,12 @@ int grace_json_splice_grace(struct grace_buf *out, const char *p, size_t n,
     const struct grace_jspan *g, const char *key, const char *val,
     size_t vlen);
 
+/* grace_json_splice_grace(), also telling where val was written:
+ * out->p[*vat .. *vat + vlen) on success. */
+int grace_json_splice_grace_at(struct grace_buf *out, const char *p,
+    size_t n, const struct grace_jspan *g, const char *key, const char *val,
+    size_t vlen, size_t *vat);
+
 /* Decode the JSON string literal at p[0..n) (quotes included, already
  * validated) into out (appended, NUL-terminated, not quoted). \u0000 is
  * kept as a NUL byte. Returns 0 or -1 (ENOMEM). */

@@ -472,6 +472,7 @@ EOF2
 		printf '{"type":"t","grace":{"route":{"a":1},"route2":0},"id":"h%d"}\n' "$i"
 	done > in.ndjson
 	run -1 --separate-stderr grace-route -q -c routes.yaml < in.ndjson
+	printf '%s\n' "$output" > stream.ndjson
 	# every event is dead-lettered for bad (from the queued line) ...
 	[ "$(grep -c '"dead":{"target":"bad","reason":"retries exhausted: ' dead.ndjson)" -eq 480 ]
 	# ... and most for stuck at once, from the event (each shape some)
@@ -488,6 +489,22 @@ EOF2
 	grep -F '{"type":"t","id":"b1","grace":{"route":{"dead":X}}}' letters
 	grep -F '{ "type" : "t" , "id":"e1" , "grace" : { "route" : {"dead":X} , "x" : [ ] } }' letters
 	grep -F '{"type":"t","grace":{"route":{"dead":X},"route2":0},"id":"h1"}' letters
+	# the stream says which targets did not get an event, whatever
+	# grace held, with every other byte as it came
+	r='"route":{"matched":["route 1"],"targets":["bad","stuck"],"priority":"normal","dead_lettered":["stuck"]}'
+	run -0 sh -c 'grep dead_lettered | sed -E "s/\"([a-h])[0-9]+\"/\"\1N\"/" | sort -u' < stream.ndjson
+	[ "${#lines[@]}" -eq 8 ]
+	assert_line '{"type":"t","id":"aN","grace":{'"$r"'}}'
+	assert_line '{"type":"t","id":"bN","grace":{'"$r"'}}'
+	assert_line '{"type":"t","id":"cN","grace":{"gate":{"verdict":"allow"},'"$r"'}}'
+	assert_line '{"type":"t","id":"dN","grace":{'"$r"',"gate":1}}'
+	assert_line '{ "type" : "t" , "id":"eN" , "grace" : { "route" : '"${r#\"route\":}"' , "x" : [ ] } } '
+	assert_line '{"type":"t","id":"fN","data":{"s":"}\"{\u00e9"},"grace":{"heal":{"a":[1,{"route":2}]},'"$r"'}}'
+	assert_line '{"id":"gN","type":"t","grace":{ '"$r"'}}'
+	assert_line '{"type":"t","grace":{'"$r"',"route2":0},"id":"hN"}'
+	# and -o text names them
+	run -1 --separate-stderr grace-route -q -o text -c routes.yaml < in.ndjson
+	[[ "$output" == *' dead route 1 to bad, stuck; dead-lettered for ["stuck"]'* ]]
 }
 
 @test "events held back and queued in batches (a regular file; a pipe on stdin, flushed when it runs dry) or pushed one by one (a pipe named as FILE): the same stream, deliveries, dead letters and counts" {
