@@ -49,6 +49,8 @@ struct ctx {
 	const struct grace_detectors *dets;
 	struct grace_detect *det;
 	pthread_mutex_t mu;            /* the state and obuf */
+	int mu_held;                   /* the main thread holds mu across
+	                                  events (hold(), let_go()) */
 	struct grace_buf obuf;         /* what goes to stdout */
 	struct grace_buf ann, ex, pend, save;
 	int explain, quiet, interactive;
@@ -384,20 +386,43 @@ save_state(struct ctx *c, struct grace_err *e)
 	return save_state_of(c, 1, e);
 }
 
+/* The main thread takes mu at the first event of a run of them and
+ * keeps it until the filter may wait (let_go(), its idle callback):
+ * once per read rather than twice per event. The signal thread takes
+ * mu whenever the main thread does not hold it, as before. */
+static inline void
+hold(struct ctx *c)
+{
+	if (!c->mu_held) {
+		pthread_mutex_lock(&c->mu);
+		c->mu_held = 1;
+	}
+}
+
+static void
+let_go(void *vc)
+{
+	struct ctx *c = vc;
+
+	if (c->mu_held) {
+		c->mu_held = 0;
+		pthread_mutex_unlock(&c->mu);
+	}
+}
+
 static void
 on_bad_line(void *vc, const struct grace_err *bad)
 {
 	struct ctx *c = vc;
 
 	grace_err_print(stderr, prog, bad);
-	pthread_mutex_lock(&c->mu);
+	hold(c);
 	c->rejected++;
 	worse(c, GRACE_EXIT_INPUT);
 	if (c->metrics)
 		grace_metrics_bad_line(c->metrics, 1);
 	if (grace_reject_json(&c->obuf, prog, bad) < 0)
 		fprintf(stderr, "%s: out of memory\n", prog);
-	pthread_mutex_unlock(&c->mu);
 }
 
 /* The event's time in Unix ms: its `time` when that is an RFC 3339 time,
@@ -802,7 +827,7 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 	int status, r;
 
 	(void)unused;
-	pthread_mutex_lock(&c->mu);
+	hold(c);
 	before = c->obuf.len;
 	c->verdict = "none";
 	c->events++;
@@ -835,7 +860,6 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 		status = -1;
 	if (status >= 0)
 		worse(c, status);
-	pthread_mutex_unlock(&c->mu);
 	return status;
 }
 
@@ -1472,9 +1496,11 @@ main(int argc, char **argv)
 	fo.deep = &deep;
 	fo.timer_wait = timer_wait;
 	fo.timer_fire = timer_fire;
+	fo.idle = let_go;
 	grace_err_clear(&e);
 	status = grace_filter_run(&fo, argv + optind, (size_t)(argc - optind),
 	    on_event, on_bad_line, &c, NULL, &e);
+	let_go(&c);
 	pthread_mutex_lock(&c.mu);
 	if (status == GRACE_EXIT_SYSTEM) {
 		grace_err_print(stderr, prog, &e);

@@ -22,6 +22,7 @@ struct run {
 	struct grace_filter_stats *st;
 	struct grace_buf out;
 	struct grace_jspan *found;
+	struct grace_jkeys jk;      /* o->keys and o->deep's root, compiled */
 	long grace;                 /* index of "grace" in keys to check, or -1 */
 	int status;
 };
@@ -32,9 +33,18 @@ max_status(int a, int b)
 	return a > b ? a : b;
 }
 
+static inline void
+idle(struct run *r)
+{
+	if (r->o->idle)
+		r->o->idle(r->ctx);
+}
+
 static int
 flush(struct run *r, struct grace_err *e)
 {
+	if (r->out.len)
+		idle(r);
 	if (r->out.len && grace_write_all(r->o->out_fd, r->out.p, r->out.len) < 0)
 		return grace_err_sys(e, "<stdout>", "unable to write");
 	grace_buf_reset(&r->out);
@@ -72,8 +82,8 @@ one_line(struct run *r, struct grace_lines *rd, const char *line, size_t n,
 	}
 	if (grace_json_blank(line, n))
 		return 0;
-	if (grace_json_scan_deep(line, n, r->o->keys, r->o->nkeys, r->found,
-	    r->o->deep, rd->name, rd->lineno, &bad) < 0)
+	if (grace_json_scan_keys(line, n, &r->jk, r->found, r->o->deep,
+	    rd->name, rd->lineno, &bad) < 0)
 		return reject(r, &bad, e) < 0 ? -1 : r->o->strict;
 	if (r->grace >= 0 && r->found[r->grace].kind != GRACE_J_NONE &&
 	    r->found[r->grace].kind != GRACE_J_OBJECT) {
@@ -140,6 +150,7 @@ one_input(struct run *r, int fd, const char *name, struct grace_err *e)
 	while (!stop) {
 		t = grace_lines_buffered(&rd, &line, &n, e);
 		if (t == GRACE_LINE_AGAIN) {
+			idle(r);
 			/* Answer what was asked before waiting for more. */
 			if (r->out.len && !grace_lines_ready(&rd) &&
 			    flush(r, e) < 0) {
@@ -188,6 +199,8 @@ grace_filter_run(const struct grace_filter_opts *o, char *const *inputs,
 	for (i = 0; o->check_grace && i < o->nkeys; i++)
 		if (strcmp(o->keys[i], "grace") == 0)
 			r.grace = (long)i;
+	grace_jkeys_init(&r.jk, o->keys, o->nkeys, o->deep ? o->deep->root :
+	    NULL);
 	r.found = calloc(o->nkeys ? o->nkeys : 1, sizeof *r.found);
 	if (!r.found) {
 		grace_err_sys(e, NULL, "unable to start");

@@ -43,6 +43,10 @@ struct grace_filter_opts {
 	                               the same pass (grace_json_scan_deep),
 	                               or NULL; its spans are the event's
 	                               while fn runs */
+	/* Optional: called before the loop may wait (to read, poll or
+	 * write), so that a program holding a lock across events can let
+	 * it go there; timer_wait and timer_fire are called after it. */
+	void (*idle)(void *ctx);
 };
 
 /* One valid event, as handed to the program. */

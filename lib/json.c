@@ -33,6 +33,7 @@ struct scan {
 	struct grace_err *e;
 	int ref;                    /* the reference: no shortcut */
 	struct grace_jdeep *deep;   /* members at any depth, or NULL */
+	const struct grace_jkeys *jk; /* the top level's names, compiled */
 };
 
 static int
@@ -464,6 +465,26 @@ which_member(struct scan *c, const unsigned char *k, size_t kl, int escaped,
 	size_t i, j;
 
 	*kid = NULL;
+	if (keys && c->jk && !escaped) {
+		/* the top level, compiled: keys and the root's kids */
+		const struct grace_jkeys *jk = c->jk;
+		size_t n = kl - 2;
+
+		kw = key_word(c, k, kl);
+		for (j = grace_jkeys_hash(kw, n); jk->slot[j];
+		    j = (j + 1) & (2 * GRACE_JKEYS_MAX - 1)) {
+			const struct grace_jname *m = &jk->m[jk->slot[j] - 1];
+
+			if (m->len == n && m->w8 == kw && (n <= 8 ||
+			    memcmp(k + 9, m->name + 8, n - 8) == 0)) {
+				*ki = m->ki;
+				*kid = m->kid;
+				goto found;
+			}
+		}
+		*ki = nkeys;
+		return;
+	}
 	if (escaped || c->ref) {
 		for (i = 0; i < nkeys; i++)
 			if (key_matches(k, kl, escaped, keys[i], strlen(keys[i])))
@@ -487,6 +508,7 @@ which_member(struct scan *c, const unsigned char *k, size_t kl, int escaped,
 			break;
 		}
 	}
+found:
 	if (*kid && (*kid)->nkids &&
 	    c->deep->spans[(*kid)->id].kind != GRACE_J_NONE)
 		forget(c->deep, *kid);
@@ -696,13 +718,15 @@ grace_json_kind_name(enum grace_jkind k)
 static int
 scan_doc(const char *p, size_t n, const char *const *keys, size_t nkeys,
     struct grace_jspan *found, struct grace_jdeep *deep, const char *name,
-    unsigned long line, struct grace_err *e, int ref)
+    unsigned long line, struct grace_err *e, int ref,
+    const struct grace_jkeys *jk)
 {
 	struct scan c;
 	size_t i;
 
 	c.ref = ref;
 	c.deep = deep;
+	c.jk = jk;
 	if (deep)
 		for (i = 0; i < deep->nspans; i++)
 			deep->spans[i].kind = GRACE_J_NONE;
@@ -740,7 +764,7 @@ grace_json_scan(const char *p, size_t n, const char *const *keys,
     size_t nkeys, struct grace_jspan *found, const char *name,
     unsigned long line, struct grace_err *e)
 {
-	return scan_doc(p, n, keys, nkeys, found, NULL, name, line, e, 0);
+	return scan_doc(p, n, keys, nkeys, found, NULL, name, line, e, 0, NULL);
 }
 
 int
@@ -748,7 +772,7 @@ grace_json_scan_deep(const char *p, size_t n, const char *const *keys,
     size_t nkeys, struct grace_jspan *found, struct grace_jdeep *deep,
     const char *name, unsigned long line, struct grace_err *e)
 {
-	return scan_doc(p, n, keys, nkeys, found, deep, name, line, e, 0);
+	return scan_doc(p, n, keys, nkeys, found, deep, name, line, e, 0, NULL);
 }
 
 int
@@ -756,7 +780,81 @@ grace_json_scan_ref(const char *p, size_t n, const char *const *keys,
     size_t nkeys, struct grace_jspan *found, const char *name,
     unsigned long line, struct grace_err *e)
 {
-	return scan_doc(p, n, keys, nkeys, found, NULL, name, line, e, 1);
+	return scan_doc(p, n, keys, nkeys, found, NULL, name, line, e, 1, NULL);
+}
+
+void
+grace_jkeys_init(struct grace_jkeys *k, const char *const *keys,
+    size_t nkeys, const struct grace_jtrie *root)
+{
+	size_t i, j;
+
+	memset(k, 0, sizeof *k);
+	k->keys = keys;
+	k->nkeys = nkeys;
+	k->root = root;
+	/* keys first, each name once: the first of a name wins, as in the
+	 * general way; then the root's kids, joined to a key of their
+	 * name or added */
+	for (i = 0; i < nkeys; i++) {
+		size_t len = strlen(keys[i]);
+
+		for (j = 0; j < k->n; j++)
+			if (k->m[j].len == len &&
+			    memcmp(k->m[j].name, keys[i], len) == 0)
+				break;
+		if (j < k->n)
+			continue;
+		if (k->n == GRACE_JKEYS_MAX)
+			goto none;
+		k->m[k->n].name = keys[i];
+		k->m[k->n].len = len;
+		k->m[k->n].w8 = grace_json_word(keys[i], len);
+		k->m[k->n].ki = i;
+		k->m[k->n].kid = NULL;
+		k->n++;
+	}
+	for (i = 0; root && i < root->nkids; i++) {
+		const struct grace_jtrie *t = &root->kids[i];
+
+		for (j = 0; j < k->n; j++)
+			if (k->m[j].len == t->len &&
+			    memcmp(k->m[j].name, t->name, t->len) == 0)
+				break;
+		if (j < k->n) {
+			if (!k->m[j].kid)
+				k->m[j].kid = t;
+			continue;
+		}
+		if (k->n == GRACE_JKEYS_MAX)
+			goto none;
+		k->m[k->n].name = t->name;
+		k->m[k->n].len = t->len;
+		k->m[k->n].w8 = t->w8;
+		k->m[k->n].ki = nkeys;
+		k->m[k->n].kid = t;
+		k->n++;
+	}
+	for (i = 0; i < k->n; i++) {
+		for (j = grace_jkeys_hash(k->m[i].w8, k->m[i].len); k->slot[j];
+		    j = (j + 1) & (2 * GRACE_JKEYS_MAX - 1))
+			;
+		k->slot[j] = (unsigned char)(i + 1);
+	}
+	k->ok = 1;
+	return;
+none:
+	k->n = 0;
+	k->ok = 0;
+}
+
+int
+grace_json_scan_keys(const char *p, size_t n, const struct grace_jkeys *k,
+    struct grace_jspan *found, struct grace_jdeep *deep, const char *name,
+    unsigned long line, struct grace_err *e)
+{
+	return scan_doc(p, n, k->keys, k->nkeys, found, deep, name, line, e, 0,
+	    k->ok && (deep ? deep->root : NULL) == k->root ? k : NULL);
 }
 
 int

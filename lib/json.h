@@ -89,6 +89,48 @@ int grace_json_scan_deep(const char *p, size_t n, const char *const *keys,
     size_t nkeys, struct grace_jspan *found, struct grace_jdeep *deep,
     const char *name, unsigned long line, struct grace_err *e);
 
+/* The top-level names grace_json_scan_keys() looks for, compiled once:
+ * keys[] and the kids of a jdeep tree's root in one table, each name
+ * with its length and first word, so that a member name is settled by
+ * a compare or two rather than by reading it against every name. */
+#define GRACE_JKEYS_MAX 32
+struct grace_jkeys {
+	const char *const *keys;
+	size_t nkeys;
+	const struct grace_jtrie *root;
+	size_t n;                   /* names in m; 0 with ok unset: none */
+	int ok;                     /* the table stands for keys and root */
+	unsigned char slot[2 * GRACE_JKEYS_MAX]; /* 1 + index in m, by
+	                               grace_jkeys_hash(); 0: empty */
+	struct grace_jname {
+		uint64_t w8;            /* grace_json_word(name, len) */
+		size_t len;
+		const char *name;
+		size_t ki;              /* index in keys, or nkeys */
+		const struct grace_jtrie *kid;  /* root's kid, or NULL */
+	} m[GRACE_JKEYS_MAX];
+};
+
+/* The slot of a name of len bytes whose first word is w8. */
+static inline size_t
+grace_jkeys_hash(uint64_t w8, size_t len)
+{
+	return (size_t)(((w8 ^ (uint64_t)len << 59) *
+	    0x9E3779B97F4A7C15ull) >> 58) & (2 * GRACE_JKEYS_MAX - 1);
+}
+
+/* Compile keys (nkeys) and root (NULL for none) into k. When they are
+ * more than GRACE_JKEYS_MAX names, k is left unset (ok = 0) and scans
+ * with it take the general way: the same answers. */
+void grace_jkeys_init(struct grace_jkeys *k, const char *const *keys,
+    size_t nkeys, const struct grace_jtrie *root);
+
+/* grace_json_scan_deep() with the names compiled in k (from the same
+ * keys and deep's root): the same answers, faster. */
+int grace_json_scan_keys(const char *p, size_t n, const struct grace_jkeys *k,
+    struct grace_jspan *found, struct grace_jdeep *deep, const char *name,
+    unsigned long line, struct grace_err *e);
+
 /* grace_json_scan() with every shortcut off: strings read byte by byte,
  * the plain reference that the block-at-a-time scan is checked against
  * (tests/unit/test_jscan.c, tests/fuzz/fuzz_json.c). The same answers

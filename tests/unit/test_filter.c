@@ -53,7 +53,7 @@ run(const char *input, int strict, int *status, struct grace_filter_stats *st)
 {
 	static const char *const keys[] = { "grace", "type" };
 	struct grace_filter_opts o = { "grace-test", 16, strict, keys, 2, -1,
-	    no_records, check_grace, NULL, NULL, NULL };
+	    no_records, check_grace, NULL, NULL, NULL, NULL };
 	char in[] = "/tmp/grace-filter-in.XXXXXX", outp[] = "/tmp/grace-filter-out.XXXXXX";
 	int ifd = mkstemp(in), ofd = mkstemp(outp);
 	char *args[1] = { in }, *buf = calloc(1, 4096);
@@ -100,7 +100,7 @@ run_timer(int regular, int *status)
 {
 	static const char *const keys[] = { "grace", "type" };
 	struct grace_filter_opts o = { "grace-test", 0, 0, keys, 2, -1, 0, 0,
-	    twait, tfire, NULL };
+	    twait, tfire, NULL, NULL };
 	char outp[] = "/tmp/grace-filter-out.XXXXXX", path[64];
 	char in[] = "/tmp/grace-filter-in.XXXXXX";
 	char *args[1] = { path }, *buf = calloc(1, 4096);
