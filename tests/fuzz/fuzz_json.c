@@ -25,8 +25,12 @@
 #include "json.h"
 #include "jqx.h"
 
-static const char *const keys[] = { "grace", "type", "id", "data" };
+static const char *const keys[] = { "grace", "type", "id", "data",
+	"specversion" };
 #define NKEYS (sizeof keys / sizeof keys[0])
+
+/* keys compiled alone, and with the tree of check_deep */
+static struct grace_jkeys jk, jkd;
 
 /* Value of member k of object o (borrows o), or invalid if absent. */
 static jv
@@ -134,9 +138,22 @@ check_ref(const char *p, size_t n)
 		if (e1.col != e2.col || e1.code != e2.code ||
 		    strcmp(e1.msg, e2.msg) != 0)
 			abort();
-		return;
+	} else {
+		for (i = 0; i < NKEYS; i++)
+			if (f1[i].kind != f2[i].kind ||
+			    (f1[i].kind != GRACE_J_NONE &&
+			    (f1[i].off != f2[i].off || f1[i].len != f2[i].len)))
+				abort();
 	}
-	for (i = 0; i < NKEYS; i++)
+	/* the names compiled, as the filter scans: the same again */
+	if (!jk.ok)
+		grace_jkeys_init(&jk, keys, NKEYS, NULL);
+	grace_err_clear(&e1);
+	r1 = grace_json_scan_keys(p, n, &jk, f1, NULL, "fuzz", 1, &e1);
+	if (r1 != r2 || (r1 < 0 && (e1.col != e2.col ||
+	    strcmp(e1.msg, e2.msg) != 0)))
+		abort();
+	for (i = 0; r1 == 0 && i < NKEYS; i++)
 		if (f1[i].kind != f2[i].kind || (f1[i].kind != GRACE_J_NONE &&
 		    (f1[i].off != f2[i].off || f1[i].len != f2[i].len)))
 			abort();
@@ -185,11 +202,12 @@ check_deep(const char *p, size_t n, jv o)
 	static const struct { const char *const *segs; size_t n; size_t id; }
 	    want[] = { { pd, 1, 0 }, { pa, 2, 1 }, { pg, 1, 2 }, { pb, 2, 3 },
 	    { pc, 3, 4 }, { ph, 2, 5 } };
-	struct grace_jspan f[NKEYS], sp[6];
-	int esc[6];
+	struct grace_jspan f[NKEYS], f3[NKEYS], sp[6], sp3[6];
+	int esc[6], esc3[6];
 	struct grace_jdeep d = { &t_root, sp, esc, 6 };
+	struct grace_jdeep d3 = { &t_root, sp3, esc3, 6 };
 	struct grace_err e1, e2;
-	int r1, r2;
+	int r1, r2, r3;
 	size_t i;
 
 	if (!t_top[0].w8) {
@@ -206,6 +224,23 @@ check_deep(const char *p, size_t n, jv o)
 	if (r1 != r2 || (r1 < 0 && (e1.col != e2.col ||
 	    strcmp(e1.msg, e2.msg) != 0)))
 		abort();
+	/* the same with the names and the tree's top compiled */
+	if (!jkd.ok)
+		grace_jkeys_init(&jkd, keys, NKEYS, &t_root);
+	grace_err_clear(&e1);
+	r3 = grace_json_scan_keys(p, n, &jkd, f3, &d3, "fuzz", 1, &e1);
+	if (r3 != r2 || (r3 < 0 && (e1.col != e2.col ||
+	    strcmp(e1.msg, e2.msg) != 0)))
+		abort();
+	for (i = 0; r3 == 0 && i < NKEYS; i++)
+		if (f3[i].kind != f[i].kind || (f[i].kind != GRACE_J_NONE &&
+		    (f3[i].off != f[i].off || f3[i].len != f[i].len)))
+			abort();
+	for (i = 0; r3 == 0 && i < 6; i++)
+		if (sp3[i].kind != sp[i].kind || (sp[i].kind != GRACE_J_NONE &&
+		    (sp3[i].off != sp[i].off || sp3[i].len != sp[i].len ||
+		    esc3[i] != esc[i])))
+			abort();
 	if (r1 < 0 || jv_get_kind(o) != JV_KIND_OBJECT)
 		return;
 	for (i = 0; i < sizeof want / sizeof *want; i++) {

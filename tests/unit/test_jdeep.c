@@ -1,5 +1,5 @@
 /* test_jdeep.c - detection over the members the filter's validating scan
- * located (grace_json_scan_deep + grace_detect_scanned, what grace-heal
+ * located (grace_json_scan_keys + grace_detect_scanned, what grace-heal
  * runs) against detection that walks the event itself
  * (grace_detect_event, the reference): for every event the same member
  * spans in the memo, the same return, the same grace.heal annotation,
@@ -38,6 +38,20 @@ static const char detectors[] =
     "component: [data.service, source]}\n";
 
 static uint64_t rnd = 0x2545f4914f6cdd1dull;
+
+/* The same n spans (kind, and where when present). */
+static int
+same_spans(const struct grace_jspan *a, const struct grace_jspan *b,
+    size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (a[i].kind != b[i].kind || (a[i].kind != GRACE_J_NONE &&
+		    (a[i].off != b[i].off || a[i].len != b[i].len)))
+			return 0;
+	return 1;
+}
 
 static uint64_t
 xs(void)
@@ -223,6 +237,7 @@ main(void)
 	struct grace_err e, e1, e2;
 	unsigned long i, valid = 0, annotated = 0, emitted = 0, bad = 0;
 	unsigned long badscan = 0;
+	struct grace_jkeys jk;
 	int fd = mkstemp(path);
 	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
 	size_t nn;
@@ -246,15 +261,20 @@ main(void)
 	deep.esc = calloc(deep.nspans, sizeof *deep.esc);
 	T_OK(ref && fast && deep.spans && deep.esc, "two detection states");
 	T_OK(nn >= 14, "the tree holds every member path (%zu nodes)", nn);
+	grace_jkeys_init(&jk, keys, 4, deep.root);
+	T_OK(jk.ok, "the names and the tree's top compile");
 	for (i = 0; i < (unsigned long)t_scaled(200000); i++) {
 		int r1, r2, s1, s2;
 
 		gen_event(&ev);
 		s1 = grace_json_scan(ev.p, ev.len, keys, 4, f1, "in", 1, &e1);
-		s2 = grace_json_scan_deep(ev.p, ev.len, keys, 4, f2, &deep, "in",
-		    1, &e2);
+		/* what the filter runs: the names and the tree's top
+		 * compiled */
+		s2 = grace_json_scan_keys(ev.p, ev.len, &jk, f2, &deep, "in", 1,
+		    &e2);
 		if (s1 != s2 || (s1 < 0 && (e1.col != e2.col ||
-		    strcmp(e1.msg, e2.msg) != 0))) {
+		    strcmp(e1.msg, e2.msg) != 0)) || (s1 == 0 &&
+		    !same_spans(f1, f2, 4))) {
 			if (badscan++ < 3)
 				printf("# scans differ on %s\n", ev.p);
 			continue;
@@ -285,8 +305,9 @@ main(void)
 				printf("# detection differs on %s\n", ev.p);
 		}
 	}
-	T_INTEQ(badscan, 0, "grace_json_scan_deep validates as grace_json_scan "
-	    "does (the same status, column and message)");
+	T_INTEQ(badscan, 0, "grace_json_scan_keys with the tree validates as "
+	    "grace_json_scan does (the same status, column, message and "
+	    "top-level spans)");
 	T_INTEQ(bad, 0, "over the scan's spans: the same memo, annotation, "
 	    "anomaly events and explanation as walking the event (%lu valid "
 	    "events, %lu annotated, %lu with anomaly events)", valid,

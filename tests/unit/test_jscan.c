@@ -20,9 +20,13 @@
 #include "json.h"
 #include "t.h"
 
+/* a name longer than a word, and one twice (the first of them finds it) */
 static const char *const keys[] = { "grace", "type", "id", "data", "time",
-	"t\xc3\xa9" };
+	"t\xc3\xa9", "specversion", "type" };
 #define NKEYS (sizeof keys / sizeof keys[0])
+
+/* keys compiled, as the filter scans with them (grace_json_scan_keys) */
+static struct grace_jkeys jk;
 
 static unsigned long mismatches;
 static char first_bad[200];
@@ -31,9 +35,9 @@ static char first_bad[200];
 static int
 same(const char *p, size_t n)
 {
-	struct grace_jspan f1[NKEYS], f2[NKEYS];
-	struct grace_err e1, e2;
-	int r1, r2;
+	struct grace_jspan f1[NKEYS], f2[NKEYS], f3[NKEYS];
+	struct grace_err e1, e2, e3;
+	int r1, r2, r3;
 	size_t i;
 
 	/* the copy is exactly n bytes long, so a read past the end is
@@ -47,18 +51,24 @@ same(const char *p, size_t n)
 	grace_err_clear(&e2);
 	r1 = grace_json_scan(q, n, keys, NKEYS, f1, "in", 3, &e1);
 	r2 = grace_json_scan_ref(q, n, keys, NKEYS, f2, "in", 3, &e2);
+	grace_err_clear(&e3);
+	r3 = grace_json_scan_keys(q, n, &jk, f3, NULL, "in", 3, &e3);
 	free(q);
-	if (r1 != r2)
+	if (r1 != r2 || r3 != r2)
 		goto bad;
 	if (r1 < 0) {
 		if (e1.col != e2.col || e1.line != e2.line ||
-		    e1.code != e2.code || strcmp(e1.msg, e2.msg) != 0)
+		    e1.code != e2.code || strcmp(e1.msg, e2.msg) != 0 ||
+		    e3.col != e2.col || e3.code != e2.code ||
+		    strcmp(e3.msg, e2.msg) != 0)
 			goto bad;
 		return 1;
 	}
 	for (i = 0; i < NKEYS; i++)
 		if (f1[i].kind != f2[i].kind || (f1[i].kind != GRACE_J_NONE &&
-		    (f1[i].off != f2[i].off || f1[i].len != f2[i].len)))
+		    (f1[i].off != f2[i].off || f1[i].len != f2[i].len)) ||
+		    f3[i].kind != f2[i].kind || (f3[i].kind != GRACE_J_NONE &&
+		    (f3[i].off != f2[i].off || f3[i].len != f2[i].len)))
 			goto bad;
 	return 1;
 bad:
@@ -105,6 +115,7 @@ static const char *const docs[] = {
 	"{\"gr\\u0061ce\":{},\"t\\u00e9\":\"caf\xc3\xa9\",\"id\":\"a\\\"b\",\"id\":2}",
 	"{\"data\":{\"k\":\"a long string value that spans many blocks of sixteen bytes\"}}",
 	"{\"x\":\"\"}",
+	"{\"specversion\":\"1.0\",\"specversio\":1,\"type\":\"a\",\"type\":\"b\"}",
 	"{\"type\":\"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae\xe3\x83\x86\xe3\x82\xad\xe3\x82\xb9\xe3\x83\x88 text\"}",
 };
 #define NDOCS (sizeof docs / sizeof docs[0])
@@ -270,6 +281,24 @@ main(void)
 	unsigned long n;
 	size_t i;
 
+	grace_jkeys_init(&jk, keys, NKEYS, NULL);
+	T_OK(jk.ok, "the keys compile");
+	{
+		/* the first of a name twice finds it; a long name is read to
+		 * its end */
+		static const char d[] = "{\"type\":1,\"specversiox\":2,"
+		    "\"specversion\":3,\"specversion2\":4}";
+		struct grace_jspan f[NKEYS];
+		struct grace_err e;
+
+		T_INTEQ(grace_json_scan_keys(d, strlen(d), &jk, f, NULL, "in", 1,
+		    &e), 0, "compiled keys: a document is valid");
+		T_INTEQ(f[1].kind, GRACE_J_NUMBER, "compiled keys: type found");
+		T_INTEQ(f[7].kind, GRACE_J_NONE, "compiled keys: its second "
+		    "name finds nothing");
+		T_INTEQ(f[6].off, 40, "compiled keys: specversion, not its "
+		    "neighbours");
+	}
 	/* the reference itself, on a few known answers */
 	{
 		struct grace_jspan f[NKEYS];
