@@ -36,6 +36,9 @@ best() {
 	echo "$b"
 }
 
+# min A B: the smaller of two times ("" when either run failed)
+min() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN{print (a < b ? a : b)}'; }
+
 rate() { awk -v n="$1" -v t="$2" 'BEGIN{printf "%.0f", n/t}'; }
 mbs() { awk -v b="$1" -v t="$2" 'BEGIN{printf "%.0f", b/t/1e6}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }

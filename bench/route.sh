@@ -94,8 +94,6 @@ for p in "denials j1" "anomalies j2" "deploys j3" "healing j4" "other j5"; do
 	[ "$a" = "$b" ] && agree=$((agree + 1))
 done
 
-# min A B: the smaller of two times ("" when either run failed)
-min() { [ -n "$1" ] && [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN{print (a < b ? a : b)}'; }
 t_plain=9e9 t_slow=9e9
 k=0
 while [ $k -lt "$REPS" ]; do

@@ -734,7 +734,7 @@ detect_event(struct ctx *c, const struct grace_event *ev, int64_t now,
 	} else if (grace_buf_add(&c->obuf, ev->p, ev->n) < 0) {
 		return grace_err_sys(e, NULL, "out of memory");
 	}
-	if (grace_buf_add(&c->obuf, "\n", 1) < 0)
+	if (grace_buf_addc(&c->obuf, '\n') < 0)
 		return grace_err_sys(e, NULL, "out of memory");
 	if ((r = heal_anomalies(c, &c->pend, ev, now, &c->obuf, e)) < 0)
 		return -1;
@@ -1483,16 +1483,9 @@ main(int argc, char **argv)
 	fo.no_reject_records = 1;
 	fo.check_grace = 1;
 	/* the members the detectors read, found by the filter's
-	 * validating scan in the same pass */
-	deep.root = grace_detectors_trie(dets, &deep.nspans);
-	deep.nspans++;
-	deep.spans = calloc(deep.nspans, sizeof *deep.spans);
-	deep.esc = calloc(deep.nspans, sizeof *deep.esc);
-	if (!deep.spans || !deep.esc) {
-		grace_err_sys(&e, NULL, "unable to start");
-		status = grace_cli_report(stderr, prog, &e);
-		goto done;
-	}
+	 * validating scan in the same pass, and recorded where detection
+	 * reads them */
+	grace_detect_bind(c.det, &deep);
 	fo.deep = &deep;
 	fo.timer_wait = timer_wait;
 	fo.timer_fire = timer_fire;
@@ -1554,8 +1547,6 @@ done:
 	grace_buf_free(&c.prop);
 	grace_buf_free(&c.hann);
 	grace_buf_free(&c.tmp);
-	free(deep.spans);
-	free(deep.esc);
 early:
 	free(pbfound);
 	free(govfound);

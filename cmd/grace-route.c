@@ -603,7 +603,7 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 	pthread_mutex_lock(&c->out_mu);
 	if (c->fmt == GRACE_FMT_NDJSON) {
 		r = grace_buf_add(&c->obuf, c->line.p, c->line.len) |
-		    grace_buf_add(&c->obuf, "\n", 1);
+		    grace_buf_addc(&c->obuf, '\n');
 	} else {
 		const char *id = span_text(&c->t1, ev->p, &ev->found[K_ID]) > 0 ?
 		    c->t1.p : NULL;

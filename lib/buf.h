@@ -20,6 +20,18 @@ int grace_buf_reserve(struct grace_buf *b, size_t n);
  * a mark inside it: it is read from where it is after any realloc. */
 int grace_buf_add(struct grace_buf *b, const void *p, size_t n);
 int grace_buf_adds(struct grace_buf *b, const char *s);
+/* Append one byte: grace_buf_add(b, &ch, 1), in line when there is
+ * room (a newline after each line written). */
+static inline int
+grace_buf_addc(struct grace_buf *b, char ch)
+{
+	if (b->len + 1 < b->cap) {
+		b->p[b->len++] = ch;
+		b->p[b->len] = '\0';
+		return 0;
+	}
+	return grace_buf_add(b, &ch, 1);
+}
 int grace_buf_vaddf(struct grace_buf *b, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 int grace_buf_addf(struct grace_buf *b, const char *fmt, ...)

@@ -394,20 +394,38 @@ struct grace_detect *
 grace_detect_new(const struct grace_detectors *d)
 {
 	struct grace_detect *s = calloc(1, sizeof *s);
+	size_t i;
 
 	if (!s)
 		return NULL;
 	s->d = d;
 	s->last_comp = NONE;
-	s->memo = calloc(d->npaths + 1, sizeof *s->memo);
-	s->memo_esc = calloc(d->npaths + 1, 1);
+	/* by node as well (grace_detect_bind()): a path's node has its id */
+	s->memo = calloc(d->nnodes + d->npaths + 1, sizeof *s->memo);
+	s->memo_esc = calloc(d->nnodes + d->npaths + 1, sizeof *s->memo_esc);
 	s->nspan = calloc(d->nnodes + 1, sizeof *s->nspan);
 	s->cand = calloc(2 * (d->n + 1), sizeof *s->cand);
 	s->sel = calloc(d->n + 1, sizeof *s->sel);
 	s->sha = grace_sha256_new();
-	if (!s->memo || !s->memo_esc || !s->nspan || !s->cand || !s->sel || !s->sha) {
+	s->pair = calloc(d->nnodes + 1, sizeof *s->pair);
+	s->orphan = calloc(d->npaths + 1, sizeof *s->orphan);
+	if (!s->memo || !s->memo_esc || !s->nspan || !s->cand || !s->sel ||
+	    !s->sha || !s->pair || !s->orphan) {
 		grace_detect_free(s);
 		return NULL;
+	}
+	for (i = 0; i < d->nnodes; i++)
+		if (d->npath[i] >= 0) {
+			s->pair[s->npair].node = (uint32_t)i;
+			s->pair[s->npair++].path = (uint32_t)d->npath[i];
+		}
+	for (i = 0; i < d->npaths; i++) {
+		size_t k;
+
+		for (k = 0; k < s->npair && s->pair[k].path != i; k++)
+			;
+		if (k == s->npair)
+			s->orphan[s->norphan++] = (uint32_t)i;
 	}
 	return s;
 }
@@ -433,6 +451,8 @@ grace_detect_free(struct grace_detect *s)
 	free(s->memo);
 	free(s->memo_esc);
 	free(s->nspan);
+	free(s->pair);
+	free(s->orphan);
 	free(s->cand);
 	free(s->sel);
 	grace_buf_free(&s->t1);
@@ -604,7 +624,7 @@ walk(struct grace_detect *s, const char *p, size_t i, size_t end,
 				sp->off = vs;
 				sp->len = ve - vs;
 				sp->kind = kd;
-				s->memo_esc[pa] = (uint8_t)vesc;
+				s->memo_esc[pa] = vesc;
 			}
 			if (kid->nkids && p[vs] != '{')
 				unwalk(s, kid); /* no longer an object */
@@ -619,6 +639,8 @@ walk(struct grace_detect *s, const char *p, size_t i, size_t end,
 	return i < end && p[i] == '}' ? i + 1 : i;
 }
 
+static void first_element(struct grace_detect *s, const char *p, size_t i);
+
 /* Fill the memo for the event p[0..n): all spans absent, then one walk,
  * or, when the validating scan filled sc (the same trie), its spans.
  * A path that ends at an array reads its first element. */
@@ -629,48 +651,65 @@ read_event(struct grace_detect *s, const char *p, size_t n,
 	const struct grace_detectors *d = s->d;
 	size_t i;
 
+	if (sc && sc->spans == s->memo) {
+		/* the scan wrote the spans where they are read
+		 * (grace_detect_bind()): absent where it found nothing */
+		for (i = 0; i < d->npaths; i++)
+			if (s->memo[i].kind == GRACE_J_ARRAY)
+				first_element(s, p, i);
+		return;
+	}
+	if (sc) {
+		/* each path once: its node's span, or absent */
+		for (i = 0; i < s->norphan; i++)
+			s->memo[s->orphan[i]].kind = GRACE_J_NONE;
+		for (i = 0; i < s->npair; i++) {
+			uint32_t nd = s->pair[i].node, pa = s->pair[i].path;
+
+			/* field by field, as the scan stored them: a struct
+			 * copy would read them back wider than they were
+			 * written, a store-forwarding stall */
+			s->memo[pa].off = sc->spans[nd].off;
+			s->memo[pa].len = sc->spans[nd].len;
+			s->memo[pa].kind = sc->spans[nd].kind;
+			s->memo_esc[pa] = sc->esc[nd];
+			if (sc->spans[nd].kind == GRACE_J_ARRAY)
+				first_element(s, p, pa);
+		}
+		return;
+	}
 	for (i = 0; i < d->npaths; i++)
 		s->memo[i].kind = GRACE_J_NONE;
-	if (sc) {
-		for (i = 0; i < d->nnodes; i++)
-			if (d->npath[i] >= 0) {
-				long pa = d->npath[i];
+	for (i = 0; i < d->nnodes; i++)
+		s->nspan[i].kind = GRACE_J_NONE;
+	i = grace_jw_ws(p, 0, n);
+	if (i < n && p[i] == '{')
+		walk(s, p, i, n, &d->root);
+	for (i = 0; i < d->npaths; i++)
+		if (s->memo[i].kind == GRACE_J_ARRAY)
+			first_element(s, p, i);
+}
 
-				/* field by field, as the scan stored them: a
-				 * struct copy would read them back wider than
-				 * they were written, a store-forwarding stall */
-				s->memo[pa].off = sc->spans[i].off;
-				s->memo[pa].len = sc->spans[i].len;
-				s->memo[pa].kind = sc->spans[i].kind;
-				s->memo_esc[pa] = sc->esc[i];
-			}
-	} else {
-		for (i = 0; i < d->nnodes; i++)
-			s->nspan[i].kind = GRACE_J_NONE;
-		i = grace_jw_ws(p, 0, n);
-		if (i < n && p[i] == '{')
-			walk(s, p, i, n, &d->root);
+/* A path that ends at an array reads its first element (absent when
+ * the array is empty). */
+static void
+first_element(struct grace_detect *s, const char *p, size_t i)
+{
+	struct grace_jspan *sp = &s->memo[i];
+	size_t end = sp->off + sp->len, j, ve;
+	int esc = 0;
+
+	j = grace_jw_ws(p, sp->off + 1, end);
+	if (j >= end || p[j] == ']') {
+		sp->kind = GRACE_J_NONE;
+		return;
 	}
-	for (i = 0; i < d->npaths; i++) {
-		struct grace_jspan *sp = &s->memo[i];
-
-		if (sp->kind == GRACE_J_ARRAY) {
-			size_t end = sp->off + sp->len, j, ve;
-			int esc = 0;
-
-			j = grace_jw_ws(p, sp->off + 1, end);
-			if (j >= end || p[j] == ']') {
-				sp->kind = GRACE_J_NONE;
-				continue;
-			}
-			ve = p[j] == '"' ? grace_jw_string(p, j, end, &esc) :
-			    grace_jw_value(p, j, end);
-			sp->off = j;
-			sp->len = ve - j;
-			sp->kind = grace_jw_kind(p[j]);
-			s->memo_esc[i] = (uint8_t)esc;
-		}
-	}
+	ve = p[j] == '"' ? grace_jw_string(p, j, end, &esc) :
+	    grace_jw_value(p, j, end);
+	sp->off = j;
+	sp->len = ve - j;
+	sp->kind = grace_jw_kind(p[j]);
+	s->memo_esc[i] = esc;
 }
 
 static const struct grace_jspan *
@@ -1579,6 +1618,15 @@ grace_detectors_trie(const struct grace_detectors *d, size_t *nnodes)
 {
 	*nnodes = d->nnodes;
 	return &d->root;
+}
+
+void
+grace_detect_bind(struct grace_detect *s, struct grace_jdeep *deep)
+{
+	deep->root = &s->d->root;
+	deep->spans = s->memo;
+	deep->esc = s->memo_esc;
+	deep->nspans = s->d->nnodes + 1;
 }
 
 int

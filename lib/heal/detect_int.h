@@ -185,12 +185,18 @@ struct grace_detect {
 	uint32_t *ctab;
 	size_t ccap;
 	uint32_t last_comp;         /* the last one asked for, or NONE */
+	/* read_event() over a scan: the (node, path) of each path that
+	 * ends at a node, and the paths that do not (always absent) */
+	struct { uint32_t node, path; } *pair;
+	size_t npair;
+	uint32_t *orphan;
+	size_t norphan;
 	const struct hd_tslot *last_ts; /* the last type slot found */
 	uint32_t *heap;
 	size_t nheap, capheap;
 	/* per-event scratch */
 	struct grace_jspan *memo;   /* by path id */
-	uint8_t *memo_esc;          /* the string at memo[i] has escapes */
+	int *memo_esc;              /* the string at memo[i] has escapes */
 	struct grace_jspan *nspan;  /* by trie node id */
 	struct grace_buf t1, t2, tmp, ev, evid;
 	size_t *cand;

@@ -728,6 +728,48 @@ value_index(struct ld *l, struct hd_tslot *t)
 	return 0;
 }
 
+/* Number the trie's nodes again: a node where a path ends takes that
+ * path's id, the others follow from npaths on. Then the spans a scan
+ * records by node are the spans of the paths (grace_detect_bind()), with
+ * nothing to copy per event. npath[id] is id for the first, -1 for the
+ * others; nnodes counts the ids. */
+static void
+renumber(struct hd_tnode *n, const long *old, long *np, size_t *next)
+{
+	size_t k;
+
+	for (k = 0; k < n->nkids; k++) {
+		struct hd_tnode *t = &n->kids[k];
+		long pa = old[t->id];
+
+		if (pa >= 0) {
+			t->id = (size_t)pa;
+			np[pa] = pa;
+		} else {
+			t->id = (*next)++;
+		}
+		renumber(t, old, np, next);
+	}
+}
+
+static int
+trie_number(struct ld *l)
+{
+	struct grace_detectors *d = l->d;
+	size_t i, next = d->npaths, total = d->npaths + d->nnodes;
+	long *np = malloc((total + 1) * sizeof *np);
+
+	if (!np)
+		return oom(l);
+	for (i = 0; i <= total; i++)
+		np[i] = -1;
+	renumber(&d->root, d->npath, np, &next);
+	free(d->npath);
+	d->npath = np;
+	d->nnodes = next;
+	return 0;
+}
+
 /* Put path p into the trie under root. */
 static int
 trie_add(struct ld *l, struct hd_path *p)
@@ -840,7 +882,7 @@ build_index(struct ld *l)
 	for (i = 0; i < d->npaths; i++)
 		if (trie_add(l, d->paths[i]) < 0)
 			return -1;
-	return 0;
+	return trie_number(l);
 }
 
 struct grace_detectors *

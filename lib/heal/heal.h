@@ -147,6 +147,11 @@ int grace_detect_scanned(struct grace_detect *s, const char *p, size_t n,
     const struct grace_jdeep *sc, int64_t now_ms, struct grace_buf *ann,
     struct grace_buf *explain, grace_heal_emit_fn *emit, void *arg,
     struct grace_err *e);
+/* Point deep at s's own spans over the tree, so that a scan with it
+ * records them where grace_detect_scanned() reads them (a path's node
+ * has the path's id): the same answers, nothing copied per event. deep
+ * then lives as long as s. */
+void grace_detect_bind(struct grace_detect *s, struct grace_jdeep *deep);
 
 /* Timers: fire every absence detector whose ttl ran out by now_ms for
  * some component (anomaly.detected, kind absence, at the time it fell

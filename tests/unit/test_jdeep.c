@@ -236,8 +236,14 @@ main(void)
 	struct sink k1 = { {0} }, k2 = { {0} };
 	struct grace_err e, e1, e2;
 	unsigned long i, valid = 0, annotated = 0, emitted = 0, bad = 0;
-	unsigned long badscan = 0;
+	unsigned long badscan = 0, badbound = 0;
 	struct grace_jkeys jk;
+	/* a third state whose own spans the scan fills, as grace-heal runs
+	 * (grace_detect_bind()) */
+	struct grace_detect *bound = NULL;
+	struct grace_jdeep bdeep;
+	struct grace_buf a3 = {0}, x3 = {0};
+	struct sink k3 = { {0} };
 	int fd = mkstemp(path);
 	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
 	size_t nn;
@@ -255,11 +261,14 @@ main(void)
 		return T_DONE();
 	ref = grace_detect_new(d);
 	fast = grace_detect_new(d);
+	bound = grace_detect_new(d);
+	if (bound)
+		grace_detect_bind(bound, &bdeep);
 	deep.root = grace_detectors_trie(d, &nn);
 	deep.nspans = nn + 1;
 	deep.spans = calloc(deep.nspans, sizeof *deep.spans);
 	deep.esc = calloc(deep.nspans, sizeof *deep.esc);
-	T_OK(ref && fast && deep.spans && deep.esc, "two detection states");
+	T_OK(ref && fast && bound && deep.spans && deep.esc, "three detection states");
 	T_OK(nn >= 14, "the tree holds every member path (%zu nodes)", nn);
 	grace_jkeys_init(&jk, keys, 4, deep.root);
 	T_OK(jk.ok, "the names and the tree's top compile");
@@ -296,6 +305,21 @@ main(void)
 			annotated++;
 		if (k1.b.len)
 			emitted++;
+		/* the bound state: scanned into its own spans */
+		grace_buf_reset(&a3);
+		grace_buf_reset(&x3);
+		grace_buf_reset(&k3.b);
+		if (grace_json_scan_keys(ev.p, ev.len, &jk, f2, &bdeep, "in", 1,
+		    &e2) != 0 || grace_detect_scanned(bound, ev.p, ev.len,
+		    &bdeep, (int64_t)i * 1000, &a3, &x3, collect, &k3, &e2) !=
+		    r1 || !same_memo(ref, bound) || a1.len != a3.len ||
+		    (a1.len && memcmp(a1.p, a3.p, a1.len) != 0) ||
+		    k1.b.len != k3.b.len || (k1.b.len && memcmp(k1.b.p, k3.b.p,
+		    k1.b.len) != 0) || x1.len != x3.len || (x1.len &&
+		    memcmp(x1.p, x3.p, x1.len) != 0)) {
+			if (badbound++ < 3)
+				printf("# bound detection differs on %s\n", ev.p);
+		}
 		if (r1 != r2 || !same_memo(ref, fast) || a1.len != a2.len ||
 		    (a1.len && memcmp(a1.p, a2.p, a1.len) != 0) ||
 		    k1.b.len != k2.b.len || (k1.b.len && memcmp(k1.b.p, k2.b.p,
@@ -312,6 +336,8 @@ main(void)
 	    "anomaly events and explanation as walking the event (%lu valid "
 	    "events, %lu annotated, %lu with anomaly events)", valid,
 	    annotated, emitted);
+	T_INTEQ(badbound, 0, "scanned into the state's own spans "
+	    "(grace_detect_bind): the same again");
 	T_OK(valid > (unsigned long)t_scaled(100000) &&
 	    annotated > (unsigned long)t_scaled(10000) &&
 	    emitted > (unsigned long)t_scaled(1000),
@@ -319,6 +345,10 @@ main(void)
 	    annotated, emitted);
 	grace_detect_free(ref);
 	grace_detect_free(fast);
+	grace_detect_free(bound);
+	grace_buf_free(&a3);
+	grace_buf_free(&x3);
+	grace_buf_free(&k3.b);
 	grace_detectors_free(d);
 	free(deep.spans);
 	free(deep.esc);
