@@ -119,6 +119,19 @@ check_splice(const char *p, size_t n, const struct grace_jspan *g, jv orig)
 	grace_buf_free(&out);
 }
 
+/* The same NKEYS spans (kind, and where when present). */
+static int
+same_found(const struct grace_jspan *a, const struct grace_jspan *b)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (a[i].kind != b[i].kind || (a[i].kind != GRACE_J_NONE &&
+		    (a[i].off != b[i].off || a[i].len != b[i].len)))
+			return 0;
+	return 1;
+}
+
 /* The block scan and the reference agree on p[0..n). */
 static void
 check_ref(const char *p, size_t n)
@@ -126,7 +139,6 @@ check_ref(const char *p, size_t n)
 	struct grace_jspan f1[NKEYS], f2[NKEYS];
 	struct grace_err e1, e2;
 	int r1, r2;
-	size_t i;
 
 	grace_err_clear(&e1);
 	grace_err_clear(&e2);
@@ -138,12 +150,8 @@ check_ref(const char *p, size_t n)
 		if (e1.col != e2.col || e1.code != e2.code ||
 		    strcmp(e1.msg, e2.msg) != 0)
 			abort();
-	} else {
-		for (i = 0; i < NKEYS; i++)
-			if (f1[i].kind != f2[i].kind ||
-			    (f1[i].kind != GRACE_J_NONE &&
-			    (f1[i].off != f2[i].off || f1[i].len != f2[i].len)))
-				abort();
+	} else if (!same_found(f1, f2)) {
+		abort();
 	}
 	/* the names compiled, as the filter scans: the same again */
 	if (!jk.ok)
@@ -153,10 +161,8 @@ check_ref(const char *p, size_t n)
 	if (r1 != r2 || (r1 < 0 && (e1.col != e2.col ||
 	    strcmp(e1.msg, e2.msg) != 0)))
 		abort();
-	for (i = 0; r1 == 0 && i < NKEYS; i++)
-		if (f1[i].kind != f2[i].kind || (f1[i].kind != GRACE_J_NONE &&
-		    (f1[i].off != f2[i].off || f1[i].len != f2[i].len)))
-			abort();
+	if (r1 == 0 && !same_found(f1, f2))
+		abort();
 }
 
 /* The tree of check_deep: data.a, data.b.c, grace.heal (ids 0-5). */
@@ -232,10 +238,8 @@ check_deep(const char *p, size_t n, jv o)
 	if (r3 != r2 || (r3 < 0 && (e1.col != e2.col ||
 	    strcmp(e1.msg, e2.msg) != 0)))
 		abort();
-	for (i = 0; r3 == 0 && i < NKEYS; i++)
-		if (f3[i].kind != f[i].kind || (f[i].kind != GRACE_J_NONE &&
-		    (f3[i].off != f[i].off || f3[i].len != f[i].len)))
-			abort();
+	if (r3 == 0 && !same_found(f3, f))
+		abort();
 	for (i = 0; r3 == 0 && i < 6; i++)
 		if (sp3[i].kind != sp[i].kind || (sp[i].kind != GRACE_J_NONE &&
 		    (sp3[i].off != sp[i].off || sp3[i].len != sp[i].len ||

@@ -203,6 +203,13 @@ collect(void *arg, const char *ev, size_t n, struct grace_err *e)
 	return grace_buf_add(&k->b, ev, n) | grace_buf_add(&k->b, "\n", 1);
 }
 
+/* The same bytes in a and b. */
+static int
+same_buf(const struct grace_buf *a, const struct grace_buf *b)
+{
+	return a->len == b->len && (!a->len || memcmp(a->p, b->p, a->len) == 0);
+}
+
 /* The memos of the two states agree (kind, span, escape flag). */
 static int
 same_memo(const struct grace_detect *a, const struct grace_detect *b)
@@ -312,19 +319,13 @@ main(void)
 		if (grace_json_scan_keys(ev.p, ev.len, &jk, f2, &bdeep, "in", 1,
 		    &e2) != 0 || grace_detect_scanned(bound, ev.p, ev.len,
 		    &bdeep, (int64_t)i * 1000, &a3, &x3, collect, &k3, &e2) !=
-		    r1 || !same_memo(ref, bound) || a1.len != a3.len ||
-		    (a1.len && memcmp(a1.p, a3.p, a1.len) != 0) ||
-		    k1.b.len != k3.b.len || (k1.b.len && memcmp(k1.b.p, k3.b.p,
-		    k1.b.len) != 0) || x1.len != x3.len || (x1.len &&
-		    memcmp(x1.p, x3.p, x1.len) != 0)) {
+		    r1 || !same_memo(ref, bound) || !same_buf(&a1, &a3) ||
+		    !same_buf(&k1.b, &k3.b) || !same_buf(&x1, &x3)) {
 			if (badbound++ < 3)
 				printf("# bound detection differs on %s\n", ev.p);
 		}
-		if (r1 != r2 || !same_memo(ref, fast) || a1.len != a2.len ||
-		    (a1.len && memcmp(a1.p, a2.p, a1.len) != 0) ||
-		    k1.b.len != k2.b.len || (k1.b.len && memcmp(k1.b.p, k2.b.p,
-		    k1.b.len) != 0) || x1.len != x2.len || (x1.len &&
-		    memcmp(x1.p, x2.p, x1.len) != 0)) {
+		if (r1 != r2 || !same_memo(ref, fast) || !same_buf(&a1, &a2) ||
+		    !same_buf(&k1.b, &k2.b) || !same_buf(&x1, &x2)) {
 			if (bad++ < 3)
 				printf("# detection differs on %s\n", ev.p);
 		}
