@@ -538,6 +538,12 @@ member_value(struct scan *c, int depth, size_t i, size_t nkeys,
 		kind = GRACE_J_OBJECT;
 		if (object(c, depth + 1, NULL, 0, NULL, kid) < 0)
 			return -1;
+	} else if (!c->ref && v < c->end && ((*v >= '0' && *v <= '9') ||
+	    *v == '-') && depth + 1 <= GRACE_JSON_MAXDEPTH) {
+		/* what value() does with a number, without its switch */
+		kind = GRACE_J_NUMBER;
+		if (number(c) < 0)
+			return -1;
 	} else if (value(c, depth + 1, &kind) < 0) {
 		return -1;
 	}
