@@ -427,6 +427,27 @@ on_bad_line(void *vc, const struct grace_err *bad)
 
 /* The event's time in Unix ms: its `time` when that is an RFC 3339 time,
  * else the clock's. */
+/* memcmp(a, b, n) == 0 for the short texts of a time, by words: the
+ * last word overlaps the one before it rather than reading past n. */
+static inline int
+same_text(const char *a, const char *b, size_t n)
+{
+	uint64_t x, y;
+	size_t i;
+
+	if (n < 8)
+		return memcmp(a, b, n) == 0;
+	for (i = 0; i + 8 < n; i += 8) {
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y)
+			return 0;
+	}
+	memcpy(&x, a + n - 8, 8);
+	memcpy(&y, b + n - 8, 8);
+	return x == y;
+}
+
 static int64_t
 event_ms(struct ctx *c, const struct grace_event *ev)
 {
@@ -440,7 +461,7 @@ event_ms(struct ctx *c, const struct grace_event *ev)
 		return clock_ms();
 	/* a stream repeats a time (events of the same second or ms): the
 	 * same bytes parse to the same time, so the last parse is reused */
-	if (c->tlen && n == c->tlen && memcmp(s, c->tstr, n) == 0)
+	if (c->tlen && n == c->tlen && same_text(s, c->tstr, n))
 		return c->tms;
 	if (grace_time_parse(s, n, &ts, NULL) < 0)
 		return clock_ms();
@@ -691,7 +712,8 @@ detect_event(struct ctx *c, const struct grace_event *ev, int64_t now,
 	/* timers due before it: their anomalies come first */
 	grace_buf_reset(&c->pend);
 	if (grace_detect_tick(c->det, now, on_emit, &after, e) < 0 ||
-	    (r = heal_anomalies(c, &c->pend, NULL, now, &c->obuf, e)) < 0)
+	    (r = c->pend.len ? heal_anomalies(c, &c->pend, NULL, now,
+	    &c->obuf, e) : GRACE_EXIT_OK) < 0)
 		return -1;
 	if (r > status)
 		status = r;
@@ -736,7 +758,8 @@ detect_event(struct ctx *c, const struct grace_event *ev, int64_t now,
 	}
 	if (grace_buf_addc(&c->obuf, '\n') < 0)
 		return grace_err_sys(e, NULL, "out of memory");
-	if ((r = heal_anomalies(c, &c->pend, ev, now, &c->obuf, e)) < 0)
+	if ((r = c->pend.len ? heal_anomalies(c, &c->pend, ev, now, &c->obuf,
+	    e) : GRACE_EXIT_OK) < 0)
 		return -1;
 	return r > status ? r : status;
 }
@@ -1255,7 +1278,7 @@ main(int argc, char **argv)
 	};
 	static const char *const keys[K_N] = { "grace", "id", "time", "type" };
 	struct grace_filter_opts fo;
-	struct grace_jdeep deep = { NULL, NULL, NULL, 0 };
+	struct grace_jdeep deep = { NULL, NULL, NULL, 0, 0 };
 	struct grace_err e;
 	struct grace_detectors *dets;
 	struct ctx c;

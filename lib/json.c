@@ -559,6 +559,7 @@ member_value(struct scan *c, int depth, size_t i, size_t nkeys,
 		sp->len = (size_t)(c->s - v);
 		sp->kind = kind;
 		c->deep->esc[kid->id] = vesc;
+		c->deep->arrays |= kind == GRACE_J_ARRAY;
 		if (kid->nkids && kind != GRACE_J_OBJECT)
 			forget(c->deep, kid);
 	}
@@ -733,9 +734,11 @@ scan_doc(const char *p, size_t n, const char *const *keys, size_t nkeys,
 	c.ref = ref;
 	c.deep = deep;
 	c.jk = jk;
-	if (deep)
+	if (deep) {
 		for (i = 0; i < deep->nspans; i++)
 			deep->spans[i].kind = GRACE_J_NONE;
+		deep->arrays = 0;
+	}
 	c.base = c.s = (const unsigned char *)p;
 	c.end = c.base + n;
 	c.name = name;

@@ -80,6 +80,8 @@ struct grace_jdeep {
 	                               alias anything, and make the scanner
 	                               read its own state back */
 	size_t nspans;
+	int arrays;                 /* set when some span it recorded is an
+	                               array (spans to look at again) */
 };
 
 /* grace_json_scan(), locating the members of deep's tree as well, in

@@ -654,7 +654,7 @@ read_event(struct grace_detect *s, const char *p, size_t n,
 	if (sc && sc->spans == s->memo) {
 		/* the scan wrote the spans where they are read
 		 * (grace_detect_bind()): absent where it found nothing */
-		for (i = 0; i < d->npaths; i++)
+		for (i = 0; sc->arrays && i < d->npaths; i++)
 			if (s->memo[i].kind == GRACE_J_ARRAY)
 				first_element(s, p, i);
 		return;
@@ -1627,6 +1627,7 @@ grace_detect_bind(struct grace_detect *s, struct grace_jdeep *deep)
 	deep->spans = s->memo;
 	deep->esc = s->memo_esc;
 	deep->nspans = s->d->nnodes + 1;
+	deep->arrays = 0;
 }
 
 int
@@ -1758,16 +1759,27 @@ out:
 	return rc;
 }
 
+static int tick(struct grace_detect *s, int64_t now_ms,
+    grace_heal_emit_fn *emit, void *arg, struct grace_err *e);
+
 int
 grace_detect_tick(struct grace_detect *s, int64_t now_ms,
     grace_heal_emit_fn *emit, void *arg, struct grace_err *e)
 {
+	/* nothing due: the common case, once per event, without the
+	 * frame of what fires the timers */
+	if (!s->nheap || s->ent[s->heap[0]].due_ms > now_ms)
+		return 0;
+	return tick(s, now_ms, emit, arg, e);
+}
+
+static __attribute__((noinline)) int
+tick(struct grace_detect *s, int64_t now_ms, grace_heal_emit_fn *emit,
+    void *arg, struct grace_err *e)
+{
 	struct evc c;
 	int rc = 0;
 
-	/* nothing due: the common case, once per event */
-	if (!s->nheap || s->ent[s->heap[0]].due_ms > now_ms)
-		return 0;
 	memset(&c, 0, sizeof c);
 	c.s = s;
 	c.emit = emit;

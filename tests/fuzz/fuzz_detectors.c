@@ -90,7 +90,7 @@ run_all(struct grace_detect *s, struct grace_detect *s2,
 {
 	struct grace_buf ann = {0}, ex = {0}, ann2 = {0}, ex2 = {0};
 	struct grace_buf em = {0}, em2 = {0};
-	struct grace_jdeep deep = { NULL, NULL, NULL, 0 };
+	struct grace_jdeep deep = { NULL, NULL, NULL, 0, 0 };
 	struct grace_err e, e2;
 	int64_t now = 1767225600000;
 	size_t i, nf = 0;

@@ -210,8 +210,8 @@ check_deep(const char *p, size_t n, jv o)
 	    { pc, 3, 4 }, { ph, 2, 5 } };
 	struct grace_jspan f[NKEYS], f3[NKEYS], sp[6], sp3[6];
 	int esc[6], esc3[6];
-	struct grace_jdeep d = { &t_root, sp, esc, 6 };
-	struct grace_jdeep d3 = { &t_root, sp3, esc3, 6 };
+	struct grace_jdeep d = { &t_root, sp, esc, 6, 0 };
+	struct grace_jdeep d3 = { &t_root, sp3, esc3, 6, 0 };
 	struct grace_err e1, e2;
 	int r1, r2, r3;
 	size_t i;
