@@ -29,8 +29,19 @@ hd_hash(const void *p, size_t n, uint64_t seed)
 		h ^= h >> 31;
 	}
 	if (n) {
-		w = 0;
-		memcpy(&w, s, n);
+		/* the last 1-7 bytes as one word, by fixed-size loads (no
+		 * call): two overlapping halves, or the first, middle and
+		 * last byte; every byte is in it, and n is mixed in above */
+		if (n >= 4) {
+			uint32_t a, b;
+
+			memcpy(&a, s, 4);
+			memcpy(&b, s + n - 4, 4);
+			w = (uint64_t)a | (uint64_t)b << 32;
+		} else {
+			w = (uint64_t)s[0] | (uint64_t)s[n / 2] << 8 |
+			    (uint64_t)s[n - 1] << 16;
+		}
 		h = (h ^ w) * 0x94d049bb133111ebull;
 		h ^= h >> 31;
 	}
