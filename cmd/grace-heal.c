@@ -861,7 +861,9 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 	if (c->interactive || (c->state_path && (c->events & 1023) == 0))
 		c->last_mono = grace_mono_ms();
 	status = GRACE_EXIT_OK;
-	r = heal_event(c, ev, now, &status, e);
+	/* --detect: no healing event to answer (heal_event() would say
+	 * so, after its frame) */
+	r = c->detect_only ? 0 : heal_event(c, ev, now, &status, e);
 	if (r == 0)
 		status = detect_event(c, ev, now, e);
 	else if (r < 0)
