@@ -70,7 +70,9 @@ f escalate: avn: indeterminate: grace.heal.severity 'urgent' is not none, low, m
 	echo '{"id":"k-1","type":"deploy.requested","actor":"alice","data":{"env":"staging"}}' >&4
 	for i in $(seq 1 100); do [ -s gated.ndjson ] && break; sleep 0.05; done
 	kill -KILL "$(cat gate.pid)"
-	echo '{"id":"k-2","type":"deploy.requested","actor":"alice","data":{"env":"staging"}}' >&4 2>/dev/null || true
+	# the reader may be gone already: the write then fails (EPIPE),
+	# and SIGPIPE must not end the test's own shell
+	( trap '' PIPE; echo '{"id":"k-2","type":"deploy.requested","actor":"alice","data":{"env":"staging"}}' >&4 ) 2>/dev/null || true
 	exec 4>&-
 	wait
 	run -0 --separate-stderr grace-decide -q < gated.ndjson
