@@ -34,6 +34,7 @@ struct scan {
 	int ref;                    /* the reference: no shortcut */
 	struct grace_jdeep *deep;   /* members at any depth, or NULL */
 	const struct grace_jkeys *jk; /* the top level's names, compiled */
+	struct grace_jkeys *pr;     /* its member predictions, or NULL */
 };
 
 static int
@@ -566,6 +567,47 @@ member_value(struct scan *c, int depth, size_t i, size_t nkeys,
 	return 0;
 }
 
+/* The predictions of the level: the top one (top set), or node's; NULL
+ * for an object outside the tree. A row taken by another node of the
+ * same slot is given to this one, its predictions forgotten. */
+static struct grace_jrow *
+pred_row(struct scan *c, int top, const struct grace_jtrie *node)
+{
+	struct grace_jrow *r;
+
+	if (top)
+		return &c->pr->rows[0];
+	if (!node)
+		return NULL;
+	r = &c->pr->rows[1 + node->id % (GRACE_JPRED_ROWS - 1)];
+	if (!r->used || r->node != node) {
+		memset(r, 0, sizeof *r);
+		r->node = node;
+		r->used = 1;
+	}
+	return r;
+}
+
+/* Predict the member k[0..len) (`"name":`, read as a plain key) and
+ * what it named, for the next line: names up to 16 bytes with the
+ * colon. */
+static inline void
+pred_set(struct grace_jpred *pd, const unsigned char *k, size_t len,
+    size_t ki, const struct grace_jtrie *kid)
+{
+	if (len > 16) {
+		pd->len = 0;
+		return;
+	}
+	pd->m0 = len >= 8 ? ~0ull : (1ull << (8 * len)) - 1;
+	pd->m1 = len <= 8 ? 0 : len == 16 ? ~0ull : (1ull << (8 * (len - 8))) - 1;
+	pd->w0 = load8(k) & pd->m0;
+	pd->w1 = load8(k + 8) & pd->m1;
+	pd->len = len;
+	pd->ki = ki;
+	pd->kid = kid;
+}
+
 /* c->s at '{'. When keys is set, records top-level members; when node
  * is set, the members of c->deep's tree at this level. */
 static int
@@ -578,12 +620,37 @@ object(struct scan *c, int depth, const char *const *keys, size_t nkeys,
 		c->s++;
 		return 0;
 	}
-	for (;;) {
+	struct grace_jrow *row = c->pr ? pred_row(c, keys || found, node) :
+	    NULL;
+	size_t pos = 0;
+
+	for (;; pos++) {
 		const unsigned char *k = c->s;
 		const struct grace_jtrie *kid;
 		int escaped = 0, q;
 		size_t i;
 
+		/* the name the last line had here, with ':' after it and no
+		 * white space before the value: the same bytes were read
+		 * as a plain key the way below, so they name the same */
+		if (row && pos < GRACE_JPRED_MEMBERS && c->end - k >= 17) {
+			const struct grace_jpred *pd = &row->p[pos];
+
+			if (pd->len && ((load8(k) ^ pd->w0) & pd->m0) == 0 &&
+			    ((load8(k + 8) ^ pd->w1) & pd->m1) == 0 &&
+			    k[pd->len] > ' ') {
+				i = pd->ki;
+				kid = pd->kid;
+				if (kid && kid->nkids &&
+				    c->deep->spans[kid->id].kind != GRACE_J_NONE)
+					forget(c->deep, kid);
+				c->s = k + pd->len;
+				if (member_value(c, depth, i, nkeys, found,
+				    kid) < 0)
+					return -1;
+				goto sep;
+			}
+		}
 		/* compact JSON's member: a plain key whose quote is within
 		 * 16 bytes, then ':' and no white space; anything else is
 		 * read below, from the key again (nothing is recorded until
@@ -593,11 +660,15 @@ object(struct scan *c, int depth, const char *const *keys, size_t nkeys,
 		    k[q + 2] == ':' && k[q + 3] > ' ') {
 			which_member(c, k, (size_t)q + 2, 0, keys, nkeys, node,
 			    &i, &kid);
+			if (row && pos < GRACE_JPRED_MEMBERS)
+				pred_set(&row->p[pos], k, (size_t)q + 3, i, kid);
 			c->s = k + q + 3;
 			if (member_value(c, depth, i, nkeys, found, kid) < 0)
 				return -1;
 			goto sep;
 		}
+		if (row && pos < GRACE_JPRED_MEMBERS)
+			row->p[pos].len = 0;
 		if (c->s >= c->end || *c->s != '"') {
 			if (c->s < c->end && *c->s != '\0' && *c->s < 0x80 &&
 			    *c->s >= 0x20)
@@ -726,7 +797,7 @@ static int
 scan_doc(const char *p, size_t n, const char *const *keys, size_t nkeys,
     struct grace_jspan *found, struct grace_jdeep *deep, const char *name,
     unsigned long line, struct grace_err *e, int ref,
-    const struct grace_jkeys *jk)
+    struct grace_jkeys *jk)
 {
 	struct scan c;
 	size_t i;
@@ -734,6 +805,7 @@ scan_doc(const char *p, size_t n, const char *const *keys, size_t nkeys,
 	c.ref = ref;
 	c.deep = deep;
 	c.jk = jk;
+	c.pr = jk;
 	if (deep) {
 		for (i = 0; i < deep->nspans; i++)
 			deep->spans[i].kind = GRACE_J_NONE;
@@ -858,7 +930,7 @@ none:
 }
 
 int
-grace_json_scan_keys(const char *p, size_t n, const struct grace_jkeys *k,
+grace_json_scan_keys(const char *p, size_t n, struct grace_jkeys *k,
     struct grace_jspan *found, struct grace_jdeep *deep, const char *name,
     unsigned long line, struct grace_err *e)
 {

@@ -96,6 +96,8 @@ int grace_json_scan_deep(const char *p, size_t n, const char *const *keys,
  * with its length and first word, so that a member name is settled by
  * a compare or two rather than by reading it against every name. */
 #define GRACE_JKEYS_MAX 32
+#define GRACE_JPRED_MEMBERS 16
+#define GRACE_JPRED_ROWS 16
 struct grace_jkeys {
 	const char *const *keys;
 	size_t nkeys;
@@ -111,6 +113,21 @@ struct grace_jkeys {
 		size_t ki;              /* index in keys, or nkeys */
 		const struct grace_jtrie *kid;  /* root's kid, or NULL */
 	} m[GRACE_JKEYS_MAX];
+	/* What the last line held at each member position of the top
+	 * level and of the tree's objects: the bytes of `"name":` and what
+	 * they named. A line of the same shape is read with its names
+	 * compared whole, without looking for where each one ends. Set by
+	 * the scans themselves; grace_jkeys_init() clears it. */
+	struct grace_jrow {
+		const struct grace_jtrie *node; /* the level; NULL: top */
+		int used;
+		struct grace_jpred {
+			uint64_t w0, w1, m0, m1; /* the bytes, their masks */
+			size_t len;         /* 0: nothing predicted */
+			size_t ki;
+			const struct grace_jtrie *kid;
+		} p[GRACE_JPRED_MEMBERS];
+	} rows[GRACE_JPRED_ROWS];
 };
 
 /* The slot of a name of len bytes whose first word is w8. */
@@ -129,7 +146,7 @@ void grace_jkeys_init(struct grace_jkeys *k, const char *const *keys,
 
 /* grace_json_scan_deep() with the names compiled in k (from the same
  * keys and deep's root): the same answers, faster. */
-int grace_json_scan_keys(const char *p, size_t n, const struct grace_jkeys *k,
+int grace_json_scan_keys(const char *p, size_t n, struct grace_jkeys *k,
     struct grace_jspan *found, struct grace_jdeep *deep, const char *name,
     unsigned long line, struct grace_err *e);
 

@@ -299,6 +299,34 @@ main(void)
 		T_INTEQ(f[6].off, 40, "compiled keys: specversion, not its "
 		    "neighbours");
 	}
+	{
+		/* lines read one after another with the same compiled keys:
+		 * the names the last line had are tried first, and each
+		 * line is still read as the reference reads it */
+		static const char *const seq[] = {
+			"{\"type\":\"a\",\"id\":\"x\",\"data\":{\"k\":1}}",
+			"{\"type\":\"a\",\"id\":\"x\",\"data\":{\"k\":1}}",
+			"{\"type\" :\"a\",\"id\":\"x\"}",
+			"{\"type\":  \"a\",\"id\" : 2}",
+			"{\"typ\":\"a\",\"idx\":\"x\"}",
+			"{\"type\":\"a\",\"type\":\"b\",\"id\":\"y\"}",
+			"{\"id\":\"x\",\"type\":\"a\"}",
+			"{\"type\":\"a\",\"id\":\"x\",\"data\":{\"k\":1}}",
+			"{\"t\\u0079pe\":\"a\",\"id\":\"x\"}",
+			"{\"type\":\"a\",\"id\":\"x\",\"data\":{\"k\":1},}",
+			"{\"type\":\"a\",\"id\":\"x\"",
+			"{\"type\":\"a\",\"id\":\"x\",\"specversion\":\"1\"}",
+			"{\"type\":\"a\",\"id\":\"x\",\"specversion\":\"1\"}",
+			"{\"type\":\"a\",\"id\":\"x\",\"specversiox\":\"1\"}",
+			"{\"type\":\"\u00e9\",\"id\":\"x\"}",
+			"{\"type\":\"a\",\"id\":\"x\",\"data\":{\"k\":1}}x",
+		};
+
+		for (i = 0; i < sizeof seq / sizeof *seq; i++)
+			T_OK(same(seq[i], strlen(seq[i])), "line %zu of a "
+			    "sequence, names tried from the line before: the "
+			    "same", i);
+	}
 	/* the reference itself, on a few known answers */
 	{
 		struct grace_jspan f[NKEYS];
