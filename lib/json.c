@@ -601,8 +601,11 @@ pred_set(struct grace_jpred *pd, const unsigned char *k, size_t len,
 	}
 	pd->m0 = len >= 8 ? ~0ull : (1ull << (8 * len)) - 1;
 	pd->m1 = len <= 8 ? 0 : len == 16 ? ~0ull : (1ull << (8 * (len - 8))) - 1;
-	pd->w0 = load8(k) & pd->m0;
-	pd->w1 = load8(k + 8) & pd->m1;
+	/* from a copy: the line may end within 16 bytes of k */
+	memset(pd->b, 0, sizeof pd->b);
+	memcpy(pd->b, k, len);
+	pd->w0 = load8(pd->b);
+	pd->w1 = load8(pd->b + 8);
 	pd->len = len;
 	pd->ki = ki;
 	pd->kid = kid;
@@ -633,11 +636,16 @@ object(struct scan *c, int depth, const char *const *keys, size_t nkeys,
 		/* the name the last line had here, with ':' after it and no
 		 * white space before the value: the same bytes were read
 		 * as a plain key the way below, so they name the same */
-		if (row && pos < GRACE_JPRED_MEMBERS && c->end - k >= 17) {
+		if (row && pos < GRACE_JPRED_MEMBERS) {
 			const struct grace_jpred *pd = &row->p[pos];
 
-			if (pd->len && ((load8(k) ^ pd->w0) & pd->m0) == 0 &&
-			    ((load8(k + 8) ^ pd->w1) & pd->m1) == 0 &&
+			/* two words when the line has room for them, else
+			 * (the last member of the line) byte by byte */
+			if (pd->len && (c->end - k >= 17 ?
+			    ((load8(k) ^ pd->w0) & pd->m0) == 0 &&
+			    ((load8(k + 8) ^ pd->w1) & pd->m1) == 0 :
+			    (size_t)(c->end - k) > pd->len &&
+			    memcmp(k, pd->b, pd->len) == 0) &&
 			    k[pd->len] > ' ') {
 				i = pd->ki;
 				kid = pd->kid;
@@ -679,6 +687,12 @@ object(struct scan *c, int depth, const char *const *keys, size_t nkeys,
 			return -1;
 		which_member(c, k, (size_t)(c->s - k), escaped, keys, nkeys,
 		    node, &i, &kid);
+		/* a plain key, ':' right after it and no white space before
+		 * the value: predicted for the next line as above (the last
+		 * member of a line is read this way) */
+		if (row && pos < GRACE_JPRED_MEMBERS && !escaped &&
+		    c->end - c->s >= 2 && c->s[0] == ':' && c->s[1] > ' ')
+			pred_set(&row->p[pos], k, (size_t)(c->s + 1 - k), i, kid);
 		/* ws() first only when the next byte is not the one
 		 * expected: it would not move past that one either */
 		if (c->s >= c->end || *c->s != ':') {

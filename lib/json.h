@@ -123,6 +123,7 @@ struct grace_jkeys {
 		int used;
 		struct grace_jpred {
 			uint64_t w0, w1, m0, m1; /* the bytes, their masks */
+			unsigned char b[16];     /* the bytes again */
 			size_t len;         /* 0: nothing predicted */
 			size_t ki;
 			const struct grace_jtrie *kid;

@@ -320,6 +320,21 @@ main(void)
 			"{\"type\":\"a\",\"id\":\"x\",\"specversiox\":\"1\"}",
 			"{\"type\":\"\u00e9\",\"id\":\"x\"}",
 			"{\"type\":\"a\",\"id\":\"x\",\"data\":{\"k\":1}}x",
+			/* the last members, within 16 bytes of the end */
+			"{\"id\":1,\"type\":2}",
+			"{\"id\":1,\"type\":2}",
+			"{\"id\":1,\"type\":}",
+			"{\"id\":1,\"type\" :2}",
+			"{\"id\":1,\"typf\":2}",
+			"{\"id\":1,\"type\": 2}",
+			"{\"id\":1,\"type\":2",
+			"{\"id\":1,\"type\"",
+			"{\"id\":1,\"type\":\"\xc3\xa9\"}",
+			"{\"id\":1,\"t\xc3\xa9\":2}",
+			"{\"id\":1,\"t\xc3\xa9\":2}",
+			"{\"id\":1,\"t\xc3\xa8\":2}",
+			"{\"id\":1,\"data\":{\"k\":1,\"k\":{}}}",
+			"{\"id\":1,\"data\":{\"k\":1,\"k\":{}}}",
 		};
 
 		for (i = 0; i < sizeof seq / sizeof *seq; i++)
