@@ -946,8 +946,9 @@ run_source(struct ctx *c, const struct srcopts *so, const char *const *keys,
 			break;
 		}
 		if (k == 0) {
+			/* not idle while older messages are to come again */
 			if (so->idle_ms >= 0 && grace_mono_ms() >= idle_since +
-			    (double)so->idle_ms)
+			    (double)so->idle_ms && !grace_rnats_src_waiting(src))
 				break;
 			continue;
 		}

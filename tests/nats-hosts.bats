@@ -115,6 +115,13 @@ central_wait() {
 	wait "${LPID[$1]}" || { echo "grace-log p$1: exit $?" >&2; cat "c$1.log.err" >&2; return 1; }
 }
 
+# in_order FILE WHERE: FILE's lines (partition, id, host seq) hold each
+# host's events in its order within each partition, or say which are not.
+in_order() {
+	awk -F'\t' -v where="$2" '{k = $1 " " substr($2, 1, 1); if ((k in last) && $3 + 0 <= last[k]) {print "out of order " where ", p" $1 ": " $2 " after seq " last[k]; bad = 1} last[k] = $3 + 0}
+	    END {exit bad}' "$1"
+}
+
 # records: the records of the four central logs.
 records() {
 	cat p0.log p1.log p2.log p3.log 2>/dev/null | wc -l
@@ -209,9 +216,16 @@ records() {
 		grace-log cat "$h/host.log" | jq -r '[.event.id, .seq, .hash] | @tsv' | sort > "$h.links"
 		awk -F'\t' -v h="$h" 'substr($2, 1, 1) == h {print $2 "\t" $3 "\t" $4}' central.tsv | sort | cmp - "$h.links"
 	done
-	# within each partition, each host's events in its order (its seq)
-	awk -F'\t' '{k = $1 " " substr($2, 1, 1); if ((k in last) && $3 + 0 <= last[k]) {print "out of order in p" $1 ": " $2 " after seq " last[k]; bad = 1} last[k] = $3 + 0}
-	    END {exit bad}' central.tsv
+	# within each partition, each host's events in its order (its seq):
+	# first in the stream (what the producers published), then in the
+	# central logs (what the consumers read)
+	for p in 0 1 2 3; do
+		"$NATSCTL" "${CURL[$other]}" dump EVENTS "grace.events.p$p" |
+		    jq -r --arg p "$p" '[$p, .id, .grace.log.seq] | @tsv'
+	done > stream.tsv
+	[ "$(wc -l < stream.tsv)" -eq 100000 ]
+	in_order stream.tsv "in the stream"
+	in_order central.tsv "in the central logs"
 	# each component in one partition, each partition with both hosts
 	[ "$(cut -f1,5 central.tsv | sort -u | cut -f2 | sort | uniq -d)" = "" ]
 	[ "$(cut -f5 central.tsv | sort -u | wc -l)" = 16 ]

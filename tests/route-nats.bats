@@ -255,6 +255,71 @@ fnv1a() {
 	[ "$(cat out1.ndjson out2.ndjson | ids | awk '!seen[$0]++')" = "$(ids in.ndjson)" ]
 }
 
+@test "--source: messages delivered to another reader that dies with them: the newer ones are held back until they come again, then all in the stream's order, each once" {
+	start_nats
+	run -0 "$NATSCTL" "$URL" stream-add EVENTS 'grace.events.>'
+	nats_cfg
+	gen_events 40 > in.ndjson
+	printf 'default: out\ndead_letter: d.ndjson\ntargets:\n  out: { kind: file, path: /dev/null }\nroutes: []\n' > back.yaml
+	grace-route -q -c back.yaml --source "$URL/EVENTS" --durable central --ack-wait 2 --source-idle 3 > out.ndjson 2> err.txt 3>&- &
+	pid=$!
+	# once it waits on the consumer, it is stopped, and its pull
+	# request (a second at most) runs out
+	for ((i = 0; i < 200; i++)); do
+		[ "$("$NATSCTL" "$URL" waiting EVENTS central 2>/dev/null)" = 1 ] && break
+		sleep 0.05
+	done
+	kill -STOP "$pid"
+	sleep 1.5
+	run -0 --separate-stderr grace-route -q -c routes.yaml < in.ndjson
+	# another reader takes the first 10 and dies with them: grace-route
+	# gets the 30 after them first, with a gap in the delivery sequence
+	"$NATSCTL" "$URL" take EVENTS central 10 > taken.ndjson
+	[ "$(ids taken.ndjson)" = "$(head -n 10 in.ndjson | ids)" ]
+	kill -CONT "$pid"
+	wait "$pid"
+	[ ! -s err.txt ]
+	[ "$(ids out.ndjson)" = "$(ids in.ndjson)" ]
+}
+
+@test "--source: messages another reader keeps (on the same durable) are said on stderr after three ack waits and five seconds; nothing newer passes before them; once they come again, all in order" {
+	start_nats
+	run -0 "$NATSCTL" "$URL" stream-add EVENTS 'grace.events.>'
+	nats_cfg
+	gen_events 20 > in.ndjson
+	printf 'default: out\ndead_letter: d.ndjson\ntargets:\n  out: { kind: file, path: /dev/null }\nroutes: []\n' > back.yaml
+	grace-route -q -c back.yaml --source "$URL/EVENTS" --durable central --ack-wait 1 --source-idle 3 > out.ndjson 2> err.txt 3>&- &
+	pid=$!
+	for ((i = 0; i < 200; i++)); do
+		[ "$("$NATSCTL" "$URL" waiting EVENTS central 2>/dev/null)" = 1 ] && break
+		sleep 0.05
+	done
+	kill -STOP "$pid"
+	sleep 1.5
+	run -0 --separate-stderr grace-route -q -c routes.yaml < in.ndjson
+	# a reader that takes the first 5 and keeps them (in progress) for
+	# 30 seconds
+	"$NATSCTL" "$URL" take EVENTS central 5 30 > taken.ndjson &
+	thief=$!
+	for ((i = 0; i < 100; i++)); do
+		[ "$(wc -l < taken.ndjson)" = 5 ] && break
+		sleep 0.05
+	done
+	kill -CONT "$pid"
+	# it says so after 8 seconds (an ack wait of 1), and --source-idle
+	# then ends the run, with nothing passed on
+	wait "$pid"
+	grep -qE "^grace-route: nats://127\.0\.0\.1:[0-9]+/EVENTS: 5 messages delivered and not acknowledged are not coming back to durable 'central' \(another reader\?\): 15 newer held back until they do$" err.txt || { cat err.txt >&2; return 1; }
+	[ "$(wc -l < err.txt)" = 1 ]
+	[ ! -s out.ndjson ]
+	# the other reader dies: the next run gets every event, in order
+	kill "$thief"
+	wait "$thief" || true
+	run -0 --separate-stderr grace-route -q -c back.yaml --source "$URL/EVENTS" --durable central --source-idle 2
+	[ "$stderr" = "" ]
+	[ "$(ids <<< "$output")" = "$(ids in.ndjson)" ]
+}
+
 @test "--source: malformed messages are rejected with the usual record, counted, and acknowledged" {
 	start_nats
 	run -0 "$NATSCTL" "$URL" stream-add EVENTS 'grace.events.>'

@@ -487,47 +487,121 @@ const struct grace_rtarget_ops grace_rtarget_nats_ops = {
 
 /* ============================================================ source */
 
+/* The source passes the messages on in the stream's order, once each
+ * as far as it can tell, acknowledging them only when the program says
+ * so. JetStream delivers a message for the first time in the stream's
+ * order, but one delivered and not acknowledged comes again only when
+ * its ack wait is over: a message a reader before us left (killed with
+ * a batch in hand), or one delivered to us and lost on the way (a
+ * server that went down), comes after newer ones. So the source keeps
+ * newer messages back, in memory and unacknowledged, until every
+ * message delivered and not acknowledged is in its hands; then it
+ * passes them all on, in the order of their stream sequences.
+ *
+ * How it knows: each delivery has the consumer's next delivery
+ * sequence (the server counts every delivery, again or not). While the
+ * deliveries come one after another and none is a redelivery, nothing
+ * is out of our hands. A gap (deliveries we did not get), a redelivery,
+ * or acknowledgments pending at the start make the source "unsettled":
+ * it holds what comes, and asks the consumer, after each fetch, how
+ * many messages it has delivered and not had acknowledged. When that is
+ * no more than what the source holds and has passed on unacknowledged,
+ * they are all here. A delivery sequence that goes back (a new leader
+ * of the consumer that had not heard of the last deliveries) also waits
+ * out an ack wait, so that what that leader thinks is pending comes
+ * again first. */
+
+/* a message in hand, and its stream sequence */
+struct srcmsg {
+	natsMsg *m;
+	uint64_t seq;
+};
+
+#define SRC_HOLD_MAX 4096       /* held back at most; newer ones come again */
+
 struct grace_rnats_src {
 	char *url;                  /* nats://HOST:PORT */
 	char *stream;
+	char *durable;
 	char *name;                 /* nats://HOST:PORT/STREAM */
 	int64_t timeout_ms;
 	natsOptions *opts;
 	natsConnection *nc;
 	jsCtx *js;
 	natsSubscription *sub;
-	natsMsgList list;           /* the last fetch */
-	int have_list;
-	uint64_t *seqs;             /* their stream sequences */
-	int *use;                   /* indexes into list of those passed on */
-	int nuse;
-	/* messages left unacknowledged (by a reader before us, or held
-	 * back below) that are to come again: until they did, a new one is
-	 * left unacknowledged too, so that it comes after them, in order;
-	 * hold_until: when to stop waiting for them (an ack wait after the
-	 * last one held back or given again, and a second) */
-	int64_t hold;
-	double hold_until;
+	/* passed on by the last fetch, in order, to acknowledge */
+	struct srcmsg *out;
+	size_t nout, capout;
+	/* held back, sorted by stream sequence */
+	struct srcmsg *held;
+	size_t nheld, capheld;
+	int unsettled;
+	uint64_t last_dseq;         /* the newest delivery sequence seen */
+	uint64_t passed;            /* the newest stream sequence passed on */
+	double settle_at;           /* after a sequence went back: not before */
+	double unsettled_since;
+	int warned;
 	double ack_wait_ms;         /* the consumer's */
 };
+
+static void
+free_msgs(struct srcmsg *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		natsMsg_Destroy(v[i].m);
+}
 
 void
 grace_rnats_src_close(struct grace_rnats_src *s)
 {
 	if (!s)
 		return;
-	if (s->have_list)
-		natsMsgList_Destroy(&s->list);
+	free_msgs(s->out, s->nout);
+	free_msgs(s->held, s->nheld);
 	natsSubscription_Destroy(s->sub);
 	jsCtx_Destroy(s->js);
 	natsConnection_Destroy(s->nc);
 	natsOptions_Destroy(s->opts);
-	free(s->seqs);
-	free(s->use);
+	free(s->out);
+	free(s->held);
 	free(s->url);
 	free(s->stream);
+	free(s->durable);
 	free(s->name);
 	free(s);
+}
+
+/* 1 if st, jerr is what a cluster electing a leader answers. */
+static int
+retry_later(natsStatus st, jsErrCode jerr)
+{
+	return st == NATS_TIMEOUT || st == NATS_NO_RESPONDERS ||
+	    jerr == JSClusterNotAvailErr || jerr == JSClusterNoPeersErr ||
+	    jerr == JSStreamOfflineErr || jerr == JSConsumerOfflineErr;
+}
+
+/* The consumer's state into *ci, asking again while a cluster elects a
+ * leader, as long as wait_ms. */
+static natsStatus
+consumer_info(struct grace_rnats_src *s, jsConsumerInfo **ci,
+    jsErrCode *jerr, double wait_ms)
+{
+	double end = grace_mono_ms() + wait_ms;
+	natsStatus st;
+
+	for (;;) {
+		*jerr = 0;
+		*ci = NULL;
+		st = js_GetConsumerInfo(ci, s->js, s->stream, s->durable, NULL,
+		    jerr);
+		if (st == NATS_OK || !retry_later(st, *jerr) ||
+		    grace_mono_ms() >= end)
+			return st;
+		jsConsumerInfo_Destroy(*ci);
+		nanosleep(&(struct timespec){ 0, 250000000L }, NULL);
+	}
 }
 
 struct grace_rnats_src *
@@ -559,8 +633,7 @@ grace_rnats_src_open(const char *url, const char *durable,
 	s->timeout_ms = timeout_ms;
 	if (!(s->url = strndup(url, (size_t)(slash - url))) ||
 	    !(s->stream = strdup(slash + 1)) || !(s->name = strdup(url)) ||
-	    !(s->seqs = calloc(NATS_BATCH, sizeof *s->seqs)) ||
-	    !(s->use = calloc(NATS_BATCH, sizeof *s->use))) {
+	    !(s->durable = strdup(durable))) {
 		grace_err_sys(e, NULL, "out of memory");
 		grace_rnats_src_close(s);
 		return NULL;
@@ -579,22 +652,28 @@ grace_rnats_src_open(const char *url, const char *durable,
 	 * as long as twice the connect timeout. A stream that is not there
 	 * is said at once. */
 	end = grace_mono_ms() + 2.0 * (double)timeout_ms;
-again:
-	jerr = 0;
-	st = js_GetConsumerInfo(&ci, s->js, s->stream, durable, NULL, &jerr);
-	if (st == NATS_NOT_FOUND) {
+	for (;;) {
+		st = consumer_info(s, &ci, &jerr, end - grace_mono_ms());
+		if (st != NATS_NOT_FOUND || jerr == JSStreamNotFoundErr)
+			break;
 		jsConsumerConfig_Init(&cc);
 		cc.Durable = durable;
 		cc.AckPolicy = js_AckExplicit;
 		cc.DeliverPolicy = js_DeliverAll;
 		cc.AckWait = ack_wait_ms * 1000000;
-		/* One batch unacknowledged at most: a batch that was not
-		 * acknowledged (a crash) comes again before anything newer,
-		 * so that the events keep the stream's order. */
+		/* one batch unacknowledged at most: what the source holds
+		 * back (above) is bounded by it */
 		cc.MaxAckPending = NATS_BATCH;
 		cc.FilterSubject = filter;
+		jerr = 0;
 		st = js_AddConsumer(&ci, s->js, s->stream, &cc, NULL, &jerr);
-	} else if (st == NATS_OK && filter && (!ci->Config->FilterSubject ||
+		if (!retry_later(st, jerr) || grace_mono_ms() >= end)
+			break;
+		jsConsumerInfo_Destroy(ci);
+		ci = NULL;
+		nanosleep(&(struct timespec){ 0, 250000000L }, NULL);
+	}
+	if (st == NATS_OK && filter && (!ci->Config->FilterSubject ||
 	    strcmp(ci->Config->FilterSubject, filter) != 0)) {
 		grace_err_set(e, NULL, 0, 0, "durable '%s' of stream '%s' "
 		    "exists with subject filter '%s', not '%s'", durable,
@@ -603,17 +682,6 @@ again:
 		jsConsumerInfo_Destroy(ci);
 		grace_rnats_src_close(s);
 		return NULL;
-	}
-	if (st != NATS_OK && (st == NATS_TIMEOUT || st == NATS_NO_RESPONDERS ||
-	    jerr == JSClusterNotAvailErr || jerr == JSClusterNoPeersErr ||
-	    jerr == JSStreamOfflineErr || jerr == JSConsumerOfflineErr) &&
-	    grace_mono_ms() < end) {
-		struct timespec pause = { 0, 250000000L };
-
-		jsConsumerInfo_Destroy(ci);
-		ci = NULL;
-		nanosleep(&pause, NULL);
-		goto again;
 	}
 	if (st != NATS_OK) {
 		if (jerr == JSStreamNotFoundErr)
@@ -627,11 +695,15 @@ again:
 		grace_rnats_src_close(s);
 		return NULL;
 	}
-	/* what a reader before us left unacknowledged comes again once the
-	 * consumer's ack wait passed: newer messages wait behind it */
-	s->hold = ci->NumAckPending;
+	/* what a reader before us left unacknowledged comes again once its
+	 * ack wait is over: until it did, newer messages are held back */
 	s->ack_wait_ms = (double)(ci->Config->AckWait / 1000000);
-	s->hold_until = grace_mono_ms() + s->ack_wait_ms + 1000.0;
+	s->last_dseq = ci->Delivered.Consumer;
+	s->passed = ci->AckFloor.Stream;
+	if (ci->NumAckPending > 0) {
+		s->unsettled = 1;
+		s->unsettled_since = grace_mono_ms();
+	}
 	jsSubOptions_Init(&so);
 	so.Stream = s->stream;
 	so.Consumer = durable;
@@ -653,69 +725,204 @@ grace_rnats_src_name(const struct grace_rnats_src *s)
 	return s->name;
 }
 
+/* Append m (stream sequence seq) to *v (n, cap): 0, or -1 when out of
+ * memory (m is not taken). */
+static int
+add_msg(struct srcmsg **v, size_t *n, size_t *cap, natsMsg *m, uint64_t seq)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? 2 * *cap : NATS_BATCH;
+		struct srcmsg *nv = realloc(*v, c * sizeof **v);
+
+		if (!nv)
+			return -1;
+		*v = nv;
+		*cap = c;
+	}
+	(*v)[*n].m = m;
+	(*v)[(*n)++].seq = seq;
+	return 0;
+}
+
+/* Hold m back, in the order of stream sequences; a message held already
+ * (delivered again while held) replaces the earlier delivery, whose
+ * acknowledgment would be stale. Beyond SRC_HOLD_MAX the newest is let
+ * go: it comes again. */
+static int
+hold(struct grace_rnats_src *s, natsMsg *m, uint64_t seq)
+{
+	size_t lo = 0, hi = s->nheld, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (s->held[mid].seq < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < s->nheld && s->held[lo].seq == seq) {
+		natsMsg_Destroy(s->held[lo].m);
+		s->held[lo].m = m;
+		return 0;
+	}
+	if (s->nheld >= SRC_HOLD_MAX) {
+		if (lo == s->nheld) {
+			natsMsg_Destroy(m);
+			return 0;
+		}
+		natsMsg_Destroy(s->held[--s->nheld].m);
+	}
+	if (add_msg(&s->held, &s->nheld, &s->capheld, m, seq) < 0)
+		return -1;
+	memmove(s->held + lo + 1, s->held + lo,
+	    (s->nheld - 1 - lo) * sizeof *s->held);
+	s->held[lo].m = m;
+	s->held[lo].seq = seq;
+	return 0;
+}
+
+/* One delivery: passed on, or held back (above). */
+static int
+take(struct grace_rnats_src *s, natsMsg *m)
+{
+	jsMsgMetaData *md = NULL;
+	uint64_t seq = 0, dseq = 0, ndel = 1;
+
+	if (natsMsg_GetMetaData(&md, m) != NATS_OK) {
+		/* not a JetStream delivery: nothing to order it by */
+		jsMsgMetaData_Destroy(md);
+		return add_msg(&s->out, &s->nout, &s->capout, m, 0);
+	}
+	seq = md->Sequence.Stream;
+	dseq = md->Sequence.Consumer;
+	ndel = md->NumDelivered;
+	jsMsgMetaData_Destroy(md);
+	if (dseq != s->last_dseq + 1) {
+		if (!s->unsettled)
+			s->unsettled_since = grace_mono_ms();
+		s->unsettled = 1;
+		if (dseq <= s->last_dseq)
+			s->settle_at = grace_mono_ms() + s->ack_wait_ms + 1000.0;
+	}
+	if (dseq > s->last_dseq)
+		s->last_dseq = dseq;
+	if (seq <= s->passed) {
+		/* passed on already (its acknowledgment was lost), or late
+		 * past what came after it: passed on again, a duplicate with
+		 * its id, never a loss */
+		return add_msg(&s->out, &s->nout, &s->capout, m, seq);
+	}
+	if (ndel > 1 && !s->unsettled) {
+		s->unsettled = 1;
+		s->unsettled_since = grace_mono_ms();
+	}
+	if (!s->unsettled && !s->nheld) {
+		if (add_msg(&s->out, &s->nout, &s->capout, m, seq) < 0)
+			return -1;
+		s->passed = seq;
+		return 0;
+	}
+	return hold(s, m, seq);
+}
+
+/* Unsettled: ask the consumer how many messages it has delivered and
+ * not had acknowledged; when no more than the source has in hand, pass
+ * what it holds on, in order. An answer that does not come leaves it
+ * unsettled, to ask after the next fetch. */
+static int
+settle(struct grace_rnats_src *s, struct grace_err *e)
+{
+	jsConsumerInfo *ci = NULL;
+	jsErrCode jerr = 0;
+	double now = grace_mono_ms();
+	size_t i;
+
+	if (consumer_info(s, &ci, &jerr, 0) != NATS_OK) {
+		jsConsumerInfo_Destroy(ci);
+		return 0;
+	}
+	if (ci->NumAckPending <= (int64_t)(s->nheld + s->nout) &&
+	    now >= s->settle_at) {
+		for (i = 0; i < s->nheld; i++) {
+			if (add_msg(&s->out, &s->nout, &s->capout,
+			    s->held[i].m, s->held[i].seq) < 0) {
+				memmove(s->held, s->held + i, (s->nheld - i) *
+				    sizeof *s->held);
+				s->nheld -= i;
+				jsConsumerInfo_Destroy(ci);
+				return grace_err_sys(e, NULL, "out of memory");
+			}
+			if (s->held[i].seq > s->passed)
+				s->passed = s->held[i].seq;
+		}
+		s->nheld = 0;
+		s->unsettled = 0;
+		s->warned = 0;
+		s->last_dseq = ci->Delivered.Consumer;
+	} else if (!s->warned && now - s->unsettled_since >
+	    3.0 * s->ack_wait_ms + 5000.0) {
+		fprintf(stderr, "grace-route: %s: %lld message%s delivered "
+		    "and not acknowledged are not coming back to durable '%s' "
+		    "(another reader?): %zu newer held back until they do\n",
+		    s->name, (long long)(ci->NumAckPending - (int64_t)(s->nheld +
+		    s->nout)), ci->NumAckPending - (int64_t)(s->nheld +
+		    s->nout) == 1 ? "" : "s", s->durable, s->nheld);
+		s->warned = 1;
+	}
+	jsConsumerInfo_Destroy(ci);
+	return 0;
+}
+
 int
 grace_rnats_src_fetch(struct grace_rnats_src *s, int64_t wait_ms,
     struct grace_err *e)
 {
+	natsMsgList list = {0};
 	jsErrCode jerr = 0;
 	natsStatus st;
-	int i;
+	int i, rc = 0;
 
-	if (s->have_list) {
-		natsMsgList_Destroy(&s->list);
-		s->have_list = 0;
-	}
-	st = natsSubscription_Fetch(&s->list, s->sub, NATS_BATCH, wait_ms,
+	/* what was passed on and not acknowledged comes again */
+	free_msgs(s->out, s->nout);
+	s->nout = 0;
+	if (s->unsettled && wait_ms > 200)
+		wait_ms = 200;
+	st = natsSubscription_Fetch(&list, s->sub, NATS_BATCH, wait_ms,
 	    &jerr);
-	if (st == NATS_TIMEOUT)
-		return 0;
 	if (st == NATS_CONNECTION_CLOSED || st == NATS_INVALID_SUBSCRIPTION ||
 	    st == NATS_ILLEGAL_STATE)
 		return nats_fail(e, "unable to pull from", s->name, st);
-	if (st != NATS_OK) {
+	if (st != NATS_OK && st != NATS_TIMEOUT) {
 		/* disconnected, reconnecting: nothing this time */
-		struct timespec ts = { 0, 100 * 1000000L };
-
-		nanosleep(&ts, NULL);
+		nanosleep(&(struct timespec){ 0, 100 * 1000000L }, NULL);
 		return 0;
 	}
-	s->have_list = 1;
-	s->nuse = 0;
-	if (s->hold > 0 && grace_mono_ms() >= s->hold_until)
-		s->hold = 0;
-	for (i = 0; i < s->list.Count; i++) {
-		jsMsgMetaData *md = NULL;
-		uint64_t seq = 0, ndel = 1;
-
-		if (natsMsg_GetMetaData(&md, s->list.Msgs[i]) == NATS_OK) {
-			seq = md->Sequence.Stream;
-			ndel = md->NumDelivered;
-		}
-		jsMsgMetaData_Destroy(md);
-		if (s->hold > 0 && ndel <= 1) {
-			/* newer than what is held: not yet, it comes again */
-			s->hold++;
-			s->hold_until = grace_mono_ms() + s->ack_wait_ms + 1000.0;
-			continue;
-		}
-		if (s->hold > 0 && ndel > 1) {
-			s->hold--;
-			s->hold_until = grace_mono_ms() + s->ack_wait_ms + 1000.0;
-		}
-		s->seqs[s->nuse] = seq;
-		s->use[s->nuse++] = i;
+	for (i = 0; st == NATS_OK && i < list.Count; i++) {
+		if (rc == 0 && take(s, list.Msgs[i]) < 0)
+			rc = grace_err_sys(e, NULL, "out of memory");
+		else if (rc == 0)
+			list.Msgs[i] = NULL;    /* taken */
 	}
-	return s->nuse;
+	natsMsgList_Destroy(&list);
+	if (rc == 0 && s->unsettled)
+		rc = settle(s, e);
+	return rc < 0 ? -1 : (int)s->nout;
+}
+
+int
+grace_rnats_src_waiting(const struct grace_rnats_src *s)
+{
+	return s->unsettled && !s->warned;
 }
 
 const char *
 grace_rnats_src_msg(const struct grace_rnats_src *s, size_t i, size_t *n,
     uint64_t *seq)
 {
-	natsMsg *m = s->list.Msgs[s->use[i]];
+	natsMsg *m = s->out[i].m;
 
 	*n = (size_t)natsMsg_GetDataLength(m);
-	*seq = s->seqs[i];
+	*seq = s->out[i].seq;
 	return natsMsg_GetData(m) ? natsMsg_GetData(m) : "";
 }
 
@@ -723,17 +930,15 @@ int
 grace_rnats_src_ack(struct grace_rnats_src *s, struct grace_err *e)
 {
 	natsStatus st = NATS_OK;
-	int i;
+	size_t i;
 
-	/* (those held back are not: they come again) */
-	for (i = 0; s->have_list && i < s->nuse && st == NATS_OK; i++)
-		st = natsMsg_Ack(s->list.Msgs[s->use[i]], NULL);
+	/* (those held back are not: they are not passed on yet) */
+	for (i = 0; i < s->nout && st == NATS_OK; i++)
+		st = natsMsg_Ack(s->out[i].m, NULL);
 	if (st == NATS_OK)
 		st = natsConnection_FlushTimeout(s->nc, s->timeout_ms);
-	if (s->have_list) {
-		natsMsgList_Destroy(&s->list);
-		s->have_list = 0;
-	}
+	free_msgs(s->out, s->nout);
+	s->nout = 0;
 	if (st != NATS_OK)
 		return nats_fail(e, "unable to acknowledge to", s->name, st);
 	return 0;

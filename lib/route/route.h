@@ -510,12 +510,22 @@ struct grace_rnats_src *grace_rnats_src_open(const char *url,
 /* "nats://HOST:PORT/STREAM", for messages and rejection records. */
 const char *grace_rnats_src_name(const struct grace_rnats_src *s);
 
-/* Fetch the next messages (up to 256), waiting at most wait_ms. The
+/* Fetch the next messages, waiting at most wait_ms (200 ms at most
+ * while messages are held back). Messages come out in the stream's
+ * order: while a message delivered before and not acknowledged (left by
+ * a reader before us, or lost on the way) has not come again, newer
+ * ones are held back, unacknowledged, and come out after it. The
  * messages of the previous fetch that were not acknowledged are let go
- * (the server redelivers them). Returns how many (0: none came, or the
- * connection is down and reconnecting), or -1 with e filled. */
+ * (the server redelivers them). Returns how many came out (0: none, the
+ * connection is down and reconnecting, or they are held back), or -1
+ * with e filled. */
 int grace_rnats_src_fetch(struct grace_rnats_src *s, int64_t wait_ms,
     struct grace_err *e);
+
+/* 1 while messages are held back waiting for older ones that are to
+ * come again (and have not been given up on: three ack waits and five
+ * seconds, when it says so on stderr). */
+int grace_rnats_src_waiting(const struct grace_rnats_src *s);
 
 /* Message i of the last fetch: its data (*n bytes, not NUL-terminated)
  * and stream sequence. */
