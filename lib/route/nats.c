@@ -532,6 +532,7 @@ struct grace_rnats_src {
 	/* passed on by the last fetch, in order, to acknowledge */
 	struct srcmsg *out;
 	size_t nout, capout;
+	size_t nagain;              /* of them, passed on before or unordered */
 	/* held back, sorted by stream sequence */
 	struct srcmsg *held;
 	size_t nheld, capheld;
@@ -791,7 +792,10 @@ take(struct grace_rnats_src *s, natsMsg *m)
 	if (natsMsg_GetMetaData(&md, m) != NATS_OK) {
 		/* not a JetStream delivery: nothing to order it by */
 		jsMsgMetaData_Destroy(md);
-		return add_msg(&s->out, &s->nout, &s->capout, m, 0);
+		if (add_msg(&s->out, &s->nout, &s->capout, m, 0) < 0)
+			return -1;
+		s->nagain++;
+		return 0;
 	}
 	seq = md->Sequence.Stream;
 	dseq = md->Sequence.Consumer;
@@ -810,7 +814,10 @@ take(struct grace_rnats_src *s, natsMsg *m)
 		/* passed on already (its acknowledgment was lost), or late
 		 * past what came after it: passed on again, a duplicate with
 		 * its id, never a loss */
-		return add_msg(&s->out, &s->nout, &s->capout, m, seq);
+		if (add_msg(&s->out, &s->nout, &s->capout, m, seq) < 0)
+			return -1;
+		s->nagain++;
+		return 0;
 	}
 	if (ndel > 1 && !s->unsettled) {
 		s->unsettled = 1;
@@ -835,14 +842,18 @@ settle(struct grace_rnats_src *s, struct grace_err *e)
 	jsConsumerInfo *ci = NULL;
 	jsErrCode jerr = 0;
 	double now = grace_mono_ms();
+	int64_t inhand;
 	size_t i;
 
 	if (consumer_info(s, &ci, &jerr, 0) != NATS_OK) {
 		jsConsumerInfo_Destroy(ci);
 		return 0;
 	}
-	if (ci->NumAckPending <= (int64_t)(s->nheld + s->nout) &&
-	    now >= s->settle_at) {
+	/* in hand and surely unacknowledged: what is held, and what this
+	 * fetch passed on for the first time (one passed on again may be
+	 * acknowledged already: not counted, which can only wait longer) */
+	inhand = (int64_t)(s->nheld + s->nout - s->nagain);
+	if (ci->NumAckPending <= inhand && now >= s->settle_at) {
 		for (i = 0; i < s->nheld; i++) {
 			if (add_msg(&s->out, &s->nout, &s->capout,
 			    s->held[i].m, s->held[i].seq) < 0) {
@@ -864,9 +875,9 @@ settle(struct grace_rnats_src *s, struct grace_err *e)
 		fprintf(stderr, "grace-route: %s: %lld message%s delivered "
 		    "and not acknowledged are not coming back to durable '%s' "
 		    "(another reader?): %zu newer held back until they do\n",
-		    s->name, (long long)(ci->NumAckPending - (int64_t)(s->nheld +
-		    s->nout)), ci->NumAckPending - (int64_t)(s->nheld +
-		    s->nout) == 1 ? "" : "s", s->durable, s->nheld);
+		    s->name, (long long)(ci->NumAckPending - inhand),
+		    ci->NumAckPending - inhand == 1 ? "" : "s", s->durable,
+		    s->nheld);
 		s->warned = 1;
 	}
 	jsConsumerInfo_Destroy(ci);
@@ -884,7 +895,7 @@ grace_rnats_src_fetch(struct grace_rnats_src *s, int64_t wait_ms,
 
 	/* what was passed on and not acknowledged comes again */
 	free_msgs(s->out, s->nout);
-	s->nout = 0;
+	s->nout = s->nagain = 0;
 	if (s->unsettled && wait_ms > 200)
 		wait_ms = 200;
 	st = natsSubscription_Fetch(&list, s->sub, NATS_BATCH, wait_ms,
@@ -938,7 +949,7 @@ grace_rnats_src_ack(struct grace_rnats_src *s, struct grace_err *e)
 	if (st == NATS_OK)
 		st = natsConnection_FlushTimeout(s->nc, s->timeout_ms);
 	free_msgs(s->out, s->nout);
-	s->nout = 0;
+	s->nout = s->nagain = 0;
 	if (st != NATS_OK)
 		return nats_fail(e, "unable to acknowledge to", s->name, st);
 	return 0;
