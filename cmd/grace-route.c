@@ -576,10 +576,11 @@ on_event(void *vc, const struct grace_event *ev, struct grace_buf *unused,
 		if (r < 0)
 			return -1;
 		if (r == GRACE_RPUSH_DROPPED || r == GRACE_RPUSH_CLOSED) {
-			const char *nm = c->rs->t[t].name;
+			size_t jn;
+			const char *nm = grace_rmatch_target_json(&c->m, t, &jn);
 
 			grace_buf_adds(&c->extra, ndead++ ? "," : ",\"dead_lettered\":[");
-			grace_buf_add_jstr(&c->extra, nm, strlen(nm));
+			grace_buf_add(&c->extra, nm, jn);
 		}
 	}
 	if (ndead) {

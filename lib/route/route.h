@@ -289,6 +289,11 @@ int grace_routes_match(const struct grace_routes *rs, const char *p,
     size_t n, const struct grace_jspan *src, const struct grace_jspan *type,
     struct grace_rmatch *m, struct grace_buf *explain, struct grace_err *e);
 
+/* Target t's name as a JSON string (quoted, escaped), *n bytes, made
+ * once with the match state (not NUL-terminated). */
+const char *grace_rmatch_target_json(const struct grace_rmatch *m, size_t t,
+    size_t *n);
+
 /* Append the JSON of grace.route for m to out:
  *   {"matched":["a","b"],"targets":["x"],"priority":"high"}
  *   {"matched":[],"targets":["dead"],"reason":"unmatched","rule":"default"}

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sched.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -77,6 +78,9 @@ struct grace_router {
 	int dstarted, dclosing;
 	struct grace_buf dq;        /* dead letters not yet written */
 	uint64_t dq_n;
+	/* dead letters the pushers made, not yet in dq (r->smu) */
+	struct grace_buf dls;
+	uint64_t dls_n;
 	/* dq_format()'s last {"dead":{"target":..,"reason":.. (made by one
 	 * thread at a time: the dead-letter thread, or after it) */
 	struct grace_buf dl_head, dl_reason;
@@ -246,24 +250,20 @@ dq_write_now(struct grace_router *r)
 	grace_buf_free(&v);
 }
 
-/* Queue line[0..n) ('\n' optional) for the dead-letter file, with
- * grace.route.dead; the dead-letter thread makes and writes it (and
- * counts it as lost if it cannot). With o, line is o->ev with grace.route
- * spliced in, and the letter is spliced from o->ev instead: the same
- * bytes (splicing grace.route again replaces the value in place), without
- * scanning line for its grace member. Returns 0, or -1 (e filled) when
- * it could not even be queued (counted as lost). */
+/* Append to b the dead letter of line[0..n) ('\n' optional) for q, with
+ * grace.route.dead: its header (struct drec, with the time now), the
+ * line and the reason; the dead-letter thread makes it into its line.
+ * With o, line is o->ev with grace.route spliced in, and the letter is
+ * spliced from o->ev instead: the same bytes (splicing grace.route again
+ * replaces the value in place), without scanning line for its grace
+ * member. Returns 0, or -1 when out of memory. */
 static int
-dead_letter_o(struct grace_router *r, const struct tq *q, const char *line,
-    size_t n, const struct origin *o, const char *reason, unsigned attempts,
-    struct grace_err *e)
+drec_add(struct grace_buf *b, const struct tq *q, const char *line,
+    size_t n, const struct origin *o, const char *reason, unsigned attempts)
 {
-	struct grace_err se;
 	struct drec d;
-	size_t mark;
+	size_t mark = b->len;
 
-	if (!e)
-		e = &se;
 	memset(&d, 0, sizeof d);
 	if (o) {
 		line = o->ev;
@@ -277,38 +277,131 @@ dead_letter_o(struct grace_router *r, const struct tq *q, const char *line,
 	d.rlen = strlen(reason);
 	d.target = q->rt.index;
 	d.attempts = attempts;
-	pthread_mutex_lock(&r->dmu);
-	while (r->dq.len > DQ_MAX && r->dstarted && !r->dclosing)
-		pthread_cond_wait(&r->droom, &r->dmu);
 	d.have_time = clock_gettime(CLOCK_REALTIME, &d.ts) == 0;
-	mark = r->dq.len;
-	if (grace_buf_reserve(&r->dq, sizeof d + n + d.rlen) < 0) {
-		grace_err_sys(e, r->rs->dead_letter, "unable to make a dead "
-		    "letter");
-		r->lost++;
-		pthread_mutex_unlock(&r->dmu);
-		if (e == &se)
-			r->notice(r->arg, e);
+	if (grace_buf_reserve(b, sizeof d + n + d.rlen) < 0)
 		return -1;
-	}
-	memcpy(r->dq.p + mark, &d, sizeof d);
-	memcpy(r->dq.p + mark + sizeof d, line, n);
-	memcpy(r->dq.p + mark + sizeof d + n, reason, d.rlen);
-	r->dq.len = mark + sizeof d + n + d.rlen;
-	r->dead++;
-	if (r->dq_n++ == 0 || (mark < DQ_FULL && r->dq.len >= DQ_FULL))
-		pthread_cond_signal(&r->dwork);
-	if (!r->dstarted)
-		dq_write_now(r);   /* no dead-letter thread (any more) */
-	pthread_mutex_unlock(&r->dmu);
+	memcpy(b->p + mark, &d, sizeof d);
+	memcpy(b->p + mark + sizeof d, line, n);
+	memcpy(b->p + mark + sizeof d + n, reason, d.rlen);
+	b->len = mark + sizeof d + n + d.rlen;
 	return 0;
 }
 
+/* A dead letter that could not be made: counted as lost, said (through
+ * e, or r->notice when e is NULL). Returns -1. */
+static int
+dead_lost(struct grace_router *r, struct grace_err *e, int dmu_held)
+{
+	struct grace_err se;
+
+	grace_err_sys(e ? e : &se, r->rs->dead_letter, "unable to make a "
+	    "dead letter");
+	if (!dmu_held)
+		pthread_mutex_lock(&r->dmu);
+	r->lost++;
+	if (!dmu_held)
+		pthread_mutex_unlock(&r->dmu);
+	if (!e)
+		r->notice(r->arg, &se);
+	return -1;
+}
+
+/* Move raw[0..len), k dead letters, into r->dq for the dead-letter
+ * thread (r->dmu held), waiting while it is over DQ_MAX bytes behind. */
+static int
+dq_add(struct grace_router *r, const char *raw, size_t len, uint64_t k)
+{
+	size_t mark;
+
+	while (r->dq.len > DQ_MAX && r->dstarted && !r->dclosing)
+		pthread_cond_wait(&r->droom, &r->dmu);
+	mark = r->dq.len;
+	if (grace_buf_add(&r->dq, raw, len) < 0)
+		return -1;
+	r->dead += k;
+	if (r->dq_n == 0 || (mark < DQ_FULL && r->dq.len >= DQ_FULL))
+		pthread_cond_signal(&r->dwork);
+	r->dq_n += k;
+	if (!r->dstarted)
+		dq_write_now(r);   /* no dead-letter thread (any more) */
+	return 0;
+}
+
+/* Queue the dead letter of line[0..n) (drec_add()) for the dead-letter
+ * file; the dead-letter thread makes and writes it (and counts it as
+ * lost if it cannot). Returns 0, or -1 (e filled, or said when e is
+ * NULL) when it could not even be queued (counted as lost). */
 static int
 dead_letter(struct grace_router *r, const struct tq *q, const char *line,
     size_t n, const char *reason, unsigned attempts, struct grace_err *e)
 {
-	return dead_letter_o(r, q, line, n, NULL, reason, attempts, e);
+	struct grace_buf b = {0};
+	int x;
+
+	x = drec_add(&b, q, line, n, NULL, reason, attempts);
+	pthread_mutex_lock(&r->dmu);
+	if (x == 0)
+		x = dq_add(r, b.p, b.len, 1);
+	if (x < 0)
+		dead_lost(r, e, 1);
+	pthread_mutex_unlock(&r->dmu);
+	grace_buf_free(&b);
+	return x;
+}
+
+/* Hand what the pushers made (r->dls) to the dead-letter thread (r->smu
+ * held). */
+static void
+dls_flush(struct grace_router *r)
+{
+	if (!r->dls_n)
+		return;
+	pthread_mutex_lock(&r->dmu);
+	if (dq_add(r, r->dls.p, r->dls.len, r->dls_n) < 0) {
+		struct grace_err e;
+
+		grace_err_sys(&e, r->rs->dead_letter, "unable to make a "
+		    "dead letter");
+		r->lost += r->dls_n;
+		pthread_mutex_unlock(&r->dmu);
+		r->notice(r->arg, &e);
+	} else {
+		pthread_mutex_unlock(&r->dmu);
+	}
+	grace_buf_reset(&r->dls);
+	r->dls_n = 0;
+}
+
+/* dead_letter() for a pusher (r->smu held): the letter is made into
+ * r->dls, and handed to the dead-letter thread with the others made
+ * meanwhile (dls_flush(), at DQ_FULL bytes and whenever what pushers
+ * hold back is flushed), so that a burst of drops does not take r->dmu,
+ * which the dead-letter thread takes too, once per letter. */
+static int
+dead_letter_p(struct grace_router *r, const struct tq *q, const char *line,
+    size_t n, const struct origin *o, const char *reason, unsigned attempts,
+    struct grace_err *e)
+{
+	if (drec_add(&r->dls, q, line, n, o, reason, attempts) < 0)
+		return dead_lost(r, e, 0);
+	r->dls_n++;
+	if (r->dls.len >= DQ_FULL)
+		dls_flush(r);
+	return 0;
+}
+
+/* The writers' threads (targets and dead letters) are batch work for
+ * the scheduler: a writer woken by a pusher does not take the pusher's
+ * CPU away at once (the pushers route every event; a writer catches up
+ * on a queue), which is what keeps the routing of the others at speed
+ * beside a busy target. Where the policy cannot be set, nothing
+ * changes. */
+static void
+background(void)
+{
+	struct sched_param sp = { 0 };
+
+	(void)pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
 }
 
 /* The dead-letter thread: makes and writes what is queued, in batches,
@@ -321,6 +414,7 @@ dead_writer(void *arg)
 	struct grace_buf b = {0}, t, out = {0}, v = {0};
 	uint64_t k;
 
+	background();
 	pthread_mutex_lock(&r->dmu);
 	for (;;) {
 		while (r->dq_n == 0 && !r->dclosing)
@@ -501,8 +595,8 @@ stage_flush(struct grace_router *r, struct tq *q)
 
 			for (it = q->sh[p]; it; it = next) {
 				next = it->next;
-				dead_letter(r, q, it->p, it->n, "breaker open", 0,
-				    NULL);
+				dead_letter_p(r, q, it->p, it->n, NULL,
+				    "breaker open", 0, NULL);
 				free(it);
 			}
 		}
@@ -542,6 +636,7 @@ stage_flush_all(struct grace_router *r)
 		if (r->t[i].staged)
 			stage_flush(r, &r->t[i]);
 	r->since = 0;
+	dls_flush(r);
 }
 
 void
@@ -611,14 +706,14 @@ push_locked(struct grace_router *r, struct tq *q, enum grace_rprio p,
 	for (;;) {
 		if (q->closing) {
 			pthread_mutex_unlock(&q->mu);
-			if (dead_letter_o(r, q, line, n, o, "shutting down", 0,
+			if (dead_letter_p(r, q, line, n, o, "shutting down", 0,
 			    e) < 0)
 				return -1;
 			return GRACE_RPUSH_CLOSED;
 		}
 		if (q->bstate == B_OPEN && drop_policy(q)) {
 			q->st.dropped++;
-			status = dead_letter_o(r, q, line, n, o, "breaker open",
+			status = dead_letter_p(r, q, line, n, o, "breaker open",
 			    0, e) < 0 ? -1 : GRACE_RPUSH_DROPPED;
 			pthread_mutex_unlock(&q->mu);
 			return status;
@@ -649,7 +744,7 @@ push_locked(struct grace_router *r, struct tq *q, enum grace_rprio p,
 			continue;
 		case GRACE_RO_DROP_NEWEST:
 			q->st.dropped++;
-			status = dead_letter_o(r, q, line, n, o, "queue full "
+			status = dead_letter_p(r, q, line, n, o, "queue full "
 			    "(drop_newest)", 0, e) < 0 ? -1 :
 			    GRACE_RPUSH_DROPPED;
 			pthread_mutex_unlock(&q->mu);
@@ -664,8 +759,8 @@ push_locked(struct grace_router *r, struct tq *q, enum grace_rprio p,
 				q->tl[lp] = NULL;
 			q->count--;
 			q->st.dropped++;
-			if (dead_letter(r, q, it->p, it->n, "queue full "
-			    "(drop_oldest)", 0, e) < 0) {
+			if (dead_letter_p(r, q, it->p, it->n, NULL,
+			    "queue full (drop_oldest)", 0, e) < 0) {
 				free(it);
 				pthread_mutex_unlock(&q->mu);
 				return -1;
@@ -1047,6 +1142,7 @@ writer(void *arg)
 	struct grace_err e;
 	size_t k;
 
+	background();
 	for (;;) {
 		pthread_mutex_lock(&q->mu);
 		while (q->count == 0 && !q->spilling && !q->closing)
@@ -1355,11 +1451,14 @@ grace_router_dead(struct grace_router *r, uint64_t *lost)
 {
 	uint64_t d;
 
+	/* with those the pushers made and hold (r->smu, then r->dmu) */
+	pthread_mutex_lock(&r->smu);
 	pthread_mutex_lock(&r->dmu);
-	d = r->dead;
+	d = r->dead + r->dls_n;
 	if (lost)
 		*lost = r->lost;
 	pthread_mutex_unlock(&r->dmu);
+	pthread_mutex_unlock(&r->smu);
 	return d;
 }
 
@@ -1402,6 +1501,7 @@ grace_router_free(struct grace_router *r)
 	pthread_cond_destroy(&r->dwork);
 	pthread_cond_destroy(&r->droom);
 	grace_buf_free(&r->dq);
+	grace_buf_free(&r->dls);
 	grace_buf_free(&r->dl_head);
 	grace_buf_free(&r->dl_reason);
 	free(r->t);
