@@ -36,6 +36,29 @@ ids() {
 	jq -r .id "$@"
 }
 
+# stopped_reader N ACKWAIT: a stream EVENTS holding N events (in.ndjson),
+# and a grace-route --source on durable central (--ack-wait ACKWAIT,
+# --source-idle 3, its output in out.ndjson and err.txt, its pid in
+# $pid) stopped with SIGSTOP once it waited on the consumer, when its
+# pull request (a second at most) has run out, before they were
+# published: what it gets next is what another reader leaves.
+stopped_reader() {
+	start_nats
+	run -0 "$NATSCTL" "$URL" stream-add EVENTS 'grace.events.>'
+	nats_cfg
+	gen_events "$1" > in.ndjson
+	printf 'default: out\ndead_letter: d.ndjson\ntargets:\n  out: { kind: file, path: /dev/null }\nroutes: []\n' > back.yaml
+	grace-route -q -c back.yaml --source "$URL/EVENTS" --durable central --ack-wait "$2" --source-idle 3 > out.ndjson 2> err.txt 3>&- &
+	pid=$!
+	for ((i = 0; i < 200; i++)); do
+		[ "$("$NATSCTL" "$URL" waiting EVENTS central 2>/dev/null)" = 1 ] && break
+		sleep 0.05
+	done
+	kill -STOP "$pid"
+	sleep 1.5
+	run -0 --separate-stderr grace-route -q -c routes.yaml < in.ndjson
+}
+
 # err_has LINE, err_partial TEXT: about the stderr of run.
 err_has() {
 	grep -qxF -- "$1" <<< "$stderr" || { printf 'stderr:\n%s\n' "$stderr" >&2; return 1; }
@@ -256,22 +279,7 @@ fnv1a() {
 }
 
 @test "--source: messages delivered to another reader that dies with them: the newer ones are held back until they come again, then all in the stream's order, each once" {
-	start_nats
-	run -0 "$NATSCTL" "$URL" stream-add EVENTS 'grace.events.>'
-	nats_cfg
-	gen_events 40 > in.ndjson
-	printf 'default: out\ndead_letter: d.ndjson\ntargets:\n  out: { kind: file, path: /dev/null }\nroutes: []\n' > back.yaml
-	grace-route -q -c back.yaml --source "$URL/EVENTS" --durable central --ack-wait 2 --source-idle 3 > out.ndjson 2> err.txt 3>&- &
-	pid=$!
-	# once it waits on the consumer, it is stopped, and its pull
-	# request (a second at most) runs out
-	for ((i = 0; i < 200; i++)); do
-		[ "$("$NATSCTL" "$URL" waiting EVENTS central 2>/dev/null)" = 1 ] && break
-		sleep 0.05
-	done
-	kill -STOP "$pid"
-	sleep 1.5
-	run -0 --separate-stderr grace-route -q -c routes.yaml < in.ndjson
+	stopped_reader 40 2
 	# another reader takes the first 10 and dies with them: grace-route
 	# gets the 30 after them first, with a gap in the delivery sequence
 	"$NATSCTL" "$URL" take EVENTS central 10 > taken.ndjson
@@ -283,20 +291,7 @@ fnv1a() {
 }
 
 @test "--source: messages another reader keeps (on the same durable) are said on stderr after three ack waits and five seconds; nothing newer passes before them; once they come again, all in order" {
-	start_nats
-	run -0 "$NATSCTL" "$URL" stream-add EVENTS 'grace.events.>'
-	nats_cfg
-	gen_events 20 > in.ndjson
-	printf 'default: out\ndead_letter: d.ndjson\ntargets:\n  out: { kind: file, path: /dev/null }\nroutes: []\n' > back.yaml
-	grace-route -q -c back.yaml --source "$URL/EVENTS" --durable central --ack-wait 1 --source-idle 3 > out.ndjson 2> err.txt 3>&- &
-	pid=$!
-	for ((i = 0; i < 200; i++)); do
-		[ "$("$NATSCTL" "$URL" waiting EVENTS central 2>/dev/null)" = 1 ] && break
-		sleep 0.05
-	done
-	kill -STOP "$pid"
-	sleep 1.5
-	run -0 --separate-stderr grace-route -q -c routes.yaml < in.ndjson
+	stopped_reader 20 1
 	# a reader that takes the first 5 and keeps them (in progress) for
 	# 30 seconds
 	"$NATSCTL" "$URL" take EVENTS central 5 30 > taken.ndjson &
