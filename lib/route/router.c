@@ -306,25 +306,25 @@ dead_lost(struct grace_router *r, struct grace_err *e, int dmu_held)
 	return -1;
 }
 
-/* Move raw[0..len), k dead letters, into r->dq for the dead-letter
- * thread (r->dmu held), waiting while it is over DQ_MAX bytes behind. */
-static int
-dq_add(struct grace_router *r, const char *raw, size_t len, uint64_t k)
+/* Wait while r->dq is over DQ_MAX bytes behind (r->dmu held). */
+static void
+dq_room(struct grace_router *r)
 {
-	size_t mark;
-
 	while (r->dq.len > DQ_MAX && r->dstarted && !r->dclosing)
 		pthread_cond_wait(&r->droom, &r->dmu);
-	mark = r->dq.len;
-	if (grace_buf_add(&r->dq, raw, len) < 0)
-		return -1;
+}
+
+/* k dead letters were added to r->dq at mark (r->dmu held): counted,
+ * and the dead-letter thread woken (or, when it is gone, written). */
+static void
+dq_added(struct grace_router *r, size_t mark, uint64_t k)
+{
 	r->dead += k;
 	if (r->dq_n == 0 || (mark < DQ_FULL && r->dq.len >= DQ_FULL))
 		pthread_cond_signal(&r->dwork);
 	r->dq_n += k;
 	if (!r->dstarted)
 		dq_write_now(r);   /* no dead-letter thread (any more) */
-	return 0;
 }
 
 /* Queue the dead letter of line[0..n) (drec_add()) for the dead-letter
@@ -335,17 +335,17 @@ static int
 dead_letter(struct grace_router *r, const struct tq *q, const char *line,
     size_t n, const char *reason, unsigned attempts, struct grace_err *e)
 {
-	struct grace_buf b = {0};
+	size_t mark;
 	int x;
 
-	x = drec_add(&b, q, line, n, NULL, reason, attempts);
 	pthread_mutex_lock(&r->dmu);
-	if (x == 0)
-		x = dq_add(r, b.p, b.len, 1);
-	if (x < 0)
+	dq_room(r);
+	mark = r->dq.len;
+	if ((x = drec_add(&r->dq, q, line, n, NULL, reason, attempts)) < 0)
 		dead_lost(r, e, 1);
+	else
+		dq_added(r, mark, 1);
 	pthread_mutex_unlock(&r->dmu);
-	grace_buf_free(&b);
 	return x;
 }
 
@@ -354,10 +354,14 @@ dead_letter(struct grace_router *r, const struct tq *q, const char *line,
 static void
 dls_flush(struct grace_router *r)
 {
+	size_t mark;
+
 	if (!r->dls_n)
 		return;
 	pthread_mutex_lock(&r->dmu);
-	if (dq_add(r, r->dls.p, r->dls.len, r->dls_n) < 0) {
+	dq_room(r);
+	mark = r->dq.len;
+	if (grace_buf_add(&r->dq, r->dls.p, r->dls.len) < 0) {
 		struct grace_err e;
 
 		grace_err_sys(&e, r->rs->dead_letter, "unable to make a "
@@ -366,6 +370,7 @@ dls_flush(struct grace_router *r)
 		pthread_mutex_unlock(&r->dmu);
 		r->notice(r->arg, &e);
 	} else {
+		dq_added(r, mark, r->dls_n);
 		pthread_mutex_unlock(&r->dmu);
 	}
 	grace_buf_reset(&r->dls);
@@ -375,7 +380,7 @@ dls_flush(struct grace_router *r)
 /* dead_letter() for a pusher (r->smu held): the letter is made into
  * r->dls, and handed to the dead-letter thread with the others made
  * meanwhile (dls_flush(), at DQ_FULL bytes and whenever what pushers
- * hold back is flushed), so that a burst of drops does not take r->dmu,
+ * hold back is flushed; at once when they hold nothing back), so that a burst of drops does not take r->dmu,
  * which the dead-letter thread takes too, once per letter. */
 static int
 dead_letter_p(struct grace_router *r, const struct tq *q, const char *line,
@@ -385,7 +390,8 @@ dead_letter_p(struct grace_router *r, const struct tq *q, const char *line,
 	if (drec_add(&r->dls, q, line, n, o, reason, attempts) < 0)
 		return dead_lost(r, e, 0);
 	r->dls_n++;
-	if (r->dls.len >= DQ_FULL)
+	/* a pusher that holds no events back holds no letters back */
+	if (r->dls.len >= DQ_FULL || r->batch <= 1)
 		dls_flush(r);
 	return 0;
 }
