@@ -518,6 +518,7 @@ struct srcmsg {
 };
 
 #define SRC_HOLD_MAX 4096       /* held back at most; newer ones come again */
+#define SRC_ELECT_MS 30000      /* a cluster's answer to setting up, at most */
 
 struct grace_rnats_src {
 	char *url;                  /* nats://HOST:PORT */
@@ -648,11 +649,12 @@ grace_rnats_src_open(const char *url, const char *durable,
 		grace_rnats_src_close(s);
 		return NULL;
 	}
-	/* A cluster that is electing a leader (a node just came back)
-	 * answers with a timeout or no responders for a while: wait for it,
-	 * as long as twice the connect timeout. A stream that is not there
-	 * is said at once. */
-	end = grace_mono_ms() + 2.0 * (double)timeout_ms;
+	/* A cluster that is electing a leader, or catching a node up that
+	 * just came back, answers with a timeout or no responders for a
+	 * while: wait for it, SRC_ELECT_MS at most (or the connect timeout,
+	 * if longer). A stream that is not there is said at once. */
+	end = grace_mono_ms() + (timeout_ms > SRC_ELECT_MS ? (double)timeout_ms :
+	    (double)SRC_ELECT_MS);
 	for (;;) {
 		st = consumer_info(s, &ci, &jerr, end - grace_mono_ms());
 		if (st != NATS_NOT_FOUND || jerr == JSStreamNotFoundErr)

@@ -505,8 +505,9 @@ int grace_rnats_source_ok(const char *url);
  * connection reconnects by itself afterwards), and bind to the durable
  * pull consumer durable of STREAM, made (explicit acks, from the start
  * of the stream, filter subject filter when not NULL, ack_wait_ms for
- * redelivery) if it does not exist. A durable that exists with another
- * filter is an error. Returns the source, or NULL with e filled
+ * redelivery) if it does not exist, asking again for up to 30 s while a
+ * cluster does not answer. A durable that exists with another filter is
+ * an error. Returns the source, or NULL with e filled
  * (GRACE_EXIT_USAGE for a url of another shape). */
 struct grace_rnats_src *grace_rnats_src_open(const char *url,
     const char *durable, const char *filter, int64_t ack_wait_ms,
