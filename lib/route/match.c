@@ -353,7 +353,6 @@ out:
 	return status;
 }
 
-/* "key":[names...] of routes (or targets) ix[0..n), from m's names. */
 const char *
 grace_rmatch_target_json(const struct grace_rmatch *m, size_t t, size_t *n)
 {
@@ -361,6 +360,7 @@ grace_rmatch_target_json(const struct grace_rmatch *m, size_t t, size_t *n)
 	return m->jn_.p + m->jo_[m->nr_ + t];
 }
 
+/* "key":[names...] of routes (or targets) ix[0..n), from m's names. */
 static int
 add_names(struct grace_buf *out, const char *key, size_t klen,
     const size_t *ix, size_t n, const struct grace_rmatch *m, int routes)

@@ -606,6 +606,15 @@ consumer_info(struct grace_rnats_src *s, jsConsumerInfo **ci,
 	}
 }
 
+/* Something may be out of our hands: hold what comes (above). */
+static void
+unsettle(struct grace_rnats_src *s)
+{
+	if (!s->unsettled)
+		s->unsettled_since = grace_mono_ms();
+	s->unsettled = 1;
+}
+
 struct grace_rnats_src *
 grace_rnats_src_open(const char *url, const char *durable,
     const char *filter, int64_t ack_wait_ms, int64_t timeout_ms,
@@ -703,10 +712,8 @@ grace_rnats_src_open(const char *url, const char *durable,
 	s->ack_wait_ms = (double)(ci->Config->AckWait / 1000000);
 	s->last_dseq = ci->Delivered.Consumer;
 	s->passed = ci->AckFloor.Stream;
-	if (ci->NumAckPending > 0) {
-		s->unsettled = 1;
-		s->unsettled_since = grace_mono_ms();
-	}
+	if (ci->NumAckPending > 0)
+		unsettle(s);
 	jsSubOptions_Init(&so);
 	so.Stream = s->stream;
 	so.Consumer = durable;
@@ -804,9 +811,7 @@ take(struct grace_rnats_src *s, natsMsg *m)
 	ndel = md->NumDelivered;
 	jsMsgMetaData_Destroy(md);
 	if (dseq != s->last_dseq + 1) {
-		if (!s->unsettled)
-			s->unsettled_since = grace_mono_ms();
-		s->unsettled = 1;
+		unsettle(s);
 		if (dseq <= s->last_dseq)
 			s->settle_at = grace_mono_ms() + s->ack_wait_ms + 1000.0;
 	}
@@ -821,10 +826,8 @@ take(struct grace_rnats_src *s, natsMsg *m)
 		s->nagain++;
 		return 0;
 	}
-	if (ndel > 1 && !s->unsettled) {
-		s->unsettled = 1;
-		s->unsettled_since = grace_mono_ms();
-	}
+	if (ndel > 1)
+		unsettle(s);
 	if (!s->unsettled && !s->nheld) {
 		if (add_msg(&s->out, &s->nout, &s->capout, m, seq) < 0)
 			return -1;
